@@ -1,0 +1,275 @@
+// Package codeset holds the shared vocabulary of the codeset tool: code
+// systems, releases, code records and the changes between two releases.
+//
+// Every stage speaks these types: ingest turns publisher files into a
+// Release, diff turns two Releases into a Changelog, publish stores and
+// renders them. The package has no third-party imports on purpose.
+package codeset
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Version is the tool version recorded in every snapshot.
+const Version = "0.1.0"
+
+// System names a code system. The value is the lower-case identifier used on
+// the command line, in directory names and in the JSON changelog.
+type System string
+
+// The code systems codeset knows.
+const (
+	CPT      System = "cpt"
+	HCPCS    System = "hcpcs"
+	ICD10CM  System = "icd10cm"
+	ICD10PCS System = "icd10pcs"
+)
+
+// Systems lists every known system in a stable order.
+var Systems = []System{CPT, HCPCS, ICD10CM, ICD10PCS}
+
+// ParseSystem returns the System named s, or an error listing the known ones.
+func ParseSystem(s string) (System, error) {
+	for _, sys := range Systems {
+		if string(sys) == s {
+			return sys, nil
+		}
+	}
+	return "", fmt.Errorf("unknown code system %q: want one of %v", s, Systems)
+}
+
+// CPT categories, as recorded in Code.Category.
+const (
+	CategoryI   = "I"
+	CategoryII  = "II"
+	CategoryIII = "III"
+	CategoryPLA = "PLA"
+)
+
+// Field names of a code record, as used in changelogs and profiles.
+// Attributes beyond these are named by their profile.
+const (
+	FieldCode     = "code"
+	FieldCategory = "category"
+	FieldShort    = "short"
+	FieldMedium   = "medium"
+	FieldLong     = "long"
+	FieldStatus   = "status"
+)
+
+// SourceFile identifies one publisher file a release was read from.
+type SourceFile struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// Release is one published version of a code system.
+type Release struct {
+	System    System
+	Label     string    // e.g. "2026", "2026Q2", "FY2026"
+	Effective time.Time // date the codes take effect (UTC midnight)
+	Sources   []SourceFile
+	Codes     []Code // sorted by Code, unique
+}
+
+// Code is one code record of a release.
+type Code struct {
+	Code     string
+	Category string // CPT: I, II, III or PLA; empty where the system has none
+	Short    string
+	Medium   string
+	Long     string
+	Status   string
+	// Attrs holds any other attributes by field name (e.g. "action", "xref").
+	Attrs map[string]string
+}
+
+// Field returns the value of the named field: one of the Field constants or
+// an attribute name.
+func (c Code) Field(name string) string {
+	switch name {
+	case FieldCode:
+		return c.Code
+	case FieldCategory:
+		return c.Category
+	case FieldShort:
+		return c.Short
+	case FieldMedium:
+		return c.Medium
+	case FieldLong:
+		return c.Long
+	case FieldStatus:
+		return c.Status
+	}
+	return c.Attrs[name]
+}
+
+// Description returns the most complete descriptor the record has.
+func (c Code) Description() string {
+	switch {
+	case c.Long != "":
+		return c.Long
+	case c.Medium != "":
+		return c.Medium
+	}
+	return c.Short
+}
+
+// ChangeKind is the kind of one change between two releases.
+type ChangeKind string
+
+// The change kinds. Their string values are part of the JSON changelog
+// contract.
+const (
+	Added       ChangeKind = "added"
+	Deleted     ChangeKind = "deleted"
+	Revised     ChangeKind = "revised"
+	Cosmetic    ChangeKind = "cosmetic"
+	Reactivated ChangeKind = "reactivated"
+)
+
+// ChangeKinds lists the kinds in the order changelogs present them.
+var ChangeKinds = []ChangeKind{Added, Deleted, Revised, Cosmetic, Reactivated}
+
+// FieldChange is the before and after value of one field.
+type FieldChange struct {
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Change is what happened to one code between two releases.
+type Change struct {
+	Code     string
+	Kind     ChangeKind
+	Category string
+	// Fields holds the fields that differ: for revised and cosmetic changes
+	// against the previous release, for reactivated codes against the record
+	// last seen before deletion. Nil for added and deleted codes.
+	Fields map[string]FieldChange
+	// Record is the new record (the old one for deleted codes), so that
+	// renderers can show descriptors.
+	Record Code
+}
+
+// Summary counts changes by kind.
+type Summary struct {
+	Added       int `json:"added"`
+	Deleted     int `json:"deleted"`
+	Revised     int `json:"revised"`
+	Cosmetic    int `json:"cosmetic"`
+	Reactivated int `json:"reactivated"`
+	Unchanged   int `json:"unchanged"`
+}
+
+// Count returns the count for kind k.
+func (s Summary) Count(k ChangeKind) int {
+	switch k {
+	case Added:
+		return s.Added
+	case Deleted:
+		return s.Deleted
+	case Revised:
+		return s.Revised
+	case Cosmetic:
+		return s.Cosmetic
+	case Reactivated:
+		return s.Reactivated
+	}
+	return 0
+}
+
+// Add counts one change of kind k.
+func (s *Summary) Add(k ChangeKind) {
+	switch k {
+	case Added:
+		s.Added++
+	case Deleted:
+		s.Deleted++
+	case Revised:
+		s.Revised++
+	case Cosmetic:
+		s.Cosmetic++
+	case Reactivated:
+		s.Reactivated++
+	}
+}
+
+// Changelog is the difference between two releases of one system.
+type Changelog struct {
+	System System
+	From   string // label of the older release; empty for a first release
+	To     string
+	// FromEffective and ToEffective are the releases' effective dates.
+	FromEffective, ToEffective time.Time
+	Summary                    Summary
+	Changes                    []Change // sorted by code
+}
+
+// ByCategory counts the changes of each kind per category.
+func (l *Changelog) ByCategory() map[string]*Summary {
+	m := map[string]*Summary{}
+	for _, c := range l.Changes {
+		s := m[c.Category]
+		if s == nil {
+			s = &Summary{}
+			m[c.Category] = s
+		}
+		s.Add(c.Kind)
+	}
+	return m
+}
+
+var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CheckLabel reports whether label is usable as a release label: it names
+// directories and files, so it is limited to letters, digits, '.', '_' and '-'.
+func CheckLabel(label string) error {
+	if !labelRE.MatchString(label) {
+		return fmt.Errorf("bad release label %q: want letters, digits, '.', '_' or '-', starting with a letter or digit", label)
+	}
+	return nil
+}
+
+var (
+	yearRE    = regexp.MustCompile(`^(\d{4})$`)
+	fyRE      = regexp.MustCompile(`^FY(\d{4})\b`)
+	quarterRE = regexp.MustCompile(`^(\d{4})Q([1-4])\b`)
+	monthRE   = regexp.MustCompile(`^(\d{4})-(\d{2})\b`)
+)
+
+// DefaultEffective derives the effective date a release label implies:
+// "2026" is January 1 (October 1, 2025 for the ICD-10 fiscal-year systems),
+// "FY2026" is October 1, 2025, "2026Q2" is April 1, 2026 and "2026-04" is
+// April 1, 2026. It reports false when the label implies no date.
+func DefaultEffective(sys System, label string) (time.Time, bool) {
+	date := func(y, m int) time.Time { return time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC) }
+	atoi := func(s string) int {
+		n := 0
+		for _, r := range s {
+			n = n*10 + int(r-'0')
+		}
+		return n
+	}
+	if m := fyRE.FindStringSubmatch(label); m != nil {
+		return date(atoi(m[1])-1, 10), true
+	}
+	if m := quarterRE.FindStringSubmatch(label); m != nil {
+		return date(atoi(m[1]), 3*(atoi(m[2])-1)+1), true
+	}
+	if m := monthRE.FindStringSubmatch(label); m != nil {
+		if mon := atoi(m[2]); mon >= 1 && mon <= 12 {
+			return date(atoi(m[1]), mon), true
+		}
+		return time.Time{}, false
+	}
+	if m := yearRE.FindStringSubmatch(label); m != nil {
+		if sys == ICD10CM || sys == ICD10PCS {
+			return date(atoi(m[1])-1, 10), true
+		}
+		return date(atoi(m[1]), 1), true
+	}
+	return time.Time{}, false
+}

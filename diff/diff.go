@@ -1,0 +1,129 @@
+// Package diff compares two releases of one code system.
+//
+// It is pure: releases in, a changelog out. Nothing here reads files or
+// databases; the caller supplies the releases and, for reactivation, the
+// records seen in releases before the older one.
+package diff
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/codeset/codeset"
+)
+
+// Compare joins old and new on the code and classifies every difference.
+//
+// old may be nil for a system's first release: every code is then added.
+// earlier holds, for codes absent from old, the record last seen in a release
+// before old; a code in new that is missing from old but present in earlier
+// is reactivated rather than added. earlier may be nil.
+func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codeset.Changelog {
+	l := &codeset.Changelog{System: new.System, To: new.Label, ToEffective: new.Effective}
+	var prev []codeset.Code
+	if old != nil {
+		l.From, l.FromEffective = old.Label, old.Effective
+		prev = old.Codes
+	}
+	cur := new.Codes
+	add := func(c codeset.Change) {
+		l.Summary.Add(c.Kind)
+		l.Changes = append(l.Changes, c)
+	}
+	// Both slices are sorted by code, so one merge pass joins them.
+	i, j := 0, 0
+	for i < len(prev) || j < len(cur) {
+		switch {
+		case j == len(cur) || (i < len(prev) && prev[i].Code < cur[j].Code):
+			o := prev[i]
+			add(codeset.Change{Code: o.Code, Kind: codeset.Deleted, Category: o.Category, Record: o})
+			i++
+		case i == len(prev) || cur[j].Code < prev[i].Code:
+			n := cur[j]
+			if e, ok := earlier[n.Code]; ok {
+				add(codeset.Change{Code: n.Code, Kind: codeset.Reactivated, Category: n.Category, Fields: Fields(e, n), Record: n})
+			} else {
+				add(codeset.Change{Code: n.Code, Kind: codeset.Added, Category: n.Category, Record: n})
+			}
+			j++
+		default:
+			o, n := prev[i], cur[j]
+			fields := Fields(o, n)
+			switch {
+			case len(fields) == 0:
+				l.Summary.Unchanged++
+			case onlyWhitespace(fields):
+				add(codeset.Change{Code: n.Code, Kind: codeset.Cosmetic, Category: n.Category, Fields: fields, Record: n})
+			default:
+				add(codeset.Change{Code: n.Code, Kind: codeset.Revised, Category: n.Category, Fields: fields, Record: n})
+			}
+			i++
+			j++
+		}
+	}
+	return l
+}
+
+// Fields returns the fields whose values differ between a and b, or nil.
+func Fields(a, b codeset.Code) map[string]codeset.FieldChange {
+	var m map[string]codeset.FieldChange
+	check := func(name string) {
+		if x, y := a.Field(name), b.Field(name); x != y {
+			if m == nil {
+				m = map[string]codeset.FieldChange{}
+			}
+			m[name] = codeset.FieldChange{Before: x, After: y}
+		}
+	}
+	for _, f := range []string{codeset.FieldCategory, codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong, codeset.FieldStatus} {
+		check(f)
+	}
+	for _, k := range attrNames(a, b) {
+		check(k)
+	}
+	return m
+}
+
+func attrNames(a, b codeset.Code) []string {
+	var names []string
+	for k := range a.Attrs {
+		names = append(names, k)
+	}
+	for k := range b.Attrs {
+		if _, ok := a.Attrs[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func onlyWhitespace(fields map[string]codeset.FieldChange) bool {
+	for _, f := range fields {
+		if !SameWords(f.Before, f.After) {
+			return false
+		}
+	}
+	return true
+}
+
+// SameWords reports whether a and b differ at most in whitespace: runs of
+// spaces, tabs, non-breaking spaces or line breaks, and leading or trailing
+// whitespace.
+func SameWords(a, b string) bool {
+	return strings.Join(strings.FieldsFunc(a, unicode.IsSpace), " ") ==
+		strings.Join(strings.FieldsFunc(b, unicode.IsSpace), " ")
+}
+
+// Earlier folds a series of releases, oldest first, into the record last
+// seen for each code: the earlier argument of Compare.
+func Earlier(releases ...*codeset.Release) map[string]codeset.Code {
+	m := map[string]codeset.Code{}
+	for _, r := range releases {
+		for _, c := range r.Codes {
+			m[c.Code] = c
+		}
+	}
+	return m
+}

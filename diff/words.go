@@ -1,0 +1,114 @@
+package diff
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+)
+
+// Op is the operation of one Segment of a word diff.
+type Op int
+
+// The operations of a word diff.
+const (
+	Equal Op = iota
+	Delete
+	Insert
+)
+
+// Segment is a run of text that is kept, deleted or inserted.
+type Segment struct {
+	Op   Op
+	Text string
+}
+
+// Words diffs two descriptors word by word: a changed word is deleted and
+// inserted whole, never split into characters. Whitespace runs are tokens of
+// their own, so a doubled space shows up as such. The output is deterministic.
+func Words(before, after string) []Segment {
+	// go-diff works on runes; give every distinct token a rune of its own so
+	// the character diff becomes a token diff.
+	index := map[string]rune{}
+	var tokens []string
+	encode := func(s string) []rune {
+		var out []rune
+		for _, t := range tokenize(s) {
+			r, ok := index[t]
+			if !ok {
+				r = tokenRune(len(tokens))
+				index[t] = r
+				tokens = append(tokens, t)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	a, b := encode(before), encode(after)
+
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 0 // no time limit: the same input always gives the same diff
+	diffs := dmp.DiffMainRunes(a, b, false)
+
+	var segs []Segment
+	for _, d := range diffs {
+		var sb strings.Builder
+		for _, r := range d.Text {
+			sb.WriteString(tokens[runeToken(r)])
+		}
+		op := Equal
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			op = Delete
+		case diffmatchpatch.DiffInsert:
+			op = Insert
+		}
+		if n := len(segs); n > 0 && segs[n-1].Op == op {
+			segs[n-1].Text += sb.String()
+			continue
+		}
+		if sb.Len() > 0 {
+			segs = append(segs, Segment{Op: op, Text: sb.String()})
+		}
+	}
+	return segs
+}
+
+// tokenize splits s into alternating runs of whitespace and non-whitespace.
+func tokenize(s string) []string {
+	var toks []string
+	start := 0
+	for i, r := range s {
+		if i > start && unicode.IsSpace(r) != isSpaceAt(s, start) {
+			toks = append(toks, s[start:i])
+			start = i
+		}
+	}
+	if start < len(s) {
+		toks = append(toks, s[start:])
+	}
+	return toks
+}
+
+func isSpaceAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r)
+}
+
+// Token numbers map to runes, skipping the surrogate range, which is not
+// valid in a Go string.
+func tokenRune(n int) rune {
+	r := rune(n + 1)
+	if r >= 0xD800 {
+		r += 0x800
+	}
+	return r
+}
+
+func runeToken(r rune) int {
+	if r >= 0xE000 {
+		r -= 0x800
+	}
+	return int(r - 1)
+}

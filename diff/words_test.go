@@ -1,0 +1,49 @@
+package diff
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestWords(t *testing.T) {
+	tests := []struct {
+		before, after string
+		want          []Segment
+	}{
+		{"Repair of nail", "Repair of toe nail", []Segment{{Equal, "Repair of "}, {Insert, "toe "}, {Equal, "nail"}}},
+		{"Removal of cyst", "Removal of lesion", []Segment{{Equal, "Removal of "}, {Delete, "cyst"}, {Insert, "lesion"}}},
+		// A changed word is replaced whole, never split into letters.
+		{"simple repair", "simplex repair", []Segment{{Delete, "simple"}, {Insert, "simplex"}, {Equal, " repair"}}},
+		{"a b", "a  b", []Segment{{Equal, "a"}, {Delete, " "}, {Insert, "  "}, {Equal, "b"}}},
+		{"", "new text", []Segment{{Insert, "new text"}}},
+		{"same", "same", []Segment{{Equal, "same"}}},
+	}
+	for _, tt := range tests {
+		got := Words(tt.before, tt.after)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Words(%q, %q) = %v, want %v", tt.before, tt.after, got, tt.want)
+		}
+	}
+}
+
+// FuzzWords checks that the segments always rebuild both inputs.
+func FuzzWords(f *testing.F) {
+	f.Add("Repair of nail", "Repair of toe nail")
+	f.Add("a  b\u00a0c", "a b c")
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var before, after strings.Builder
+		for _, s := range Words(a, b) {
+			if s.Op != Insert {
+				before.WriteString(s.Text)
+			}
+			if s.Op != Delete {
+				after.WriteString(s.Text)
+			}
+		}
+		if before.String() != a || after.String() != b {
+			t.Errorf("Words(%q, %q) rebuilds %q, %q", a, b, before.String(), after.String())
+		}
+	})
+}

@@ -1,0 +1,161 @@
+// Package ingest turns publisher files into a codeset.Release.
+//
+// A Profile says which columns mean what; the reader finds the data sheet and
+// its header row by their contents, streams the rows (a sheet is never held
+// in memory whole), normalises the cells and validates every code. It is the
+// only package that imports excelize.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/codeset/codeset"
+)
+
+// Options describe the release being read.
+type Options struct {
+	Profile   *Profile
+	Label     string
+	Effective time.Time
+}
+
+// Report says what was read and what was forgiven on the way.
+type Report struct {
+	Files []FileReport
+	// Padded counts all-digit codes shorter than the profile's width that
+	// were left-padded with zeros.
+	Padded int
+	// Merged counts rows that repeated an earlier row exactly and were
+	// merged into it.
+	Merged int
+	// Warnings describes each forgiven problem, for the log.
+	Warnings []string
+}
+
+// FileReport describes one input file.
+type FileReport struct {
+	Name      string
+	Sheet     string // empty for text files
+	HeaderRow int
+	Codes     int
+}
+
+// seen remembers where a code was first read, to report duplicates.
+type seen struct {
+	idx int // index into the release's codes
+	loc *ParseError
+}
+
+// Read reads files into one release of opts.Profile's system. Codes may be
+// spread over several files (e.g. one per category); a code that appears
+// twice must have the same record both times.
+func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release, *Report, error) {
+	p := opts.Profile
+	if p == nil {
+		return nil, nil, errors.New("ingest: no profile")
+	}
+	if err := codeset.CheckLabel(opts.Label); err != nil {
+		return nil, nil, err
+	}
+	if len(files) == 0 {
+		return nil, nil, errors.New("no input files")
+	}
+	rel := &codeset.Release{System: p.System, Label: opts.Label, Effective: opts.Effective}
+	rep := &Report{}
+	byCode := map[string]seen{}
+	for _, name := range files {
+		src, err := hashFile(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		rel.Sources = append(rel.Sources, src)
+		fr := FileReport{Name: name}
+		emit := func(c codeset.Code, loc *ParseError) error {
+			if prev, ok := byCode[c.Code]; ok {
+				old := rel.Codes[prev.idx]
+				if sameRecord(old, c) {
+					rep.Merged++
+					rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: code %q repeats %s exactly; merged", locString(loc), c.Code, locString(prev.loc)))
+					return nil
+				}
+				loc.Err = errorf(ErrDuplicate, "duplicate code %q with a different record than %s (%s)", c.Code, locString(prev.loc), firstDifference(old, c))
+				return loc
+			}
+			byCode[c.Code] = seen{idx: len(rel.Codes), loc: loc}
+			rel.Codes = append(rel.Codes, c)
+			fr.Codes++
+			return nil
+		}
+		if err := readFile(ctx, name, p, &fr, rep, emit); err != nil {
+			return nil, nil, err
+		}
+		rep.Files = append(rep.Files, fr)
+	}
+	if len(rel.Codes) == 0 {
+		return nil, nil, errorf(ErrNoCodes, "%s: no codes found: the release is empty", strings.Join(files, ", "))
+	}
+	sort.Slice(rel.Codes, func(i, j int) bool { return rel.Codes[i].Code < rel.Codes[j].Code })
+	if rep.Padded > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d all-digit codes shorter than %d characters were left-padded with zeros (e.g. 100 read as 00100)", rep.Padded, p.Width))
+	}
+	return rel, rep, nil
+}
+
+func locString(e *ParseError) string {
+	s := e.File
+	if e.Sheet != "" {
+		s += "!" + e.Sheet
+	}
+	return fmt.Sprintf("%s row %d", s, e.Row)
+}
+
+func sameRecord(a, b codeset.Code) bool {
+	return firstDifference(a, b) == ""
+}
+
+// firstDifference names the first field in which a and b differ, with both
+// values, or returns "".
+func firstDifference(a, b codeset.Code) string {
+	fields := []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong, codeset.FieldStatus}
+	for k := range a.Attrs {
+		fields = append(fields, k)
+	}
+	for k := range b.Attrs {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields[4:])
+	for _, f := range fields {
+		if x, y := a.Field(f), b.Field(f); x != y {
+			return fmt.Sprintf("%s %q vs %q", f, x, y)
+		}
+	}
+	return ""
+}
+
+func hashFile(name string) (codeset.SourceFile, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return codeset.SourceFile{}, errorf(ErrNotFound, "%s: file not found", name)
+		}
+		return codeset.SourceFile{}, fmt.Errorf("%s: %w", name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return codeset.SourceFile{}, fmt.Errorf("%s: read: %w", name, err)
+	}
+	return codeset.SourceFile{Name: filepath.Base(name), SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+}
