@@ -72,7 +72,64 @@ func Words(before, after string) []Segment {
 			segs = append(segs, Segment{Op: op, Text: sb.String()})
 		}
 	}
-	return segs
+	return joinReplacements(segs)
+}
+
+// joinReplacements folds a whitespace-only equality between two
+// replacements into them, so that "not described" -> "including any" reads
+// as one replacement rather than interleaved words. Other equalities stay:
+// "including programming" -> "including first programming and review" keeps
+// "programming" as kept text.
+func joinReplacements(segs []Segment) []Segment {
+	type group struct {
+		del, ins string
+		eq       *string // non-nil for an equality
+	}
+	var gs []group
+	for _, s := range segs {
+		switch {
+		case s.Op == Equal:
+			t := s.Text
+			gs = append(gs, group{eq: &t})
+		case len(gs) == 0 || gs[len(gs)-1].eq != nil:
+			gs = append(gs, group{})
+			fallthrough
+		default:
+			g := &gs[len(gs)-1]
+			if s.Op == Delete {
+				g.del += s.Text
+			} else {
+				g.ins += s.Text
+			}
+		}
+	}
+	replacement := func(g group) bool { return g.eq == nil && g.del != "" && g.ins != "" }
+	var out []group
+	for i := 0; i < len(gs); i++ {
+		g := gs[i]
+		if n := len(out); n > 0 && g.eq != nil && strings.TrimSpace(*g.eq) == "" &&
+			replacement(out[n-1]) && i+1 < len(gs) && replacement(gs[i+1]) {
+			out[n-1].del += *g.eq + gs[i+1].del
+			out[n-1].ins += *g.eq + gs[i+1].ins
+			i++
+			continue
+		}
+		out = append(out, g)
+	}
+	var res []Segment
+	for _, g := range out {
+		if g.eq != nil {
+			res = append(res, Segment{Equal, *g.eq})
+			continue
+		}
+		if g.del != "" {
+			res = append(res, Segment{Delete, g.del})
+		}
+		if g.ins != "" {
+			res = append(res, Segment{Insert, g.ins})
+		}
+	}
+	return res
 }
 
 // tokenize splits s into alternating runs of whitespace and non-whitespace.

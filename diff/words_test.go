@@ -17,6 +17,10 @@ func TestWords(t *testing.T) {
 		{"simple repair", "simplex repair", []Segment{{Delete, "simple"}, {Insert, "simplex"}, {Equal, " repair"}}},
 		{"a b", "a  b", []Segment{{Equal, "a"}, {Delete, " "}, {Insert, "  "}, {Equal, "b"}}},
 		{"", "new text", []Segment{{Insert, "new text"}}},
+		{"skull, not described elsewhere", "skull, including any drain placement",
+			[]Segment{{Equal, "skull, "}, {Delete, "not described elsewhere"}, {Insert, "including any drain placement"}}},
+		{"including programming", "including first programming and review",
+			[]Segment{{Equal, "including "}, {Insert, "first "}, {Equal, "programming"}, {Insert, " and review"}}},
 		{"same", "same", []Segment{{Equal, "same"}}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/ingest"
+	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/schedules"
+)
+
+func (m *Main) pipeline() *schedules.Pipeline {
+	return &schedules.Pipeline{Store: publish.Store{Dir: m.DataDir}, OutDir: m.OutDir, Logger: m.logger()}
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (f *multiFlag) String() string     { return strings.Join(*f, ", ") }
+func (f *multiFlag) Set(v string) error { *f = append(*f, v); return nil }
+
+// releaseFlags are the flags that describe a release to ingest.
+type releaseFlags struct {
+	system, label, effective, profile string
+	maps                              multiFlag
+}
+
+func (r *releaseFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.system, "system", "", "code `system`: "+systemList())
+	fs.StringVar(&r.label, "release", "", "release `label`, e.g. 2026, 2026Q2, FY2026")
+	fs.StringVar(&r.effective, "effective", "", "effective `date` YYYY-MM-DD (default: derived from the label)")
+	fs.StringVar(&r.profile, "profile", "", "layout profile JSON `file` (default: the system's built-in profile)")
+	fs.Var(&r.maps, "map", "map a header to a field, `field=Header Name` (repeatable), e.g. code=Proc or long=Full Text")
+}
+
+func systemList() string {
+	var s []string
+	for _, sys := range codeset.Systems {
+		s = append(s, string(sys))
+	}
+	return strings.Join(s, ", ")
+}
+
+// request turns the flags and file arguments into a pipeline request.
+func (r *releaseFlags) request(fs *flag.FlagSet) (schedules.Request, error) {
+	hint := "run '" + fs.Name() + " --help' for usage"
+	var req schedules.Request
+	sys, err := parseSystem(r.system, hint)
+	if err != nil {
+		return req, err
+	}
+	if r.label == "" {
+		return req, usagef(hint, "--release is required")
+	}
+	if err := codeset.CheckLabel(r.label); err != nil {
+		return req, usagef(hint, "%v", err)
+	}
+	if fs.NArg() == 0 {
+		return req, usagef(hint, "no input files: name the publisher's files after the flags")
+	}
+	req = schedules.Request{System: sys, Label: r.label, Files: fs.Args()}
+	if r.effective != "" {
+		if req.Effective, err = time.Parse(time.DateOnly, r.effective); err != nil {
+			return req, usagef(hint, "bad --effective %q: want YYYY-MM-DD", r.effective)
+		}
+	}
+	if r.profile != "" {
+		if req.Profile, err = ingest.LoadProfile(r.profile); err != nil {
+			return req, err
+		}
+	} else if req.Profile, err = ingest.Builtin(sys); err != nil {
+		return req, err
+	}
+	for _, spec := range r.maps {
+		if err := req.Profile.Map(spec); err != nil {
+			return req, usagef(hint, "%v", err)
+		}
+	}
+	return req, nil
+}
+
+func parseSystem(s, hint string) (codeset.System, error) {
+	if s == "" {
+		return "", usagef(hint, "--system is required: one of %s", systemList())
+	}
+	sys, err := codeset.ParseSystem(s)
+	if err != nil {
+		return "", usagef(hint, "%v", err)
+	}
+	return sys, nil
+}
+
+func (m *Main) runCommand(ctx context.Context, args []string) error {
+	fs := m.flags("run", "--system S --release R [--effective YYYY-MM-DD] FILE...",
+		"Ingest the release files, compare them with the latest earlier release of the system,\n"+
+			"store the snapshot and publish the release: database, changelogs and manifest.")
+	var rf releaseFlags
+	rf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	req, err := rf.request(fs)
+	if err != nil {
+		return err
+	}
+	res, err := m.pipeline().Run(ctx, req)
+	if err != nil {
+		return err
+	}
+	return m.printResult(res)
+}
+
+func (m *Main) printResult(res *schedules.Result) error {
+	if err := publish.WriteSummary(m.Stdout, res.Release, res.Changelog); err != nil {
+		return err
+	}
+	if res.Report != nil {
+		for _, w := range res.Report.Warnings {
+			fmt.Fprintf(m.Stdout, "warning: %s\n", w)
+		}
+	}
+	fmt.Fprintf(m.Stdout, "snapshot:  %s\n", res.Snapshot)
+	if res.Published != "" {
+		fmt.Fprintf(m.Stdout, "published: %s (changelog.md, changelog.json, manifest.json)\n", res.Published)
+	}
+	return nil
+}
+
+func (m *Main) ingestCommand(ctx context.Context, args []string) error {
+	fs := m.flags("ingest", "--system S --release R [--effective YYYY-MM-DD] FILE...",
+		"Ingest the release files into a snapshot in the data directory, without publishing.\n"+
+			"Publish it later with 'codeset publish'.")
+	var rf releaseFlags
+	rf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	req, err := rf.request(fs)
+	if err != nil {
+		return err
+	}
+	res, err := m.pipeline().Ingest(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s %s: %d codes stored in %s\n", publish.SystemName(res.Release.System), res.Release.Label, len(res.Release.Codes), res.Snapshot)
+	for _, w := range res.Report.Warnings {
+		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
+	}
+	return nil
+}
+
+func (m *Main) publishCommand(ctx context.Context, args []string) error {
+	fs := m.flags("publish", "--system S --release R",
+		"Publish a stored snapshot: compare it with the latest earlier release and write the\n"+
+			"release folder (database, changelogs, manifest) under the publish directory.")
+	sysFlag := fs.String("system", "", "code `system`: "+systemList())
+	label := fs.String("release", "", "release `label`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	sys, err := parseSystem(*sysFlag, "run 'codeset publish --help' for usage")
+	if err != nil {
+		return err
+	}
+	if *label == "" {
+		return usagef("run 'codeset publish --help' for usage", "--release is required")
+	}
+	res, err := m.pipeline().Publish(ctx, sys, *label)
+	if err != nil {
+		return err
+	}
+	return m.printResult(res)
+}
+
+func (m *Main) diffCommand(ctx context.Context, args []string) error {
+	fs := m.flags("diff", "--system S [--from R1] --to R2 [--format md|json]",
+		"Compare two stored releases of a system (any two, not only neighbours) and print the\n"+
+			"changelog. Without --from, every code of R2 is listed as added.")
+	sysFlag := fs.String("system", "", "code `system`: "+systemList())
+	from := fs.String("from", "", "older release `label`")
+	to := fs.String("to", "", "newer release `label`")
+	format := fs.String("format", "md", "output `format`: md or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	hint := "run 'codeset diff --help' for usage"
+	sys, err := parseSystem(*sysFlag, hint)
+	if err != nil {
+		return err
+	}
+	if *to == "" {
+		return usagef(hint, "--to is required")
+	}
+	if *format != "md" && *format != "json" {
+		return usagef(hint, "bad --format %q: want md or json", *format)
+	}
+	if fs.NArg() > 0 {
+		return usagef(hint, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	l, err := m.pipeline().Diff(ctx, sys, *from, *to)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return publish.WriteJSON(m.Stdout, l)
+	}
+	return publish.WriteMarkdown(m.Stdout, l)
+}
+
+func (m *Main) releasesCommand(ctx context.Context, args []string) error {
+	fs := m.flags("releases", "[--system S]", "List the stored releases, oldest first, and whether each is published.")
+	sysFlag := fs.String("system", "", "only this code `system`")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var sys codeset.System
+	if *sysFlag != "" {
+		var err error
+		if sys, err = parseSystem(*sysFlag, "run 'codeset releases --help' for usage"); err != nil {
+			return err
+		}
+	}
+	infos, err := publish.Store{Dir: m.DataDir}.List(ctx, sys)
+	if err != nil {
+		return err
+	}
+	if len(infos) == 0 {
+		fmt.Fprintf(m.Stdout, "no releases stored in %s\n", m.DataDir)
+		return nil
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SYSTEM\tRELEASE\tEFFECTIVE\tCODES\tPUBLISHED")
+	for _, in := range infos {
+		pub := "no"
+		if publish.Published(m.OutDir, in.System, in.Label) {
+			pub = publish.ReleaseDir(m.OutDir, in.System, in.Label)
+		}
+		eff := "-"
+		if !in.Effective.IsZero() {
+			eff = in.Effective.Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", in.System, in.Label, eff, in.Codes, pub)
+	}
+	return tw.Flush()
+}
+
+func (m *Main) versionCommand(ctx context.Context, args []string) error {
+	fs := m.flags("version", "", "Print the version.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "codeset %s\n", codeset.Version)
+	return nil
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/schedules"
+)
+
+// demoMarker marks a directory as demo output, which the demo may wipe.
+const demoMarker = ".codeset-demo"
+
+// demoReleases are the bundled synthetic CPT releases, oldest first.
+var demoReleases = []struct{ label, file string }{
+	{"2024", "cpt-2024.xlsx"},
+	{"2025", "cpt-2025.xlsx"},
+	{"2026", "cpt-2026.xlsx"},
+}
+
+func (m *Main) demoCommand(ctx context.Context, args []string) error {
+	fset := m.flags("demo", "[--dir DIR] [--fixtures DIR]",
+		"Run the release pipeline on the three bundled synthetic CPT releases (2024, 2025, 2026),\n"+
+			"each compared with the one before, into a fresh demo directory.")
+	dir := fset.String("dir", "codeset-demo", "demo output `dir`ectory; replaced on every run")
+	fixtures := fset.String("fixtures", filepath.Join("testdata", "demo"), "`dir`ectory holding the demo workbooks")
+	if err := parse(fset, args); err != nil {
+		return err
+	}
+	for _, r := range demoReleases {
+		if _, err := os.Stat(filepath.Join(*fixtures, r.file)); err != nil {
+			return fmt.Errorf("demo workbook %s not found: run the demo from the repository root, or pass --fixtures", filepath.Join(*fixtures, r.file))
+		}
+	}
+	if err := resetDemoDir(*dir); err != nil {
+		return err
+	}
+	p := &schedules.Pipeline{
+		Store:  publish.Store{Dir: filepath.Join(*dir, "data")},
+		OutDir: filepath.Join(*dir, "public"),
+		Logger: m.logger(),
+	}
+	for i, r := range demoReleases {
+		if i > 0 {
+			fmt.Fprintln(m.Stdout)
+		}
+		res, err := p.Run(ctx, schedules.Request{System: codeset.CPT, Label: r.label, Files: []string{filepath.Join(*fixtures, r.file)}})
+		if err != nil {
+			return err
+		}
+		if err := m.printResult(res); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(m.Stdout, "\nDemo done. Snapshots are in %s, the published tree in %s;\n", p.Store.Dir, p.OutDir)
+	fmt.Fprintf(m.Stdout, "read %s first.\n", filepath.Join(publish.ReleaseDir(p.OutDir, codeset.CPT, "2026"), "changelog.md"))
+	return nil
+}
+
+// resetDemoDir empties dir for a new demo run, refusing to touch a directory
+// that an earlier demo did not create.
+func resetDemoDir(dir string) error {
+	_, err := os.Stat(filepath.Join(dir, demoMarker))
+	switch {
+	case err == nil:
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("reset demo directory: %w", err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if entries, rerr := os.ReadDir(dir); rerr == nil && len(entries) > 0 {
+			return fmt.Errorf("%s exists and was not made by the demo: pass another --dir", dir)
+		}
+	default:
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by 'codeset demo'; the next demo run replaces this directory\n"), 0o644)
+}

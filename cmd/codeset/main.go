@@ -1,0 +1,162 @@
+// Command codeset ingests medical code-set releases, compares each with the
+// previous one and publishes versioned SQLite snapshots with changelogs.
+//
+// Usage:
+//
+//	codeset [--data DIR] [--out DIR] COMMAND [flags] [args]
+//
+// Run "codeset help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		os.Exit(m.report(err))
+	}
+}
+
+// Main is the program, with its streams and global flags, so that tests can
+// drive it in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+	DataDir        string
+	OutDir         string
+}
+
+// NewMain returns a Main on the process's streams.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, DataDir: "codeset-data", OutDir: "codeset-public"}
+}
+
+// usageError is a bad command line; it carries a hint on what to do.
+type usageError struct {
+	msg  string
+	hint string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(hint, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// report prints err as one line on stderr and returns the exit status: 2 for
+// bad usage, 1 for any other failure.
+func (m *Main) report(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(m.Stderr, "codeset: %s\n", ue.msg)
+		if ue.hint != "" {
+			fmt.Fprintf(m.Stderr, "%s\n", ue.hint)
+		}
+		return 2
+	}
+	fmt.Fprintf(m.Stderr, "codeset: %s\n", err)
+	return 1
+}
+
+type command struct {
+	name, summary string
+	run           func(m *Main, ctx context.Context, args []string) error
+}
+
+var commands = []command{
+	{"run", "ingest release files, diff against the previous release, publish", (*Main).runCommand},
+	{"ingest", "ingest release files into a snapshot without publishing", (*Main).ingestCommand},
+	{"publish", "publish a stored snapshot with its changelog", (*Main).publishCommand},
+	{"diff", "compare two stored releases of a system", (*Main).diffCommand},
+	{"releases", "list stored releases", (*Main).releasesCommand},
+	{"demo", "run the pipeline on the bundled demo CPT releases", (*Main).demoCommand},
+	{"version", "print the version", (*Main).versionCommand},
+}
+
+// Run parses the global flags and runs the command args names.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("codeset", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.DataDir, "data", m.DataDir, "snapshot `dir`ectory")
+	fs.StringVar(&m.OutDir, "out", m.OutDir, "published tree `dir`ectory")
+	fs.Usage = func() { m.usage(fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("run 'codeset help' for usage", "%v", err)
+	}
+	if fs.NArg() == 0 {
+		m.usage(fs)
+		return usagef("", "no command given")
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	if name == "help" {
+		if len(rest) > 0 {
+			return m.Run(ctx, []string{rest[0], "--help"})
+		}
+		m.usage(fs)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(m, ctx, rest)
+		}
+	}
+	return usagef("run 'codeset help' for the commands", "unknown command %q", name)
+}
+
+func (m *Main) usage(fs *flag.FlagSet) {
+	w := m.Stderr
+	fmt.Fprintf(w, "codeset turns medical code-set releases into versioned SQLite snapshots and changelogs.\n\n")
+	fmt.Fprintf(w, "Usage: codeset [--data DIR] [--out DIR] COMMAND [flags] [args]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal flags (also accepted after the command):\n")
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nRun 'codeset COMMAND --help' for a command's flags.\n")
+}
+
+// flags returns a flag set for a subcommand that also accepts the global
+// flags.
+func (m *Main) flags(name, args, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet("codeset "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.DataDir, "data", m.DataDir, "snapshot `dir`ectory")
+	fs.StringVar(&m.OutDir, "out", m.OutDir, "published tree `dir`ectory")
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: codeset %s %s\n\n%s\n\nFlags:\n", name, args, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args with fs, turning a flag error into a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("run '"+fs.Name()+" --help' for usage", "%v", err)
+	}
+	return nil
+}
+
+func (m *Main) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

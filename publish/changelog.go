@@ -1,0 +1,393 @@
+package publish
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+)
+
+// jsonChangelog is the JSON changelog contract. Field order here is the
+// order in the output.
+type jsonChangelog struct {
+	System        codeset.System  `json:"system"`
+	From          *string         `json:"from"`
+	To            string          `json:"to"`
+	FromEffective *string         `json:"from_effective"`
+	ToEffective   *string         `json:"to_effective"`
+	Summary       codeset.Summary `json:"summary"`
+	Changes       []jsonChange    `json:"changes"`
+}
+
+type jsonChange struct {
+	Code        string                         `json:"code"`
+	Change      codeset.ChangeKind             `json:"change"`
+	Category    string                         `json:"category"`
+	Description string                         `json:"description"`
+	Fields      map[string]codeset.FieldChange `json:"fields"`
+}
+
+// WriteJSON writes l as the JSON changelog other tools parse: two-space
+// indentation, a trailing newline, null for an unknown from label or date,
+// and "fields" present on every change.
+func WriteJSON(w io.Writer, l *codeset.Changelog) error {
+	j := jsonChangelog{
+		System:        l.System,
+		To:            l.To,
+		FromEffective: jsonDate(l.FromEffective),
+		ToEffective:   jsonDate(l.ToEffective),
+		Summary:       l.Summary,
+		Changes:       make([]jsonChange, 0, len(l.Changes)),
+	}
+	if l.From != "" {
+		j.From = &l.From
+	}
+	for _, c := range l.Changes {
+		fields := c.Fields
+		if fields == nil {
+			fields = map[string]codeset.FieldChange{}
+		}
+		j.Changes = append(j.Changes, jsonChange{
+			Code:        c.Code,
+			Change:      c.Kind,
+			Category:    c.Category,
+			Description: c.Record.Description(),
+			Fields:      fields,
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return fmt.Errorf("write json changelog: %w", err)
+	}
+	return nil
+}
+
+// jsonDate returns t as YYYY-MM-DD, or nil for the zero time.
+func jsonDate(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(dateLayout)
+	return &s
+}
+
+// ReadJSON parses a changelog written by WriteJSON. The JSON carries only a
+// description of each record, so Change.Record holds Code, Category and the
+// description as Long; Fields is nil when empty.
+func ReadJSON(r io.Reader) (*codeset.Changelog, error) {
+	var j jsonChangelog
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&j); err != nil {
+		return nil, fmt.Errorf("read json changelog: %w", err)
+	}
+	l := &codeset.Changelog{
+		System:  j.System,
+		To:      j.To,
+		Summary: j.Summary,
+	}
+	if j.From != nil {
+		l.From = *j.From
+	}
+	var err error
+	if l.FromEffective, err = parseJSONDate("from_effective", j.FromEffective); err != nil {
+		return nil, err
+	}
+	if l.ToEffective, err = parseJSONDate("to_effective", j.ToEffective); err != nil {
+		return nil, err
+	}
+	for i, c := range j.Changes {
+		if !slices.Contains(codeset.ChangeKinds, c.Change) {
+			return nil, fmt.Errorf("read json changelog: change %d (code %q): unknown change %q", i, c.Code, c.Change)
+		}
+		ch := codeset.Change{
+			Code:     c.Code,
+			Kind:     c.Change,
+			Category: c.Category,
+			Record:   codeset.Code{Code: c.Code, Category: c.Category, Long: c.Description},
+		}
+		if len(c.Fields) > 0 {
+			ch.Fields = c.Fields
+		}
+		l.Changes = append(l.Changes, ch)
+	}
+	return l, nil
+}
+
+func parseJSONDate(name string, s *string) (time.Time, error) {
+	if s == nil || *s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(dateLayout, *s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read json changelog: bad %s %q: want YYYY-MM-DD", name, *s)
+	}
+	return t, nil
+}
+
+// SystemName returns how people write sys: CPT, HCPCS, ICD-10-CM,
+// ICD-10-PCS, or the identifier upper-cased for systems it does not know.
+func SystemName(sys codeset.System) string {
+	switch sys {
+	case codeset.CPT:
+		return "CPT"
+	case codeset.HCPCS:
+		return "HCPCS"
+	case codeset.ICD10CM:
+		return "ICD-10-CM"
+	case codeset.ICD10PCS:
+		return "ICD-10-PCS"
+	}
+	return strings.ToUpper(string(sys))
+}
+
+// compareCategories orders categories I, II, III, PLA, then the others by
+// name, then the empty category last.
+func compareCategories(a, b string) int {
+	rank := func(c string) int {
+		switch c {
+		case codeset.CategoryI:
+			return 0
+		case codeset.CategoryII:
+			return 1
+		case codeset.CategoryIII:
+			return 2
+		case codeset.CategoryPLA:
+			return 3
+		case "":
+			return 5
+		}
+		return 4
+	}
+	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+}
+
+// kindTitles are the section headings of the Markdown changelog.
+var kindTitles = map[codeset.ChangeKind]string{
+	codeset.Added:       "Added",
+	codeset.Deleted:     "Deleted",
+	codeset.Revised:     "Revised",
+	codeset.Cosmetic:    "Cosmetic",
+	codeset.Reactivated: "Reactivated",
+}
+
+// WriteMarkdown writes l as a changelog for people: a title, the effective
+// dates, a summary table, a per-category table when changes have
+// categories, and one table per change kind. Revised descriptors get a
+// word-level rendering (~~deleted~~ **inserted**); cosmetic ones show
+// otherwise invisible whitespace.
+func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	name := SystemName(l.System)
+
+	if l.From == "" {
+		p("# %s changes: %s (first release)\n\n", name, l.To)
+		p("- Release: %s, %s\n", l.To, effectiveText(l.ToEffective))
+		p("- Previous release: none; this is the first release recorded\n")
+	} else {
+		p("# %s changes: %s → %s\n\n", name, l.From, l.To)
+		p("- From: %s, %s\n", l.From, effectiveText(l.FromEffective))
+		p("- To: %s, %s\n", l.To, effectiveText(l.ToEffective))
+	}
+
+	p("\n## Summary\n\n")
+	p("| change | codes |\n|---|---:|\n")
+	for _, k := range codeset.ChangeKinds {
+		p("| %s | %d |\n", k, l.Summary.Count(k))
+	}
+	p("| unchanged | %d |\n", l.Summary.Unchanged)
+
+	changes := slices.Clone(l.Changes)
+	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+
+	if slices.ContainsFunc(changes, func(c codeset.Change) bool { return c.Category != "" }) {
+		byCat := l.ByCategory()
+		cats := make([]string, 0, len(byCat))
+		for c := range byCat {
+			cats = append(cats, c)
+		}
+		slices.SortFunc(cats, compareCategories)
+		p("\n## By category\n\n| category |")
+		for _, k := range codeset.ChangeKinds {
+			p(" %s |", k)
+		}
+		p("\n|---|%s\n", strings.Repeat("---:|", len(codeset.ChangeKinds)))
+		for _, c := range cats {
+			label := c
+			if label == "" {
+				label = "(none)"
+			}
+			p("| %s |", cell(label))
+			for _, k := range codeset.ChangeKinds {
+				p(" %d |", byCat[c].Count(k))
+			}
+			p("\n")
+		}
+	}
+
+	for _, k := range codeset.ChangeKinds {
+		var of []codeset.Change
+		for _, c := range changes {
+			if c.Kind == k {
+				of = append(of, c)
+			}
+		}
+		if len(of) == 0 {
+			continue
+		}
+		p("\n## %s (%d)\n\n", kindTitles[k], len(of))
+		switch k {
+		case codeset.Revised:
+			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
+			for _, c := range of {
+				for _, f := range sortedFields(c.Fields) {
+					fc := c.Fields[f]
+					p("| %s | %s | %s | %s | %s | %s |\n", cell(c.Code), cell(c.Category), cell(f),
+						cell(fc.Before), cell(fc.After), wordDiff(fc.Before, fc.After))
+				}
+			}
+		case codeset.Cosmetic:
+			p("| code | category | field | before | after |\n|---|---|---|---|---|\n")
+			for _, c := range of {
+				for _, f := range sortedFields(c.Fields) {
+					fc := c.Fields[f]
+					p("| %s | %s | %s | %s | %s |\n", cell(c.Code), cell(c.Category), cell(f),
+						cell(visibleSpace(fc.Before)), cell(visibleSpace(fc.After)))
+				}
+			}
+		default:
+			p("| code | category | description |\n|---|---|---|\n")
+			for _, c := range of {
+				p("| %s | %s | %s |\n", cell(c.Code), cell(c.Category), cell(c.Record.Description()))
+			}
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write markdown changelog: %w", err)
+	}
+	return nil
+}
+
+// effectiveText describes an effective date for the Markdown header.
+func effectiveText(t time.Time) string {
+	if t.IsZero() {
+		return "effective date not recorded"
+	}
+	return "effective " + t.Format(dateLayout)
+}
+
+func sortedFields(m map[string]codeset.FieldChange) []string {
+	fields := make([]string, 0, len(m))
+	for f := range m {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+// cellEscaper escapes what would break a table row or start inline
+// formatting in a cell; newlines become <br>, the one line break a cell
+// can hold.
+var cellEscaper = strings.NewReplacer(
+	`\`, `\\`,
+	`|`, `\|`,
+	`*`, `\*`,
+	`_`, `\_`,
+	`~`, `\~`,
+	"`", "\\`",
+	`<`, `&lt;`,
+	"\r\n", "<br>",
+	"\n", "<br>",
+	"\r", "<br>",
+)
+
+// cell returns s escaped for a Markdown table cell.
+func cell(s string) string {
+	return cellEscaper.Replace(s)
+}
+
+// wordDiff renders the word-level difference of two values as one table
+// cell: deleted words struck through, inserted words in bold.
+func wordDiff(before, after string) string {
+	var b strings.Builder
+	prev := diff.Segment{Op: diff.Equal}
+	for _, seg := range diff.Words(before, after) {
+		switch seg.Op {
+		case diff.Delete:
+			b.WriteString(mark("~~", seg.Text))
+		case diff.Insert:
+			// A replaced word reads "~~old~~ **new**", not "~~old~~**new**".
+			if prev.Op == diff.Delete && !endsInSpace(prev.Text) && !startsWithSpace(seg.Text) {
+				b.WriteByte(' ')
+			}
+			b.WriteString(mark("**", seg.Text))
+		default:
+			b.WriteString(cell(seg.Text))
+		}
+		prev = seg
+	}
+	return b.String()
+}
+
+func startsWithSpace(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+func endsInSpace(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+// mark wraps text in a Markdown emphasis marker. Markdown ignores a marker
+// next to whitespace, so surrounding whitespace goes outside it, and a
+// change of whitespace alone is shown with visible symbols.
+func mark(m, text string) string {
+	inner := strings.TrimSpace(text)
+	if inner == "" {
+		return m + cell(visibleSpace(text)) + m
+	}
+	i := strings.Index(text, inner)
+	return cell(text[:i]) + m + cell(inner) + m + cell(text[i+len(inner):])
+}
+
+// visibleSpace makes whitespace a reader could not otherwise see visible:
+// spaces that are doubled, leading or trailing become ␣, tabs ␉,
+// non-breaking spaces ⍽ and line breaks ↵.
+func visibleSpace(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		switch {
+		case c == ' ':
+			lone := i > 0 && i < len(r)-1 && r[i-1] != ' ' && r[i+1] != ' '
+			if lone {
+				b.WriteRune(' ')
+			} else {
+				b.WriteRune('␣')
+			}
+		case c == '\t':
+			b.WriteRune('␉')
+		case c == '\u00a0':
+			b.WriteRune('⍽')
+		case c == '\n':
+			b.WriteRune('↵')
+		case c == '\r':
+			b.WriteRune('␍')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,439 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/codeset/codeset"
+)
+
+// SchemaVersion is the snapshot schema version this package writes and reads.
+// It is stored both in PRAGMA user_version and in release.schema_version.
+const SchemaVersion = 1
+
+// ApplicationID marks a SQLite file as a codeset snapshot (PRAGMA
+// application_id). The value spells "CSET" in ASCII.
+const ApplicationID = 0x43534554
+
+// dateLayout is how effective dates are written in snapshots, changelogs and
+// manifests.
+const dateLayout = "2006-01-02"
+
+// Schema is the SQL that creates an empty snapshot. See doc.go for the
+// meaning of each table.
+const Schema = `
+-- One row describing the release.
+CREATE TABLE release (
+	schema_version INTEGER NOT NULL, -- equals PRAGMA user_version
+	system         TEXT    NOT NULL, -- codeset.System, e.g. 'cpt'
+	label          TEXT    NOT NULL, -- e.g. '2026', '2026Q2', 'FY2026'
+	effective      TEXT    NOT NULL, -- ISO date YYYY-MM-DD, or '' when unknown
+	tool_version   TEXT    NOT NULL, -- codeset.Version that wrote the file
+	code_count     INTEGER NOT NULL  -- rows in codes
+);
+
+-- The publisher files the release was read from, in the order given.
+CREATE TABLE source_files (
+	name   TEXT    NOT NULL,
+	sha256 TEXT    NOT NULL, -- lower-case hex
+	bytes  INTEGER NOT NULL
+);
+
+-- Codes per non-empty category, so listings need not scan codes.
+CREATE TABLE category_counts (
+	category TEXT    NOT NULL PRIMARY KEY,
+	codes    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- One row per code record.
+CREATE TABLE codes (
+	code       TEXT NOT NULL PRIMARY KEY, -- kept as text: '00100' stays '00100'
+	category   TEXT NOT NULL,             -- CPT: I, II, III or PLA; '' elsewhere
+	short      TEXT NOT NULL,
+	medium     TEXT NOT NULL,
+	long       TEXT NOT NULL,
+	status     TEXT NOT NULL,
+	attributes TEXT NOT NULL              -- JSON object, sorted keys; '{}' when none
+) WITHOUT ROWID;
+`
+
+// sqliteNotADB is SQLite's SQLITE_NOTADB result code.
+const sqliteNotADB = 26
+
+// sqliteDSN returns a URI filename for path with the given query. Characters
+// that mean something in a URI are escaped so any path works.
+func sqliteDSN(path, query string) string {
+	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	return "file:" + p + "?" + query
+}
+
+// WriteSnapshot writes r as a snapshot file at path, creating path's
+// directory when missing. It refuses to replace an existing file. The file is
+// built under a temporary name in the same directory and appears at path
+// only when complete and synced. The same release always gives the same
+// bytes.
+func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err error) {
+	if r == nil {
+		return fmt.Errorf("write snapshot %s: nil release", path)
+	}
+	if r.System == "" {
+		return fmt.Errorf("write snapshot %s: release has no system", path)
+	}
+	if err := codeset.CheckLabel(r.Label); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	codes := slices.Clone(r.Codes)
+	slices.SortStableFunc(codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	for i := 1; i < len(codes); i++ {
+		if codes[i].Code == codes[i-1].Code {
+			return fmt.Errorf("write snapshot %s: duplicate code %q", path, codes[i].Code)
+		}
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("write snapshot %s: %w", path, errNoReplace)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	// CreateTemp makes the file private; a snapshot is for everyone to read.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+
+	if err := fillSnapshot(ctx, tmp, r, codes); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := syncFile(tmp); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := linkNoReplace(tmp, path); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	return nil
+}
+
+// fillSnapshot creates the schema in the empty SQLite file at tmp and inserts
+// the release, codes already sorted and unique.
+func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []codeset.Code) error {
+	// The file is private until renamed, so journaling and syncing inside
+	// SQLite buy nothing; the whole file is synced once at the end.
+	db, err := sql.Open("sqlite", sqliteDSN(tmp, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	if _, err := tx.ExecContext(ctx, Schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", ApplicationID, SchemaVersion)); err != nil {
+		return fmt.Errorf("mark snapshot: %w", err)
+	}
+	effective := ""
+	if !r.Effective.IsZero() {
+		effective = r.Effective.Format(dateLayout)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO release (schema_version, system, label, effective, tool_version, code_count) VALUES (?, ?, ?, ?, ?, ?)`,
+		SchemaVersion, string(r.System), r.Label, effective, codeset.Version, len(codes)); err != nil {
+		return fmt.Errorf("insert release: %w", err)
+	}
+	for _, s := range r.Sources {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO source_files (name, sha256, bytes) VALUES (?, ?, ?)`, s.Name, s.SHA256, s.Bytes); err != nil {
+			return fmt.Errorf("insert source file %s: %w", s.Name, err)
+		}
+	}
+	for _, c := range sortedCategories(categoryCounts(codes)) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO category_counts (category, codes) VALUES (?, ?)`, c.name, c.n); err != nil {
+			return fmt.Errorf("insert category count %s: %w", c.name, err)
+		}
+	}
+
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO codes (code, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare code insert: %w", err)
+	}
+	defer stmt.Close()
+	for _, c := range codes {
+		attrs, err := encodeAttrs(c.Attrs)
+		if err != nil {
+			return fmt.Errorf("code %s: %w", c.Code, err)
+		}
+		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
+			return fmt.Errorf("insert code %s: %w", c.Code, err)
+		}
+	}
+	if err := stmt.Close(); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	// VACUUM rebuilds the file from scratch, so its bytes depend only on
+	// the content, not on how the pages happened to fill.
+	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	return db.Close()
+}
+
+// categoryCounts counts codes per non-empty category.
+func categoryCounts(codes []codeset.Code) map[string]int {
+	m := map[string]int{}
+	for _, c := range codes {
+		if c.Category != "" {
+			m[c.Category]++
+		}
+	}
+	return m
+}
+
+type categoryCount struct {
+	name string
+	n    int
+}
+
+// sortedCategories returns m's entries in category order (see
+// compareCategories).
+func sortedCategories(m map[string]int) []categoryCount {
+	var out []categoryCount
+	for k, v := range m {
+		out = append(out, categoryCount{k, v})
+	}
+	slices.SortFunc(out, func(a, b categoryCount) int { return compareCategories(a.name, b.name) })
+	return out
+}
+
+// encodeAttrs renders attributes as a JSON object with sorted keys.
+func encodeAttrs(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// ReadSnapshot reads the whole release stored at path, codes sorted by code.
+// Attrs is nil for codes without attributes and Sources is nil when the
+// release recorded none.
+func ReadSnapshot(ctx context.Context, path string) (*codeset.Release, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	info, err := readInfo(ctx, db, path)
+	if err != nil {
+		return nil, err
+	}
+	r := &codeset.Release{
+		System:    info.System,
+		Label:     info.Label,
+		Effective: info.Effective,
+		Sources:   info.Sources,
+	}
+	rows, err := db.QueryContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c codeset.Code
+		var attrs string
+		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		if attrs != "{}" {
+			if err := json.Unmarshal([]byte(attrs), &c.Attrs); err != nil {
+				return nil, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", path, c.Code, err)
+			}
+			if len(c.Attrs) == 0 {
+				c.Attrs = nil
+			}
+		}
+		r.Codes = append(r.Codes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if len(r.Codes) != info.Codes {
+		return nil, fmt.Errorf("read snapshot %s: holds %d codes, release row says %d", path, len(r.Codes), info.Codes)
+	}
+	return r, db.Close()
+}
+
+// Info describes a snapshot without its codes.
+type Info struct {
+	System    codeset.System
+	Label     string
+	Effective time.Time // zero when the release recorded no date
+	Sources   []codeset.SourceFile
+	// Codes is the number of code records.
+	Codes int
+	// Categories counts codes per non-empty category; never nil.
+	Categories map[string]int
+	// ToolVersion is the codeset version that wrote the snapshot.
+	ToolVersion   string
+	SchemaVersion int
+	// Path is the snapshot file the Info was read from.
+	Path string
+}
+
+// ReadSnapshotInfo reads the metadata of the snapshot at path without
+// loading its codes.
+func ReadSnapshotInfo(ctx context.Context, path string) (Info, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer db.Close()
+	info, err := readInfo(ctx, db, path)
+	if err != nil {
+		return Info{}, err
+	}
+	return info, db.Close()
+}
+
+// openSnapshot opens path read-only and checks that it is a codeset snapshot
+// of a schema version this package reads.
+func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
+	// SQLite would report a missing file as "unable to open database
+	// file"; stat first so the error says what happened.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read snapshot %s: not a regular file", path)
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(path, "mode=ro"))
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	var appID, version int
+	err = db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
+	if err == nil {
+		err = db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
+	}
+	var serr *sqlite.Error
+	switch {
+	case errors.As(err, &serr) && serr.Code()&0xff == sqliteNotADB:
+		err = fmt.Errorf("read snapshot %s: not a codeset snapshot: not a SQLite database", path)
+	case err != nil:
+		err = fmt.Errorf("read snapshot %s: %w", path, err)
+	case appID != ApplicationID:
+		err = fmt.Errorf("read snapshot %s: not a codeset snapshot: SQLite application_id is %#x, want %#x", path, appID, ApplicationID)
+	case version != SchemaVersion:
+		err = fmt.Errorf("read snapshot %s: schema version %d, this codeset reads version %d", path, version, SchemaVersion)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// readInfo reads the release row, source files and category counts.
+func readInfo(ctx context.Context, db *sql.DB, path string) (Info, error) {
+	info := Info{Path: path, Categories: map[string]int{}}
+	var sys, effective string
+	err := db.QueryRowContext(ctx, `SELECT schema_version, system, label, effective, tool_version, code_count FROM release`).
+		Scan(&info.SchemaVersion, &sys, &info.Label, &effective, &info.ToolVersion, &info.Codes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Info{}, fmt.Errorf("read snapshot %s: no release row", path)
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	info.System = codeset.System(sys)
+	if effective != "" {
+		info.Effective, err = time.Parse(dateLayout, effective)
+		if err != nil {
+			return Info{}, fmt.Errorf("read snapshot %s: bad effective date %q: want YYYY-MM-DD", path, effective)
+		}
+	}
+
+	rows, err := db.QueryContext(ctx, `SELECT name, sha256, bytes FROM source_files ORDER BY rowid`)
+	if err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s codeset.SourceFile
+		if err := rows.Scan(&s.Name, &s.SHA256, &s.Bytes); err != nil {
+			return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		info.Sources = append(info.Sources, s)
+	}
+	if err := rows.Err(); err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	rows.Close()
+
+	rows, err = db.QueryContext(ctx, `SELECT category, codes FROM category_counts`)
+	if err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cat string
+		var n int
+		if err := rows.Scan(&cat, &n); err != nil {
+			return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		info.Categories[cat] = n
+	}
+	if err := rows.Err(); err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	return info, nil
+}

@@ -1,0 +1,226 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codeset/codeset"
+)
+
+// sampleRelease returns a small CPT release exercising leading zeros,
+// unicode, empty fields and attributes.
+func sampleRelease() *codeset.Release {
+	return &codeset.Release{
+		System:    codeset.CPT,
+		Label:     "2026",
+		Effective: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Sources: []codeset.SourceFile{
+			{Name: "MEDU.txt", SHA256: strings.Repeat("ab", 32), Bytes: 1234},
+			{Name: "LONGULT.txt", SHA256: strings.Repeat("0f", 32), Bytes: 99},
+		},
+		Codes: []codeset.Code{
+			{Code: "00100", Category: "I", Short: "ANESTH SALIVARY GLAND", Medium: "Anesthesia salivary gland", Long: "Anesthesia for procedures on salivary glands, including biopsy", Status: "active"},
+			{Code: "0001U", Category: "PLA", Short: "RBC DNA HEA 35 AG 11 BLD GRP", Long: "Red blood cell antigen typing — Ångström “quoted” ü", Attrs: map[string]string{"lab": "Grifols", "proprietary": "Navigator <x> & y"}},
+			{Code: "0500F", Category: "II", Short: "", Medium: "", Long: "", Status: ""},
+			{Code: "99213", Category: "I", Short: "OFFICE O/P EST LOW 20 MIN", Long: "Office or other outpatient visit | low", Attrs: map[string]string{"a": ""}},
+		},
+	}
+}
+
+// sortedRelease returns r with codes sorted, the form ReadSnapshot gives.
+func sortedRelease(r *codeset.Release) *codeset.Release {
+	c := *r
+	c.Codes = append([]codeset.Code(nil), r.Codes...)
+	for i := 1; i < len(c.Codes); i++ {
+		for j := i; j > 0 && c.Codes[j].Code < c.Codes[j-1].Code; j-- {
+			c.Codes[j], c.Codes[j-1] = c.Codes[j-1], c.Codes[j]
+		}
+	}
+	return &c
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		rel  *codeset.Release
+	}{
+		{"sample", sampleRelease()},
+		{"no date no sources no codes", &codeset.Release{System: codeset.ICD10CM, Label: "FY2026"}},
+		{"one code", &codeset.Release{System: codeset.HCPCS, Label: "2026Q2", Codes: []codeset.Code{{Code: "A0021", Long: "Ambulance service, outside state per mile, transport"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sub", tt.rel.Label+".sqlite")
+			if err := WriteSnapshot(ctx, path, tt.rel); err != nil {
+				t.Fatalf("WriteSnapshot: %v", err)
+			}
+			got, err := ReadSnapshot(ctx, path)
+			if err != nil {
+				t.Fatalf("ReadSnapshot: %v", err)
+			}
+			if want := sortedRelease(tt.rel); !reflect.DeepEqual(got, want) {
+				t.Errorf("ReadSnapshot:\ngot  %+v\nwant %+v", got, want)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(path))
+			if len(entries) != 1 {
+				t.Errorf("directory holds %d entries, want only the snapshot", len(entries))
+			}
+		})
+	}
+}
+
+func TestSnapshotInfo(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "2026.sqlite")
+	rel := sampleRelease()
+	if err := WriteSnapshot(ctx, path, rel); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSnapshotInfo(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Info{
+		System:        codeset.CPT,
+		Label:         "2026",
+		Effective:     rel.Effective,
+		Sources:       rel.Sources,
+		Codes:         4,
+		Categories:    map[string]int{"I": 2, "II": 1, "PLA": 1},
+		ToolVersion:   codeset.Version,
+		SchemaVersion: SchemaVersion,
+		Path:          path,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ReadSnapshotInfo:\ngot  %+v\nwant %+v", got, want)
+	}
+}
+
+func fileSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func TestSnapshotDeterministic(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.sqlite"), filepath.Join(dir, "b.sqlite")
+	if err := WriteSnapshot(ctx, a, sampleRelease()); err != nil {
+		t.Fatal(err)
+	}
+	// The same release with codes in another order must give the same file.
+	rel := sampleRelease()
+	for i, j := 0, len(rel.Codes)-1; i < j; i, j = i+1, j-1 {
+		rel.Codes[i], rel.Codes[j] = rel.Codes[j], rel.Codes[i]
+	}
+	if err := WriteSnapshot(ctx, b, rel); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fileSum(t, b), fileSum(t, a); got != want {
+		t.Errorf("second snapshot sha256 = %x, want %x", got, want)
+	}
+}
+
+func TestSnapshotRefusesOverwrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "2026.sqlite")
+	if err := WriteSnapshot(ctx, path, sampleRelease()); err != nil {
+		t.Fatal(err)
+	}
+	before := fileSum(t, path)
+	other := sampleRelease()
+	other.Codes = other.Codes[:1]
+	err := WriteSnapshot(ctx, path, other)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second WriteSnapshot error = %v, want one wrapping fs.ErrExist", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name %s", err, path)
+	}
+	if after := fileSum(t, path); after != before {
+		t.Errorf("snapshot changed by refused write")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries after refused write, want 1", len(entries))
+	}
+}
+
+func TestWriteSnapshotErrorsLeaveNoTemp(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		rel     *codeset.Release
+		wantErr string
+	}{
+		{"duplicate code", &codeset.Release{System: codeset.CPT, Label: "2026", Codes: []codeset.Code{{Code: "1"}, {Code: "1"}}}, `duplicate code "1"`},
+		{"bad label", &codeset.Release{System: codeset.CPT, Label: "../x"}, "bad release label"},
+		{"no system", &codeset.Release{Label: "2026"}, "no system"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			err := WriteSnapshot(ctx, filepath.Join(dir, "x.sqlite"), tt.rel)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("WriteSnapshot error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("directory holds %d entries, want none", len(entries))
+			}
+		})
+	}
+}
+
+func TestReadSnapshotRefusesOtherFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+
+	text := filepath.Join(dir, "notes.sqlite")
+	if err := os.WriteFile(text, bytes.Repeat([]byte("not a database at all\n"), 50), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "plain.sqlite")
+	db, err := sql.Open("sqlite", plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE codes (code TEXT); INSERT INTO codes VALUES ('00100')"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	tests := []struct {
+		name, path, want string
+	}{
+		{"text file", text, "not a codeset snapshot: not a SQLite database"},
+		{"plain sqlite", plain, "not a codeset snapshot: SQLite application_id is 0"},
+		{"missing", filepath.Join(dir, "missing.sqlite"), "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadSnapshot(ctx, tt.path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
+				t.Errorf("ReadSnapshot error = %v, want one naming %s and containing %q", err, tt.path, tt.want)
+			}
+			if _, err := ReadSnapshotInfo(ctx, tt.path); err == nil {
+				t.Errorf("ReadSnapshotInfo error = nil, want one")
+			}
+		})
+	}
+}

@@ -1,0 +1,116 @@
+package publish
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/codeset/codeset"
+)
+
+// ErrNoRelease reports a release that has no snapshot in the store.
+var ErrNoRelease = errors.New("no such release")
+
+// snapshotExt ends every snapshot file name in a Store.
+const snapshotExt = ".sqlite"
+
+// Store is a directory of snapshots laid out as DIR/SYSTEM/LABEL.sqlite.
+type Store struct {
+	Dir string
+}
+
+// Path returns where the snapshot of release label of sys lives.
+func (s Store) Path(sys codeset.System, label string) string {
+	return filepath.Join(s.Dir, string(sys), label+snapshotExt)
+}
+
+// Exists reports whether the store holds a snapshot of release label of sys.
+func (s Store) Exists(sys codeset.System, label string) bool {
+	if codeset.CheckLabel(label) != nil || sys == "" {
+		return false
+	}
+	st, err := os.Stat(s.Path(sys, label))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// Get reads the snapshot of release label of sys. A missing snapshot gives
+// an error wrapping ErrNoRelease.
+func (s Store) Get(ctx context.Context, sys codeset.System, label string) (*codeset.Release, error) {
+	if _, err := codeset.ParseSystem(string(sys)); err != nil {
+		return nil, err
+	}
+	if err := codeset.CheckLabel(label); err != nil {
+		return nil, err
+	}
+	path := s.Path(sys, label)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s %s (no %s); run codeset releases --system %s to list releases", ErrNoRelease, sys, label, path, sys)
+	}
+	r, err := ReadSnapshot(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if r.System != sys || r.Label != label {
+		return nil, fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", path, r.System, r.Label, sys, label)
+	}
+	return r, nil
+}
+
+// List returns the snapshots of sys ordered by effective date then label,
+// or of every known system, system by system, when sys is "". A missing
+// directory holds no snapshots. Temporary files (names starting with ".")
+// are ignored.
+func (s Store) List(ctx context.Context, sys codeset.System) ([]Info, error) {
+	systems := []codeset.System{sys}
+	if sys == "" {
+		systems = codeset.Systems
+	}
+	var all []Info
+	for _, sys := range systems {
+		infos, err := s.list(ctx, sys)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, infos...)
+	}
+	return all, nil
+}
+
+// list returns the snapshots of one system, ordered.
+func (s Store) list(ctx context.Context, sys codeset.System) ([]Info, error) {
+	dir := filepath.Join(s.Dir, string(sys))
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	var infos []Info
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, snapshotExt) || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := ReadSnapshotInfo(ctx, filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		// A renamed file would make Get return a release other than the
+		// one asked for, so the name must match the content.
+		if label := strings.TrimSuffix(name, snapshotExt); info.System != sys || info.Label != label {
+			return nil, fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", info.Path, info.System, info.Label, sys, label)
+		}
+		infos = append(infos, info)
+	}
+	slices.SortFunc(infos, func(a, b Info) int {
+		return cmp.Or(a.Effective.Compare(b.Effective), strings.Compare(a.Label, b.Label))
+	})
+	return infos, nil
+}

@@ -1,0 +1,265 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/codeset/codeset"
+)
+
+// ErrPublished reports a release that is already in the published tree.
+var ErrPublished = errors.New("already published")
+
+// Names of the files in a published release folder besides the snapshot.
+const (
+	ManifestName      = "manifest.json"
+	ChangelogMarkdown = "changelog.md"
+	ChangelogJSON     = "changelog.json"
+)
+
+// Manifest describes one published release folder; it is written as
+// manifest.json.
+type Manifest struct {
+	System      codeset.System       `json:"system"`
+	Label       string               `json:"label"`
+	Effective   string               `json:"effective"` // YYYY-MM-DD or ""
+	Previous    string               `json:"previous"`  // label of the release compared against, or ""
+	ToolVersion string               `json:"tool_version"`
+	Sources     []codeset.SourceFile `json:"sources"`
+	Counts      ManifestCounts       `json:"counts"`
+	Changes     codeset.Summary      `json:"changes"`
+	// Files lists every other file of the folder, sorted by name.
+	Files []ManifestFile `json:"files"`
+}
+
+// ManifestCounts counts the codes of a published release.
+type ManifestCounts struct {
+	Codes      int            `json:"codes"`
+	Categories map[string]int `json:"categories"` // per non-empty category
+}
+
+// ManifestFile is one file of a published release folder.
+type ManifestFile struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// SnapshotName returns the file name of the snapshot in a published release
+// folder, e.g. cpt-2026.sqlite.
+func SnapshotName(sys codeset.System, label string) string {
+	return string(sys) + "-" + label + snapshotExt
+}
+
+// ReleaseDir returns the published folder of release label of sys under
+// outDir.
+func ReleaseDir(outDir string, sys codeset.System, label string) string {
+	return filepath.Join(outDir, string(sys), label)
+}
+
+// checkRelease validates sys and label before they name directories.
+func checkRelease(sys codeset.System, label string) error {
+	if _, err := codeset.ParseSystem(string(sys)); err != nil {
+		return err
+	}
+	return codeset.CheckLabel(label)
+}
+
+// Publish creates the folder OUT/SYSTEM/LABEL holding a copy of the snapshot
+// at snapshotPath, the changelog l as Markdown and JSON, and a manifest, and
+// returns the manifest. The folder is built under a temporary name and
+// renamed into place, so it appears complete or not at all. Publish never
+// changes a published release: if the folder exists it fails with an error
+// wrapping ErrPublished.
+func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (_ *Manifest, err error) {
+	if rel == nil || l == nil {
+		return nil, errors.New("publish: nil release or changelog")
+	}
+	if err := checkRelease(rel.System, rel.Label); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if l.System != rel.System || l.To != rel.Label {
+		return nil, fmt.Errorf("publish %s %s: changelog is for %s %s", rel.System, rel.Label, l.System, l.To)
+	}
+	sysDir := filepath.Join(outDir, string(rel.System))
+	final := ReleaseDir(outDir, rel.System, rel.Label)
+	if _, err := os.Lstat(final); err == nil {
+		return nil, publishedError(rel.System, rel.Label, final)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	if err := os.MkdirAll(sysDir, 0o755); err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	tmp, err := os.MkdirTemp(sysDir, ".tmp-"+rel.Label+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	// rename(2) fails on a non-empty target, so a folder published since
+	// the check above is never replaced.
+	if err := os.Rename(tmp, final); err != nil {
+		if _, serr := os.Lstat(final); serr == nil {
+			return nil, publishedError(rel.System, rel.Label, final)
+		}
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	if err := syncDir(sysDir); err != nil {
+		// The release is in place; only its durability is in doubt.
+		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	return m, nil
+}
+
+func publishedError(sys codeset.System, label, path string) error {
+	return fmt.Errorf("release %s %s %w at %s", sys, label, ErrPublished, path)
+}
+
+// buildRelease fills the temporary folder dir and returns its manifest.
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*Manifest, error) {
+	snap := filepath.Join(dir, SnapshotName(rel.System, rel.Label))
+	if err := copyFileSync(snap, snapshotPath); err != nil {
+		return nil, err
+	}
+	// Check the copy, not the source: it is what readers will download.
+	info, err := ReadSnapshotInfo(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	if info.System != rel.System || info.Label != rel.Label {
+		return nil, fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
+	}
+
+	var md, js bytes.Buffer
+	if err := WriteMarkdown(&md, l); err != nil {
+		return nil, err
+	}
+	if err := WriteJSON(&js, l); err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(dir, ChangelogMarkdown), md.Bytes()); err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(dir, ChangelogJSON), js.Bytes()); err != nil {
+		return nil, err
+	}
+
+	m := &Manifest{
+		System:      rel.System,
+		Label:       rel.Label,
+		Previous:    l.From,
+		ToolVersion: codeset.Version,
+		Sources:     slices.Clone(rel.Sources),
+		Counts:      ManifestCounts{Codes: len(rel.Codes), Categories: categoryCounts(rel.Codes)},
+		Changes:     l.Summary,
+		Files:       []ManifestFile{},
+	}
+	if !rel.Effective.IsZero() {
+		m.Effective = rel.Effective.Format(dateLayout)
+	}
+	if m.Sources == nil {
+		m.Sources = []codeset.SourceFile{}
+	}
+	// Hash what is on disk rather than what was meant to be written.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Name() == ManifestName {
+			continue
+		}
+		n, sum, err := hashFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		m.Files = append(m.Files, ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum})
+	}
+	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
+
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(dir, ManifestName), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Published reports whether release label of sys is published under outDir.
+func Published(outDir string, sys codeset.System, label string) bool {
+	if checkRelease(sys, label) != nil {
+		return false
+	}
+	_, err := os.Lstat(ReleaseDir(outDir, sys, label))
+	return err == nil
+}
+
+// ReadManifest reads a manifest.json file, or the manifest of the release
+// folder when path is a directory.
+func ReadManifest(path string) (*Manifest, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, ManifestName)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// Unpublish removes the published folder of release label of sys. It exists
+// to roll back a release published earlier in the same run when a later
+// step fails; published releases are otherwise never removed.
+func Unpublish(outDir string, sys codeset.System, label string) error {
+	if err := checkRelease(sys, label); err != nil {
+		return fmt.Errorf("unpublish: %w", err)
+	}
+	sysDir := filepath.Join(outDir, string(sys))
+	final := ReleaseDir(outDir, sys, label)
+	if _, err := os.Lstat(final); err != nil {
+		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
+	}
+	// Move the folder aside first so readers never see it half removed.
+	aside, err := os.MkdirTemp(sysDir, ".tmp-unpublish-"+label+"-*")
+	if err != nil {
+		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
+	}
+	gone := filepath.Join(aside, label)
+	if err := os.Rename(final, gone); err != nil {
+		os.Remove(aside)
+		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
+	}
+	if err := syncDir(sysDir); err != nil {
+		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
+	}
+	if err := os.RemoveAll(aside); err != nil {
+		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+// Package schedules runs the release pipeline: ingest a publisher's files,
+// compare them with the previous snapshot of the system, store the new
+// snapshot and publish it.
+//
+// A scheduled run and a manual release-day run are the same code path:
+// both end in Pipeline.Run.
+package schedules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/ingest"
+	"github.com/codeset/codeset/publish"
+)
+
+// ErrExists reports a release label that is already taken.
+var ErrExists = errors.New("release already exists")
+
+// Pipeline holds where snapshots are kept and where releases are published.
+type Pipeline struct {
+	Store  publish.Store
+	OutDir string
+	Logger *slog.Logger
+}
+
+// Request names the release to ingest and the files it comes from.
+type Request struct {
+	System    codeset.System
+	Label     string
+	Effective time.Time       // zero: derived from the label
+	Profile   *ingest.Profile // nil: the system's built-in profile
+	Files     []string
+}
+
+// Result is what a run produced.
+type Result struct {
+	Release   *codeset.Release
+	Report    *ingest.Report
+	Changelog *codeset.Changelog
+	Manifest  *publish.Manifest
+	Snapshot  string // path of the stored snapshot
+	Published string // path of the published release folder
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Ingest reads the request's files and stores them as a new snapshot,
+// without publishing. Nothing is stored when any step fails.
+func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
+	rel, rep, err := p.read(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	path := p.Store.Path(rel.System, rel.Label)
+	if err := publish.WriteSnapshot(ctx, path, rel); err != nil {
+		return nil, fmt.Errorf("store snapshot: %w", err)
+	}
+	return &Result{Release: rel, Report: rep, Snapshot: path}, nil
+}
+
+// Run ingests, compares with the latest earlier snapshot of the system,
+// stores the snapshot and publishes the release. A failed run leaves the
+// snapshots and the published tree as they were.
+func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
+	rel, rep, err := p.read(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	l, err := p.changelogFor(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Release: rel, Report: rep, Changelog: l, Snapshot: p.Store.Path(rel.System, rel.Label)}
+	if err := publish.WriteSnapshot(ctx, res.Snapshot, rel); err != nil {
+		return nil, fmt.Errorf("store snapshot: %w", err)
+	}
+	res.Manifest, err = publish.Publish(ctx, p.OutDir, res.Snapshot, rel, l)
+	if err != nil {
+		// The snapshot was created by this run: take it back so that the
+		// label stays free for the next attempt.
+		if rerr := os.Remove(res.Snapshot); rerr != nil {
+			p.logger().Error("roll back snapshot", "path", res.Snapshot, "err", rerr)
+		}
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	res.Published = publish.ReleaseDir(p.OutDir, rel.System, rel.Label)
+	p.logger().Info("published", "system", rel.System, "release", rel.Label, "codes", len(rel.Codes), "dir", res.Published)
+	return res, nil
+}
+
+// Publish publishes a stored snapshot that was ingested without publishing.
+func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string) (*Result, error) {
+	if publish.Published(p.OutDir, sys, label) {
+		return nil, fmt.Errorf("%s %s: %w at %s", sys, label, publish.ErrPublished, publish.ReleaseDir(p.OutDir, sys, label))
+	}
+	rel, err := p.Store.Get(ctx, sys, label)
+	if err != nil {
+		return nil, err
+	}
+	l, err := p.changelogFor(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
+	if res.Manifest, err = publish.Publish(ctx, p.OutDir, res.Snapshot, rel, l); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	res.Published = publish.ReleaseDir(p.OutDir, sys, label)
+	return res, nil
+}
+
+// Diff compares two stored releases of sys; any two, not only neighbours.
+// An empty from compares to with nothing, as for a first release.
+func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string) (*codeset.Changelog, error) {
+	infos, err := p.Store.List(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	newRel, err := p.Store.Get(ctx, sys, to)
+	if err != nil {
+		return nil, err
+	}
+	if from == "" {
+		return diff.Compare(nil, newRel, nil), nil
+	}
+	oldRel, err := p.Store.Get(ctx, sys, from)
+	if err != nil {
+		return nil, err
+	}
+	earlier, err := p.earlier(ctx, infos, infoOf(oldRel))
+	if err != nil {
+		return nil, err
+	}
+	return diff.Compare(oldRel, newRel, earlier), nil
+}
+
+// read resolves the request and ingests its files, refusing a label that is
+// already stored or published before doing any work.
+func (p *Pipeline) read(ctx context.Context, req Request) (*codeset.Release, *ingest.Report, error) {
+	if err := codeset.CheckLabel(req.Label); err != nil {
+		return nil, nil, err
+	}
+	if p.Store.Exists(req.System, req.Label) {
+		return nil, nil, fmt.Errorf("%s %s: %w: snapshot %s (a corrected file needs a new label, e.g. %s-r2)",
+			req.System, req.Label, ErrExists, p.Store.Path(req.System, req.Label), req.Label)
+	}
+	if publish.Published(p.OutDir, req.System, req.Label) {
+		return nil, nil, fmt.Errorf("%s %s: %w: published at %s", req.System, req.Label, ErrExists, publish.ReleaseDir(p.OutDir, req.System, req.Label))
+	}
+	eff := req.Effective
+	if eff.IsZero() {
+		var ok bool
+		if eff, ok = codeset.DefaultEffective(req.System, req.Label); !ok {
+			return nil, nil, fmt.Errorf("%s %s: the label implies no effective date: pass --effective YYYY-MM-DD", req.System, req.Label)
+		}
+	}
+	prof := req.Profile
+	if prof == nil {
+		var err error
+		if prof, err = ingest.Builtin(req.System); err != nil {
+			return nil, nil, err
+		}
+	}
+	if prof.System != req.System {
+		return nil, nil, fmt.Errorf("profile is for %s, not %s", prof.System, req.System)
+	}
+	rel, rep, err := ingest.Read(ctx, ingest.Options{Profile: prof, Label: req.Label, Effective: eff}, req.Files...)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range rep.Warnings {
+		p.logger().Warn(w, "system", rel.System, "release", rel.Label)
+	}
+	return rel, rep, nil
+}
+
+// changelogFor compares rel with the latest stored release of its system
+// that comes before it.
+func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*codeset.Changelog, error) {
+	infos, err := p.Store.List(ctx, rel.System)
+	if err != nil {
+		return nil, err
+	}
+	me := infoOf(rel)
+	var prev *publish.Info
+	for i := range infos {
+		if before(infos[i], me) {
+			prev = &infos[i]
+		}
+	}
+	if prev == nil {
+		return diff.Compare(nil, rel, nil), nil
+	}
+	oldRel, err := p.Store.Get(ctx, rel.System, prev.Label)
+	if err != nil {
+		return nil, err
+	}
+	earlier, err := p.earlier(ctx, infos, *prev)
+	if err != nil {
+		return nil, err
+	}
+	return diff.Compare(oldRel, rel, earlier), nil
+}
+
+// earlier loads every stored release before ref, for reactivation.
+func (p *Pipeline) earlier(ctx context.Context, infos []publish.Info, ref publish.Info) (map[string]codeset.Code, error) {
+	var rels []*codeset.Release
+	for _, in := range infos {
+		if !before(in, ref) {
+			continue
+		}
+		r, err := publish.ReadSnapshot(ctx, in.Path)
+		if err != nil {
+			return nil, err
+		}
+		rels = append(rels, r)
+	}
+	return diff.Earlier(rels...), nil
+}
+
+func infoOf(r *codeset.Release) publish.Info {
+	return publish.Info{System: r.System, Label: r.Label, Effective: r.Effective}
+}
+
+// before orders releases by effective date, then label: the order of
+// publication.
+func before(a, b publish.Info) bool {
+	if !a.Effective.Equal(b.Effective) {
+		return a.Effective.Before(b.Effective)
+	}
+	return a.Label < b.Label
+}
