@@ -73,6 +73,28 @@ type Release struct {
 	Effective time.Time // date the codes take effect (UTC midnight)
 	Sources   []SourceFile
 	Codes     []Code // sorted by Code, unique
+	// Headers holds rows the publisher ships beside the codes that are not
+	// codes themselves, such as the non-billable header rows of the ICD-10
+	// order files. They are stored but not counted or compared.
+	Headers []Code
+	// Declared is what the publisher says changed in this release, when it
+	// says so (HCPCS ACTION CD, ICD-10 addenda); nil otherwise.
+	Declared *Declaration
+}
+
+// Declaration is the publisher's own list of changes in a release.
+type Declaration struct {
+	// Source names where the list comes from, e.g. a file name or a column.
+	Source  string
+	Changes []DeclaredChange // sorted by Code
+}
+
+// DeclaredChange is one change the publisher declares.
+type DeclaredChange struct {
+	Code string
+	Kind ChangeKind // added, deleted, revised, discontinued or reactivated
+	// Detail is the publisher's own word for it, e.g. "Revise" or "C".
+	Detail string
 }
 
 // Code is one code record of a release.
@@ -83,8 +105,13 @@ type Code struct {
 	Medium   string
 	Long     string
 	Status   string
-	// Attrs holds any other attributes by field name (e.g. "action", "xref").
+	// Attrs holds any other attributes by field name (e.g. "xref"). They are
+	// compared between releases like the descriptors.
 	Attrs map[string]string
+	// Meta holds the publisher's per-release bookkeeping, such as the HCPCS
+	// action code and action dates: stored and shown, never compared, since
+	// it changes every release by design.
+	Meta map[string]string
 }
 
 // Field returns the value of the named field: one of the Field constants or
@@ -129,10 +156,18 @@ const (
 	Revised     ChangeKind = "revised"
 	Cosmetic    ChangeKind = "cosmetic"
 	Reactivated ChangeKind = "reactivated"
+	// Discontinued is a code still in the file but ended by the publisher
+	// (HCPCS keeps a code for the year it is discontinued, with action D
+	// and a termination date).
+	Discontinued ChangeKind = "discontinued"
 )
 
+// StatusDiscontinued is the Code.Status of a code that is still shipped but
+// ended: its termination date is set.
+const StatusDiscontinued = "discontinued"
+
 // ChangeKinds lists the kinds in the order changelogs present them.
-var ChangeKinds = []ChangeKind{Added, Deleted, Revised, Cosmetic, Reactivated}
+var ChangeKinds = []ChangeKind{Added, Deleted, Revised, Cosmetic, Reactivated, Discontinued}
 
 // FieldChange is the before and after value of one field.
 type FieldChange struct {
@@ -156,12 +191,13 @@ type Change struct {
 
 // Summary counts changes by kind.
 type Summary struct {
-	Added       int `json:"added"`
-	Deleted     int `json:"deleted"`
-	Revised     int `json:"revised"`
-	Cosmetic    int `json:"cosmetic"`
-	Reactivated int `json:"reactivated"`
-	Unchanged   int `json:"unchanged"`
+	Added        int `json:"added"`
+	Deleted      int `json:"deleted"`
+	Revised      int `json:"revised"`
+	Cosmetic     int `json:"cosmetic"`
+	Reactivated  int `json:"reactivated"`
+	Discontinued int `json:"discontinued"`
+	Unchanged    int `json:"unchanged"`
 }
 
 // Count returns the count for kind k.
@@ -177,6 +213,8 @@ func (s Summary) Count(k ChangeKind) int {
 		return s.Cosmetic
 	case Reactivated:
 		return s.Reactivated
+	case Discontinued:
+		return s.Discontinued
 	}
 	return 0
 }
@@ -194,6 +232,8 @@ func (s *Summary) Add(k ChangeKind) {
 		s.Cosmetic++
 	case Reactivated:
 		s.Reactivated++
+	case Discontinued:
+		s.Discontinued++
 	}
 }
 
@@ -206,6 +246,28 @@ type Changelog struct {
 	FromEffective, ToEffective time.Time
 	Summary                    Summary
 	Changes                    []Change // sorted by code
+	// Reconciliation compares the changes with the publisher's own list,
+	// when the new release has one.
+	Reconciliation *Reconciliation
+}
+
+// Reconciliation is the comparison of a computed changelog with the changes
+// the publisher declared.
+type Reconciliation struct {
+	Source   string // Declaration.Source
+	Declared int    // changes the publisher declared
+	Agreed   int    // declared changes the computed diff confirms
+	// Disagreements lists every code where the two differ, sorted by code.
+	Disagreements []Disagreement
+}
+
+// Disagreement is one code where the publisher's list and the computed diff
+// differ.
+type Disagreement struct {
+	Code     string
+	Declared string // the publisher's word ("Add", "C", ...), or "" when it declares nothing
+	Computed string // the computed change kind, "unchanged" or "absent"
+	Reason   string // why, in words
 }
 
 // ByCategory counts the changes of each kind per category.
@@ -220,6 +282,15 @@ func (l *Changelog) ByCategory() map[string]*Summary {
 		s.Add(c.Kind)
 	}
 	return m
+}
+
+// Display returns code as people write it: ICD-10-CM codes take a dot
+// after the third character (S72.001A); other systems show codes as stored.
+func (s System) Display(code string) string {
+	if s == ICD10CM && len(code) > 3 {
+		return code[:3] + "." + code[3:]
+	}
+	return code
 }
 
 var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

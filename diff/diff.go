@@ -41,7 +41,11 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 			i++
 		case i == len(prev) || cur[j].Code < prev[i].Code:
 			n := cur[j]
-			if e, ok := earlier[n.Code]; ok {
+			if n.Status == codeset.StatusDiscontinued {
+				// New to this comparison and already ended: added and
+				// discontinued by updates in between.
+				add(codeset.Change{Code: n.Code, Kind: codeset.Discontinued, Category: n.Category, Record: n})
+			} else if e, ok := earlier[n.Code]; ok {
 				add(codeset.Change{Code: n.Code, Kind: codeset.Reactivated, Category: n.Category, Fields: Fields(e, n), Record: n})
 			} else {
 				add(codeset.Change{Code: n.Code, Kind: codeset.Added, Category: n.Category, Record: n})
@@ -53,6 +57,8 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 			switch {
 			case len(fields) == 0:
 				l.Summary.Unchanged++
+			case n.Status == codeset.StatusDiscontinued && o.Status != codeset.StatusDiscontinued:
+				add(codeset.Change{Code: n.Code, Kind: codeset.Discontinued, Category: n.Category, Fields: fields, Record: n})
 			case onlyWhitespace(fields):
 				add(codeset.Change{Code: n.Code, Kind: codeset.Cosmetic, Category: n.Category, Fields: fields, Record: n})
 			default:
@@ -61,6 +67,9 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 			i++
 			j++
 		}
+	}
+	if new.Declared != nil {
+		l.Reconciliation = Reconcile(l, old, new)
 	}
 	return l
 }

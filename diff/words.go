@@ -132,12 +132,14 @@ func joinReplacements(segs []Segment) []Segment {
 	return res
 }
 
-// tokenize splits s into alternating runs of whitespace and non-whitespace.
+// tokenize splits s into words, runs of whitespace and single punctuation
+// marks, so that "glands" -> "glands, with" is an insertion after an
+// unchanged word.
 func tokenize(s string) []string {
 	var toks []string
 	start := 0
 	for i, r := range s {
-		if i > start && unicode.IsSpace(r) != isSpaceAt(s, start) {
+		if i > start && (class(r) != classAt(s, start) || class(r) == punct) {
 			toks = append(toks, s[start:i])
 			start = i
 		}
@@ -148,9 +150,25 @@ func tokenize(s string) []string {
 	return toks
 }
 
-func isSpaceAt(s string, i int) bool {
+const (
+	word = iota
+	space
+	punct
+)
+
+func class(r rune) int {
+	switch {
+	case unicode.IsSpace(r):
+		return space
+	case unicode.IsPunct(r):
+		return punct
+	}
+	return word
+}
+
+func classAt(s string, i int) int {
 	r, _ := utf8.DecodeRuneInString(s[i:])
-	return unicode.IsSpace(r)
+	return class(r)
 }
 
 // Token numbers map to runes, skipping the surrogate range, which is not

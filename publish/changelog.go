@@ -26,14 +26,32 @@ type jsonChangelog struct {
 	ToEffective   *string         `json:"to_effective"`
 	Summary       codeset.Summary `json:"summary"`
 	Changes       []jsonChange    `json:"changes"`
+	// Reconciliation is null when the publisher declares no changes.
+	Reconciliation *jsonReconciliation `json:"reconciliation"`
 }
 
 type jsonChange struct {
 	Code        string                         `json:"code"`
+	Display     string                         `json:"display"`
 	Change      codeset.ChangeKind             `json:"change"`
 	Category    string                         `json:"category"`
 	Description string                         `json:"description"`
 	Fields      map[string]codeset.FieldChange `json:"fields"`
+}
+
+type jsonReconciliation struct {
+	Source        string             `json:"source"`
+	Declared      int                `json:"declared"`
+	Agreed        int                `json:"agreed"`
+	Disagreements []jsonDisagreement `json:"disagreements"`
+}
+
+type jsonDisagreement struct {
+	Code     string `json:"code"`
+	Display  string `json:"display"`
+	Declared string `json:"declared"`
+	Computed string `json:"computed"`
+	Reason   string `json:"reason"`
 }
 
 // WriteJSON writes l as the JSON changelog other tools parse: two-space
@@ -58,11 +76,20 @@ func WriteJSON(w io.Writer, l *codeset.Changelog) error {
 		}
 		j.Changes = append(j.Changes, jsonChange{
 			Code:        c.Code,
+			Display:     l.System.Display(c.Code),
 			Change:      c.Kind,
 			Category:    c.Category,
 			Description: c.Record.Description(),
 			Fields:      fields,
 		})
+	}
+	if r := l.Reconciliation; r != nil {
+		j.Reconciliation = &jsonReconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed, Disagreements: []jsonDisagreement{}}
+		for _, d := range r.Disagreements {
+			j.Reconciliation.Disagreements = append(j.Reconciliation.Disagreements, jsonDisagreement{
+				Code: d.Code, Display: l.System.Display(d.Code), Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
+			})
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -121,6 +148,14 @@ func ReadJSON(r io.Reader) (*codeset.Changelog, error) {
 		}
 		l.Changes = append(l.Changes, ch)
 	}
+	if r := j.Reconciliation; r != nil {
+		l.Reconciliation = &codeset.Reconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed}
+		for _, d := range r.Disagreements {
+			l.Reconciliation.Disagreements = append(l.Reconciliation.Disagreements, codeset.Disagreement{
+				Code: d.Code, Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
+			})
+		}
+	}
 	return l, nil
 }
 
@@ -174,11 +209,24 @@ func compareCategories(a, b string) int {
 
 // kindTitles are the section headings of the Markdown changelog.
 var kindTitles = map[codeset.ChangeKind]string{
-	codeset.Added:       "Added",
-	codeset.Deleted:     "Deleted",
-	codeset.Revised:     "Revised",
-	codeset.Cosmetic:    "Cosmetic",
-	codeset.Reactivated: "Reactivated",
+	codeset.Added:        "Added",
+	codeset.Deleted:      "Deleted",
+	codeset.Revised:      "Revised",
+	codeset.Cosmetic:     "Cosmetic",
+	codeset.Reactivated:  "Reactivated",
+	codeset.Discontinued: "Discontinued",
+}
+
+// shownKinds are the change kinds a changelog of l lists: the five every
+// system has, and discontinued where the system has it or it occurs.
+func shownKinds(l *codeset.Changelog) []codeset.ChangeKind {
+	var ks []codeset.ChangeKind
+	for _, k := range codeset.ChangeKinds {
+		if k != codeset.Discontinued || l.System == codeset.HCPCS || l.Summary.Discontinued > 0 {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }
 
 // WriteMarkdown writes l as a changelog for people: a title, the effective
@@ -203,7 +251,9 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 
 	p("\n## Summary\n\n")
 	p("| change | codes |\n|---|---:|\n")
-	for _, k := range codeset.ChangeKinds {
+	kinds := shownKinds(l)
+	code := func(c string) string { return cell(l.System.Display(c)) }
+	for _, k := range kinds {
 		p("| %s | %d |\n", k, l.Summary.Count(k))
 	}
 	p("| unchanged | %d |\n", l.Summary.Unchanged)
@@ -219,24 +269,24 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		}
 		slices.SortFunc(cats, compareCategories)
 		p("\n## By category\n\n| category |")
-		for _, k := range codeset.ChangeKinds {
+		for _, k := range kinds {
 			p(" %s |", k)
 		}
-		p("\n|---|%s\n", strings.Repeat("---:|", len(codeset.ChangeKinds)))
+		p("\n|---|%s\n", strings.Repeat("---:|", len(kinds)))
 		for _, c := range cats {
 			label := c
 			if label == "" {
 				label = "(none)"
 			}
 			p("| %s |", cell(label))
-			for _, k := range codeset.ChangeKinds {
+			for _, k := range kinds {
 				p(" %d |", byCat[c].Count(k))
 			}
 			p("\n")
 		}
 	}
 
-	for _, k := range codeset.ChangeKinds {
+	for _, k := range kinds {
 		var of []codeset.Change
 		for _, c := range changes {
 			if c.Kind == k {
@@ -253,7 +303,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 			for _, c := range of {
 				for _, f := range sortedFields(c.Fields) {
 					fc := c.Fields[f]
-					p("| %s | %s | %s | %s | %s | %s |\n", cell(c.Code), cell(c.Category), cell(f),
+					p("| %s | %s | %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(f),
 						cell(fc.Before), cell(fc.After), wordDiff(fc.Before, fc.After))
 				}
 			}
@@ -262,14 +312,36 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 			for _, c := range of {
 				for _, f := range sortedFields(c.Fields) {
 					fc := c.Fields[f]
-					p("| %s | %s | %s | %s | %s |\n", cell(c.Code), cell(c.Category), cell(f),
+					p("| %s | %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(f),
 						cell(visibleSpace(fc.Before)), cell(visibleSpace(fc.After)))
 				}
+			}
+		case codeset.Discontinued:
+			p("| code | category | termination date | description |\n|---|---|---|---|\n")
+			for _, c := range of {
+				p("| %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(c.Record.Description()))
 			}
 		default:
 			p("| code | category | description |\n|---|---|---|\n")
 			for _, c := range of {
-				p("| %s | %s | %s |\n", cell(c.Code), cell(c.Category), cell(c.Record.Description()))
+				p("| %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(c.Record.Description()))
+			}
+		}
+	}
+	if r := l.Reconciliation; r != nil {
+		p("\n## Reconciliation with the publisher's list\n\n")
+		p("The publisher declares %d changes (%s); the computed diff confirms %d. ", r.Declared, cell(r.Source), r.Agreed)
+		if len(r.Disagreements) == 0 {
+			p("They agree on every code.\n")
+		} else {
+			p("They disagree on %d codes:\n\n", len(r.Disagreements))
+			p("| code | declared | computed | why |\n|---|---|---|---|\n")
+			for _, d := range r.Disagreements {
+				decl := d.Declared
+				if decl == "" {
+					decl = "(nothing)"
+				}
+				p("| %s | %s | %s | %s |\n", code(d.Code), cell(decl), cell(d.Computed), cell(d.Reason))
 			}
 		}
 	}

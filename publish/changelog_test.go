@@ -88,7 +88,7 @@ func TestWriteJSONContract(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			if want := []string{"changes", "from", "from_effective", "summary", "system", "to", "to_effective"}; !reflect.DeepEqual(keys, want) {
+			if want := []string{"changes", "from", "from_effective", "reconciliation", "summary", "system", "to", "to_effective"}; !reflect.DeepEqual(keys, want) {
 				t.Errorf("top-level keys = %v, want %v", keys, want)
 			}
 			for k, want := range tt.want {
@@ -111,7 +111,7 @@ func TestWriteJSONContract(t *testing.T) {
 			}
 			for _, c := range changes {
 				c := c.(map[string]any)
-				for _, k := range []string{"code", "change", "category", "description", "fields"} {
+				for _, k := range []string{"code", "display", "change", "category", "description", "fields"} {
 					if _, ok := c[k]; !ok {
 						t.Errorf("change %v lacks %q", c["code"], k)
 					}
@@ -131,6 +131,7 @@ func TestWriteJSONChange(t *testing.T) {
 	}
 	for _, want := range []string{
 		`      "code": "0500F",
+      "display": "0500F",
       "change": "deleted",
       "category": "II",
       "description": "Initial prenatal care visit",
@@ -216,7 +217,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"| 0001U | PLA | Red blood cell \\| antigen typing |",
 		"| A0021 |  | Ambulance \\*outside\\* state |",
 		"| 0500F | II | Initial prenatal care visit |",
-		"| 00100 | I | long | Anesthesia for procedures on salivary glands | Anesthesia for all procedures on salivary glands, with biopsy | Anesthesia for **all** procedures on salivary ~~glands~~ **glands, with biopsy** |",
+		"| 00100 | I | long | Anesthesia for procedures on salivary glands | Anesthesia for all procedures on salivary glands, with biopsy | Anesthesia for **all** procedures on salivary glands**, with biopsy** |",
 		"| 00100 | I | short | ANESTH SALIVARY GLAND | ANESTH SALIVARY GLANDS | ANESTH SALIVARY ~~GLAND~~ **GLANDS** |",
 		"| 99213 | I | long | Office␣␣visit | Office visit␣ |",
 		"| 0596T | III | TEMP FEMALE INTRAURETHRAL |",
@@ -247,7 +248,7 @@ func TestWriteMarkdown(t *testing.T) {
 
 func TestWriteMarkdownFirstRelease(t *testing.T) {
 	l := &codeset.Changelog{System: codeset.ICD10CM, To: "FY2026", ToEffective: day(2025, 10, 1),
-		Changes: []codeset.Change{{Code: "A00.0", Kind: codeset.Added, Record: codeset.Code{Code: "A00.0", Long: "Cholera due to Vibrio cholerae 01, biovar cholerae"}}}}
+		Changes: []codeset.Change{{Code: "A000", Kind: codeset.Added, Record: codeset.Code{Code: "A000", Long: "Cholera due to Vibrio cholerae 01, biovar cholerae"}}}}
 	l.Summary.Added = 1
 	var buf bytes.Buffer
 	if err := WriteMarkdown(&buf, l); err != nil {

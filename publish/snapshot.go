@@ -21,7 +21,7 @@ import (
 
 // SchemaVersion is the snapshot schema version this package writes and reads.
 // It is stored both in PRAGMA user_version and in release.schema_version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ApplicationID marks a SQLite file as a codeset snapshot (PRAGMA
 // application_id). The value spells "CSET" in ASCII.
@@ -41,7 +41,8 @@ CREATE TABLE release (
 	label          TEXT    NOT NULL, -- e.g. '2026', '2026Q2', 'FY2026'
 	effective      TEXT    NOT NULL, -- ISO date YYYY-MM-DD, or '' when unknown
 	tool_version   TEXT    NOT NULL, -- codeset.Version that wrote the file
-	code_count     INTEGER NOT NULL  -- rows in codes
+	code_count     INTEGER NOT NULL, -- rows in codes
+	declared_by    TEXT    NOT NULL  -- source of declared_changes, '' when the publisher declares none
 );
 
 -- The publisher files the release was read from, in the order given.
@@ -60,12 +61,35 @@ CREATE TABLE category_counts (
 -- One row per code record.
 CREATE TABLE codes (
 	code       TEXT NOT NULL PRIMARY KEY, -- kept as text: '00100' stays '00100'
-	category   TEXT NOT NULL,             -- CPT: I, II, III or PLA; '' elsewhere
+	category   TEXT NOT NULL,             -- CPT: I, II, III or PLA; HCPCS: code or modifier
+	short      TEXT NOT NULL,
+	medium     TEXT NOT NULL,
+	long       TEXT NOT NULL,
+	status     TEXT NOT NULL,             -- 'discontinued' when ended but still shipped
+	attributes TEXT NOT NULL,             -- JSON object, sorted keys; '{}' when none; compared
+	meta       TEXT NOT NULL              -- JSON object of publisher bookkeeping (action code, dates); not compared
+) WITHOUT ROWID;
+
+-- Rows shipped beside the codes that are not codes, e.g. ICD-10 order-file
+-- header rows (flag 0). Same columns as codes; not counted or compared.
+CREATE TABLE headers (
+	code       TEXT NOT NULL PRIMARY KEY,
+	category   TEXT NOT NULL,
 	short      TEXT NOT NULL,
 	medium     TEXT NOT NULL,
 	long       TEXT NOT NULL,
 	status     TEXT NOT NULL,
-	attributes TEXT NOT NULL              -- JSON object, sorted keys; '{}' when none
+	attributes TEXT NOT NULL,
+	meta       TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The changes the publisher declares for this release (HCPCS ACTION CD,
+-- ICD-10 addenda), as read; see release.declared_by.
+CREATE TABLE declared_changes (
+	code   TEXT NOT NULL,
+	kind   TEXT NOT NULL, -- added, deleted, revised, reactivated or discontinued
+	detail TEXT NOT NULL, -- the publisher's word, e.g. 'Revise' or 'C'
+	PRIMARY KEY (code, kind)
 ) WITHOUT ROWID;
 `
 
@@ -176,9 +200,16 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 	if !r.Effective.IsZero() {
 		effective = r.Effective.Format(dateLayout)
 	}
+	declaredBy := ""
+	if r.Declared != nil {
+		declaredBy = r.Declared.Source
+		if declaredBy == "" {
+			return fmt.Errorf("declared changes without a source")
+		}
+	}
 	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO release (schema_version, system, label, effective, tool_version, code_count) VALUES (?, ?, ?, ?, ?, ?)`,
-		SchemaVersion, string(r.System), r.Label, effective, codeset.Version, len(codes)); err != nil {
+		`INSERT INTO release (schema_version, system, label, effective, tool_version, code_count, declared_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		SchemaVersion, string(r.System), r.Label, effective, codeset.Version, len(codes), declaredBy); err != nil {
 		return fmt.Errorf("insert release: %w", err)
 	}
 	for _, s := range r.Sources {
@@ -192,22 +223,20 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 		}
 	}
 
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO codes (code, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("prepare code insert: %w", err)
-	}
-	defer stmt.Close()
-	for _, c := range codes {
-		attrs, err := encodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("code %s: %w", c.Code, err)
-		}
-		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
-			return fmt.Errorf("insert code %s: %w", c.Code, err)
-		}
-	}
-	if err := stmt.Close(); err != nil {
+	if err := insertRecords(ctx, tx, "codes", codes); err != nil {
 		return err
+	}
+	headers := slices.Clone(r.Headers)
+	slices.SortStableFunc(headers, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	if err := insertRecords(ctx, tx, "headers", headers); err != nil {
+		return err
+	}
+	if r.Declared != nil {
+		for _, d := range r.Declared.Changes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO declared_changes (code, kind, detail) VALUES (?, ?, ?)`, d.Code, string(d.Kind), d.Detail); err != nil {
+				return fmt.Errorf("insert declared change %s %s: %w", d.Code, d.Kind, err)
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -218,6 +247,73 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	return db.Close()
+}
+
+// insertRecords inserts records, sorted and unique, into table (codes or
+// headers).
+func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []codeset.Code) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (code, category, short, medium, long, status, attributes, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare %s insert: %w", table, err)
+	}
+	defer stmt.Close()
+	for _, c := range records {
+		attrs, err := encodeAttrs(c.Attrs)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		meta, err := encodeAttrs(c.Meta)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta); err != nil {
+			return fmt.Errorf("insert %s %s: %w", table, c.Code, err)
+		}
+	}
+	return stmt.Close()
+}
+
+// readRecords reads table (codes or headers) sorted by code.
+func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset.Code, error) {
+	rows, err := db.QueryContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM `+table+` ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	defer rows.Close()
+	var out []codeset.Code
+	for rows.Next() {
+		var c codeset.Code
+		var attrs, meta string
+		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		if c.Attrs, err = decodeAttrs(attrs); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
+		}
+		if c.Meta, err = decodeAttrs(meta); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// decodeAttrs parses a JSON object written by encodeAttrs; nil when empty.
+func decodeAttrs(s string) (map[string]string, error) {
+	if s == "{}" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // categoryCounts counts codes per non-empty category.
@@ -280,29 +376,29 @@ func ReadSnapshot(ctx context.Context, path string) (*codeset.Release, error) {
 		Effective: info.Effective,
 		Sources:   info.Sources,
 	}
-	rows, err := db.QueryContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes ORDER BY code`)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	if r.Codes, err = readRecords(ctx, db, path, "codes"); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c codeset.Code
-		var attrs string
-		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
+	if r.Headers, err = readRecords(ctx, db, path, "headers"); err != nil {
+		return nil, err
+	}
+	if info.DeclaredBy != "" {
+		r.Declared = &codeset.Declaration{Source: info.DeclaredBy}
+		rows, err := db.QueryContext(ctx, `SELECT code, kind, detail FROM declared_changes ORDER BY code, kind`)
+		if err != nil {
 			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 		}
-		if attrs != "{}" {
-			if err := json.Unmarshal([]byte(attrs), &c.Attrs); err != nil {
-				return nil, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", path, c.Code, err)
+		defer rows.Close()
+		for rows.Next() {
+			var d codeset.DeclaredChange
+			if err := rows.Scan(&d.Code, &d.Kind, &d.Detail); err != nil {
+				return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 			}
-			if len(c.Attrs) == 0 {
-				c.Attrs = nil
-			}
+			r.Declared.Changes = append(r.Declared.Changes, d)
 		}
-		r.Codes = append(r.Codes, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
 	}
 	if len(r.Codes) != info.Codes {
 		return nil, fmt.Errorf("read snapshot %s: holds %d codes, release row says %d", path, len(r.Codes), info.Codes)
@@ -321,7 +417,10 @@ type Info struct {
 	// Categories counts codes per non-empty category; never nil.
 	Categories map[string]int
 	// ToolVersion is the codeset version that wrote the snapshot.
-	ToolVersion   string
+	ToolVersion string
+	// DeclaredBy names the source of the publisher's declared changes, or
+	// is empty when the release has none.
+	DeclaredBy    string
 	SchemaVersion int
 	// Path is the snapshot file the Info was read from.
 	Path string
@@ -386,8 +485,8 @@ func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
 func readInfo(ctx context.Context, db *sql.DB, path string) (Info, error) {
 	info := Info{Path: path, Categories: map[string]int{}}
 	var sys, effective string
-	err := db.QueryRowContext(ctx, `SELECT schema_version, system, label, effective, tool_version, code_count FROM release`).
-		Scan(&info.SchemaVersion, &sys, &info.Label, &effective, &info.ToolVersion, &info.Codes)
+	err := db.QueryRowContext(ctx, `SELECT schema_version, system, label, effective, tool_version, code_count, declared_by FROM release`).
+		Scan(&info.SchemaVersion, &sys, &info.Label, &effective, &info.ToolVersion, &info.Codes, &info.DeclaredBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Info{}, fmt.Errorf("read snapshot %s: no release row", path)
 	}

@@ -53,7 +53,7 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 		}
 		fmt.Fprintln(tw)
 	}
-	for _, k := range codeset.ChangeKinds {
+	for _, k := range shownKinds(l) {
 		row(string(k), l.Summary.Count(k), func(c string) int {
 			if s := byCat[c]; s != nil {
 				return s.Count(k)
@@ -65,7 +65,7 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 		n := cats[c]
 		if s := byCat[c]; s != nil {
 			// Deleted codes are not in the new release.
-			n -= s.Added + s.Revised + s.Cosmetic + s.Reactivated
+			n -= s.Added + s.Revised + s.Cosmetic + s.Reactivated + s.Discontinued
 		}
 		return n
 	})
