@@ -68,7 +68,9 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 			j++
 		}
 	}
-	if new.Declared != nil {
+	// The publisher's list is against its own previous version; a first
+	// release has nothing to compare it with.
+	if new.Declared != nil && old != nil {
 		l.Reconciliation = Reconcile(l, old, new)
 	}
 	return l

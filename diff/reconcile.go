@@ -91,6 +91,8 @@ func declaredReason(d codeset.DeclaredChange, got string, wasOld bool) string {
 		return "declared deleted, but the code was not in the previous release compared either: it went away in an update between the two"
 	case d.Kind == codeset.Added && (got == unchanged || got == string(codeset.Revised) || got == string(codeset.Cosmetic)):
 		return "declared added, but the code was already in the previous release compared: added by an update between the two (e.g. a quarterly or April update)"
+	case got == string(codeset.Added) || got == string(codeset.Reactivated):
+		return fmt.Sprintf("declared %s, but the code is new since the previous release compared: added by an update between the two, then %s", d.Kind, d.Kind)
 	case d.Kind == codeset.Revised && got == string(codeset.Cosmetic):
 		return "declared revised, but only whitespace changed"
 	case d.Kind == codeset.Revised && got == unchanged:

@@ -16,6 +16,8 @@ var (
 	ErrMissingValue = errors.New("missing value")
 	ErrDuplicate    = errors.New("duplicate code")
 	ErrNoCodes      = errors.New("no codes")
+	ErrBadValue     = errors.New("bad value")
+	ErrLayout       = errors.New("layout does not match the profile")
 )
 
 // ParseError locates a problem in an input file, in the manner of
@@ -25,6 +27,7 @@ type ParseError struct {
 	File   string
 	Sheet  string
 	Row    int    // 0 when the problem is not on one row
+	Line   int    // line of a text file, instead of Row
 	Column string // column letter, e.g. "A"; empty when not on one cell
 	Header string // header text of the column, when known
 	Err    error
@@ -38,6 +41,9 @@ func (e *ParseError) Error() string {
 	}
 	if e.Row > 0 {
 		fmt.Fprintf(&b, " row %d", e.Row)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
 	}
 	if e.Column != "" {
 		fmt.Fprintf(&b, " col %s", e.Column)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/codeset/codeset"
 )
 
 // FuzzReadCSV feeds arbitrary text through the whole CSV path: a read either
@@ -43,28 +45,62 @@ func FuzzReadCSV(f *testing.F) {
 	})
 }
 
-// FuzzReadXLSXRow fuzzes the row-to-record step that every spreadsheet row
-// goes through: a row gives a valid record, a blank, or an error.
+// sliceRows is a rowSource over rows held in memory, standing in for a
+// sheet's streaming iterator.
+type sliceRows struct {
+	rows [][]string
+	i    int
+}
+
+func (s *sliceRows) Next() bool                 { s.i++; return s.i <= len(s.rows) }
+func (s *sliceRows) Columns() ([]string, error) { return s.rows[s.i-1], nil }
+func (s *sliceRows) Err() error                 { return nil }
+
+// FuzzReadXLSXRow fuzzes the sheet scan that every spreadsheet row goes
+// through, below a title row and the header: a row gives a valid record, a
+// blank, or a located error.
 func FuzzReadXLSXRow(f *testing.F) {
 	f.Add("10021", "Drain", "Drain skin", "Incision and drainage")
 	f.Add("100", "", "", "Anesthesia")
 	f.Add(" 1123f\u00a0", "x", "", "")
 	f.Add("", "", "", "")
 	f.Add("ABCDE", "a", "b", "c")
+	f.Add("CPT Code", "Short Descriptor", "", "")
 	p, err := Builtin("cpt")
 	if err != nil {
 		f.Fatal(err)
 	}
-	cols := p.matchHeader([]string{"CPT Code", "Short Descriptor", "Medium Descriptor", "Long Descriptor"})
-	if cols == nil {
-		f.Fatal("header not recognised")
-	}
 	f.Fuzz(func(t *testing.T, code, short, medium, long string) {
-		rep := &Report{}
-		c, ok, err := p.record([]string{code, short, medium, long}, cols, rep, func(field string, e error) error { return e })
-		if err != nil || !ok {
+		src := &sliceRows{rows: [][]string{
+			{"Title"},
+			{"CPT Code", "Short Descriptor", "Medium Descriptor", "Long Descriptor"},
+			{code, short, medium, long},
+		}}
+		var got []codeset.Code
+		emit := func(c codeset.Code, header bool, loc *ParseError) error {
+			got = append(got, c)
+			return nil
+		}
+		found, err := scan(context.Background(), src, &ParseError{File: "f.xlsx", Sheet: "S"}, p, &FileReport{}, &Report{}, emit)
+		if !found {
+			t.Fatal("header not found")
+		}
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.xlsx!S row 3") {
+				t.Errorf("error not located at the row: %v", err)
+			}
 			return
 		}
+		if blankRow([]string{code, short, medium, long}) {
+			if len(got) != 0 {
+				t.Errorf("blank row gave %v", got)
+			}
+			return
+		}
+		if len(got) != 1 {
+			t.Fatalf("got %d records", len(got))
+		}
+		c := got[0]
 		if _, valid := p.category(c.Code); !valid {
 			t.Errorf("invalid code %q accepted", c.Code)
 		}

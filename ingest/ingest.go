@@ -57,9 +57,10 @@ type seen struct {
 	loc *ParseError
 }
 
-// Read reads files into one release of opts.Profile's system. Codes may be
-// spread over several files (e.g. one per category); a code that appears
-// twice must have the same record both times.
+// Read reads files into one release of opts.Profile's system. A file may be
+// a publisher's zip, from which the profile's members pick the code file and
+// the addenda; codes may also be spread over several files (e.g. one per
+// category). A code that appears twice must have the same record both times.
 func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release, *Report, error) {
 	p := opts.Profile
 	if p == nil {
@@ -72,32 +73,30 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		return nil, nil, errors.New("no input files")
 	}
 	rel := &codeset.Release{System: p.System, Label: opts.Label, Effective: opts.Effective}
-	rep := &Report{}
-	byCode := map[string]seen{}
 	for _, name := range files {
 		src, err := hashFile(name)
 		if err != nil {
 			return nil, nil, err
 		}
 		rel.Sources = append(rel.Sources, src)
-		fr := FileReport{Name: name}
-		emit := func(c codeset.Code, loc *ParseError) error {
-			if prev, ok := byCode[c.Code]; ok {
-				old := rel.Codes[prev.idx]
-				if sameRecord(old, c) {
-					rep.Merged++
-					rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: code %q repeats %s exactly; merged", locString(loc), c.Code, locString(prev.loc)))
-					return nil
-				}
-				loc.Err = errorf(ErrDuplicate, "duplicate code %q with a different record than %s (%s)", c.Code, locString(prev.loc), firstDifference(old, c))
-				return loc
-			}
-			byCode[c.Code] = seen{idx: len(rel.Codes), loc: loc}
-			rel.Codes = append(rel.Codes, c)
-			fr.Codes++
-			return nil
+	}
+	inputs, cleanup, err := p.resolve(files)
+	defer cleanup()
+	if err != nil {
+		return nil, nil, err
+	}
+
+	rep := &Report{}
+	c := &collector{rel: rel, rep: rep, p: p, byCode: map[string]seen{}, headers: map[string]bool{}}
+	var addenda []input
+	for _, in := range inputs {
+		if in.role == roleAddenda {
+			addenda = append(addenda, in)
+			continue
 		}
-		if err := readFile(ctx, name, p, &fr, rep, emit); err != nil {
+		fr := FileReport{Name: in.name}
+		c.last, c.fr = -1, &fr
+		if err := readInput(ctx, in, p, &fr, rep, c.emit); err != nil {
 			return nil, nil, err
 		}
 		rep.Files = append(rep.Files, fr)
@@ -106,16 +105,102 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		return nil, nil, errorf(ErrNoCodes, "%s: no codes found: the release is empty", strings.Join(files, ", "))
 	}
 	sort.Slice(rel.Codes, func(i, j int) bool { return rel.Codes[i].Code < rel.Codes[j].Code })
+	sort.Slice(rel.Headers, func(i, j int) bool { return rel.Headers[i].Code < rel.Headers[j].Code })
+	switch {
+	case len(addenda) > 1:
+		return nil, nil, fmt.Errorf("several addenda files (%s, %s): give one", addenda[0].name, addenda[1].name)
+	case len(addenda) == 1:
+		if rel.Declared, err = readAddenda(addenda[0], p); err != nil {
+			return nil, nil, err
+		}
+	default:
+		if rel.Declared, err = p.declared(rel.Codes); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
+		}
+	}
 	if rep.Padded > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d all-digit codes shorter than %d characters were left-padded with zeros (e.g. 100 read as 00100)", rep.Padded, p.Width))
 	}
 	return rel, rep, nil
 }
 
+// collector gathers the records of a release as files are read: it merges
+// continuation rows, keeps header rows apart and refuses conflicting
+// duplicates.
+type collector struct {
+	rel     *codeset.Release
+	rep     *Report
+	p       *Profile
+	fr      *FileReport
+	byCode  map[string]seen
+	headers map[string]bool
+	last    int // index of the last code of the current file, or -1
+}
+
+func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
+	rel, rep := col.rel, col.rep
+	if header {
+		if col.headers[c.Code] {
+			loc.Err = errorf(ErrDuplicate, "duplicate header row %q", c.Code)
+			return loc
+		}
+		col.headers[c.Code] = true
+		rel.Headers = append(rel.Headers, c)
+		return nil
+	}
+	if col.p.continues(c) {
+		if col.last < 0 || rel.Codes[col.last].Code != c.Code {
+			loc.Err = errorf(ErrBadValue, "continuation row for code %s does not follow that code's first row", c.Code)
+			return loc
+		}
+		k := col.p.Continuation
+		prev := &rel.Codes[col.last]
+		setField(prev, k.Append, strings.TrimSpace(prev.Field(k.Append)+" "+c.Field(k.Append)))
+		return nil
+	}
+	if prev, ok := col.byCode[c.Code]; ok {
+		old := rel.Codes[prev.idx]
+		if sameRecord(old, c) {
+			rep.Merged++
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: code %q repeats %s exactly; merged", locString(loc), c.Code, locString(prev.loc)))
+			return nil
+		}
+		loc.Err = errorf(ErrDuplicate, "duplicate code %q with a different record than %s (%s)", c.Code, locString(prev.loc), firstDifference(old, c))
+		return loc
+	}
+	col.byCode[c.Code] = seen{idx: len(rel.Codes), loc: loc}
+	col.last = len(rel.Codes)
+	rel.Codes = append(rel.Codes, c)
+	col.fr.Codes++
+	return nil
+}
+
+// setField sets the named field of c.
+func setField(c *codeset.Code, name, v string) {
+	switch name {
+	case codeset.FieldShort:
+		c.Short = v
+	case codeset.FieldMedium:
+		c.Medium = v
+	case codeset.FieldLong:
+		c.Long = v
+	case codeset.FieldStatus:
+		c.Status = v
+	default:
+		if c.Attrs == nil {
+			c.Attrs = map[string]string{}
+		}
+		c.Attrs[name] = v
+	}
+}
+
 func locString(e *ParseError) string {
 	s := e.File
 	if e.Sheet != "" {
 		s += "!" + e.Sheet
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("%s line %d", s, e.Line)
 	}
 	return fmt.Sprintf("%s row %d", s, e.Row)
 }

@@ -1,24 +1,33 @@
 package ingest
 
 import (
+	"bytes"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/codeset/codeset"
 )
 
 // Profile is the layout contract of one code system's files: which columns
-// mean what, recognised by their header text, and which code shapes are
-// valid. Profiles are data; a user can load one from JSON or extend a
-// built-in one with Map.
+// mean what, recognised by their header text, which fixed-width layouts its
+// text files use, how files are picked out of a publisher's zip, and which
+// code shapes are valid. Profiles are data: the built-in ones are the JSON
+// files in profiles/, and a user can load another with LoadProfile or extend
+// one with Map.
 type Profile struct {
 	System codeset.System `json:"system"`
-	// Columns lists the fields to read. Each is found by any of its header
-	// names; the first name present in the header row wins.
+	// Columns lists the fields to read from spreadsheets and CSV files. Each
+	// is found by any of its header names; the first name present wins.
 	Columns []Column `json:"columns"`
+	// Required lists fields a header row must have besides the code and a
+	// descriptor. A header row that has the code but lacks one of these is
+	// a layout change, reported as such.
+	Required []string `json:"required,omitempty"`
 	// Codes lists the valid code shapes. A code must match one; the match
 	// sets the code's category.
 	Codes []CodeShape `json:"codes"`
@@ -26,9 +35,28 @@ type Profile struct {
 	// lost their leading zeros in a spreadsheet and are padded, with a
 	// warning. Zero disables padding.
 	Width int `json:"width,omitempty"`
+	// Strip lists characters removed from codes, e.g. the dot of ICD-10-CM
+	// codes written S72.001A.
+	Strip string `json:"strip,omitempty"`
 	// HeaderScan is how many rows at the top of a sheet are searched for the
 	// header row (default 50).
 	HeaderScan int `json:"header_scan,omitempty"`
+	// Meta lists fields that are the publisher's per-release bookkeeping:
+	// stored in Code.Meta and never compared.
+	Meta []string `json:"meta,omitempty"`
+	// Dates lists fields holding YYYYMMDD dates, stored as YYYY-MM-DD.
+	Dates []string `json:"dates,omitempty"`
+	// DiscontinuedWhen names a field that, when set, marks a code as
+	// discontinued though still shipped (HCPCS termination date).
+	DiscontinuedWhen string `json:"discontinued_when,omitempty"`
+	// Continuation says which rows continue the previous record.
+	Continuation *Continuation `json:"continuation,omitempty"`
+	// Declared reads the publisher's declared change of each code from a
+	// field (HCPCS ACTION CD).
+	Declared *DeclaredRule `json:"declared,omitempty"`
+	// Members says how to recognise the profile's files by name, inside a
+	// zip or on their own, in order of preference.
+	Members []Member `json:"members,omitempty"`
 }
 
 // Column maps a record field to the header names it may appear under.
@@ -36,6 +64,9 @@ type Column struct {
 	// Field is code, short, medium, long, status or the name of an attribute.
 	Field   string   `json:"field"`
 	Headers []string `json:"headers"`
+	// All reads every listed header that is present and joins the values
+	// with a space (HCPCS XREF1 to XREF5), instead of the first one.
+	All bool `json:"all,omitempty"`
 }
 
 // CodeShape is one valid shape of code.
@@ -46,38 +77,93 @@ type CodeShape struct {
 	re       *regexp.Regexp
 }
 
+// Continuation describes rows that carry the rest of the previous record's
+// text: their Field is one of Values, and their Append field is added to
+// the previous record's, after a space.
+type Continuation struct {
+	Field  string   `json:"field"`
+	Values []string `json:"values"`
+	Append string   `json:"append"`
+}
+
+// DeclaredRule maps the values of a field to declared change kinds.
+type DeclaredRule struct {
+	Field  string                        `json:"field"`
+	Source string                        `json:"source"` // what to call it in reports
+	Kinds  map[string]codeset.ChangeKind `json:"kinds"`
+	// Ignore lists values that declare no change (HCPCS N). Any value in
+	// neither Kinds nor Ignore is an error.
+	Ignore []string `json:"ignore"`
+}
+
+// Member recognises one kind of publisher file by its name.
+type Member struct {
+	// Role is "codes" for the code list or "addenda" for the publisher's
+	// list of changes.
+	Role string `json:"role"`
+	// Pattern is a case-insensitive regular expression on the base name.
+	Pattern string `json:"pattern"`
+	// Fixed is the layout of a fixed-width text file; nil for spreadsheets
+	// and CSV files, which are read by Columns.
+	Fixed *FixedLayout `json:"fixed,omitempty"`
+	re    *regexp.Regexp
+}
+
+// FixedLayout describes a fixed-width text file.
+type FixedLayout struct {
+	Name   string       `json:"name"` // for error messages
+	Fields []FixedField `json:"fields"`
+	// Record, when set, is a regular expression a record line matches.
+	// Up to Preamble lines before the first record that do not match are
+	// skipped (disclaimers); after it, every non-blank line must match.
+	Record   string `json:"record,omitempty"`
+	Preamble int    `json:"preamble,omitempty"`
+	// Blank lists 1-based columns that must be spaces: the gaps between
+	// fields. A character there means the layout moved.
+	Blank []int `json:"blank,omitempty"`
+	// Check maps fields to regular expressions their values must match.
+	Check map[string]string `json:"check,omitempty"`
+	// Header marks rows that are headers rather than codes (ICD-10 order
+	// files: billable flag 0).
+	Header *FieldValue `json:"header,omitempty"`
+	record *regexp.Regexp
+	check  map[string]*regexp.Regexp
+}
+
+// FixedField is one field of a fixed-width record, in 1-based inclusive
+// columns. End 0 reads to the end of the line.
+type FixedField struct {
+	Field string `json:"field"`
+	Start int    `json:"start"`
+	End   int    `json:"end,omitempty"`
+	// List, when non-zero, splits the field into values of this width and
+	// joins the non-blank ones with a space (repeated fields such as XREF).
+	List int `json:"list,omitempty"`
+}
+
+// FieldValue names a field and one of its values.
+type FieldValue struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+}
+
 // descriptorFields are the fields of which a header row needs at least one.
 var descriptorFields = []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong}
 
-var builtin = map[codeset.System]Profile{
-	codeset.CPT: {
-		System: codeset.CPT,
-		Columns: []Column{
-			{Field: codeset.FieldCode, Headers: []string{"CPT Code", "Code", "CPT", "HCPCS Code", "Procedure Code"}},
-			{Field: codeset.FieldShort, Headers: []string{"Short Descriptor", "Short Description", "Short Desc"}},
-			{Field: codeset.FieldMedium, Headers: []string{"Medium Descriptor", "Medium Description", "Medium Desc"}},
-			{Field: codeset.FieldLong, Headers: []string{"Long Descriptor", "Long Description", "Full Descriptor", "Descriptor", "Description"}},
-			{Field: codeset.FieldStatus, Headers: []string{"Status", "Code Status"}},
-		},
-		Codes: []CodeShape{
-			{Category: codeset.CategoryI, Pattern: `[0-9]{5}`, Want: "5 digits (Category I)"},
-			{Category: codeset.CategoryII, Pattern: `[0-9]{4}F`, Want: "4 digits + F (Category II)"},
-			{Category: codeset.CategoryIII, Pattern: `[0-9]{4}T`, Want: "4 digits + T (Category III)"},
-			{Category: codeset.CategoryPLA, Pattern: `[0-9]{4}U`, Want: "4 digits + U (PLA)"},
-		},
-		Width: 5,
-	},
-}
+//go:embed profiles/*.json
+var builtinFS embed.FS
 
-// Builtin returns a copy of the built-in profile of sys.
+// Builtin returns a fresh copy of the built-in profile of sys.
 func Builtin(sys codeset.System) (*Profile, error) {
-	p, ok := builtin[sys]
-	if !ok {
+	data, err := builtinFS.ReadFile("profiles/" + string(sys) + ".json")
+	if err != nil {
 		return nil, fmt.Errorf("no built-in profile for %s: pass a profile file with --profile", sys)
 	}
-	p.Columns = append([]Column(nil), p.Columns...)
-	p.Codes = append([]CodeShape(nil), p.Codes...)
-	return &p, p.compile()
+	p, err := parseProfile(data)
+	if err != nil {
+		return nil, fmt.Errorf("built-in profile %s: %w", sys, err)
+	}
+	return p, nil
 }
 
 // LoadProfile reads a profile from a JSON file.
@@ -86,12 +172,22 @@ func LoadProfile(path string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
-	var p Profile
-	if err := json.Unmarshal(data, &p); err != nil {
+	p, err := parseProfile(data)
+	if err != nil {
 		return nil, fmt.Errorf("profile %s: %w", path, err)
 	}
+	return p, nil
+}
+
+func parseProfile(data []byte) (*Profile, error) {
+	var p Profile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, err
+	}
 	if err := p.compile(); err != nil {
-		return nil, fmt.Errorf("profile %s: %w", path, err)
+		return nil, err
 	}
 	return &p, nil
 }
@@ -146,6 +242,58 @@ func (p *Profile) compile() error {
 	}
 	if p.HeaderScan == 0 {
 		p.HeaderScan = 50
+	}
+	for i := range p.Members {
+		m := &p.Members[i]
+		if m.Role != roleCodes && m.Role != roleAddenda {
+			return fmt.Errorf("member %q: role %q: want %q or %q", m.Pattern, m.Role, roleCodes, roleAddenda)
+		}
+		re, err := regexp.Compile(`(?i)` + m.Pattern)
+		if err != nil {
+			return fmt.Errorf("member pattern %q: %w", m.Pattern, err)
+		}
+		m.re = re
+		if m.Fixed != nil {
+			if err := m.Fixed.compile(); err != nil {
+				return fmt.Errorf("member %q: %w", m.Pattern, err)
+			}
+		}
+	}
+	if d := p.Declared; d != nil {
+		for v, k := range d.Kinds {
+			if !slices.Contains(codeset.ChangeKinds, k) {
+				return fmt.Errorf("declared value %q: unknown change kind %q", v, k)
+			}
+		}
+	}
+	return nil
+}
+
+func (l *FixedLayout) compile() error {
+	hasCode := false
+	for _, f := range l.Fields {
+		if f.Start < 1 || (f.End != 0 && f.End < f.Start) || f.List < 0 {
+			return fmt.Errorf("fixed field %q: bad columns %d-%d", f.Field, f.Start, f.End)
+		}
+		hasCode = hasCode || f.Field == codeset.FieldCode
+	}
+	if !hasCode {
+		return fmt.Errorf("fixed layout %q has no code field", l.Name)
+	}
+	if l.Record != "" {
+		re, err := regexp.Compile(l.Record)
+		if err != nil {
+			return fmt.Errorf("record pattern %q: %w", l.Record, err)
+		}
+		l.record = re
+	}
+	l.check = map[string]*regexp.Regexp{}
+	for f, pat := range l.Check {
+		re, err := regexp.Compile(`^(?:` + pat + `)$`)
+		if err != nil {
+			return fmt.Errorf("check %q: %w", f, err)
+		}
+		l.check[f] = re
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -31,11 +32,12 @@ var (
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
 
-// readFile reads one input file, choosing the reader by extension and
-// checking that the content agrees with it.
-func readFile(ctx context.Context, name string, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
+// readTable reads one spreadsheet or delimited file at path, choosing the
+// reader by extension and checking that the content agrees with it. name is
+// the file as reported in errors (for a zip member: zip/member).
+func readTable(ctx context.Context, path, name string, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
 	head := make([]byte, 8)
-	f, err := os.Open(name)
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -46,24 +48,34 @@ func readFile(ctx context.Context, name string, p *Profile, fr *FileReport, rep 
 	ext := strings.ToLower(filepath.Ext(name))
 	switch {
 	case bytes.HasPrefix(head, oleMagic):
-		return &ParseError{File: name, Err: errorf(ErrFormat, "legacy Excel 97-2003 (.xls) workbook: save it as .xlsx, or use the publisher's text file")}
+		return &ParseError{File: name, Err: errorf(ErrFormat, "legacy Excel 97-2003 (.xls) workbook, which codeset does not read: %s", xlsHint(path))}
 	case ext == ".xlsx" || ext == ".xlsm":
 		if !bytes.HasPrefix(head, zipMagic) {
 			return &ParseError{File: name, Err: errorf(ErrFormat, "not an XLSX workbook: the file is not a zip archive")}
 		}
-		return readXLSX(ctx, name, p, fr, rep, emit)
+		return readXLSX(ctx, path, name, p, fr, rep, emit)
 	case ext == ".csv":
-		return readDelimited(ctx, name, ',', p, fr, rep, emit)
+		return readDelimited(ctx, path, name, ',', p, fr, rep, emit)
 	case ext == ".tsv" || ext == ".tab":
-		return readDelimited(ctx, name, '\t', p, fr, rep, emit)
-	case bytes.HasPrefix(head, zipMagic):
-		return readXLSX(ctx, name, p, fr, rep, emit)
+		return readDelimited(ctx, path, name, '\t', p, fr, rep, emit)
 	}
-	return &ParseError{File: name, Err: errorf(ErrFormat, "unsupported file type %q: want .xlsx, .csv or .tsv", ext)}
+	return &ParseError{File: name, Err: errorf(ErrFormat, "unsupported file type %q: want .xlsx, .csv, .tsv, a fixed-width text file the profile names, or the publisher's zip", ext)}
 }
 
-func readXLSX(ctx context.Context, name string, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
-	wb, err := excelize.OpenFile(name)
+// xlsHint says what to use instead of a legacy .xls workbook: the
+// publisher's fixed-width text file beside it, or in its zip.
+func xlsHint(path string) string {
+	stem := strings.TrimSuffix(path, filepath.Ext(path))
+	for _, ext := range []string{".txt", ".TXT"} {
+		if _, err := os.Stat(stem + ext); err == nil {
+			return fmt.Sprintf("use the fixed-width text file shipped with it, %s, or save the workbook as .xlsx", filepath.Base(stem+ext))
+		}
+	}
+	return "use the fixed-width text (.txt) file shipped in the same zip (or pass the zip itself), or save the workbook as .xlsx"
+}
+
+func readXLSX(ctx context.Context, path, name string, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
+	wb, err := excelize.OpenFile(path)
 	if err != nil {
 		return &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
 	}
@@ -99,8 +111,8 @@ func (x *xlsxRows) Next() bool                 { return x.r.Next() }
 func (x *xlsxRows) Columns() ([]string, error) { return x.r.Columns() }
 func (x *xlsxRows) Err() error                 { return x.r.Error() }
 
-func readDelimited(ctx context.Context, name string, comma rune, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
-	f, err := os.Open(name)
+func readDelimited(ctx context.Context, path, name string, comma rune, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -149,13 +161,14 @@ func (c *csvRows) Next() bool {
 func (c *csvRows) Columns() ([]string, error) { return c.rec, nil }
 func (c *csvRows) Err() error                 { return c.err }
 
-// emitFunc receives each record with its location (Row and File set).
-type emitFunc func(codeset.Code, *ParseError) error
+// emitFunc receives each record with its location (File and Row or Line
+// set). header is true for rows the profile marks as headers, not codes.
+type emitFunc func(c codeset.Code, header bool, loc *ParseError) error
 
 // columnMap is a header row resolved against a profile.
 type columnMap struct {
-	idx     map[string]int // field -> column index
-	headers []string       // header row text
+	idx     map[string][]int // field -> column indexes (several for Column.All)
+	headers []string         // header row text
 }
 
 // scan finds the header row in the first p.HeaderScan rows of src, then reads
@@ -169,7 +182,12 @@ func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *Fi
 		if err != nil {
 			return false, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
 		}
-		if cols = p.matchHeader(cells); cols != nil {
+		var missing []string
+		if cols, missing = p.matchHeader(cells); len(missing) > 0 {
+			return false, at.at(row, "", "", errorf(ErrLayout, "header row has the code column but lacks %s: found %s; the layout changed, or map the columns with --map",
+				p.columnWant(missing), quoteList(nonEmpty(cells))))
+		}
+		if cols != nil {
 			break
 		}
 	}
@@ -191,18 +209,33 @@ func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *Fi
 		if err != nil {
 			return true, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
 		}
-		c, ok, err := p.record(cells, cols, rep, func(field string, e error) error {
-			i := cols.idx[field]
-			col, _ := excelize.ColumnNumberToName(i + 1)
-			return at.at(row, col, cols.headers[i], e)
-		})
+		if blankRow(cells) {
+			continue
+		}
+		get := func(field string) string {
+			var vals []string
+			for _, i := range cols.idx[field] {
+				if i < len(cells) {
+					if v := clean(cells[i]); v != "" {
+						vals = append(vals, v)
+					}
+				}
+			}
+			return strings.Join(vals, " ")
+		}
+		has := func(field string) bool { return len(cols.idx[field]) > 0 }
+		fail := func(field string, e error) error {
+			if i := cols.idx[field]; len(i) > 0 {
+				col, _ := excelize.ColumnNumberToName(i[0] + 1)
+				return at.at(row, col, cols.headers[i[0]], e)
+			}
+			return at.at(row, "", "", e)
+		}
+		c, err := p.build(get, has, false, rep, fail)
 		if err != nil {
 			return true, err
 		}
-		if !ok {
-			continue
-		}
-		if err := emit(c, at.at(row, "", "", nil)); err != nil {
+		if err := emit(c, false, at.at(row, "", "", nil)); err != nil {
 			return true, err
 		}
 	}
@@ -210,6 +243,25 @@ func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *Fi
 		return true, at.at(row, "", "", errorf(ErrFormat, "%v", err))
 	}
 	return true, nil
+}
+
+func blankRow(cells []string) bool {
+	for _, c := range cells {
+		if clean(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = clean(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // at returns a copy of the location e pointing at row and column.
@@ -221,7 +273,8 @@ func (e *ParseError) at(row int, col, header string, err error) *ParseError {
 
 // matchHeader resolves cells as a header row, or returns nil when they are
 // not one: the code column and at least one descriptor column must be there.
-func (p *Profile) matchHeader(cells []string) *columnMap {
+// A row that has those but lacks a required column reports what is missing.
+func (p *Profile) matchHeader(cells []string) (*columnMap, []string) {
 	pos := map[string]int{}
 	for i, c := range cells {
 		k := headerKey(c)
@@ -229,41 +282,62 @@ func (p *Profile) matchHeader(cells []string) *columnMap {
 			pos[k] = i
 		}
 	}
-	m := &columnMap{idx: map[string]int{}, headers: make([]string, len(cells))}
+	m := &columnMap{idx: map[string][]int{}, headers: make([]string, len(cells))}
 	for i, c := range cells {
 		m.headers[i] = clean(c)
 	}
 	for _, col := range p.Columns {
 		for _, h := range col.Headers {
 			if i, ok := pos[headerKey(h)]; ok {
-				m.idx[col.Field] = i
-				break
+				m.idx[col.Field] = append(m.idx[col.Field], i)
+				if !col.All {
+					break
+				}
 			}
 		}
 	}
-	if _, ok := m.idx[codeset.FieldCode]; !ok {
-		return nil
+	if len(m.idx[codeset.FieldCode]) == 0 {
+		return nil, nil
 	}
+	hasDesc := !p.hasDescriptors()
 	for _, f := range descriptorFields {
-		if _, ok := m.idx[f]; ok {
-			return m
+		hasDesc = hasDesc || len(m.idx[f]) > 0
+	}
+	var missing []string
+	for _, f := range p.Required {
+		if len(m.idx[f]) == 0 {
+			missing = append(missing, f)
 		}
 	}
-	if !p.hasDescriptors() {
-		return m
+	switch {
+	case !hasDesc:
+		return nil, nil
+	case len(missing) > 0:
+		return nil, missing
 	}
-	return nil
+	return m, nil
 }
 
 func (p *Profile) hasDescriptors() bool {
 	for _, c := range p.Columns {
-		for _, f := range descriptorFields {
-			if c.Field == f {
-				return true
-			}
+		if slices.Contains(descriptorFields, c.Field) {
+			return true
 		}
 	}
 	return false
+}
+
+// columnWant names the header texts of fields, for error messages.
+func (p *Profile) columnWant(fields []string) string {
+	var parts []string
+	for _, f := range fields {
+		for _, c := range p.Columns {
+			if c.Field == f {
+				parts = append(parts, fmt.Sprintf("%s (%s)", f, quoteList(c.Headers)))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // headerWant describes the header row the profile looks for.
@@ -282,76 +356,6 @@ func (p *Profile) headerWant() string {
 		s += " and a descriptor column (" + quoteList(desc) + ")"
 	}
 	return s
-}
-
-// record builds the code record of one data row. It reports false for a
-// blank row.
-func (p *Profile) record(cells []string, cols *columnMap, rep *Report, fail func(field string, err error) error) (codeset.Code, bool, error) {
-	get := func(field string) string {
-		i, ok := cols.idx[field]
-		if !ok || i >= len(cells) {
-			return ""
-		}
-		return clean(cells[i])
-	}
-	blank := true
-	for _, c := range cells {
-		if clean(c) != "" {
-			blank = false
-			break
-		}
-	}
-	if blank {
-		return codeset.Code{}, false, nil
-	}
-	code := strings.ToUpper(get(codeset.FieldCode))
-	if code == "" {
-		return codeset.Code{}, false, fail(codeset.FieldCode, errorf(ErrMissingValue, "missing code in a row that has other values"))
-	}
-	if p.Width > 0 && len(code) < p.Width && allDigits(code) {
-		code = strings.Repeat("0", p.Width-len(code)) + code
-		rep.Padded++
-	}
-	cat, ok := p.category(code)
-	if !ok {
-		return codeset.Code{}, false, fail(codeset.FieldCode, errorf(ErrBadCode, "bad code %q: want %s", code, p.want()))
-	}
-	c := codeset.Code{Code: code, Category: cat}
-	for _, col := range p.Columns {
-		if _, ok := cols.idx[col.Field]; !ok {
-			continue
-		}
-		v := get(col.Field)
-		switch col.Field {
-		case codeset.FieldCode:
-		case codeset.FieldShort:
-			c.Short = v
-		case codeset.FieldMedium:
-			c.Medium = v
-		case codeset.FieldLong:
-			c.Long = v
-		case codeset.FieldStatus:
-			c.Status = v
-		default:
-			if v != "" {
-				if c.Attrs == nil {
-					c.Attrs = map[string]string{}
-				}
-				c.Attrs[col.Field] = v
-			}
-		}
-	}
-	if p.hasDescriptors() && c.Short == "" && c.Medium == "" && c.Long == "" {
-		first := ""
-		for _, f := range descriptorFields {
-			if _, ok := cols.idx[f]; ok {
-				first = f
-				break
-			}
-		}
-		return codeset.Code{}, false, fail(first, errorf(ErrMissingValue, "code %s has no descriptor", code))
-	}
-	return c, true, nil
 }
 
 // clean normalises a cell: text that is not UTF-8 is read as Windows-1252,

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -147,14 +148,28 @@ func (m *Main) flags(name, args, summary string) *flag.FlagSet {
 }
 
 // parse parses args with fs, turning a flag error into a usage error.
+// Flags may come after the file arguments too ("run --system cpt FILE
+// --effective 2026-01-01"): everything after a literal "--" is an argument.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("run '"+fs.Name()+" --help' for usage", "%v", err)
+	var pos, tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
 	}
-	return nil
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usagef("run '"+fs.Name()+" --help' for usage", "%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	// Leave the arguments, in their order, as fs.Args.
+	return fs.Parse(append([]string{"--"}, append(pos, tail...)...))
 }
 
 func (m *Main) logger() *slog.Logger {

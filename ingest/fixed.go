@@ -1,0 +1,161 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// readInput reads one code file with the reader its profile member names.
+func readInput(ctx context.Context, in input, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
+	if in.member != nil && in.member.Fixed != nil {
+		return readFixed(ctx, in.path, in.name, in.member.Fixed, p, rep, emit)
+	}
+	return readTable(ctx, in.path, in.name, p, fr, rep, emit)
+}
+
+// maxLine bounds one line of a fixed-width file.
+const maxLine = 1 << 20
+
+// readFixed streams a fixed-width text file line by line. CRLF line ends,
+// trailing blanks and short continuation lines are fine; Windows-1252 bytes
+// are decoded. A line that breaks the layout stops the read with an error
+// that names the line, the column and what the layout expected there.
+func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profile, rep *Report, emit emitFunc) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	at := &ParseError{File: name}
+	has := map[string]bool{}
+	for _, fd := range l.Fields {
+		has[fd.Field] = true
+	}
+	line, started := 0, false
+	for sc.Scan() {
+		line++
+		if line%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		text := strings.TrimRight(sc.Text(), "\r")
+		if !utf8.ValidString(text) {
+			if d, err := charmap.Windows1252.NewDecoder().String(text); err == nil {
+				text = d
+			}
+		}
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		if l.record != nil && !l.record.MatchString(text) {
+			if !started && line <= l.Preamble {
+				continue
+			}
+			return at.atLine(line, "", "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
+				l.Name, l.Record, l.describe(), excerpt(text)))
+		}
+		started = true
+		for _, col := range l.Blank {
+			if col <= len(text) && text[col-1] != ' ' {
+				return at.atLine(line, strconv.Itoa(col), "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
+					l.Name, l.describe(), text[col-1:col], excerpt(text)))
+			}
+		}
+		values := make(map[string]string, len(l.Fields))
+		for _, fd := range l.Fields {
+			values[fd.Field] = fd.cut(text)
+		}
+		for fld, re := range l.check {
+			if v := values[fld]; !re.MatchString(v) {
+				return at.atLine(line, strconv.Itoa(l.start(fld)), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
+					fld, v, l.Check[fld], l.Name, l.describe()))
+			}
+		}
+		header := l.Header != nil && values[l.Header.Field] == l.Header.Value
+		c, err := p.build(func(f string) string { return values[f] }, func(f string) bool { return has[f] }, header, rep,
+			func(fld string, e error) error { return at.atLine(line, strconv.Itoa(l.start(fld)), fld, e) })
+		if err != nil {
+			return err
+		}
+		if err := emit(c, header, at.atLine(line, "", "", nil)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return at.atLine(line+1, "", "", errorf(ErrFormat, "read: %v", err))
+	}
+	if !started {
+		return &ParseError{File: name, Err: errorf(ErrNoCodes, "no %s records found", l.Name)}
+	}
+	return nil
+}
+
+// cut returns the field's cleaned value from a line; columns past the end of
+// a short line are blank.
+func (fd FixedField) cut(line string) string {
+	from, to := fd.Start-1, len(line)
+	if fd.End > 0 && fd.End < to {
+		to = fd.End
+	}
+	if from >= to {
+		return ""
+	}
+	v := line[from:to]
+	if fd.List == 0 {
+		return clean(v)
+	}
+	var parts []string
+	for i := 0; i < len(v); i += fd.List {
+		if p := clean(v[i:min(i+fd.List, len(v))]); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (l *FixedLayout) start(field string) int {
+	for _, fd := range l.Fields {
+		if fd.Field == field {
+			return fd.Start
+		}
+	}
+	return 0
+}
+
+// describe lists the layout's fields and columns, for error messages.
+func (l *FixedLayout) describe() string {
+	var parts []string
+	for _, fd := range l.Fields {
+		if fd.End == 0 {
+			parts = append(parts, fmt.Sprintf("%s %d-", fd.Field, fd.Start))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %d-%d", fd.Field, fd.Start, fd.End))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// atLine returns a copy of the location e pointing at a line and column of a
+// text file.
+func (e *ParseError) atLine(line int, col, field string, err error) *ParseError {
+	c := *e
+	c.Line, c.Column, c.Header, c.Err = line, col, field, err
+	return &c
+}
+
+func excerpt(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}

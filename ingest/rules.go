@@ -1,0 +1,143 @@
+package ingest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/codeset/codeset"
+)
+
+// build makes the record of one data row or line from its field values.
+// get returns a field's cleaned value, has whether the source has the field
+// at all; fail locates an error at a field. A header row (ICD-10 order
+// files) skips code validation: header codes are shorter than codes.
+func (p *Profile) build(get func(string) string, has func(string) bool, header bool, rep *Report, fail func(string, error) error) (codeset.Code, error) {
+	code := strings.ToUpper(get(codeset.FieldCode))
+	for _, r := range p.Strip {
+		code = strings.ReplaceAll(code, string(r), "")
+	}
+	if code == "" {
+		return codeset.Code{}, fail(codeset.FieldCode, errorf(ErrMissingValue, "missing code in a row that has other values"))
+	}
+	c := codeset.Code{Code: code}
+	if !header {
+		if p.Width > 0 && len(code) < p.Width && allDigits(code) {
+			code = strings.Repeat("0", p.Width-len(code)) + code
+			c.Code = code
+			rep.Padded++
+		}
+		cat, ok := p.category(code)
+		if !ok {
+			return codeset.Code{}, fail(codeset.FieldCode, errorf(ErrBadCode, "bad code %q: want %s", code, p.want()))
+		}
+		c.Category = cat
+	}
+	for _, f := range p.fields() {
+		if f == codeset.FieldCode || !has(f) {
+			continue
+		}
+		v := get(f)
+		if v != "" && slices.Contains(p.Dates, f) {
+			d, err := isoDate(v)
+			if err != nil {
+				return codeset.Code{}, fail(f, errorf(ErrBadValue, "bad %s %q: %v", f, v, err))
+			}
+			v = d
+		}
+		switch {
+		case f == codeset.FieldShort:
+			c.Short = v
+		case f == codeset.FieldMedium:
+			c.Medium = v
+		case f == codeset.FieldLong:
+			c.Long = v
+		case f == codeset.FieldStatus:
+			c.Status = v
+		case v == "":
+		case slices.Contains(p.Meta, f):
+			if c.Meta == nil {
+				c.Meta = map[string]string{}
+			}
+			c.Meta[f] = v
+		default:
+			if c.Attrs == nil {
+				c.Attrs = map[string]string{}
+			}
+			c.Attrs[f] = v
+		}
+	}
+	if p.DiscontinuedWhen != "" && get(p.DiscontinuedWhen) != "" {
+		c.Status = codeset.StatusDiscontinued
+	}
+	if !header && !p.continues(c) && p.hasDescriptors() && c.Short == "" && c.Medium == "" && c.Long == "" {
+		first := ""
+		for _, f := range descriptorFields {
+			if has(f) {
+				first = f
+				break
+			}
+		}
+		return codeset.Code{}, fail(first, errorf(ErrMissingValue, "code %s has no descriptor", code))
+	}
+	return c, nil
+}
+
+// fields lists every field the profile reads, in a stable order.
+func (p *Profile) fields() []string {
+	var fs []string
+	add := func(f string) {
+		if !slices.Contains(fs, f) {
+			fs = append(fs, f)
+		}
+	}
+	for _, c := range p.Columns {
+		add(c.Field)
+	}
+	for _, m := range p.Members {
+		if m.Fixed != nil {
+			for _, f := range m.Fixed.Fields {
+				add(f.Field)
+			}
+		}
+	}
+	return fs
+}
+
+// continues reports whether c is a continuation of the previous record.
+func (p *Profile) continues(c codeset.Code) bool {
+	k := p.Continuation
+	return k != nil && slices.Contains(k.Values, c.Field(k.Field)+c.Meta[k.Field])
+}
+
+// isoDate turns a publisher's YYYYMMDD date into YYYY-MM-DD.
+func isoDate(s string) (string, error) {
+	t, err := time.Parse("20060102", s)
+	if err != nil {
+		return "", fmt.Errorf("want a date YYYYMMDD")
+	}
+	return t.Format(time.DateOnly), nil
+}
+
+// declared reads the publisher's declared change of each code from the
+// profile's Declared field.
+func (p *Profile) declared(codes []codeset.Code) (*codeset.Declaration, error) {
+	rule := p.Declared
+	if rule == nil {
+		return nil, nil
+	}
+	d := &codeset.Declaration{Source: rule.Source}
+	for _, c := range codes {
+		v := c.Field(rule.Field) + c.Meta[rule.Field]
+		if v == "" || slices.Contains(rule.Ignore, v) {
+			continue
+		}
+		k, ok := rule.Kinds[v]
+		if !ok {
+			return nil, errorf(ErrBadValue, "code %s: unknown %s %q", c.Code, rule.Source, v)
+		}
+		d.Changes = append(d.Changes, codeset.DeclaredChange{Code: c.Code, Kind: k, Detail: v})
+	}
+	return d, nil
+}
