@@ -228,13 +228,22 @@ func firstDifference(a, b codeset.Code) string {
 	return ""
 }
 
-func hashFile(name string) (codeset.SourceFile, error) {
+// openFile opens an input file; a missing one is ErrNotFound.
+func openFile(name string) (*os.File, error) {
 	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errorf(ErrNotFound, "%s: file not found", name)
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return codeset.SourceFile{}, errorf(ErrNotFound, "%s: file not found", name)
-		}
-		return codeset.SourceFile{}, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return f, nil
+}
+
+func hashFile(name string) (codeset.SourceFile, error) {
+	f, err := openFile(name)
+	if err != nil {
+		return codeset.SourceFile{}, err
 	}
 	defer f.Close()
 	h := sha256.New()

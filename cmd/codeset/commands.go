@@ -31,7 +31,7 @@ type releaseFlags struct {
 }
 
 func (r *releaseFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.system, "system", "", "code `system`: "+systemList())
+	fs.StringVar(&r.system, "system", "", "code `system`: "+systemList()+" (default: recognised from the files' names or header rows)")
 	fs.StringVar(&r.label, "release", "", "release `label`, e.g. 2026, 2026Q2, FY2026")
 	fs.StringVar(&r.effective, "effective", "", "effective `date` YYYY-MM-DD (default: derived from the label)")
 	fs.StringVar(&r.profile, "profile", "", "layout profile JSON `file` (default: the system's built-in profile)")
@@ -50,8 +50,13 @@ func systemList() string {
 func (r *releaseFlags) request(fs *flag.FlagSet) (schedules.Request, error) {
 	hint := "run '" + fs.Name() + " --help' for usage"
 	var req schedules.Request
-	sys, err := parseSystem(r.system, hint)
-	if err != nil {
+	var sys codeset.System
+	var err error
+	if r.system == "" && fs.NArg() > 0 {
+		if sys, err = ingest.Detect(fs.Args()); err != nil {
+			return req, err
+		}
+	} else if sys, err = parseSystem(r.system, hint); err != nil {
 		return req, err
 	}
 	if r.label == "" {

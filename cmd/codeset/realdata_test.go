@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish"
+)
+
+// realdata finds the real publisher releases kept beside the repository in
+// ../shared/realdata (or where CODESET_REALDATA points). The acceptance
+// tests below skip, saying so, only when that folder is absent.
+func realdata(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CODESET_REALDATA")
+	if dir == "" {
+		dir = filepath.Join(repo, "..", "shared", "realdata")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
+		t.Skipf("real releases not found at %s (set CODESET_REALDATA): %v", dir, err)
+	}
+	return dir
+}
+
+// changelogJSON is the part of the published JSON changelog these tests read.
+type changelogJSON struct {
+	Summary        codeset.Summary `json:"summary"`
+	Reconciliation *struct {
+		Declared      int `json:"declared"`
+		Agreed        int `json:"agreed"`
+		Disagreements []struct {
+			Display  string `json:"display"`
+			Declared string `json:"declared"`
+			Computed string `json:"computed"`
+			Reason   string `json:"reason"`
+		} `json:"disagreements"`
+	} `json:"reconciliation"`
+}
+
+// publishRun runs "codeset run" exactly as a user would and reads back the
+// published JSON changelog of release SYSTEM/LABEL, named by rel.
+func publishRun(t *testing.T, data, out, rel string, args ...string) changelogJSON {
+	t.Helper()
+	stdout, stderr, err := run(t, data, out, append([]string{"run"}, args...)...)
+	if err != nil {
+		t.Fatalf("codeset run %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	t.Logf("codeset run %s\n%s", strings.Join(args, " "), stdout)
+	raw, err := os.ReadFile(filepath.Join(out, rel, "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l changelogJSON
+	if err := json.Unmarshal(raw, &l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestRealICD10CM(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	publishRun(t, data, out, "icd10cm/2023-04", "--system", "icd10cm", "--release", "2023-04", filepath.Join(rd, "icd10cm/2023-april/cms_2023_dx.zip"))
+	tests := []struct {
+		label, zip                string
+		added, deleted, revised   int
+		cosmetic                  int
+		declared                  int
+		disagreements             []string // display codes
+		disagreementKind, because string
+	}{
+		{"FY2024", "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip", 395, 25, 13, 1, 433, []string{"Y07.45"}, "cosmetic", "whitespace-only fix"},
+		{"FY2025", "icd10cm/2025/cms_2025_dx.zip", 252, 36, 13, 0, 301, nil, "", ""},
+		{"FY2026", "icd10cm/2026/cms_2026_dx.zip", 487, 28, 38, 0, 553, nil, "", ""},
+	}
+	for _, tt := range tests {
+		l := publishRun(t, data, out, "icd10cm/"+tt.label, "--system", "icd10cm", "--release", tt.label, filepath.Join(rd, tt.zip))
+		s := l.Summary
+		if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.Cosmetic != tt.cosmetic || s.Reactivated != 0 {
+			t.Errorf("%s: summary %+v, want %d added, %d deleted, %d revised, %d cosmetic", tt.label, s, tt.added, tt.deleted, tt.revised, tt.cosmetic)
+		}
+		r := l.Reconciliation
+		if r == nil {
+			t.Fatalf("%s: no reconciliation against the addenda", tt.label)
+		}
+		var codes []string
+		for _, d := range r.Disagreements {
+			codes = append(codes, d.Display)
+			if d.Computed != tt.disagreementKind || !strings.Contains(d.Reason, tt.because) {
+				t.Errorf("%s: disagreement %+v, want %s because %q", tt.label, d, tt.disagreementKind, tt.because)
+			}
+		}
+		if !reflect.DeepEqual(codes, tt.disagreements) || r.Declared != tt.declared || r.Agreed != tt.declared {
+			t.Errorf("%s: reconciliation declared %d agreed %d disagreements %v, want %d, %d, %v", tt.label, r.Declared, r.Agreed, codes, tt.declared, tt.declared, tt.disagreements)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "icd10cm", "FY2024", "changelog.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| Y07.45 |") {
+		t.Errorf("FY2024 Markdown changelog does not show Y07.45 with its dot")
+	}
+}
+
+func TestRealICD10PCS(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	publishRun(t, data, out, "icd10pcs/FY2024", "--system", "icd10pcs", "--release", "FY2024", filepath.Join(rd, "icd10pcs/2024/cms_2024_pr.zip"))
+	l := publishRun(t, data, out, "icd10pcs/FY2025", "--system", "icd10pcs", "--release", "FY2025", filepath.Join(rd, "icd10pcs/2025/cms_2025_pr.zip"))
+	if s := l.Summary; s.Added != 371 || s.Deleted != 61 || s.Revised != 0 || s.Cosmetic != 0 {
+		t.Errorf("2024 to 2025: summary %+v, want 371 added, 61 deleted, 0 revised", s)
+	}
+	if r := l.Reconciliation; r == nil || len(r.Disagreements) != 0 || r.Agreed != r.Declared || r.Declared != 432 {
+		t.Errorf("2024 to 2025: reconciliation %+v, want 432 declared changes, all agreed", r)
+	}
+	rel, err := publish.ReadSnapshot(context.Background(), filepath.Join(data, "icd10pcs", "FY2025.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The order file's table headers (flag 0) are kept apart, not counted.
+	if len(rel.Codes) != 78948 || len(rel.Headers) == 0 {
+		t.Errorf("FY2025: %d codes and %d header rows, want 78948 codes and the headers kept", len(rel.Codes), len(rel.Headers))
+	}
+}
+
+func TestRealHCPCS(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	// ACTION CD counts per year, from the table in SOURCES.md.
+	actions := map[string]map[string]int{
+		"2017": {"A": 278, "D": 147, "C": 124, "B": 1, "S": 2, "F": 1, "P": 38, "T": 4, "R": 1, "N": 5902},
+		"2018": {"A": 152, "D": 40, "C": 50, "S": 19, "F": 2, "P": 64, "N": 6232},
+		"2019": {"A": 228, "D": 49, "C": 94, "B": 1, "S": 8, "F": 1, "P": 47, "N": 6372},
+		"2020": {"A": 250, "D": 99, "C": 70, "S": 2, "P": 10, "N": 6648},
+	}
+	years := []struct {
+		label, file string
+		codes       int
+	}{
+		{"2017", "hcpcs/2017/HCPC17_CONTR_ANWEB.xlsx", 6498},
+		{"2018", "hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx", 6559},
+		{"2019", "hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx", 6800},
+		{"2020", "hcpcs/2020/2020-Alpha-Numeric-HCPCS-File.zip", 7079}, // the zip holds .xls and .txt: the TXT is read
+	}
+	rels := map[string]*codeset.Release{}
+	for _, y := range years {
+		// No --system: the files identify themselves.
+		publishRun(t, data, out, "hcpcs/"+y.label, "--release", y.label, filepath.Join(rd, y.file))
+		rel, err := publish.ReadSnapshot(context.Background(), filepath.Join(data, "hcpcs", y.label+".sqlite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rels[y.label] = rel
+		if len(rel.Codes) != y.codes {
+			t.Errorf("%s: %d codes, want %d", y.label, len(rel.Codes), y.codes)
+		}
+		got := map[string]int{}
+		for _, c := range rel.Codes {
+			got[c.Meta["action"]]++
+		}
+		if !reflect.DeepEqual(got, actions[y.label]) {
+			t.Errorf("%s: ACTION CD counts %v, want %v", y.label, got, actions[y.label])
+		}
+		// Action D codes are reported as discontinued, with their
+		// termination date, while still in the file.
+		for _, c := range rel.Codes {
+			if c.Meta["action"] == "D" && (c.Status != codeset.StatusDiscontinued || c.Meta["termination_date"] == "") {
+				t.Errorf("%s: %s has action D but status %q, termination date %q", y.label, c.Code, c.Status, c.Meta["termination_date"])
+				break
+			}
+		}
+	}
+	for _, label := range []string{"2019", "2020"} {
+		g := find(rels[label], "G0503")
+		if !strings.HasPrefix(g.Long, "Subsequent psychiatric collaborative care management, first 60 minutes") ||
+			!strings.HasSuffix(g.Long, "prepared for discharge from active treatment") || len(g.Long) < 1000 {
+			t.Errorf("%s: G0503 long description is not whole: %q", label, g.Long)
+		}
+	}
+
+	// The 2019 fixed-width TXT gives the same codes and descriptors as the
+	// 2019 XLSX. Where a long description spans records, the TXT cannot
+	// keep a double space that fell on a record boundary: those compare
+	// equal up to whitespace.
+	if _, stderr, err := run(t, data, out, "ingest", "--system", "hcpcs", "--release", "2019-txt", "--effective", "2019-01-01",
+		filepath.Join(rd, "hcpcs/2019/HCPC2019_CONTR_ANWEB.txt")); err != nil {
+		t.Fatalf("ingest 2019 TXT: %v\n%s", err, stderr)
+	}
+	txt, err := publish.ReadSnapshot(context.Background(), filepath.Join(data, "hcpcs", "2019-txt.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(txt.Codes) != 6800 {
+		t.Fatalf("2019 TXT: %d codes, want 6800", len(txt.Codes))
+	}
+	spacing := 0
+	for i, c := range txt.Codes {
+		x := rels["2019"].Codes[i]
+		if c.Code != x.Code || c.Short != x.Short || !diff.SameWords(c.Long, x.Long) {
+			t.Errorf("2019 TXT %s differs from the XLSX %s: short %q vs %q, long %q vs %q", c.Code, x.Code, c.Short, x.Short, c.Long, x.Long)
+			continue
+		}
+		if c.Long != x.Long {
+			spacing++
+		}
+	}
+	t.Logf("2019 TXT vs XLSX: 6800 codes, same descriptors; %d long descriptions differ only in spacing at record boundaries", spacing)
+}
+
+func TestRealLegacyXLS(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	_, _, err := run(t, filepath.Join(dir, "data"), filepath.Join(dir, "public"), "run", "--system", "hcpcs", "--release", "2020",
+		filepath.Join(rd, "hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.xls"))
+	if err == nil || !strings.Contains(err.Error(), "legacy Excel 97-2003 (.xls)") || !strings.Contains(err.Error(), "HCPC2020_ANWEB_w_disclaimer.txt") {
+		t.Errorf("err = %v, want a refusal that points to the TXT", err)
+	}
+}
+
+func find(r *codeset.Release, code string) codeset.Code {
+	for _, c := range r.Codes {
+		if c.Code == code {
+			return c
+		}
+	}
+	return codeset.Code{}
+}
