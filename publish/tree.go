@@ -108,6 +108,11 @@ func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codes
 			os.RemoveAll(tmp)
 		}
 	}()
+	// MkdirTemp makes the folder private; a published release is for
+	// every reader, including a web server running as another user.
+	if err = os.Chmod(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
 
 	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l)
 	if err != nil {
