@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"archive/zip"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,25 +33,7 @@ func FuzzReadFixed(f *testing.F) {
 		if which%2 != 0 {
 			p, name = hcpcs, "HCPC2030_ANWEB.txt"
 		}
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		rel, _, err := Read(context.Background(), Options{Profile: p, Label: "f"}, path)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), path) {
-				t.Errorf("error does not name the file: %v", err)
-			}
-			return
-		}
-		for i, c := range rel.Codes {
-			if _, ok := p.category(c.Code); !ok {
-				t.Errorf("invalid code %q accepted", c.Code)
-			}
-			if i > 0 && rel.Codes[i-1].Code >= c.Code {
-				t.Errorf("codes not sorted and unique at %q", c.Code)
-			}
-		}
+		readFuzzed(t, p, filepath.Join(dir, name), data)
 	})
 }
 

@@ -23,25 +23,7 @@ func FuzzReadCSV(f *testing.F) {
 	}
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data string) {
-		path := filepath.Join(dir, "fuzz.csv")
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		rel, _, err := Read(context.Background(), Options{Profile: p, Label: "f"}, path)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), path) {
-				t.Errorf("error does not name the file: %v", err)
-			}
-			return
-		}
-		for i, c := range rel.Codes {
-			if _, ok := p.category(c.Code); !ok {
-				t.Errorf("invalid code %q accepted", c.Code)
-			}
-			if i > 0 && rel.Codes[i-1].Code >= c.Code {
-				t.Errorf("codes not sorted and unique at %q", c.Code)
-			}
-		}
+		readFuzzed(t, p, filepath.Join(dir, "fuzz.csv"), data)
 	})
 }
 
@@ -55,6 +37,31 @@ type sliceRows struct {
 func (s *sliceRows) Next() bool                 { s.i++; return s.i <= len(s.rows) }
 func (s *sliceRows) Columns() ([]string, error) { return s.rows[s.i-1], nil }
 func (s *sliceRows) Err() error                 { return nil }
+
+// readFuzzed writes data to path and reads it with p: the read either fails
+// with an error that names the file, or gives valid codes, sorted and
+// unique.
+func readFuzzed(t *testing.T, p *Profile, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rel, _, err := Read(context.Background(), Options{Profile: p, Label: "f"}, path)
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), path) {
+			t.Errorf("error does not name the file: %v", err)
+		}
+		return
+	}
+	for i, c := range rel.Codes {
+		if _, ok := p.category(c.Code); !ok {
+			t.Errorf("invalid code %q accepted", c.Code)
+		}
+		if i > 0 && rel.Codes[i-1].Code >= c.Code {
+			t.Errorf("codes not sorted and unique at %q", c.Code)
+		}
+	}
+}
 
 // FuzzReadXLSXRow fuzzes the sheet scan that every spreadsheet row goes
 // through, below a title row and the header: a row gives a valid record, a
