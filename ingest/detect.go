@@ -67,8 +67,8 @@ func systemNames(ss []codeset.System) string {
 	return strings.Join(names, ", ")
 }
 
-// byName returns the systems one of whose member patterns matches f's name,
-// or for a zip the name of one of its members.
+// byName returns the systems one of whose member patterns (code files or
+// addenda) matches f's name, or for a zip the name of one of its members.
 func byName(profiles []*Profile, f string) []codeset.System {
 	names := []string{filepath.Base(f)}
 	if isZip(f) {
@@ -83,7 +83,7 @@ func byName(profiles []*Profile, f string) []codeset.System {
 	var out []codeset.System
 	for _, p := range profiles {
 		for _, n := range names {
-			if m := p.match(n, roleCodes); m != nil && !slices.Contains(out, p.System) {
+			if m := p.match(n, ""); m != nil && !slices.Contains(out, p.System) {
 				out = append(out, p.System)
 			}
 		}

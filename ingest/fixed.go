@@ -7,9 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-
-	"golang.org/x/text/encoding/charmap"
 )
 
 // readInput reads one code file with the reader its profile member names.
@@ -48,12 +45,9 @@ func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profil
 				return err
 			}
 		}
+		// Fields are cut by byte column first and decoded after (clean reads
+		// Windows-1252 bytes), so a multi-byte decoding cannot shift them.
 		text := strings.TrimRight(sc.Text(), "\r")
-		if !utf8.ValidString(text) {
-			if d, err := charmap.Windows1252.NewDecoder().String(text); err == nil {
-				text = d
-			}
-		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -95,7 +89,11 @@ func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profil
 		return at.atLine(line+1, "", "", errorf(ErrFormat, "read: %v", err))
 	}
 	if !started {
-		return &ParseError{File: name, Err: errorf(ErrNoCodes, "no %s records found", l.Name)}
+		want := l.describe()
+		if l.Record != "" {
+			want = fmt.Sprintf("lines matching %q (%s)", l.Record, want)
+		}
+		return &ParseError{File: name, Err: errorf(ErrLayout, "no line fits the %s layout: want %s", l.Name, want)}
 	}
 	return nil
 }
