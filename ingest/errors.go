@@ -18,6 +18,7 @@ var (
 	ErrNoCodes      = errors.New("no codes")
 	ErrBadValue     = errors.New("bad value")
 	ErrLayout       = errors.New("layout does not match the profile")
+	ErrLimit        = errors.New("over an input limit")
 )
 
 // ParseError locates a problem in an input file, in the manner of

@@ -3,18 +3,31 @@ package ingest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 )
 
-// readInput reads one code file with the reader its profile member names.
-func readInput(ctx context.Context, in input, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
-	if in.member != nil && in.member.Fixed != nil {
-		return readFixed(ctx, in.path, in.name, in.member.Fixed, p, rep, emit)
+// reader reads the code files of one release with one profile, within
+// limits, handing each record to emit.
+type reader struct {
+	p    *Profile
+	rep  *Report
+	lim  Limits
+	emit emitFunc
+}
+
+// input reads one code file with the reader its profile member names.
+func (rd *reader) input(ctx context.Context, in input, fr *FileReport) error {
+	if st, err := os.Stat(in.path); err == nil && st.Size() > rd.lim.MaxFileBytes {
+		return &ParseError{File: in.name, Err: errorf(ErrLimit, "%d bytes: over the %d-byte input limit", st.Size(), rd.lim.MaxFileBytes)}
 	}
-	return readTable(ctx, in.path, in.name, p, fr, rep, emit)
+	if in.member != nil && in.member.Fixed != nil {
+		return rd.fixed(ctx, in.path, in.name, in.member.Fixed)
+	}
+	return rd.table(ctx, in.path, in.name, fr)
 }
 
 // maxLine bounds one line of a fixed-width file.
@@ -24,7 +37,8 @@ const maxLine = 1 << 20
 // trailing blanks and short continuation lines are fine; Windows-1252 bytes
 // are decoded. A line that breaks the layout stops the read with an error
 // that names the line, the column and what the layout expected there.
-func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profile, rep *Report, emit emitFunc) error {
+func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) error {
+	p := rd.p
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -37,7 +51,7 @@ func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profil
 	for _, fd := range l.Fields {
 		has[fd.Field] = true
 	}
-	line, started := 0, false
+	line, started, records := 0, false, 0
 	for sc.Scan() {
 		line++
 		if line%4096 == 0 {
@@ -59,6 +73,9 @@ func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profil
 				l.Name, l.Record, l.describe(), excerpt(text)))
 		}
 		started = true
+		if records++; records > rd.lim.MaxRows {
+			return at.atLine(line, "", "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
+		}
 		for _, col := range l.Blank {
 			if col <= len(text) && text[col-1] != ' ' {
 				return at.atLine(line, strconv.Itoa(col), "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
@@ -76,16 +93,18 @@ func readFixed(ctx context.Context, path, name string, l *FixedLayout, p *Profil
 			}
 		}
 		header := l.Header != nil && values[l.Header.Field] == l.Header.Value
-		c, err := p.build(func(f string) string { return values[f] }, func(f string) bool { return has[f] }, header, rep,
+		c, err := p.build(func(f string) string { return values[f] }, func(f string) bool { return has[f] }, header, rd.rep,
 			func(fld string, e error) error { return at.atLine(line, strconv.Itoa(l.start(fld)), fld, e) })
 		if err != nil {
 			return err
 		}
-		if err := emit(c, header, at.atLine(line, "", "", nil)); err != nil {
+		if err := rd.emit(c, header, at.atLine(line, "", "", nil)); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return at.atLine(line+1, "", "", errorf(ErrLimit, "line longer than %d bytes: not a fixed-width code file", maxLine))
+	} else if err != nil {
 		return at.atLine(line+1, "", "", errorf(ErrFormat, "read: %v", err))
 	}
 	if !started {

@@ -71,7 +71,7 @@ func FuzzZipMembers(f *testing.F) {
 		}
 		zf.Close()
 		tmp := t.TempDir()
-		ins, err := p.fromZip(zpath, tmp)
+		ins, err := p.fromZip(zpath, tmp, DefaultLimits)
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) || pe.File != zpath {

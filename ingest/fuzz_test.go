@@ -88,7 +88,8 @@ func FuzzReadXLSXRow(f *testing.F) {
 			got = append(got, c)
 			return nil
 		}
-		found, err := scan(context.Background(), src, &ParseError{File: "f.xlsx", Sheet: "S"}, p, &FileReport{}, &Report{}, emit)
+		rd := &reader{p: p, rep: &Report{}, lim: DefaultLimits, emit: emit}
+		found, err := rd.scan(context.Background(), src, &ParseError{File: "f.xlsx", Sheet: "S"}, &FileReport{})
 		if !found {
 			t.Fatal("header not found")
 		}

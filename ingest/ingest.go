@@ -28,6 +28,50 @@ type Options struct {
 	Profile   *Profile
 	Label     string
 	Effective time.Time
+	// Limits bound the input; zero fields take DefaultLimits.
+	Limits Limits
+}
+
+// Limits bound what one ingest reads, so that a hostile or broken file gives
+// a clear error within bounded memory and time instead of exhausting them.
+type Limits struct {
+	MaxFileBytes     int64 // one input file, or one member unpacked from a zip
+	MaxUnpackedBytes int64 // all parts of one XLSX workbook, unpacked
+	MaxRatio         int64 // unpacked to packed size of a zip member
+	MaxRows          int   // data rows or records of one file
+	MaxCellBytes     int   // one spreadsheet cell
+}
+
+// DefaultLimits are generous for every real release (the largest, an ICD-10
+// order file, is about 15 MB and 100,000 lines) and still small enough for
+// the machine.
+var DefaultLimits = Limits{
+	MaxFileBytes:     1 << 30,
+	MaxUnpackedBytes: 1 << 30,
+	MaxRatio:         1000,
+	MaxRows:          5_000_000,
+	MaxCellBytes:     64 << 10,
+}
+
+// orDefault fills the zero fields of l from DefaultLimits.
+func (l Limits) orDefault() Limits {
+	d := DefaultLimits
+	if l.MaxFileBytes > 0 {
+		d.MaxFileBytes = l.MaxFileBytes
+	}
+	if l.MaxUnpackedBytes > 0 {
+		d.MaxUnpackedBytes = l.MaxUnpackedBytes
+	}
+	if l.MaxRatio > 0 {
+		d.MaxRatio = l.MaxRatio
+	}
+	if l.MaxRows > 0 {
+		d.MaxRows = l.MaxRows
+	}
+	if l.MaxCellBytes > 0 {
+		d.MaxCellBytes = l.MaxCellBytes
+	}
+	return d
 }
 
 // Report says what was read and what was forgiven on the way.
@@ -80,7 +124,8 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		}
 		rel.Sources = append(rel.Sources, src)
 	}
-	inputs, cleanup, err := p.resolve(files)
+	lim := opts.Limits.orDefault()
+	inputs, cleanup, err := p.resolve(files, lim)
 	defer cleanup()
 	if err != nil {
 		return nil, nil, err
@@ -88,6 +133,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 
 	rep := &Report{}
 	c := &collector{rel: rel, rep: rep, p: p, byCode: map[string]seen{}, headers: map[string]bool{}}
+	rd := &reader{p: p, rep: rep, lim: lim, emit: c.emit}
 	var addenda []input
 	for _, in := range inputs {
 		if in.role == roleAddenda {
@@ -96,7 +142,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		}
 		fr := FileReport{Name: in.name}
 		c.last, c.fr = -1, &fr
-		if err := readInput(ctx, in, p, &fr, rep, c.emit); err != nil {
+		if err := rd.input(ctx, in, &fr); err != nil {
 			return nil, nil, err
 		}
 		rep.Files = append(rep.Files, fr)

@@ -35,7 +35,7 @@ var (
 // readTable reads one spreadsheet or delimited file at path, choosing the
 // reader by extension and checking that the content agrees with it. name is
 // the file as reported in errors (for a zip member: zip/member).
-func readTable(ctx context.Context, path, name string, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
+func (rd *reader) table(ctx context.Context, path, name string, fr *FileReport) error {
 	head := make([]byte, 8)
 	f, err := os.Open(path)
 	if err != nil {
@@ -53,11 +53,11 @@ func readTable(ctx context.Context, path, name string, p *Profile, fr *FileRepor
 		if !bytes.HasPrefix(head, zipMagic) {
 			return &ParseError{File: name, Err: errorf(ErrFormat, "not an XLSX workbook: the file is not a zip archive")}
 		}
-		return readXLSX(ctx, path, name, p, fr, rep, emit)
+		return rd.xlsx(ctx, path, name, fr)
 	case ext == ".csv":
-		return readDelimited(ctx, path, name, ',', p, fr, rep, emit)
+		return rd.delimited(ctx, path, name, ',', fr)
 	case ext == ".tsv" || ext == ".tab":
-		return readDelimited(ctx, path, name, '\t', p, fr, rep, emit)
+		return rd.delimited(ctx, path, name, '\t', fr)
 	}
 	return &ParseError{File: name, Err: errorf(ErrFormat, "unsupported file type %q: want .xlsx, .csv, .tsv, a fixed-width text file the profile names, or the publisher's zip", ext)}
 }
@@ -74,8 +74,12 @@ func xlsHint(path string) string {
 	return "use the fixed-width text (.txt) file shipped in the same zip (or pass the zip itself), or save the workbook as .xlsx"
 }
 
-func readXLSX(ctx context.Context, path, name string, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
-	wb, err := excelize.OpenFile(path)
+func (rd *reader) xlsx(ctx context.Context, path, name string, fr *FileReport) error {
+	p := rd.p
+	// The unpacked size is bounded as the parts are read: Go's zip reader
+	// refuses a part longer than its header says, and excelize refuses
+	// headers that add up to more than the limit.
+	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: rd.lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(rd.lim.MaxUnpackedBytes, 16<<20)})
 	if err != nil {
 		return &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
 	}
@@ -87,7 +91,7 @@ func readXLSX(ctx context.Context, path, name string, p *Profile, fr *FileReport
 			// A chart sheet or a damaged part: it holds no codes.
 			continue
 		}
-		found, err := scan(ctx, &xlsxRows{rows}, &ParseError{File: name, Sheet: sheet}, p, fr, rep, emit)
+		found, err := rd.scan(ctx, &xlsxRows{rows}, &ParseError{File: name, Sheet: sheet}, fr)
 		if cerr := rows.Close(); err == nil && cerr != nil {
 			err = &ParseError{File: name, Sheet: sheet, Err: errorf(ErrFormat, "read sheet: %v", cerr)}
 		}
@@ -111,7 +115,8 @@ func (x *xlsxRows) Next() bool                 { return x.r.Next() }
 func (x *xlsxRows) Columns() ([]string, error) { return x.r.Columns() }
 func (x *xlsxRows) Err() error                 { return x.r.Error() }
 
-func readDelimited(ctx context.Context, path, name string, comma rune, p *Profile, fr *FileReport, rep *Report, emit emitFunc) error {
+func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, fr *FileReport) error {
+	p := rd.p
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -122,7 +127,7 @@ func readDelimited(ctx context.Context, path, name string, comma rune, p *Profil
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	r.ReuseRecord = true
-	found, err := scan(ctx, &csvRows{r: r}, &ParseError{File: name}, p, fr, rep, emit)
+	found, err := rd.scan(ctx, &csvRows{r: r}, &ParseError{File: name}, fr)
 	if err != nil {
 		return err
 	}
@@ -173,7 +178,8 @@ type columnMap struct {
 
 // scan finds the header row in the first p.HeaderScan rows of src, then reads
 // every data row after it. It reports false when no header row was found.
-func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *FileReport, rep *Report, emit emitFunc) (bool, error) {
+func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *FileReport) (bool, error) {
+	p := rd.p
 	var cols *columnMap
 	row := 0
 	for row < p.HeaderScan && src.Next() {
@@ -198,6 +204,7 @@ func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *Fi
 		return false, nil
 	}
 	fr.HeaderRow = row
+	data := 0
 	for src.Next() {
 		row++
 		if row%4096 == 0 {
@@ -211,6 +218,15 @@ func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *Fi
 		}
 		if blankRow(cells) {
 			continue
+		}
+		if data++; data > rd.lim.MaxRows {
+			return true, at.at(row, "", "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
+		}
+		for i, c := range cells {
+			if len(c) > rd.lim.MaxCellBytes {
+				col, _ := excelize.ColumnNumberToName(i + 1)
+				return true, at.at(row, col, "", errorf(ErrLimit, "cell of %d bytes: over the %d-byte cell limit", len(c), rd.lim.MaxCellBytes))
+			}
 		}
 		get := func(field string) string {
 			var vals []string
@@ -231,11 +247,11 @@ func scan(ctx context.Context, src rowSource, at *ParseError, p *Profile, fr *Fi
 			}
 			return at.at(row, "", "", e)
 		}
-		c, err := p.build(get, has, false, rep, fail)
+		c, err := p.build(get, has, false, rd.rep, fail)
 		if err != nil {
 			return true, err
 		}
-		if err := emit(c, false, at.at(row, "", "", nil)); err != nil {
+		if err := rd.emit(c, false, at.at(row, "", "", nil)); err != nil {
 			return true, err
 		}
 	}

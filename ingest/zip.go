@@ -18,10 +18,6 @@ const (
 	roleAddenda = "addenda"
 )
 
-// maxMemberBytes bounds what one zip member may unpack to, checked while
-// copying rather than trusted from the zip's headers.
-const maxMemberBytes = 1 << 30
-
 // input is one file to read: a file given on the command line or a member
 // taken out of a zip.
 type input struct {
@@ -35,7 +31,7 @@ type input struct {
 // the profile's Members pick from it, and a plain file is classified by its
 // name. It returns a cleanup function for any temporary files, always
 // non-nil.
-func (p *Profile) resolve(files []string) ([]input, func(), error) {
+func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 	var tmpDir string
 	cleanup := func() {
 		if tmpDir != "" {
@@ -58,7 +54,7 @@ func (p *Profile) resolve(files []string) ([]input, func(), error) {
 				return nil, cleanup, err
 			}
 		}
-		ins, err := p.fromZip(f, tmpDir)
+		ins, err := p.fromZip(f, tmpDir, lim)
 		if err != nil {
 			return nil, cleanup, err
 		}
@@ -102,7 +98,7 @@ func (p *Profile) match(base, role string) *Member {
 // profile's member patterns in order of preference, and unpacks them into
 // dir. Publishers name and nest members differently every year, so only the
 // base name counts.
-func (p *Profile) fromZip(f, dir string) ([]input, error) {
+func (p *Profile) fromZip(f, dir string, lim Limits) ([]input, error) {
 	zr, err := zip.OpenReader(f)
 	if err != nil {
 		return nil, &ParseError{File: f, Err: errorf(ErrFormat, "not a readable zip archive: %v", err)}
@@ -173,32 +169,38 @@ func (p *Profile) fromZip(f, dir string) ([]input, error) {
 		}
 		dst := filepath.Join(dir, fmt.Sprintf("%d-%s", len(out), path.Base(x.zf.Name)))
 		name := f + "/" + x.zf.Name
-		if err := unpack(x.zf, dst); err != nil {
-			return nil, &ParseError{File: name, Err: errorf(ErrFormat, "unpack: %v", err)}
+		if err := unpack(x.zf, dst, lim); err != nil {
+			return nil, &ParseError{File: name, Err: err}
 		}
 		out = append(out, input{name: name, path: dst, role: x.m.Role, member: x.m})
 	}
 	return out, nil
 }
 
-// unpack copies one zip member to dst, refusing more than maxMemberBytes
-// whatever the zip's header claims.
-func unpack(zf *zip.File, dst string) error {
+// unpack copies one zip member to dst. Its size and its ratio to the packed
+// size are checked on the bytes as they come out, not taken from the zip's
+// headers, so a zip bomb stops at the limit.
+func unpack(zf *zip.File, dst string, lim Limits) error {
 	r, err := zf.Open()
 	if err != nil {
-		return err
+		return errorf(ErrFormat, "unpack: %v", err)
 	}
 	defer r.Close()
 	w, err := os.Create(dst)
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(w, io.LimitReader(r, maxMemberBytes+1))
-	if cerr := w.Close(); err == nil {
-		err = cerr
+	defer w.Close()
+	// A small member may compress very well; the ratio applies past 1 MiB.
+	allowed := min(lim.MaxFileBytes, max(int64(zf.CompressedSize64)*lim.MaxRatio, 1<<20))
+	n, err := io.Copy(w, io.LimitReader(r, allowed+1))
+	switch {
+	case err != nil:
+		return errorf(ErrFormat, "unpack: %v", err)
+	case n > lim.MaxFileBytes:
+		return errorf(ErrLimit, "unpacks to more than %d bytes: over the input limit", lim.MaxFileBytes)
+	case n > allowed:
+		return errorf(ErrLimit, "unpacks to more than %d times its packed size of %d bytes: refused as a zip bomb", lim.MaxRatio, zf.CompressedSize64)
 	}
-	if err == nil && n > maxMemberBytes {
-		err = fmt.Errorf("member unpacks to more than %d bytes", int64(maxMemberBytes))
-	}
-	return err
+	return w.Close()
 }
