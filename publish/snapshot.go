@@ -437,3 +437,29 @@ func readInfo(ctx context.Context, db *sql.DB, path string) (Info, error) {
 	}
 	return info, nil
 }
+
+// ReadCode reads one code record from the snapshot at path. A code the
+// release does not hold gives an error wrapping ErrNoCode.
+func ReadCode(ctx context.Context, path, code string) (codeset.Code, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return codeset.Code{}, err
+	}
+	defer db.Close()
+	var c codeset.Code
+	var attrs string
+	err = db.QueryRowContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
+		Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return codeset.Code{}, fmt.Errorf("%w: %q", ErrNoCode, code)
+	}
+	if err != nil {
+		return codeset.Code{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if attrs != "{}" {
+		if err := json.Unmarshal([]byte(attrs), &c.Attrs); err != nil {
+			return codeset.Code{}, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", path, code, err)
+		}
+	}
+	return c, nil
+}

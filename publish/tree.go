@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/codeset/codeset"
 )
@@ -23,7 +25,25 @@ const (
 	ManifestName      = "manifest.json"
 	ChangelogMarkdown = "changelog.md"
 	ChangelogJSON     = "changelog.json"
+	ChangelogHTML     = "changelog.html"
+	ChangelogCSV      = "changelog.csv"
+	ChangelogXLSX     = "changelog.xlsx"
+	// SumsName lists the SHA-256 of every file of the folder but itself
+	// and the manifest, in the format sha256sum -c reads.
+	SumsName = "SHA256SUMS"
 )
+
+// changelogWriters are the changelog renderers, by the file each writes.
+var changelogWriters = []struct {
+	name  string
+	write func(io.Writer, *codeset.Changelog) error
+}{
+	{ChangelogMarkdown, WriteMarkdown},
+	{ChangelogJSON, WriteJSON},
+	{ChangelogHTML, WriteHTML},
+	{ChangelogCSV, WriteCSV},
+	{ChangelogXLSX, WriteXLSX},
+}
 
 // Manifest describes one published release folder; it is written as
 // manifest.json.
@@ -73,13 +93,22 @@ func checkRelease(sys codeset.System, label string) error {
 	return codeset.CheckLabel(label)
 }
 
-// Publish creates the folder OUT/SYSTEM/LABEL holding a copy of the snapshot
-// at snapshotPath, the changelog l as Markdown and JSON, and a manifest, and
-// returns the manifest. The folder is built under a temporary name and
-// renamed into place, so it appears complete or not at all. Publish never
-// changes a published release: if the folder exists it fails with an error
-// wrapping ErrPublished.
-func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (_ *Manifest, err error) {
+// Publish is PublishAt with the wall clock deciding which release is
+// current.
+func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*Manifest, error) {
+	return PublishAt(ctx, outDir, snapshotPath, rel, l, time.Now())
+}
+
+// PublishAt creates the folder OUT/SYSTEM/LABEL holding a copy of the
+// snapshot at snapshotPath, the changelog l as Markdown, JSON, HTML, CSV and
+// XLSX, SHA256SUMS and a manifest, and returns the manifest. The folder is
+// built under a temporary name and renamed into place, so it appears
+// complete or not at all; then the indexes, pointers and history database
+// are rebuilt (see Reindex), with now deciding which release is current. If
+// that fails the release folder is taken back. PublishAt never changes a
+// published release: if the folder exists it fails with an error wrapping
+// ErrPublished.
+func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time) (_ *Manifest, err error) {
 	if rel == nil || l == nil {
 		return nil, errors.New("publish: nil release or changelog")
 	}
@@ -125,6 +154,17 @@ func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codes
 		// The release is in place; only its durability is in doubt.
 		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
+	if err := Reindex(ctx, outDir, now); err != nil {
+		// Readers must not find a release the indexes do not list: take
+		// it back and put the indexes as they were.
+		if uerr := Unpublish(outDir, rel.System, rel.Label); uerr != nil {
+			return nil, fmt.Errorf("publish %s %s: %w (and rolling back: %v; run codeset reindex)", rel.System, rel.Label, err, uerr)
+		}
+		if rerr := Reindex(context.WithoutCancel(ctx), outDir, now); rerr != nil {
+			return nil, fmt.Errorf("publish %s %s: %w (and restoring the indexes: %v; run codeset reindex)", rel.System, rel.Label, err, rerr)
+		}
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
 	return m, nil
 }
 
@@ -147,18 +187,14 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		return nil, fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
 	}
 
-	var md, js bytes.Buffer
-	if err := WriteMarkdown(&md, l); err != nil {
-		return nil, err
-	}
-	if err := WriteJSON(&js, l); err != nil {
-		return nil, err
-	}
-	if err := writeFileSync(filepath.Join(dir, ChangelogMarkdown), md.Bytes()); err != nil {
-		return nil, err
-	}
-	if err := writeFileSync(filepath.Join(dir, ChangelogJSON), js.Bytes()); err != nil {
-		return nil, err
+	for _, cw := range changelogWriters {
+		var b bytes.Buffer
+		if err := cw.write(&b, l); err != nil {
+			return nil, err
+		}
+		if err := writeFileSync(filepath.Join(dir, cw.name), b.Bytes()); err != nil {
+			return nil, err
+		}
 	}
 
 	m := &Manifest{
@@ -192,6 +228,19 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		}
 		m.Files = append(m.Files, ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum})
 	}
+	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
+	var sums bytes.Buffer
+	for _, f := range m.Files {
+		fmt.Fprintf(&sums, "%s  %s\n", f.SHA256, f.Name)
+	}
+	if err := writeFileSync(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
+		return nil, err
+	}
+	n, sum, err := hashFile(filepath.Join(dir, SumsName))
+	if err != nil {
+		return nil, err
+	}
+	m.Files = append(m.Files, ManifestFile{Name: SumsName, Bytes: n, SHA256: sum})
 	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
 
 	b, err := json.MarshalIndent(m, "", "  ")
@@ -235,7 +284,8 @@ func ReadManifest(path string) (*Manifest, error) {
 
 // Unpublish removes the published folder of release label of sys. It exists
 // to roll back a release published earlier in the same run when a later
-// step fails; published releases are otherwise never removed.
+// step fails; published releases are otherwise never removed. It leaves the
+// indexes alone: call Reindex afterwards.
 func Unpublish(outDir string, sys codeset.System, label string) error {
 	if err := checkRelease(sys, label); err != nil {
 		return fmt.Errorf("unpublish: %w", err)
