@@ -114,10 +114,11 @@ func effectiveArrived(date string, now time.Time) bool {
 // SYSTEM/current.json, then the root index.json and index.html. now decides
 // which release is current. Every file is replaced atomically and only
 // when its content changes. Publish calls it; run it again (codeset
-// reindex) when a release's effective date passes.
-func Reindex(ctx context.Context, outDir string, now time.Time) error {
+// reindex) when a release's effective date passes. It returns the root
+// index it wrote.
+func Reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return fmt.Errorf("reindex: %w", err)
+		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	root := RootIndex{Format: indexFormat, Systems: []SystemIndex{}}
 	for _, sys := range codeset.Systems {
@@ -127,7 +128,7 @@ func Reindex(ctx context.Context, outDir string, now time.Time) error {
 		}
 		idx, err := reindexSystem(ctx, outDir, sys, now)
 		if err != nil {
-			return fmt.Errorf("reindex %s: %w", sys, err)
+			return nil, fmt.Errorf("reindex %s: %w", sys, err)
 		}
 		if len(idx.Releases) == 0 {
 			continue
@@ -155,16 +156,16 @@ func Reindex(ctx context.Context, outDir string, now time.Time) error {
 		root.Systems = append(root.Systems, r)
 	}
 	if err := writeJSONAtomic(outDir, IndexName, root); err != nil {
-		return fmt.Errorf("reindex: %w", err)
+		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	var page bytes.Buffer
 	if err := writeIndexPage(&page, &root); err != nil {
-		return fmt.Errorf("reindex: %w", err)
+		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	if err := writeAtomic(outDir, IndexPageName, page.Bytes()); err != nil {
-		return fmt.Errorf("reindex: %w", err)
+		return nil, fmt.Errorf("reindex: %w", err)
 	}
-	return nil
+	return &root, nil
 }
 
 // reindexSystem rewrites the history, index and pointers of one system.

@@ -154,13 +154,13 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 		// The release is in place; only its durability is in doubt.
 		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	if err := Reindex(ctx, outDir, now); err != nil {
+	if _, err := Reindex(ctx, outDir, now); err != nil {
 		// Readers must not find a release the indexes do not list: take
 		// it back and put the indexes as they were.
 		if uerr := Unpublish(outDir, rel.System, rel.Label); uerr != nil {
 			return nil, fmt.Errorf("publish %s %s: %w (and rolling back: %v; run codeset reindex)", rel.System, rel.Label, err, uerr)
 		}
-		if rerr := Reindex(context.WithoutCancel(ctx), outDir, now); rerr != nil {
+		if _, rerr := Reindex(context.WithoutCancel(ctx), outDir, now); rerr != nil {
 			return nil, fmt.Errorf("publish %s %s: %w (and restoring the indexes: %v; run codeset reindex)", rel.System, rel.Label, err, rerr)
 		}
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)

@@ -44,6 +44,7 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 		Store:  publish.Store{Dir: filepath.Join(*dir, "data")},
 		OutDir: filepath.Join(*dir, "public"),
 		Logger: m.logger(),
+		Now:    m.Now,
 	}
 	for i, r := range demoReleases {
 		if i > 0 {
