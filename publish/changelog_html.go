@@ -100,10 +100,16 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 				fc := c.Fields[f]
 				r := row
 				r.Field, r.Before, r.After = f, fc.Before, fc.After
+				r.Segments = htmlSegments(fc.Before, fc.After)
 				if k == codeset.Cosmetic {
+					// Show the whitespace that is the whole change.
 					r.Before, r.After = visibleSpace(fc.Before), visibleSpace(fc.After)
+					for i, s := range r.Segments {
+						if s.Op != "eq" {
+							r.Segments[i].Text = visibleSpace(s.Text)
+						}
+					}
 				}
-				r.Segments = htmlSegments(r.Before, r.After)
 				sec.Rows = append(sec.Rows, r)
 			}
 		}
@@ -125,6 +131,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 // htmlSegments splits a revision into kept, deleted and inserted runs.
 func htmlSegments(before, after string) []htmlSegment {
 	var segs []htmlSegment
+	prev := diff.Segment{Op: diff.Equal}
 	for _, s := range diff.Words(before, after) {
 		op := "eq"
 		switch s.Op {
@@ -132,8 +139,14 @@ func htmlSegments(before, after string) []htmlSegment {
 			op = "del"
 		case diff.Insert:
 			op = "ins"
+			// A replaced word reads "old new", not "oldnew", as in the
+			// Markdown changelog.
+			if prev.Op == diff.Delete && !endsInSpace(prev.Text) && !startsWithSpace(s.Text) {
+				segs = append(segs, htmlSegment{Op: "eq", Text: " "})
+			}
 		}
 		segs = append(segs, htmlSegment{Op: op, Text: s.Text})
+		prev = s
 	}
 	return segs
 }
