@@ -183,7 +183,7 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 // serveMissing answers a request for a file that is not there; the root
 // page exists even before anything is published.
 func (h *handler) serveMissing(w http.ResponseWriter, r *http.Request, rel string) {
-	if rel != IndexPageName {
+	if rel != IndexPageName && rel != "." {
 		http.NotFound(w, r)
 		return
 	}
