@@ -15,7 +15,6 @@ import (
 	"github.com/codeset/codeset/diff"
 )
 
-
 // historyReleases are three releases of one system: 00100 revised in 2027,
 // 0500F deleted in 2027 and back in 2028, 0001U added in 2027.
 func historyReleases() []*codeset.Release {
