@@ -245,13 +245,9 @@ func (h *handler) fileSum(root *os.Root, rel string, st fs.FileInfo, f *os.File)
 
 // readManifestIn reads a manifest through root.
 func readManifestIn(root *os.Root, rel string) (*Manifest, error) {
-	b, err := root.ReadFile(rel)
-	if err != nil {
-		return nil, err
-	}
 	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", rel, err)
+	if err := readJSON(root.ReadFile, rel, "manifest", &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }
@@ -330,13 +326,9 @@ func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
 // while no release is in effect.
 func resolveRelease(root *os.Root, sys codeset.System, which string) (label, effective string, err error) {
 	readPtr := func(name string) (*Pointer, error) {
-		b, err := root.ReadFile(path.Join(string(sys), name+".json"))
-		if err != nil {
-			return nil, err
-		}
 		var p Pointer
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("bad %s pointer: %w", name, err)
+		if err := readJSON(root.ReadFile, path.Join(string(sys), name+".json"), name+" pointer", &p); err != nil {
+			return nil, err
 		}
 		if err := codeset.CheckLabel(p.Label); err != nil {
 			return nil, fmt.Errorf("bad %s pointer: %w", name, err)

@@ -118,23 +118,12 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 			err = fmt.Errorf("build history %s: %w", dst, err)
 		}
 	}()
-	db, err := sql.Open("sqlite", sqliteDSN(dst, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	db, tx, err := createDB(ctx, dst, HistorySchema, historyApplicationID)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, HistorySchema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", historyApplicationID, SchemaVersion)); err != nil {
-		return err
-	}
 	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err

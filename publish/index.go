@@ -293,14 +293,9 @@ func ReadPointer(outDir string, sys codeset.System, which string) (*Pointer, err
 	if which != pointerLatest && which != pointerCurrent {
 		return nil, fmt.Errorf("read pointer: unknown pointer %q: want latest or current", which)
 	}
-	p := filepath.Join(outDir, string(sys), which+".json")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("read pointer: %w", err)
-	}
 	var ptr Pointer
-	if err := json.Unmarshal(b, &ptr); err != nil {
-		return nil, fmt.Errorf("read pointer %s: %w", p, err)
+	if err := readJSON(os.ReadFile, filepath.Join(outDir, string(sys), which+".json"), "pointer", &ptr); err != nil {
+		return nil, err
 	}
 	return &ptr, nil
 }

@@ -151,27 +151,13 @@ func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err er
 // fillSnapshot creates the schema in the empty SQLite file at tmp and inserts
 // the release, codes already sorted and unique.
 func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []codeset.Code) error {
-	// The file is private until renamed, so journaling and syncing inside
-	// SQLite buy nothing; the whole file is synced once at the end.
-	db, err := sql.Open("sqlite", sqliteDSN(tmp, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	db, tx, err := createDB(ctx, tmp, Schema, ApplicationID)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
 	defer tx.Rollback()
 
-	if _, err := tx.ExecContext(ctx, Schema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", ApplicationID, SchemaVersion)); err != nil {
-		return fmt.Errorf("mark snapshot: %w", err)
-	}
 	effective := ""
 	if !r.Effective.IsZero() {
 		effective = r.Effective.Format(dateLayout)
@@ -218,6 +204,35 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	return db.Close()
+}
+
+// createDB opens the private, empty SQLite file at path for writing and, in
+// the transaction it returns, creates schema and marks the file with appID
+// and SchemaVersion. The caller commits, vacuums and closes.
+func createDB(ctx context.Context, path, schema string, appID int) (*sql.DB, *sql.Tx, error) {
+	// The file is private until renamed, so journaling and syncing inside
+	// SQLite buy nothing; the whole file is synced once at the end.
+	db, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		tx.Rollback()
+		db.Close()
+		return nil, nil, fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", appID, SchemaVersion)); err != nil {
+		tx.Rollback()
+		db.Close()
+		return nil, nil, fmt.Errorf("mark database: %w", err)
+	}
+	return db, tx, nil
 }
 
 // categoryCounts counts codes per non-empty category.

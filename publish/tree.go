@@ -271,15 +271,24 @@ func ReadManifest(path string) (*Manifest, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ManifestName)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
 	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", path, err)
+	if err := readJSON(os.ReadFile, path, "manifest", &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
+}
+
+// readJSON decodes the JSON file at path, read with readFile (os.ReadFile,
+// or an os.Root's), into v; what names the file in errors.
+func readJSON(readFile func(string) ([]byte, error), path, what string, v any) error {
+	b, err := readFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	return nil
 }
 
 // Unpublish removes the published folder of release label of sys. It exists

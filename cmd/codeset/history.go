@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,19 +105,10 @@ func writeHistory(m *Main, sys codeset.System, h *publish.CodeHistory) error {
 	fmt.Fprintln(w, "changes:")
 	for _, e := range h.Events {
 		fmt.Fprintf(w, "  %s  %s\n", e.Release, e.Change)
-		for _, name := range sortedKeys(e.Fields) {
+		for _, name := range slices.Sorted(maps.Keys(e.Fields)) {
 			fc := e.Fields[name]
 			fmt.Fprintf(w, "      %s: %q -> %q\n", name, fc.Before, fc.After)
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]codeset.FieldChange) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
