@@ -254,18 +254,10 @@ func writeHistoryFile(ctx context.Context, dir string, paths []string) error {
 
 // openHistory opens a history database read-only.
 func openHistory(ctx context.Context, path string) (*sql.DB, error) {
-	st, err := os.Stat(path)
+	db, err := openReadOnly(path, "history")
 	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
+		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read history %s: not a regular file", path)
-	}
-	db, err := sql.Open("sqlite", sqliteDSN(path, "mode=ro"))
-	if err != nil {
-		return nil, fmt.Errorf("read history %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
 	var appID int
 	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
 		db.Close()

@@ -357,23 +357,33 @@ func ReadSnapshotInfo(ctx context.Context, path string) (Info, error) {
 	return info, db.Close()
 }
 
-// openSnapshot opens path read-only and checks that it is a codeset snapshot
-// of a schema version this package reads.
-func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
+// openReadOnly opens the SQLite file at path read-only; what names the kind
+// of file in errors.
+func openReadOnly(path, what string) (*sql.DB, error) {
 	// SQLite would report a missing file as "unable to open database
 	// file"; stat first so the error says what happened.
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read snapshot %s: not a regular file", path)
+		return nil, fmt.Errorf("read %s %s: not a regular file", what, path)
 	}
 	db, err := sql.Open("sqlite", sqliteDSN(path, "mode=ro"))
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}
 	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// openSnapshot opens path read-only and checks that it is a codeset snapshot
+// of a schema version this package reads.
+func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := openReadOnly(path, "snapshot")
+	if err != nil {
+		return nil, err
+	}
 	var appID, version int
 	err = db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
 	if err == nil {
