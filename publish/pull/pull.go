@@ -33,6 +33,9 @@ import (
 // manifest's.
 var ErrChecksum = errors.New("checksum mismatch")
 
+// errNotFound reports a 404 answer.
+var errNotFound = errors.New("404 not found")
+
 // PartialSuffix ends the name of the file a download is written to until it
 // is verified.
 const PartialSuffix = ".partial"
@@ -106,6 +109,9 @@ func (c *Client) getJSON(ctx context.Context, rel string, v any) error {
 		return fmt.Errorf("get %s: %w", u, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("get %s: %w", u, errNotFound)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("get %s: %s", u, resp.Status)
 	}
@@ -125,6 +131,9 @@ func (c *Client) Resolve(ctx context.Context, sys codeset.System, release string
 	if release == "latest" || release == "current" {
 		var p publish.Pointer
 		if err := c.getJSON(ctx, path.Join(string(sys), release+".json"), &p); err != nil {
+			if release == "current" && errors.Is(err, errNotFound) {
+				return nil, fmt.Errorf("resolve %s current: no release is in effect yet (try --release latest): %w", sys, err)
+			}
 			return nil, fmt.Errorf("resolve %s %s: %w", sys, release, err)
 		}
 		label = p.Label

@@ -260,3 +260,18 @@ func TestNoRangeSupport(t *testing.T) {
 		t.Errorf("resumed %d, %d bytes; want a fresh full download", res.Resumed, len(got))
 	}
 }
+
+func TestNoCurrentYet(t *testing.T) {
+	out := tree(t)
+	// As Reindex leaves it before any release takes effect.
+	if err := os.Remove(filepath.Join(out, "cpt", "current.json")); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(out)))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "cpt.sqlite")
+	_, err := (&Client{Base: srv.URL}).Download(context.Background(), codeset.CPT, "current", dst)
+	if err == nil || !strings.Contains(err.Error(), "no release is in effect yet (try --release latest)") {
+		t.Errorf("err = %v, want a hint to use latest", err)
+	}
+}
