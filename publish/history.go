@@ -39,7 +39,8 @@ CREATE TABLE releases (
 
 -- Every code ever seen, with the record from the last release that had it.
 CREATE TABLE codes (
-	code          TEXT NOT NULL PRIMARY KEY,
+	id            INTEGER PRIMARY KEY,  -- codes in code order, from 1; the search rowid
+	code          TEXT NOT NULL UNIQUE,
 	first_release TEXT NOT NULL,
 	last_release  TEXT NOT NULL,
 	category      TEXT NOT NULL,
@@ -48,7 +49,7 @@ CREATE TABLE codes (
 	long          TEXT NOT NULL,
 	status        TEXT NOT NULL,
 	attributes    TEXT NOT NULL -- JSON object, sorted keys
-) WITHOUT ROWID;
+);
 
 -- Every change of every code: one row per changed field, or one row with
 -- field '' for a change without fields (added, deleted).
@@ -63,8 +64,9 @@ CREATE TABLE events (
 	PRIMARY KEY (code, seq, field)
 ) WITHOUT ROWID;
 
--- Full-text search over the descriptors of codes (last record seen).
-CREATE VIRTUAL TABLE search USING fts5(code UNINDEXED, short, medium, long);
+-- Full-text index of the descriptors in codes (an external-content table:
+-- the text itself is stored once, in codes).
+CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
 `
 
 // CodeHistory is everything the history database knows about one code.
@@ -190,26 +192,27 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 		codes = append(codes, c)
 	}
 	slices.Sort(codes)
-	insCode, err := tx.PrepareContext(ctx, `INSERT INTO codes (code, first_release, last_release, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	insCode, err := tx.PrepareContext(ctx, `INSERT INTO codes (id, code, first_release, last_release, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer insCode.Close()
-	insSearch, err := tx.PrepareContext(ctx, `INSERT INTO search (code, short, medium, long) VALUES (?, ?, ?, ?)`)
+	insSearch, err := tx.PrepareContext(ctx, `INSERT INTO search (rowid, short, medium, long) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer insSearch.Close()
-	for _, code := range codes {
+	for i, code := range codes {
+		id := i + 1
 		c, s := earlier[code], spans[code]
 		attrs, err := encodeAttrs(c.Attrs)
 		if err != nil {
 			return fmt.Errorf("code %s: %w", code, err)
 		}
-		if _, err := insCode.ExecContext(ctx, code, s.first, s.last, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
+		if _, err := insCode.ExecContext(ctx, id, code, s.first, s.last, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
 			return fmt.Errorf("code %s: %w", code, err)
 		}
-		if _, err := insSearch.ExecContext(ctx, code, c.Short, c.Medium, c.Long); err != nil {
+		if _, err := insSearch.ExecContext(ctx, id, c.Short, c.Medium, c.Long); err != nil {
 			return fmt.Errorf("index code %s: %w", code, err)
 		}
 	}
@@ -341,8 +344,8 @@ func SearchHistory(ctx context.Context, path, query string, limit int) ([]Search
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `
 		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
-		FROM search s JOIN codes c ON c.code = s.code
-		WHERE search MATCH ? ORDER BY s.rank, c.code LIMIT ?`, match, limit)
+		FROM search JOIN codes c ON c.id = search.rowid
+		WHERE search MATCH ? ORDER BY search.rank, c.code LIMIT ?`, match, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search %s: %w", path, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -95,6 +96,9 @@ var changelogFormats = []struct{ format, name string }{
 	{"xlsx", ChangelogXLSX},
 }
 
+// reindexMu serialises Reindex within the process.
+var reindexMu sync.Mutex
+
 // effectiveArrived reports whether a release effective on date (YYYY-MM-DD,
 // or "" when unknown) is in effect at now. A release without a date is
 // taken to be in effect.
@@ -117,6 +121,11 @@ func effectiveArrived(date string, now time.Time) bool {
 // reindex) when a release's effective date passes. It returns the root
 // index it wrote.
 func Reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, error) {
+	// Each reindex reads the release folders after its own release was
+	// renamed into place; run one at a time, the last one sees every
+	// release and its files are the ones left.
+	reindexMu.Lock()
+	defer reindexMu.Unlock()
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}

@@ -147,6 +147,25 @@ func TestPointers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
 		t.Errorf("no index page: %v", err)
 	}
+	// Everything is readable by a web server running as another user.
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if want := os.FileMode(0o644); d.IsDir() {
+			want = 0o755 | os.ModeDir
+			if st.Mode() != want {
+				t.Errorf("%s has mode %v, want %v", p, st.Mode(), want)
+			}
+		} else if st.Mode() != want {
+			t.Errorf("%s has mode %v, want %v", p, st.Mode(), want)
+		}
+		return nil
+	})
 	// No temporary file is left behind.
 	for _, dir := range []string{out, sysDir} {
 		entries, _ := os.ReadDir(dir)
@@ -256,5 +275,42 @@ func TestHistory(t *testing.T) {
 	}
 	if _, b, err := hashFile(again); err != nil || a != b {
 		t.Errorf("history databases built twice differ (%v)", err)
+	}
+}
+
+// TestPublishRollsBackWhenReindexFails publishes next to a release folder
+// with a broken manifest: the indexes cannot be rebuilt, so the new release
+// must not stay published.
+func TestPublishRollsBackWhenReindexFails(t *testing.T) {
+	ctx := context.Background()
+	rels := historyReleases()
+	out, _ := publishAll(t, rels[:1], day(2026, 6, 1))
+	before := treeSums(t, out)
+	if err := os.WriteFile(filepath.Join(out, "cpt", "2026", ManifestName), []byte("{broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(t.TempDir(), "2027.sqlite")
+	if err := WriteSnapshot(ctx, snap, rels[1]); err != nil {
+		t.Fatal(err)
+	}
+	_, err := PublishAt(ctx, out, snap, rels[1], diff.Compare(rels[0], rels[1], nil), day(2027, 6, 1))
+	if err == nil {
+		t.Fatal("publish succeeded with a broken neighbour")
+	}
+	if Published(out, codeset.CPT, "2027") {
+		t.Errorf("2027 stayed published after the indexes could not be rebuilt")
+	}
+	var idx SystemIndex
+	readJSONFile(t, filepath.Join(out, "cpt", IndexName), &idx)
+	if len(idx.Releases) != 1 || idx.Releases[0].Label != "2026" {
+		t.Errorf("system index lists %+v, want only 2026", idx.Releases)
+	}
+	after := treeSums(t, out)
+	delete(before, filepath.Join("cpt", "2026", ManifestName))
+	delete(after, filepath.Join("cpt", "2026", ManifestName))
+	for p, sum := range before {
+		if after[p] != sum {
+			t.Errorf("%s changed", p)
+		}
 	}
 }

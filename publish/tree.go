@@ -137,6 +137,11 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 			os.RemoveAll(tmp)
 		}
 	}()
+	// MkdirTemp makes the folder private; a web server running as another
+	// user must be able to read it.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
 
 	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l)
 	if err != nil {
