@@ -217,6 +217,12 @@ var kindTitles = map[codeset.ChangeKind]string{
 	codeset.Discontinued: "Discontinued",
 }
 
+// hasFields reports whether changes of kind k carry fields with before and
+// after values.
+func hasFields(k codeset.ChangeKind) bool {
+	return k == codeset.Revised || k == codeset.Cosmetic || k == codeset.Reactivated || k == codeset.Discontinued
+}
+
 // shownKinds are the change kinds a changelog of l lists: the five every
 // system has, and discontinued where the system has it or it occurs.
 func shownKinds(l *codeset.Changelog) []codeset.ChangeKind {

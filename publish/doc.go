@@ -1,6 +1,7 @@
 // Package publish owns what codeset writes for others to read: the SQLite
-// snapshot format, the Store of snapshots, the changelog renderers and the
-// published tree.
+// snapshot format, the Store of snapshots, the changelog renderers, the
+// published tree with its indexes, pointers and history database, and the
+// HTTP handler that serves it.
 //
 // # Snapshots
 //
@@ -45,12 +46,39 @@
 //	  ]
 //	}
 //
-// WriteMarkdown writes the changelog people read.
+// WriteMarkdown and WriteHTML write the changelog people read; WriteCSV and
+// WriteXLSX the one coders sort and filter (a row per changed field, before
+// and after).
 //
 // # Published tree
 //
-// Publish creates OUT/SYSTEM/LABEL/ holding SYSTEM-LABEL.sqlite,
-// changelog.md, changelog.json and manifest.json, which lists the other
-// files with their sizes and SHA-256 sums. A release folder appears
-// complete or not at all, and a published release is never changed.
+// The tree is plain files, so any web server, object store or CDN can serve
+// it unchanged:
+//
+//	OUT/index.json              every system and release (RootIndex)
+//	OUT/index.html              the same for people
+//	OUT/SYSTEM/index.json       the system's releases, oldest first (SystemIndex)
+//	OUT/SYSTEM/latest.json      Pointer to the release with the latest effective date
+//	OUT/SYSTEM/current.json     Pointer to the latest release in effect (absent before any)
+//	OUT/SYSTEM/history.sqlite   every code across all releases (HistorySchema)
+//	OUT/SYSTEM/LABEL/           one immutable folder per release:
+//	    SYSTEM-LABEL.sqlite     the snapshot
+//	    changelog.{md,html,json,csv,xlsx}
+//	    SHA256SUMS              for sha256sum -c, run inside the folder
+//	    manifest.json           release metadata, counts, every other file with bytes and SHA-256
+//
+// PublishAt builds a release folder under a temporary name and renames it
+// into place, so it appears complete or not at all, and never changes a
+// published release. It then calls Reindex, which rebuilds the history,
+// indexes and pointers from the release folders, each file replaced
+// atomically (temporary file, fsync, rename, directory fsync). Pointers are
+// small JSON files rather than symbolic links so that static hosts serve
+// them; "current" depends on the date, so Reindex must run again when a
+// release takes effect (codeset reindex).
+//
+// Every published file is a function of the input files alone (and, for
+// current.json and the indexes, of the date): no wall-clock time, random
+// order or host name is written, so checksums mean something.
+//
+// NewHandler serves the tree over HTTP; package pull downloads from it.
 package publish

@@ -175,27 +175,13 @@ func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err er
 // fillSnapshot creates the schema in the empty SQLite file at tmp and inserts
 // the release, codes already sorted and unique.
 func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []codeset.Code) error {
-	// The file is private until renamed, so journaling and syncing inside
-	// SQLite buy nothing; the whole file is synced once at the end.
-	db, err := sql.Open("sqlite", sqliteDSN(tmp, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	db, tx, err := createDB(ctx, tmp, Schema, ApplicationID)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
 	defer tx.Rollback()
 
-	if _, err := tx.ExecContext(ctx, Schema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", ApplicationID, SchemaVersion)); err != nil {
-		return fmt.Errorf("mark snapshot: %w", err)
-	}
 	effective := ""
 	if !r.Effective.IsZero() {
 		effective = r.Effective.Format(dateLayout)
@@ -314,6 +300,35 @@ func decodeAttrs(s string) (map[string]string, error) {
 		return nil, nil
 	}
 	return m, nil
+}
+
+// createDB opens the private, empty SQLite file at path for writing and, in
+// the transaction it returns, creates schema and marks the file with appID
+// and SchemaVersion. The caller commits, vacuums and closes.
+func createDB(ctx context.Context, path, schema string, appID int) (*sql.DB, *sql.Tx, error) {
+	// The file is private until renamed, so journaling and syncing inside
+	// SQLite buy nothing; the whole file is synced once at the end.
+	db, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		tx.Rollback()
+		db.Close()
+		return nil, nil, fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", appID, SchemaVersion)); err != nil {
+		tx.Rollback()
+		db.Close()
+		return nil, nil, fmt.Errorf("mark database: %w", err)
+	}
+	return db, tx, nil
 }
 
 // categoryCounts counts codes per non-empty category.
@@ -441,23 +456,33 @@ func ReadSnapshotInfo(ctx context.Context, path string) (Info, error) {
 	return info, db.Close()
 }
 
-// openSnapshot opens path read-only and checks that it is a codeset snapshot
-// of a schema version this package reads.
-func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
+// openReadOnly opens the SQLite file at path read-only; what names the kind
+// of file in errors.
+func openReadOnly(path, what string) (*sql.DB, error) {
 	// SQLite would report a missing file as "unable to open database
 	// file"; stat first so the error says what happened.
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read snapshot %s: not a regular file", path)
+		return nil, fmt.Errorf("read %s %s: not a regular file", what, path)
 	}
 	db, err := sql.Open("sqlite", sqliteDSN(path, "mode=ro"))
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}
 	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// openSnapshot opens path read-only and checks that it is a codeset snapshot
+// of a schema version this package reads.
+func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := openReadOnly(path, "snapshot")
+	if err != nil {
+		return nil, err
+	}
 	var appID, version int
 	err = db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
 	if err == nil {
@@ -535,4 +560,30 @@ func readInfo(ctx context.Context, db *sql.DB, path string) (Info, error) {
 		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	return info, nil
+}
+
+// ReadCode reads one code record from the snapshot at path. A code the
+// release does not hold gives an error wrapping ErrNoCode.
+func ReadCode(ctx context.Context, path, code string) (codeset.Code, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return codeset.Code{}, err
+	}
+	defer db.Close()
+	var c codeset.Code
+	var attrs string
+	err = db.QueryRowContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
+		Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return codeset.Code{}, fmt.Errorf("%w: %q", ErrNoCode, code)
+	}
+	if err != nil {
+		return codeset.Code{}, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if attrs != "{}" {
+		if err := json.Unmarshal([]byte(attrs), &c.Attrs); err != nil {
+			return codeset.Code{}, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", path, code, err)
+		}
+	}
+	return c, nil
 }

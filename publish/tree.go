@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/codeset/codeset"
 )
@@ -23,7 +25,25 @@ const (
 	ManifestName      = "manifest.json"
 	ChangelogMarkdown = "changelog.md"
 	ChangelogJSON     = "changelog.json"
+	ChangelogHTML     = "changelog.html"
+	ChangelogCSV      = "changelog.csv"
+	ChangelogXLSX     = "changelog.xlsx"
+	// SumsName lists the SHA-256 of every file of the folder but itself
+	// and the manifest, in the format sha256sum -c reads.
+	SumsName = "SHA256SUMS"
 )
+
+// changelogWriters are the changelog renderers, by the file each writes.
+var changelogWriters = []struct {
+	name  string
+	write func(io.Writer, *codeset.Changelog) error
+}{
+	{ChangelogMarkdown, WriteMarkdown},
+	{ChangelogJSON, WriteJSON},
+	{ChangelogHTML, WriteHTML},
+	{ChangelogCSV, WriteCSV},
+	{ChangelogXLSX, WriteXLSX},
+}
 
 // Manifest describes one published release folder; it is written as
 // manifest.json.
@@ -73,13 +93,22 @@ func checkRelease(sys codeset.System, label string) error {
 	return codeset.CheckLabel(label)
 }
 
-// Publish creates the folder OUT/SYSTEM/LABEL holding a copy of the snapshot
-// at snapshotPath, the changelog l as Markdown and JSON, and a manifest, and
-// returns the manifest. The folder is built under a temporary name and
-// renamed into place, so it appears complete or not at all. Publish never
-// changes a published release: if the folder exists it fails with an error
-// wrapping ErrPublished.
-func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (_ *Manifest, err error) {
+// Publish is PublishAt with the wall clock deciding which release is
+// current.
+func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*Manifest, error) {
+	return PublishAt(ctx, outDir, snapshotPath, rel, l, time.Now())
+}
+
+// PublishAt creates the folder OUT/SYSTEM/LABEL holding a copy of the
+// snapshot at snapshotPath, the changelog l as Markdown, JSON, HTML, CSV and
+// XLSX, SHA256SUMS and a manifest, and returns the manifest. The folder is
+// built under a temporary name and renamed into place, so it appears
+// complete or not at all; then the indexes, pointers and history database
+// are rebuilt (see Reindex), with now deciding which release is current. If
+// that fails the release folder is taken back. PublishAt never changes a
+// published release: if the folder exists it fails with an error wrapping
+// ErrPublished.
+func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time) (_ *Manifest, err error) {
 	if rel == nil || l == nil {
 		return nil, errors.New("publish: nil release or changelog")
 	}
@@ -108,9 +137,9 @@ func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codes
 			os.RemoveAll(tmp)
 		}
 	}()
-	// MkdirTemp makes the folder private; a published release is for
-	// every reader, including a web server running as another user.
-	if err = os.Chmod(tmp, 0o755); err != nil {
+	// MkdirTemp makes the folder private; a web server running as another
+	// user must be able to read it.
+	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
 
@@ -129,6 +158,17 @@ func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codes
 	if err := syncDir(sysDir); err != nil {
 		// The release is in place; only its durability is in doubt.
 		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	if _, err := Reindex(ctx, outDir, now); err != nil {
+		// Readers must not find a release the indexes do not list: take
+		// it back and put the indexes as they were.
+		if uerr := Unpublish(outDir, rel.System, rel.Label); uerr != nil {
+			return nil, fmt.Errorf("publish %s %s: %w (and rolling back: %v; run codeset reindex)", rel.System, rel.Label, err, uerr)
+		}
+		if _, rerr := Reindex(context.WithoutCancel(ctx), outDir, now); rerr != nil {
+			return nil, fmt.Errorf("publish %s %s: %w (and restoring the indexes: %v; run codeset reindex)", rel.System, rel.Label, err, rerr)
+		}
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
 	return m, nil
 }
@@ -152,18 +192,14 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		return nil, fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
 	}
 
-	var md, js bytes.Buffer
-	if err := WriteMarkdown(&md, l); err != nil {
-		return nil, err
-	}
-	if err := WriteJSON(&js, l); err != nil {
-		return nil, err
-	}
-	if err := writeFileSync(filepath.Join(dir, ChangelogMarkdown), md.Bytes()); err != nil {
-		return nil, err
-	}
-	if err := writeFileSync(filepath.Join(dir, ChangelogJSON), js.Bytes()); err != nil {
-		return nil, err
+	for _, cw := range changelogWriters {
+		var b bytes.Buffer
+		if err := cw.write(&b, l); err != nil {
+			return nil, err
+		}
+		if err := writeFileSync(filepath.Join(dir, cw.name), b.Bytes()); err != nil {
+			return nil, err
+		}
 	}
 
 	m := &Manifest{
@@ -198,6 +234,19 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		m.Files = append(m.Files, ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum})
 	}
 	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
+	var sums bytes.Buffer
+	for _, f := range m.Files {
+		fmt.Fprintf(&sums, "%s  %s\n", f.SHA256, f.Name)
+	}
+	if err := writeFileSync(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
+		return nil, err
+	}
+	n, sum, err := hashFile(filepath.Join(dir, SumsName))
+	if err != nil {
+		return nil, err
+	}
+	m.Files = append(m.Files, ManifestFile{Name: SumsName, Bytes: n, SHA256: sum})
+	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
 
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -227,20 +276,30 @@ func ReadManifest(path string) (*Manifest, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, ManifestName)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
 	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", path, err)
+	if err := readJSON(os.ReadFile, path, "manifest", &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }
 
+// readJSON decodes the JSON file at path, read with readFile (os.ReadFile,
+// or an os.Root's), into v; what names the file in errors.
+func readJSON(readFile func(string) ([]byte, error), path, what string, v any) error {
+	b, err := readFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	return nil
+}
+
 // Unpublish removes the published folder of release label of sys. It exists
 // to roll back a release published earlier in the same run when a later
-// step fails; published releases are otherwise never removed.
+// step fails; published releases are otherwise never removed. It leaves the
+// indexes alone: call Reindex afterwards.
 func Unpublish(outDir string, sys codeset.System, label string) error {
 	if err := checkRelease(sys, label); err != nil {
 		return fmt.Errorf("unpublish: %w", err)

@@ -68,11 +68,16 @@ func TestPublish(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if want := []string{"changelog.json", "changelog.md", "cpt-2026.sqlite", "manifest.json"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"SHA256SUMS", "changelog.csv", "changelog.html", "changelog.json", "changelog.md", "changelog.xlsx", "cpt-2026.sqlite", "manifest.json"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("release folder holds %v, want %v", names, want)
 	}
-	if sysEntries, _ := os.ReadDir(filepath.Join(out, "cpt")); len(sysEntries) != 1 {
-		t.Errorf("%s holds %d entries, want only the release folder", filepath.Join(out, "cpt"), len(sysEntries))
+	sysEntries, _ := os.ReadDir(filepath.Join(out, "cpt"))
+	names = nil
+	for _, e := range sysEntries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"2026", "current.json", "history.sqlite", "index.json", "latest.json"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("%s holds %v, want %v", filepath.Join(out, "cpt"), names, want)
 	}
 	if !Published(out, codeset.CPT, "2026") {
 		t.Errorf("Published(cpt, 2026) = false, want true")
@@ -104,8 +109,8 @@ func TestPublish(t *testing.T) {
 		t.Errorf("manifest:\ngot  %+v\nwant %+v", gotHead, want)
 	}
 	sums := treeSums(t, dir)
-	if len(got.Files) != 3 {
-		t.Errorf("manifest lists %d files, want 3", len(got.Files))
+	if len(got.Files) != 7 {
+		t.Errorf("manifest lists %d files, want 7", len(got.Files))
 	}
 	for _, f := range got.Files {
 		st, err := os.Stat(filepath.Join(dir, f.Name))
@@ -212,8 +217,8 @@ func TestUnpublish(t *testing.T) {
 	if Published(out, codeset.CPT, "2026") {
 		t.Errorf("Published = true after Unpublish")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(out, "cpt")); len(entries) != 0 {
-		t.Errorf("Unpublish left %d entries", len(entries))
+	if _, err := os.Stat(filepath.Join(out, "cpt", "2026")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Unpublish left the release folder: %v", err)
 	}
 	if err := Unpublish(out, codeset.CPT, "2026"); err == nil {
 		t.Errorf("second Unpublish error = nil, want one")

@@ -28,6 +28,16 @@ type Pipeline struct {
 	Store  publish.Store
 	OutDir string
 	Logger *slog.Logger
+	// Now tells the time that decides which release is current; nil means
+	// the wall clock.
+	Now func() time.Time
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 // Request names the release to ingest and the files it comes from.
@@ -86,7 +96,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if err := publish.WriteSnapshot(ctx, res.Snapshot, rel); err != nil {
 		return nil, fmt.Errorf("store snapshot: %w", err)
 	}
-	res.Manifest, err = publish.Publish(ctx, p.OutDir, res.Snapshot, rel, l)
+	res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now())
 	if err != nil {
 		// The snapshot was created by this run: take it back so that the
 		// label stays free for the next attempt.
@@ -114,7 +124,7 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 		return nil, err
 	}
 	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
-	if res.Manifest, err = publish.Publish(ctx, p.OutDir, res.Snapshot, rel, l); err != nil {
+	if res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now()); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	res.Published = publish.ReleaseDir(p.OutDir, sys, label)

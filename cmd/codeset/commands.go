@@ -15,7 +15,7 @@ import (
 )
 
 func (m *Main) pipeline() *schedules.Pipeline {
-	return &schedules.Pipeline{Store: publish.Store{Dir: m.DataDir}, OutDir: m.OutDir, Logger: m.logger()}
+	return &schedules.Pipeline{Store: publish.Store{Dir: m.DataDir}, OutDir: m.OutDir, Logger: m.logger(), Now: m.Now}
 }
 
 // multiFlag collects a repeatable string flag.
@@ -131,7 +131,7 @@ func (m *Main) printResult(res *schedules.Result) error {
 	}
 	fmt.Fprintf(m.Stdout, "snapshot:  %s\n", res.Snapshot)
 	if res.Published != "" {
-		fmt.Fprintf(m.Stdout, "published: %s (changelog.md, changelog.json, manifest.json)\n", res.Published)
+		fmt.Fprintf(m.Stdout, "published: %s (changelogs as md, html, json, csv and xlsx; manifest.json; SHA256SUMS)\n", res.Published)
 	}
 	return nil
 }

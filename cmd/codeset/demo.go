@@ -44,6 +44,7 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 		Store:  publish.Store{Dir: filepath.Join(*dir, "data")},
 		OutDir: filepath.Join(*dir, "public"),
 		Logger: m.logger(),
+		Now:    m.Now,
 	}
 	for i, r := range demoReleases {
 		if i > 0 {
@@ -58,7 +59,7 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(m.Stdout, "\nDemo done. Snapshots are in %s, the published tree in %s;\n", p.Store.Dir, p.OutDir)
-	fmt.Fprintf(m.Stdout, "read %s first.\n", filepath.Join(publish.ReleaseDir(p.OutDir, codeset.CPT, "2026"), "changelog.md"))
+	fmt.Fprintf(m.Stdout, "open %s first, or serve the tree: codeset --out %s serve --static-only\n", filepath.Join(publish.ReleaseDir(p.OutDir, codeset.CPT, "2026"), publish.ChangelogHTML), p.OutDir)
 	return nil
 }
 

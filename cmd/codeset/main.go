@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -36,6 +37,16 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	DataDir        string
 	OutDir         string
+	// Now tells the time that decides which release is current; nil means
+	// the wall clock. Tests set it.
+	Now func() time.Time
+}
+
+func (m *Main) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
 }
 
 // NewMain returns a Main on the process's streams.
@@ -85,6 +96,10 @@ var commands = []command{
 	{"diff", "compare two stored releases of a system", (*Main).diffCommand},
 	{"releases", "list stored releases", (*Main).releasesCommand},
 	{"demo", "run the pipeline on the bundled demo CPT releases", (*Main).demoCommand},
+	{"reindex", "rebuild the published indexes, pointers and history", (*Main).reindexCommand},
+	{"history", "show every change of one code across releases", (*Main).historyCommand},
+	{"serve", "serve the published tree over HTTP", (*Main).serveCommand},
+	{"pull", "download and verify a snapshot from a published tree", (*Main).pullCommand},
 	{"version", "print the version", (*Main).versionCommand},
 }
 

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish"
+)
+
+func (m *Main) historyCommand(ctx context.Context, args []string) error {
+	fset := m.flags("history", "--system S [--format text|json] CODE",
+		"Show one code across every release of a system: the first and last release that had it,\n"+
+			"its last record, and every change (added, deleted, revised with before and after,\n"+
+			"cosmetic, reactivated). Reads the published history database SYSTEM/history.sqlite,\n"+
+			"or builds the history from the stored snapshots when nothing is published.")
+	sysFlag := fset.String("system", "", "code `system`: "+systemList())
+	format := fset.String("format", "text", "output `format`: text or json")
+	if err := parse(fset, args); err != nil {
+		return err
+	}
+	hint := "run 'codeset history --help' for usage"
+	sys, err := parseSystem(*sysFlag, hint)
+	if err != nil {
+		return err
+	}
+	if fset.NArg() != 1 {
+		return usagef(hint, "name one code after the flags")
+	}
+	if *format != "text" && *format != "json" {
+		return usagef(hint, "bad --format %q: want text or json", *format)
+	}
+	code := strings.ToUpper(strings.TrimSpace(fset.Arg(0)))
+
+	db := filepath.Join(m.OutDir, string(sys), publish.HistoryName)
+	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+		if db, err = m.storeHistory(ctx, sys); err != nil {
+			return err
+		}
+		defer os.RemoveAll(filepath.Dir(db))
+	}
+	h, err := publish.ReadHistory(ctx, db, code)
+	if errors.Is(err, publish.ErrNoCode) {
+		return fmt.Errorf("%s has no code %q in any release", publish.SystemName(sys), code)
+	}
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(h)
+	}
+	return writeHistory(m, sys, h)
+}
+
+// storeHistory builds a history database from the snapshots in the data
+// directory into a temporary directory and returns its path.
+func (m *Main) storeHistory(ctx context.Context, sys codeset.System) (string, error) {
+	infos, err := publish.Store{Dir: m.DataDir}.List(ctx, sys)
+	if err != nil {
+		return "", err
+	}
+	if len(infos) == 0 {
+		return "", fmt.Errorf("no %s releases published in %s or stored in %s", publish.SystemName(sys), m.OutDir, m.DataDir)
+	}
+	var paths []string
+	for _, in := range infos {
+		paths = append(paths, in.Path)
+	}
+	dir, err := os.MkdirTemp("", "codeset-history-")
+	if err != nil {
+		return "", err
+	}
+	db := filepath.Join(dir, publish.HistoryName)
+	if err := publish.BuildHistory(ctx, db, paths); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return db, nil
+}
+
+// writeHistory prints a code's history for people.
+func writeHistory(m *Main, sys codeset.System, h *publish.CodeHistory) error {
+	w := m.Stdout
+	fmt.Fprintf(w, "%s %s: first seen in %s, last seen in %s\n", publish.SystemName(sys), h.Code, h.FirstRelease, h.LastRelease)
+	r := h.Record
+	if r.Category != "" {
+		fmt.Fprintf(w, "  category: %s\n", r.Category)
+	}
+	for _, f := range []struct{ name, v string }{{"short", r.Short}, {"medium", r.Medium}, {"long", r.Long}, {"status", r.Status}} {
+		if f.v != "" {
+			fmt.Fprintf(w, "  %s: %s\n", f.name, f.v)
+		}
+	}
+	fmt.Fprintln(w, "changes:")
+	for _, e := range h.Events {
+		fmt.Fprintf(w, "  %s  %s\n", e.Release, e.Change)
+		for _, name := range slices.Sorted(maps.Keys(e.Fields)) {
+			fc := e.Fields[name]
+			fmt.Fprintf(w, "      %s: %q -> %q\n", name, fc.Before, fc.After)
+		}
+	}
+	return nil
+}

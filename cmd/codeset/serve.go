@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/codeset/codeset/publish"
+)
+
+// Server timeouts: a slow client cannot hold a connection open forever,
+// while snapshot downloads, which can take long, have no write deadline.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 10 * time.Second
+)
+
+func (m *Main) serveCommand(ctx context.Context, args []string) error {
+	fs := m.flags("serve", "--static-only [--addr HOST:PORT]",
+		"Serve the published tree over HTTP: the files (with SHA-256 ETags, Range requests and\n"+
+			"cache headers), an index page at /, GET /api/v1/SYSTEM/codes/CODE,\n"+
+			"GET /api/v1/SYSTEM/search?q=WORDS and GET /healthz. Stops cleanly on SIGINT or SIGTERM.")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`; port 0 picks a free port")
+	staticOnly := fs.Bool("static-only", false, "serve the published tree only, without the scheduler")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	hint := "run 'codeset serve --help' for usage"
+	if !*staticOnly {
+		return usagef(hint, "serve needs --static-only in this build: the scheduler is not part of it")
+	}
+	if fs.NArg() > 0 {
+		return usagef(hint, "unexpected arguments: %v", fs.Args())
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           publish.NewHandler(m.OutDir),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+	}
+	fmt.Fprintf(m.Stdout, "serving %s on http://%s/\n", m.OutDir, ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(m.Stdout, "stopped")
+	return nil
+}

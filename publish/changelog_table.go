@@ -1,0 +1,288 @@
+package publish
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/codeset/codeset"
+)
+
+// changeRows flattens l into one row per changed field (one row for a
+// change without fields), sorted by code: the rows of the CSV changelog and
+// of the XLSX sheets.
+func changeRows(l *codeset.Changelog) []changeRow {
+	changes := slices.Clone(l.Changes)
+	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	var rows []changeRow
+	for _, c := range changes {
+		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: c.Record.Description()}
+		if len(c.Fields) == 0 {
+			rows = append(rows, base)
+			continue
+		}
+		for _, f := range sortedFields(c.Fields) {
+			r := base
+			r.Field, r.Before, r.After = f, c.Fields[f].Before, c.Fields[f].After
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+type changeRow struct {
+	Code        string
+	Kind        codeset.ChangeKind
+	Category    string
+	Field       string
+	Before      string
+	After       string
+	Description string
+}
+
+// csvHeader is the first line of the CSV changelog.
+var csvHeader = []string{"code", "change", "category", "field", "before", "after", "description"}
+
+// WriteCSV writes l as CSV with the header code, change, category, field,
+// before, after, description: one row per changed field, or one row with
+// empty field, before and after for an added or deleted code. Rows are
+// sorted by code, lines end in CRLF as RFC 4180 asks.
+func WriteCSV(w io.Writer, l *codeset.Changelog) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(csvHeader); err != nil {
+		return fmt.Errorf("write csv changelog: %w", err)
+	}
+	for _, r := range changeRows(l) {
+		if err := cw.Write([]string{r.Code, string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description}); err != nil {
+			return fmt.Errorf("write csv changelog: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv changelog: %w", err)
+	}
+	return nil
+}
+
+// xlsxColumns are the columns of each change kind's sheet. Kinds whose
+// changes carry fields get field, before and after columns.
+var xlsxColumns = map[bool][]string{
+	false: {"Code", "Category", "Description"},
+	true:  {"Code", "Category", "Field", "Before", "After", "Description"},
+}
+
+// xlsxDocTime stamps the workbook's document properties. A fixed value
+// keeps the bytes of the file a function of the changelog alone.
+const xlsxDocTime = "2000-01-01T00:00:00Z"
+
+// WriteXLSX writes l as an Excel workbook: a Summary sheet with the counts,
+// then one sheet per change kind (Added, Deleted, Revised, Cosmetic,
+// Reactivated) with a bold header row that is frozen and auto-filtered.
+// Revised, cosmetic and reactivated sheets have Field, Before and After
+// columns. The same changelog always gives the same bytes.
+func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write xlsx changelog: %w", cerr)
+		}
+	}()
+	if err := fillXLSX(f, l); err != nil {
+		return fmt.Errorf("write xlsx changelog: %w", err)
+	}
+	var b bytes.Buffer
+	if _, err := f.WriteTo(&b); err != nil {
+		return fmt.Errorf("write xlsx changelog: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write xlsx changelog: %w", err)
+	}
+	return nil
+}
+
+func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
+	title := fmt.Sprintf("%s changes: %s", SystemName(l.System), l.To)
+	if l.From != "" {
+		title = fmt.Sprintf("%s changes: %s to %s", SystemName(l.System), l.From, l.To)
+	}
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Title:          title,
+		Creator:        "codeset " + codeset.Version,
+		LastModifiedBy: "codeset",
+		Created:        xlsxDocTime,
+		Modified:       xlsxDocTime,
+	}); err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return err
+	}
+
+	const summary = "Summary"
+	if err := f.SetSheetName("Sheet1", summary); err != nil {
+		return err
+	}
+	sumRows := [][]any{
+		{title},
+		{"From", l.From, effectiveText(l.FromEffective)},
+		{"To", l.To, effectiveText(l.ToEffective)},
+		{},
+		{"Change", "Codes"},
+	}
+	if l.From == "" {
+		sumRows[1] = []any{"From", "(first release)"}
+	}
+	for _, k := range shownKinds(l) {
+		sumRows = append(sumRows, []any{string(k), l.Summary.Count(k)})
+	}
+	sumRows = append(sumRows, []any{"unchanged", l.Summary.Unchanged})
+	for i, row := range sumRows {
+		if err := f.SetSheetRow(summary, cellName(1, i+1), &row); err != nil {
+			return err
+		}
+	}
+	if err := f.SetCellStyle(summary, "A1", "A1", bold); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(summary, "A5", "B5", bold); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(summary, "A", "A", 14); err != nil {
+		return err
+	}
+
+	rows := changeRows(l)
+	for _, k := range shownKinds(l) {
+		sheet := kindTitles[k]
+		if _, err := f.NewSheet(sheet); err != nil {
+			return err
+		}
+		withFields := hasFields(k)
+		cols := xlsxColumns[withFields]
+		header := make([]any, len(cols))
+		for i, c := range cols {
+			header[i] = c
+		}
+		if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+			return err
+		}
+		n := 1
+		for _, r := range rows {
+			if r.Kind != k {
+				continue
+			}
+			n++
+			var vals []any
+			code := l.System.Display(r.Code)
+			if withFields {
+				vals = []any{code, r.Category, r.Field, r.Before, r.After, r.Description}
+			} else {
+				vals = []any{code, r.Category, r.Description}
+			}
+			if err := f.SetSheetRow(sheet, cellName(1, n), &vals); err != nil {
+				return err
+			}
+		}
+		last := cellName(len(cols), n)
+		lastCol := last[:strings.IndexAny(last, "0123456789")]
+		if err := f.SetCellStyle(sheet, "A1", cellName(len(cols), 1), bold); err != nil {
+			return err
+		}
+		if n > 1 {
+			if err := f.SetCellStyle(sheet, "A2", last, wrap); err != nil {
+				return err
+			}
+		}
+		if err := f.SetColWidth(sheet, "A", "B", 10); err != nil {
+			return err
+		}
+		if withFields {
+			if err := f.SetColWidth(sheet, "C", "C", 12); err != nil {
+				return err
+			}
+			if err := f.SetColWidth(sheet, "D", lastCol, 50); err != nil {
+				return err
+			}
+		} else if err := f.SetColWidth(sheet, "C", lastCol, 90); err != nil {
+			return err
+		}
+		if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
+			return err
+		}
+	}
+	if r := l.Reconciliation; r != nil {
+		if err := reconciliationSheet(f, l, bold, wrap); err != nil {
+			return err
+		}
+	}
+	f.SetActiveSheet(0)
+	return nil
+}
+
+// reconciliationSheet adds a sheet listing the codes on which the publisher's
+// declared changes and the computed diff disagree.
+func reconciliationSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int) error {
+	const sheet = "Reconciliation"
+	r := l.Reconciliation
+	if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	rows := [][]any{
+		{fmt.Sprintf("The publisher declares %d changes (%s); the computed diff confirms %d.", r.Declared, r.Source, r.Agreed)},
+		{"Code", "Declared", "Computed", "Why"},
+	}
+	for _, d := range r.Disagreements {
+		decl := d.Declared
+		if decl == "" {
+			decl = "(nothing)"
+		}
+		rows = append(rows, []any{l.System.Display(d.Code), decl, d.Computed, d.Reason})
+	}
+	for i, row := range rows {
+		if err := f.SetSheetRow(sheet, cellName(1, i+1), &row); err != nil {
+			return err
+		}
+	}
+	if err := f.SetCellStyle(sheet, "A2", "D2", bold); err != nil {
+		return err
+	}
+	if len(rows) > 2 {
+		if err := f.SetCellStyle(sheet, "A3", cellName(4, len(rows)), wrap); err != nil {
+			return err
+		}
+	}
+	if err := f.SetColWidth(sheet, "A", "C", 12); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sheet, "D", "D", 90); err != nil {
+		return err
+	}
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	return f.AutoFilter(sheet, "A2:"+cellName(4, len(rows)), nil)
+}
+
+// cellName returns the A1-style name of a cell; col and row count from 1
+// and are always in range here.
+func cellName(col, row int) string {
+	name, err := excelize.CoordinatesToCellName(col, row)
+	if err != nil {
+		panic(err)
+	}
+	return name
+}

@@ -1,0 +1,249 @@
+package publish
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/codeset/codeset"
+)
+
+func TestWriteCSV(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteCSV(&b, sampleChangelog()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(b.String(), "\r\n") {
+		t.Errorf("CSV lines do not end in CRLF")
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"code", "change", "category", "field", "before", "after", "description"},
+		{"0001U", "added", "PLA", "", "", "", "Red blood cell | antigen typing"},
+		{"00100", "revised", "I", "long", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy", "Anesthesia for all procedures on salivary glands, with biopsy"},
+		{"00100", "revised", "I", "short", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS", "Anesthesia for all procedures on salivary glands, with biopsy"},
+		{"0500F", "deleted", "II", "", "", "", "Initial prenatal care visit"},
+		{"0596T", "reactivated", "III", "status", "deleted", "active", "TEMP FEMALE INTRAURETHRAL"},
+		{"99213", "cosmetic", "I", "long", "Office  visit", "Office visit ", "Office visit "},
+		{"A0021", "added", "", "", "", "", "Ambulance *outside* state"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("CSV rows:\ngot  %q\nwant %q", rows, want)
+	}
+}
+
+// TestWriteXLSX reads the workbook back with excelize and checks what a
+// coder sees: the sheets, the frozen and filtered header, the rows.
+func TestWriteXLSX(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteXLSX(&b, sampleChangelog()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, want := f.GetSheetList(), []string{"Summary", "Added", "Deleted", "Revised", "Cosmetic", "Reactivated"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("sheets = %v, want %v", got, want)
+	}
+	wantRows := map[string][][]string{
+		"Added": {
+			{"Code", "Category", "Description"},
+			{"0001U", "PLA", "Red blood cell | antigen typing"},
+			{"A0021", "", "Ambulance *outside* state"},
+		},
+		"Deleted": {
+			{"Code", "Category", "Description"},
+			{"0500F", "II", "Initial prenatal care visit"},
+		},
+		"Revised": {
+			{"Code", "Category", "Field", "Before", "After", "Description"},
+			{"00100", "I", "long", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy", "Anesthesia for all procedures on salivary glands, with biopsy"},
+			{"00100", "I", "short", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS", "Anesthesia for all procedures on salivary glands, with biopsy"},
+		},
+		"Cosmetic": {
+			{"Code", "Category", "Field", "Before", "After", "Description"},
+			{"99213", "I", "long", "Office  visit", "Office visit ", "Office visit "},
+		},
+		"Reactivated": {
+			{"Code", "Category", "Field", "Before", "After", "Description"},
+			{"0596T", "III", "status", "deleted", "active", "TEMP FEMALE INTRAURETHRAL"},
+		},
+	}
+	for sheet, want := range wantRows {
+		got, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("sheet %s rows:\ngot  %q\nwant %q", sheet, got, want)
+		}
+		panes, err := f.GetPanes(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+			t.Errorf("sheet %s panes = %+v, want the header row frozen", sheet, panes)
+		}
+		style, err := f.GetCellStyle(sheet, "A1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err := f.GetStyle(style); err != nil || s.Font == nil || !s.Font.Bold {
+			t.Errorf("sheet %s header is not bold", sheet)
+		}
+	}
+	if v, _ := f.GetCellValue("Summary", "B8"); v != "1" {
+		t.Errorf("Summary B8 (revised count) = %q, want 1", v)
+	}
+
+	// excelize has no getter for a sheet's auto filter: read the XML.
+	zr, err := zip.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters := 0
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		rc, _ := zf.Open()
+		x, _ := io.ReadAll(rc)
+		rc.Close()
+		if bytes.Contains(x, []byte(`<autoFilter ref="$A$1:`)) {
+			filters++
+		}
+		if !zf.Modified.IsZero() && zf.Modified.Year() > 1980 {
+			t.Errorf("%s carries a time stamp %v", zf.Name, zf.Modified)
+		}
+	}
+	// One per kind sheet; the sample is CPT with no discontinued codes, so
+	// that kind has no sheet.
+	if want := len(codeset.ChangeKinds) - 1; filters != want {
+		t.Errorf("%d sheets have an auto filter, want %d", filters, want)
+	}
+	props, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if props.Created != xlsxDocTime || props.Modified != xlsxDocTime {
+		t.Errorf("doc props created %q modified %q, want the fixed %q", props.Created, props.Modified, xlsxDocTime)
+	}
+
+	var again bytes.Buffer
+	if err := WriteXLSX(&again, sampleChangelog()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), again.Bytes()) {
+		t.Errorf("two workbooks of the same changelog differ")
+	}
+}
+
+func TestWriteHTML(t *testing.T) {
+	l := sampleChangelog()
+	l.Changes = append(l.Changes, codeset.Change{Code: "B0001", Kind: codeset.Added,
+		Record: codeset.Code{Code: "B0001", Long: `<script>alert("x")</script> & more`}})
+	l.Summary.Added++
+	var b bytes.Buffer
+	if err := WriteHTML(&b, l); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		"<title>CPT changes: 2025 → 2026</title>",
+		`<li data-kind="added"><span class="n">3</span>`,
+		`<li data-kind="unchanged"><span class="n">10</span>`,
+		`<section class="kind" id="revised" data-kind="revised">`,
+		"<h2>Revised (2)</h2>",
+		"ANESTH SALIVARY <del>GLAND</del> <ins>GLANDS</ins>",
+		"Anesthesia for <ins>all </ins>procedures on salivary",
+		`<td class="change">Office<del>␣␣</del><ins>␣</ins>visit<ins>␣</ins></td>`,
+		`<tr data-kind="reactivated" data-category="III">`,
+		`<option value="PLA">PLA</option>`,
+		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more",
+		"@media print",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML changelog lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `<script>alert`) {
+		t.Errorf("HTML changelog does not escape a descriptor")
+	}
+	for _, bad := range []string{`src="http`, `href="http`, "@import", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("HTML changelog refers to an external asset: %q", bad)
+		}
+	}
+}
+
+// icdWithReconciliation is an ICD-10-CM changelog whose reconciliation
+// with the addenda found one disagreement, as for FY2024's Y07.45.
+func icdWithReconciliation() *codeset.Changelog {
+	return &codeset.Changelog{
+		System: codeset.ICD10CM, From: "2023-04", To: "FY2024",
+		Summary: codeset.Summary{Cosmetic: 1},
+		Changes: []codeset.Change{{Code: "Y0745", Kind: codeset.Cosmetic,
+			Fields: map[string]codeset.FieldChange{"long": {Before: "Grandchild,  perpetrator", After: "Grandchild, perpetrator"}},
+			Record: codeset.Code{Code: "Y0745", Long: "Grandchild, perpetrator"}}},
+		Reconciliation: &codeset.Reconciliation{Source: "icd10cm-codes-addenda-2024.txt", Declared: 433, Agreed: 433,
+			Disagreements: []codeset.Disagreement{{Code: "Y0745", Computed: "cosmetic", Reason: "whitespace-only fix not in the publisher's list"}}},
+	}
+}
+
+// TestReconciliationRendered checks the reconciliation in every changelog
+// people read, with ICD-10-CM codes shown with their dot.
+func TestReconciliationRendered(t *testing.T) {
+	l := icdWithReconciliation()
+	var h, m, x bytes.Buffer
+	if err := WriteHTML(&h, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&m, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteXLSX(&x, l); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"The publisher declares 433 changes (icd10cm-codes-addenda-2024.txt); the computed diff confirms 433. They disagree on 1 codes:",
+		`<tr><td class="code">Y07.45</td><td>(nothing)</td><td>cosmetic</td><td>whitespace-only fix not in the publisher&#39;s list</td></tr>`,
+	} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if want := "| Y07.45 | (nothing) | cosmetic | whitespace-only fix not in the publisher's list |"; !strings.Contains(m.String(), want) {
+		t.Errorf("Markdown lacks %q:\n%s", want, m.String())
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(x.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Reconciliation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"The publisher declares 433 changes (icd10cm-codes-addenda-2024.txt); the computed diff confirms 433."},
+		{"Code", "Declared", "Computed", "Why"},
+		{"Y07.45", "(nothing)", "cosmetic", "whitespace-only fix not in the publisher's list"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("Reconciliation sheet = %q, want %q", rows, want)
+	}
+	if cosm, _ := f.GetRows("Cosmetic"); len(cosm) != 2 || cosm[1][0] != "Y07.45" {
+		t.Errorf("Cosmetic sheet = %q, want Y07.45 shown with its dot", cosm)
+	}
+}

@@ -1,0 +1,381 @@
+package publish
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+)
+
+// HistoryName is the file name of a system's history database, published
+// as SYSTEM/history.sqlite.
+const HistoryName = "history.sqlite"
+
+// historyApplicationID marks a history database (PRAGMA application_id):
+// "CSHI" in ASCII.
+const historyApplicationID = 0x43534849
+
+// ErrNoCode reports a code that no release of the system holds.
+var ErrNoCode = errors.New("no such code")
+
+// HistorySchema is the SQL that creates an empty history database.
+const HistorySchema = `
+-- The releases the history was built from, oldest first.
+CREATE TABLE releases (
+	seq       INTEGER PRIMARY KEY, -- 1 for the oldest release
+	label     TEXT NOT NULL UNIQUE,
+	effective TEXT NOT NULL,       -- YYYY-MM-DD or ''
+	codes     INTEGER NOT NULL
+);
+
+-- Every code ever seen, with the record from the last release that had it.
+CREATE TABLE codes (
+	id            INTEGER PRIMARY KEY,  -- codes in code order, from 1; the search rowid
+	code          TEXT NOT NULL UNIQUE,
+	first_release TEXT NOT NULL,
+	last_release  TEXT NOT NULL,
+	category      TEXT NOT NULL,
+	short         TEXT NOT NULL,
+	medium        TEXT NOT NULL,
+	long          TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	attributes    TEXT NOT NULL -- JSON object, sorted keys
+);
+
+-- Every change of every code: one row per changed field, or one row with
+-- field '' for a change without fields (added, deleted).
+CREATE TABLE events (
+	code    TEXT NOT NULL,
+	seq     INTEGER NOT NULL, -- releases.seq of the release that made the change
+	release TEXT NOT NULL,
+	change  TEXT NOT NULL,    -- added, deleted, revised, cosmetic, reactivated
+	field   TEXT NOT NULL,
+	before  TEXT NOT NULL,
+	after   TEXT NOT NULL,
+	PRIMARY KEY (code, seq, field)
+) WITHOUT ROWID;
+
+-- Full-text index of the descriptors in codes (an external-content table:
+-- the text itself is stored once, in codes).
+CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
+`
+
+// CodeHistory is everything the history database knows about one code.
+type CodeHistory struct {
+	Code         string         `json:"code"`
+	FirstRelease string         `json:"first_release"`
+	LastRelease  string         `json:"last_release"`
+	Record       HistoryRecord  `json:"last_record"` // as in the last release that had it
+	Events       []HistoryEvent `json:"events"`      // oldest first
+}
+
+// HistoryRecord is a code record as the history database and the HTTP API
+// present it.
+type HistoryRecord struct {
+	Category   string            `json:"category"`
+	Short      string            `json:"short"`
+	Medium     string            `json:"medium"`
+	Long       string            `json:"long"`
+	Status     string            `json:"status"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+// RecordOf returns c as a HistoryRecord.
+func RecordOf(c codeset.Code) HistoryRecord {
+	attrs := c.Attrs
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	return HistoryRecord{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
+}
+
+// HistoryEvent is one change of a code in one release.
+type HistoryEvent struct {
+	Release string                         `json:"release"`
+	Change  codeset.ChangeKind             `json:"change"`
+	Fields  map[string]codeset.FieldChange `json:"fields"`
+}
+
+// BuildHistory writes the history database of the snapshots at paths
+// (releases of one system, oldest first) to dst, which must not exist. It
+// compares each release with the one before, as the changelogs do, so every
+// revision is recorded with its before and after values. The same snapshots
+// always give the same bytes.
+func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("build history %s: %w", dst, errNoReplace)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(dst)
+			err = fmt.Errorf("build history %s: %w", dst, err)
+		}
+	}()
+	db, tx, err := createDB(ctx, dst, HistorySchema, historyApplicationID)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer tx.Rollback()
+	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insEvent.Close()
+
+	type seen struct{ first, last string }
+	spans := map[string]*seen{}
+	var prev *codeset.Release
+	earlier := map[string]codeset.Code{}
+	for i, p := range paths {
+		cur, err := ReadSnapshot(ctx, p)
+		if err != nil {
+			return err
+		}
+		if prev != nil && cur.System != prev.System {
+			return fmt.Errorf("%s holds %s, not %s", p, cur.System, prev.System)
+		}
+		seq := i + 1
+		eff := ""
+		if !cur.Effective.IsZero() {
+			eff = cur.Effective.Format(dateLayout)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO releases (seq, label, effective, codes) VALUES (?, ?, ?, ?)`, seq, cur.Label, eff, len(cur.Codes)); err != nil {
+			return fmt.Errorf("release %s: %w", cur.Label, err)
+		}
+		l := diff.Compare(prev, cur, earlier)
+		for _, c := range l.Changes {
+			if len(c.Fields) == 0 {
+				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), "", "", ""); err != nil {
+					return fmt.Errorf("code %s: %w", c.Code, err)
+				}
+				continue
+			}
+			for _, f := range sortedFields(c.Fields) {
+				fc := c.Fields[f]
+				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), f, fc.Before, fc.After); err != nil {
+					return fmt.Errorf("code %s: %w", c.Code, err)
+				}
+			}
+		}
+		for _, c := range cur.Codes {
+			if s := spans[c.Code]; s != nil {
+				s.last = cur.Label
+			} else {
+				spans[c.Code] = &seen{first: cur.Label, last: cur.Label}
+			}
+		}
+		if prev != nil {
+			for _, c := range prev.Codes {
+				earlier[c.Code] = c
+			}
+		}
+		prev = cur
+	}
+	if prev != nil {
+		for _, c := range prev.Codes {
+			earlier[c.Code] = c
+		}
+	}
+	// Insert codes in order, so the file does not depend on map order.
+	codes := make([]string, 0, len(earlier))
+	for c := range earlier {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	insCode, err := tx.PrepareContext(ctx, `INSERT INTO codes (id, code, first_release, last_release, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insCode.Close()
+	insSearch, err := tx.PrepareContext(ctx, `INSERT INTO search (rowid, short, medium, long) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insSearch.Close()
+	for i, code := range codes {
+		id := i + 1
+		c, s := earlier[code], spans[code]
+		attrs, err := encodeAttrs(c.Attrs)
+		if err != nil {
+			return fmt.Errorf("code %s: %w", code, err)
+		}
+		if _, err := insCode.ExecContext(ctx, id, code, s.first, s.last, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
+			return fmt.Errorf("code %s: %w", code, err)
+		}
+		if _, err := insSearch.ExecContext(ctx, id, c.Short, c.Medium, c.Long); err != nil {
+			return fmt.Errorf("index code %s: %w", code, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	return syncFile(dst)
+}
+
+// writeHistoryFile rebuilds dir/history.sqlite from the snapshots at paths
+// and replaces the old one atomically when the bytes differ.
+func writeHistoryFile(ctx context.Context, dir string, paths []string) error {
+	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, HistoryName)
+	if err := BuildHistory(ctx, tmp, paths); err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, HistoryName)
+	if _, newSum, err := hashFile(tmp); err == nil {
+		if _, oldSum, err := hashFile(dst); err == nil && oldSum == newSum {
+			return nil
+		}
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// openHistory opens a history database read-only.
+func openHistory(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := openReadOnly(path, "history")
+	if err != nil {
+		return nil, err
+	}
+	var appID int
+	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	if appID != historyApplicationID {
+		db.Close()
+		return nil, fmt.Errorf("read history %s: not a codeset history database", path)
+	}
+	return db, nil
+}
+
+// ReadHistory returns the history of code from the history database at
+// path. A code no release had gives an error wrapping ErrNoCode.
+func ReadHistory(ctx context.Context, path, code string) (*CodeHistory, error) {
+	db, err := openHistory(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	h := &CodeHistory{Code: code, Events: []HistoryEvent{}}
+	var attrs string
+	r := &h.Record
+	err = db.QueryRowContext(ctx, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
+		Scan(&h.FirstRelease, &h.LastRelease, &r.Category, &r.Short, &r.Medium, &r.Long, &r.Status, &attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %q", ErrNoCode, code)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+		return nil, fmt.Errorf("read history %s: code %s: bad attributes: %w", path, code, err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`, code)
+	if err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rel, change, field, before, after string
+		if err := rows.Scan(&rel, &change, &field, &before, &after); err != nil {
+			return nil, fmt.Errorf("read history %s: %w", path, err)
+		}
+		n := len(h.Events)
+		if n == 0 || h.Events[n-1].Release != rel {
+			h.Events = append(h.Events, HistoryEvent{Release: rel, Change: codeset.ChangeKind(change), Fields: map[string]codeset.FieldChange{}})
+			n++
+		}
+		if field != "" {
+			h.Events[n-1].Fields[field] = codeset.FieldChange{Before: before, After: after}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	return h, nil
+}
+
+// SearchHit is one code found by SearchHistory.
+type SearchHit struct {
+	Code        string `json:"code"`
+	Category    string `json:"category"`
+	Description string `json:"description"`
+	LastRelease string `json:"last_release"`
+}
+
+// SearchHistory finds up to limit codes whose descriptors hold every word
+// of query (the last word may be a prefix), best match first, using the
+// full-text index of the history database at path.
+func SearchHistory(ctx context.Context, path, query string, limit int) ([]SearchHit, error) {
+	match := ftsQuery(query)
+	hits := []SearchHit{}
+	if match == "" {
+		return hits, nil
+	}
+	db, err := openHistory(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `
+		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
+		FROM search JOIN codes c ON c.id = search.rowid
+		WHERE search MATCH ? ORDER BY search.rank, c.code LIMIT ?`, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h SearchHit
+		var c codeset.Code
+		if err := rows.Scan(&h.Code, &h.Category, &c.Short, &c.Medium, &c.Long, &h.LastRelease); err != nil {
+			return nil, fmt.Errorf("search %s: %w", path, err)
+		}
+		h.Description = c.Description()
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %s: %w", path, err)
+	}
+	return hits, nil
+}
+
+// ftsQuery turns what a person typed into an FTS5 query: each word quoted
+// (so FTS5 syntax in the input means nothing), all words required, the last
+// one matched as a prefix.
+func ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range words {
+		words[i] = `"` + w + `"`
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	words[len(words)-1] += "*"
+	return strings.Join(words, " ")
+}
