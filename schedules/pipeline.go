@@ -47,6 +47,7 @@ type Request struct {
 	Effective time.Time       // zero: derived from the label
 	Profile   *ingest.Profile // nil: the system's built-in profile
 	Files     []string
+	Guards    Guards // checks before publishing
 }
 
 // Result is what a run produced.
@@ -88,8 +89,11 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := p.changelogFor(ctx, rel)
+	l, old, err := p.changelogFor(ctx, rel)
 	if err != nil {
+		return nil, err
+	}
+	if err := req.Guards.check(old, rel, l); err != nil {
 		return nil, err
 	}
 	res := &Result{Release: rel, Report: rep, Changelog: l, Snapshot: p.Store.Path(rel.System, rel.Label)}
@@ -110,8 +114,9 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// Publish publishes a stored snapshot that was ingested without publishing.
-func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string) (*Result, error) {
+// Publish publishes a stored snapshot that was ingested without publishing,
+// after the same guards as Run.
+func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string, g Guards) (*Result, error) {
 	if publish.Published(p.OutDir, sys, label) {
 		return nil, fmt.Errorf("%s %s: %w at %s", sys, label, publish.ErrPublished, publish.ReleaseDir(p.OutDir, sys, label))
 	}
@@ -119,8 +124,11 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 	if err != nil {
 		return nil, err
 	}
-	l, err := p.changelogFor(ctx, rel)
+	l, old, err := p.changelogFor(ctx, rel)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.check(old, rel, l); err != nil {
 		return nil, err
 	}
 	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
@@ -197,11 +205,11 @@ func (p *Pipeline) read(ctx context.Context, req Request) (*codeset.Release, *in
 }
 
 // changelogFor compares rel with the latest stored release of its system
-// that comes before it.
-func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*codeset.Changelog, error) {
+// that comes before it, which it also returns (nil when there is none).
+func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*codeset.Changelog, *codeset.Release, error) {
 	infos, err := p.Store.List(ctx, rel.System)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	me := infoOf(rel)
 	var prev *publish.Info
@@ -211,17 +219,17 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 		}
 	}
 	if prev == nil {
-		return diff.Compare(nil, rel, nil), nil
+		return diff.Compare(nil, rel, nil), nil, nil
 	}
 	oldRel, err := p.Store.Get(ctx, rel.System, prev.Label)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	earlier, err := p.earlier(ctx, infos, *prev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return diff.Compare(oldRel, rel, earlier), nil
+	return diff.Compare(oldRel, rel, earlier), oldRel, nil
 }
 
 // earlier loads every stored release before ref, for reactivation.

@@ -28,6 +28,15 @@ func (f *multiFlag) Set(v string) error { *f = append(*f, v); return nil }
 type releaseFlags struct {
 	system, label, effective, profile string
 	maps                              multiFlag
+	guards                            schedules.Guards
+}
+
+// registerGuards adds the publish guard flags.
+func registerGuards(fs *flag.FlagSet, g *schedules.Guards) {
+	fs.Float64Var(&g.MaxDeleteShare, "max-delete-share", 0.05, "largest `share` of the previous release's codes a release may delete")
+	fs.BoolVar(&g.AllowMassDelete, strings.TrimPrefix(schedules.FlagAllowMassDelete, "--"), false, "publish even when more codes are deleted than --max-delete-share allows")
+	fs.BoolVar(&g.AllowShrink, strings.TrimPrefix(schedules.FlagAllowShrink, "--"), false, "publish even when the release has fewer than 80% of the previous release's codes")
+	fs.BoolVar(&g.AllowLostField, strings.TrimPrefix(schedules.FlagAllowLostField, "--"), false, "publish even when a field the previous release filled is empty everywhere")
 }
 
 func (r *releaseFlags) register(fs *flag.FlagSet) {
@@ -68,7 +77,7 @@ func (r *releaseFlags) request(fs *flag.FlagSet) (schedules.Request, error) {
 	if fs.NArg() == 0 {
 		return req, usagef(hint, "no input files: name the publisher's files after the flags")
 	}
-	req = schedules.Request{System: sys, Label: r.label, Files: fs.Args()}
+	req = schedules.Request{System: sys, Label: r.label, Files: fs.Args(), Guards: r.guards}
 	if r.effective != "" {
 		if req.Effective, err = time.Parse(time.DateOnly, r.effective); err != nil {
 			return req, usagef(hint, "bad --effective %q: want YYYY-MM-DD", r.effective)
@@ -106,6 +115,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 			"store the snapshot and publish the release: database, changelogs and manifest.")
 	var rf releaseFlags
 	rf.register(fs)
+	registerGuards(fs, &rf.guards)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -166,6 +176,8 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 			"release folder (database, changelogs, manifest) under the publish directory.")
 	sysFlag := fs.String("system", "", "code `system`: "+systemList())
 	label := fs.String("release", "", "release `label`")
+	var g schedules.Guards
+	registerGuards(fs, &g)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -176,7 +188,7 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 	if *label == "" {
 		return usagef("run 'codeset publish --help' for usage", "--release is required")
 	}
-	res, err := m.pipeline().Publish(ctx, sys, *label)
+	res, err := m.pipeline().Publish(ctx, sys, *label, g)
 	if err != nil {
 		return err
 	}

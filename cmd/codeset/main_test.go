@@ -309,6 +309,8 @@ func TestBadInput(t *testing.T) {
 			`dup.xlsx!Sheet1 row 3: duplicate code "10021" with a different record than`},
 		{"no codes", "2025", book("empty.xlsx", []any{"Title"}, header), "empty.xlsx: no codes found: the release is empty"},
 		{"label exists", "2024", filepath.Join(fixtures, "cpt-2025.xlsx"), "cpt 2024: release already exists"},
+		{"truncated release", "2025", book("truncated.xlsx", header, []any{"10033", "a", "b", "c"}, []any{"99214", "a", "b", "c"}),
+			"refused to publish: cpt 2025 would delete 45 of the 47 codes of 2024 (95.7%), more than the 5.0% allowed; if this is intended, run again with --allow-mass-delete"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -400,5 +402,44 @@ func TestDemoCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, "precious.txt")); err != nil {
 		t.Errorf("demo removed a foreign file: %v", err)
+	}
+}
+
+// TestGuardOverride refuses a release that loses a column, then publishes
+// it when the user says so with the flag the refusal names.
+func TestGuardOverride(t *testing.T) {
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	if _, _, err := run(t, data, out, "run", "--system", "cpt", "--release", "2024", filepath.Join(fixtures, "cpt-2024.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	// The 2024 codes again, without the short descriptor column.
+	var rows [][]any
+	rows = append(rows, []any{"CPT Code", "Medium Descriptor", "Long Descriptor"})
+	stdout, _, err := run(t, data, out, "diff", "--system", "cpt", "--to", "2024", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct {
+		Changes []struct{ Code, Description string } `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &l); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range l.Changes {
+		rows = append(rows, []any{c.Code, c.Description, c.Description})
+	}
+	book := filepath.Join(dir, "noshort.xlsx")
+	writeBook(t, book, rows...)
+	before := treeState(t, data, out)
+	_, _, err = run(t, data, out, "run", "--system", "cpt", "--release", "2025", book)
+	if err == nil || !strings.Contains(err.Error(), "field short was filled for 47 of the 47 codes of 2024") || !strings.Contains(err.Error(), "--allow-lost-field") {
+		t.Fatalf("err = %v, want the lost-field refusal", err)
+	}
+	if after := treeState(t, data, out); !reflect.DeepEqual(before, after) {
+		t.Errorf("a refused run changed the tree")
+	}
+	if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", "2025", "--allow-lost-field", book); err != nil {
+		t.Fatalf("with --allow-lost-field: %v\n%s", err, stderr)
 	}
 }

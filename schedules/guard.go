@@ -1,0 +1,116 @@
+package schedules
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/codeset/codeset"
+)
+
+// ErrRefused reports a release that a publish guard stopped.
+var ErrRefused = errors.New("refused by a publish guard")
+
+// Guards are the checks a release must pass before it is published, so that
+// a truncated or mangled file never replaces a good code table. The zero
+// value checks with the default thresholds.
+type Guards struct {
+	// MaxDeleteShare is the largest share of the previous release's codes
+	// that may be deleted (default 0.05).
+	MaxDeleteShare float64
+	// MinKeepShare is the smallest size of the new release as a share of
+	// the previous one (default 0.8).
+	MinKeepShare float64
+	// The Allow fields let one run through a guard on purpose.
+	AllowMassDelete bool
+	AllowShrink     bool
+	AllowLostField  bool
+}
+
+// The override flags, named in refusals.
+const (
+	FlagAllowMassDelete = "--allow-mass-delete"
+	FlagAllowShrink     = "--allow-shrink"
+	FlagAllowLostField  = "--allow-lost-field"
+)
+
+// GuardError is a refusal: what was found and how to override it.
+type GuardError struct {
+	Guard string // "mass-delete", "shrink" or "lost-field"
+	Msg   string
+	Flag  string
+}
+
+func (e *GuardError) Error() string {
+	return fmt.Sprintf("refused to publish: %s; if this is intended, run again with %s", e.Msg, e.Flag)
+}
+
+// Is makes errors.Is(err, ErrRefused) true for every refusal.
+func (e *GuardError) Is(target error) bool { return target == ErrRefused }
+
+// lostFieldShare is how full a field must have been in the previous release
+// for its disappearance to count as a lost column.
+const lostFieldShare = 0.5
+
+// check runs the guards on a new release against the previous one (nil for
+// a first release, which passes).
+func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
+	if old == nil || len(old.Codes) == 0 {
+		return nil
+	}
+	maxDel := g.MaxDeleteShare
+	if maxDel <= 0 {
+		maxDel = 0.05
+	}
+	minKeep := g.MinKeepShare
+	if minKeep <= 0 {
+		minKeep = 0.8
+	}
+	n := len(old.Codes)
+	if share := float64(l.Summary.Deleted) / float64(n); share > maxDel && !g.AllowMassDelete {
+		return &GuardError{Guard: "mass-delete", Flag: FlagAllowMassDelete, Msg: fmt.Sprintf(
+			"%s %s would delete %d of the %d codes of %s (%.1f%%), more than the %.1f%% allowed",
+			new.System, new.Label, l.Summary.Deleted, n, old.Label, 100*share, 100*maxDel)}
+	}
+	if float64(len(new.Codes)) < minKeep*float64(n) && !g.AllowShrink {
+		return &GuardError{Guard: "shrink", Flag: FlagAllowShrink, Msg: fmt.Sprintf(
+			"%s %s has %d codes, %s had %d: fewer than %.0f%% of them",
+			new.System, new.Label, len(new.Codes), old.Label, n, 100*minKeep)}
+	}
+	if g.AllowLostField {
+		return nil
+	}
+	oldFill, newFill := fill(old.Codes), fill(new.Codes)
+	var lost []string
+	for f, c := range oldFill {
+		if float64(c) >= lostFieldShare*float64(n) && newFill[f] == 0 {
+			lost = append(lost, f)
+		}
+	}
+	if len(lost) > 0 {
+		sort.Strings(lost)
+		f := lost[0]
+		return &GuardError{Guard: "lost-field", Flag: FlagAllowLostField, Msg: fmt.Sprintf(
+			"field %s was filled for %d of the %d codes of %s and is empty for all %d codes of %s %s: the file may have lost a column",
+			f, oldFill[f], n, old.Label, len(new.Codes), new.System, new.Label)}
+	}
+	return nil
+}
+
+// fill counts, for each field, the codes that have a value in it.
+func fill(codes []codeset.Code) map[string]int {
+	m := map[string]int{}
+	for _, c := range codes {
+		for _, f := range []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong} {
+			if c.Field(f) != "" {
+				m[f]++
+			}
+		}
+		for k, v := range c.Attrs {
+			if v != "" {
+				m[k]++
+			}
+		}
+	}
+	return m
+}

@@ -1,0 +1,74 @@
+package schedules
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+)
+
+// release makes a CPT release of n codes 10000.., each with a short and a
+// long descriptor unless a field is dropped.
+func release(label string, n int, drop string) *codeset.Release {
+	r := &codeset.Release{System: codeset.CPT, Label: label}
+	for i := 0; i < n; i++ {
+		c := codeset.Code{Code: strconv.Itoa(10000 + i), Short: "short", Long: "long text"}
+		switch drop {
+		case "short":
+			c.Short = ""
+		case "shift":
+			c.Code = strconv.Itoa(20000 + i)
+		}
+		r.Codes = append(r.Codes, c)
+	}
+	return r
+}
+
+func TestGuards(t *testing.T) {
+	old := release("2025", 100, "")
+	tests := []struct {
+		name  string
+		new   *codeset.Release
+		g     Guards
+		guard string // "" when the release passes
+		msg   string
+	}{
+		{"same", release("2026", 100, ""), Guards{}, "", ""},
+		{"few deletions", release("2026", 96, ""), Guards{}, "", ""},
+		{"mass delete", release("2026", 90, ""), Guards{}, "mass-delete",
+			"cpt 2026 would delete 10 of the 100 codes of 2025 (10.0%), more than the 5.0% allowed; if this is intended, run again with --allow-mass-delete"},
+		{"mass delete allowed", release("2026", 90, ""), Guards{AllowMassDelete: true}, "", ""},
+		{"higher threshold", release("2026", 90, ""), Guards{MaxDeleteShare: 0.2}, "", ""},
+		{"every code replaced", release("2026", 100, "shift"), Guards{}, "mass-delete", "would delete 100 of the 100 codes"},
+		{"shrink", release("2026", 70, ""), Guards{AllowMassDelete: true}, "shrink",
+			"cpt 2026 has 70 codes, 2025 had 100: fewer than 80% of them; if this is intended, run again with --allow-shrink"},
+		{"lost field", release("2026", 100, "short"), Guards{}, "lost-field",
+			"field short was filled for 100 of the 100 codes of 2025 and is empty for all 100 codes of cpt 2026: the file may have lost a column; if this is intended, run again with --allow-lost-field"},
+		{"lost field allowed", release("2026", 100, "short"), Guards{AllowLostField: true}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := diff.Compare(old, tt.new, nil)
+			err := tt.g.check(old, tt.new, l)
+			if tt.guard == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ge *GuardError
+			if !errors.As(err, &ge) || ge.Guard != tt.guard || !errors.Is(err, ErrRefused) {
+				t.Fatalf("err = %v, want the %s guard", err, tt.guard)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %q\nwant it to contain %q", err, tt.msg)
+			}
+		})
+	}
+	if err := (Guards{}).check(nil, release("2024", 3, ""), diff.Compare(nil, release("2024", 3, ""), nil)); err != nil {
+		t.Errorf("a first release was refused: %v", err)
+	}
+}
