@@ -395,3 +395,44 @@ func readJSONFile(path string, v any) error {
 	}
 	return nil
 }
+
+// TestRunResumes checks what a second run under a taken label does: other
+// files are refused, with the way to publish what is stored; the same
+// files finish the job, and once published a further run changes nothing.
+func TestRunResumes(t *testing.T) {
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	file := func(name string) string { return filepath.Join(fixtures, name) }
+	if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", "2024", file("cpt-2024.xlsx")); err != nil {
+		t.Fatalf("run 2024: %v\n%s", err, stderr)
+	}
+	// A stored snapshot without its publication, as a kill leaves it.
+	if _, stderr, err := run(t, data, out, "ingest", "--system", "cpt", "--release", "2025", file("cpt-2025.xlsx")); err != nil {
+		t.Fatalf("ingest 2025: %v\n%s", err, stderr)
+	}
+	before := treeState(t, data, out)
+	_, _, err := run(t, data, out, "run", "--system", "cpt", "--release", "2025", file("cpt-2026.xlsx"))
+	if want := "release already exists: snapshot " + filepath.Join(data, "cpt", "2025.sqlite") + " (a corrected file needs a new label, e.g. 2025-r2), or publish the stored one with codeset publish --system cpt --release 2025"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run 2025 with other files: %v, want %q", err, want)
+	}
+	if after := treeState(t, data, out); !maps.Equal(before, after) {
+		t.Errorf("refused run changed the tree")
+	}
+	stdout, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", "2025", file("cpt-2025.xlsx"))
+	if err != nil || !strings.Contains(stdout, "published: "+filepath.Join(out, "cpt", "2025")) || !strings.Contains(stderr, "interrupted run") {
+		t.Fatalf("run 2025 with the stored files: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if _, err := checkRelease(context.Background(), filepath.Join(out, "cpt", "2025")); err != nil {
+		t.Error(err)
+	}
+	published := treeState(t, data, out)
+	if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", "2025", file("cpt-2025.xlsx")); err != nil {
+		t.Errorf("run 2025 again: %v\n%s", err, stderr)
+	}
+	if after := treeState(t, data, out); !maps.Equal(published, after) {
+		t.Errorf("run of a published release changed the tree")
+	}
+	if _, _, err := run(t, data, out, "run", "--system", "cpt", "--release", "2025", file("cpt-2026.xlsx")); err == nil || !strings.Contains(err.Error(), "release already exists") {
+		t.Errorf("run of a published label with other files: %v, want it refused", err)
+	}
+}

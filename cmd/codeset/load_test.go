@@ -209,25 +209,29 @@ func TestServerLimits(t *testing.T) {
 		return !(errors.As(err, &ne) && ne.Timeout())
 	}
 
-	t.Run("header timeout", func(t *testing.T) {
+	// send opens a connection and writes req on it.
+	send := func(t *testing.T, req string) net.Conn {
+		t.Helper()
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
-		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+		t.Cleanup(func() { conn.Close() })
+		if _, err := io.WriteString(conn, req); err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+
+	t.Run("header timeout", func(t *testing.T) {
+		conn := send(t, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
 		if !closedWithin(conn, 3*time.Second) {
 			t.Error("a request whose headers never end kept its connection for 3s")
 		}
 	})
 
 	t.Run("idle timeout", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		conn := send(t, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			t.Fatal(err)
