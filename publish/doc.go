@@ -76,6 +76,12 @@
 // them; "current" depends on the date, so Reindex must run again when a
 // release takes effect (codeset reindex).
 //
+// PublishAt, Reindex, Unpublish and WriteSnapshot hold an flock on the
+// folder they write (the tree, or the snapshot's folder) while they work.
+// Temporary names all start with "." and are skipped by every reader;
+// holding the lock, a writer removes those left by a process that was
+// killed.
+//
 // Every published file is a function of the input files alone (and, for
 // current.json and the indexes, of the date): no wall-clock time, random
 // order or host name is written, so checksums mean something.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // errNoReplace reports a destination that exists and must not be replaced.
@@ -121,4 +122,62 @@ func hashReader(r io.Reader) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// mkdirAllSync creates dir and any missing parents, like os.MkdirAll, and
+// syncs the parent of every folder it created so the new entries survive a
+// crash.
+func mkdirAllSync(dir string) error {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range created {
+		if err := syncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeLeftovers removes the entries of dir that leftover reports as
+// temporary files or folders of a writer that died before it could clean
+// up. The caller holds dir's lock; without a lock that excludes other
+// processes nothing is removed, and readers keep ignoring the names.
+func removeLeftovers(dir string, leftover func(name string) bool) error {
+	if !locksExclude {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	removed := false
+	for _, e := range entries {
+		if !leftover(e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("remove leftover %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		removed = true
+	}
+	if removed {
+		return syncDir(dir)
+	}
+	return nil
 }

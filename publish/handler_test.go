@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/codeset/codeset"
 )
 
 func get(t *testing.T, srv *httptest.Server, path string, hdr map[string]string) (*http.Response, string) {
@@ -136,6 +138,10 @@ func TestHandlerRefusesEscapes(t *testing.T) {
 		"/outside/secret.txt",
 		"/cpt/.tmp-2027-x/manifest.json",
 		"/cpt/2026/..%2f..%2f..%2fsecret.txt",
+		"/cpt/2026/..%5c..%5c..%5csecret.txt",
+		"/cpt/%2e%2e%2f%2e%2e%2fsecret.txt",
+		"/outside/../outside/secret.txt",
+		"/.%2e/secret.txt",
 	} {
 		resp, body := get(t, srv, p, nil)
 		if resp.StatusCode < 400 || strings.Contains(body, "secret") {
@@ -218,4 +224,76 @@ func TestHandlerEmptyTree(t *testing.T) {
 func sha256Hex(b []byte) string {
 	s, _ := hashReader(strings.NewReader(string(b)))
 	return s
+}
+
+// TestHandlerMethods checks that every route answers a method other than
+// GET and HEAD with 405 and an Allow header, and still serves GET and HEAD.
+func TestHandlerMethods(t *testing.T) {
+	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
+	srv := httptest.NewServer(NewHandler(out))
+	defer srv.Close()
+	routes := []string{
+		"/", "/index.html", "/index.json", "/healthz", "/cpt/index.json", "/cpt/latest.json",
+		"/cpt/2026/cpt-2026.sqlite", "/cpt/2026/changelog.html", "/cpt/history.sqlite",
+		"/api/v1/cpt/codes/00100", "/api/v1/cpt/search?q=gland", "/missing", "/api/v1/nope",
+	}
+	methods := []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodTrace, "PROPFIND", "BREW"}
+	for _, route := range routes {
+		for _, method := range methods {
+			req, err := http.NewRequest(method, srv.URL+route, strings.NewReader("body"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("%s %s: %s, Allow %q; want 405 with Allow: GET, HEAD", method, route, resp.Status, resp.Header.Get("Allow"))
+			}
+		}
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			req, _ := http.NewRequest(method, srv.URL+route, nil)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusMethodNotAllowed {
+				t.Errorf("%s %s: %s", method, route, resp.Status)
+			}
+		}
+	}
+}
+
+// TestHandlerAPIRefusesSymlinks checks that the API reads no database that
+// a symbolic link places outside the tree, even a valid one.
+func TestHandlerAPIRefusesSymlinks(t *testing.T) {
+	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
+	hist := filepath.Join(out, "cpt", HistoryName)
+	outside := filepath.Join(t.TempDir(), HistoryName)
+	if err := os.Rename(hist, outside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, hist); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(out, "cpt", "2026", SnapshotName(codeset.CPT, "2026"))
+	outsideSnap := filepath.Join(t.TempDir(), "snap.sqlite")
+	if err := os.Rename(snap, outsideSnap); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outsideSnap, snap); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(out))
+	defer srv.Close()
+	for _, p := range []string{"/api/v1/cpt/search?q=gland", "/api/v1/cpt/codes/00100", "/cpt/history.sqlite", "/cpt/2026/cpt-2026.sqlite"} {
+		resp, body := get(t, srv, p, nil)
+		if resp.StatusCode < 400 || strings.Contains(body, "SALIVARY") || strings.Contains(body, "SQLite format") {
+			t.Errorf("%s: %s %.200q, want it refused", p, resp.Status, body)
+		}
+	}
 }

@@ -32,7 +32,7 @@ const (
 	indexFormat     = 1
 	pointerLatest   = "latest"
 	pointerCurrent  = "current"
-	indexTempPrefix = ".tmp-index-"
+	indexTempPrefix = tempPrefix + "index-"
 )
 
 // Pointer names one release of a system; it is written as
@@ -121,14 +121,24 @@ func effectiveArrived(date string, now time.Time) bool {
 // reindex) when a release's effective date passes. It returns the root
 // index it wrote.
 func Reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, error) {
+	if err := mkdirAllSync(outDir); err != nil {
+		return nil, fmt.Errorf("reindex: %w", err)
+	}
+	unlock, err := lockTree(ctx, outDir)
+	if err != nil {
+		return nil, fmt.Errorf("reindex: %w", err)
+	}
+	defer unlock()
+	return reindex(ctx, outDir, now)
+}
+
+// reindex is Reindex for a caller that holds the tree's lock.
+func reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, error) {
 	// Each reindex reads the release folders after its own release was
 	// renamed into place; run one at a time, the last one sees every
 	// release and its files are the ones left.
 	reindexMu.Lock()
 	defer reindexMu.Unlock()
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("reindex: %w", err)
-	}
 	root := RootIndex{Format: indexFormat, Systems: []SystemIndex{}}
 	for _, sys := range codeset.Systems {
 		dir := filepath.Join(outDir, string(sys))

@@ -125,17 +125,26 @@ func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err er
 			return fmt.Errorf("write snapshot %s: duplicate code %q", path, codes[i].Code)
 		}
 	}
+	dir := filepath.Dir(path)
+	if err := mkdirAllSync(dir); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	// Under the lock, temporary snapshots in dir were left by runs that
+	// were killed: remove them.
+	unlock, err := lockDir(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
+	defer unlock()
+	if err := removeLeftovers(dir, isSnapshotTemp); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", path, err)
+	}
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("write snapshot %s: %w", path, errNoReplace)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*"+snapshotTempExt)
 	if err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
@@ -170,6 +179,15 @@ func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err er
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	return nil
+}
+
+// snapshotTempExt ends the name of a snapshot being written, which also
+// starts with ".": .2026.sqlite-123456.tmp.
+const snapshotTempExt = ".tmp"
+
+// isSnapshotTemp reports whether name is a snapshot being written.
+func isSnapshotTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, snapshotTempExt)
 }
 
 // fillSnapshot creates the schema in the empty SQLite file at tmp and inserts

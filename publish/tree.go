@@ -125,10 +125,15 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	if err := os.MkdirAll(sysDir, 0o755); err != nil {
+	if err := mkdirAllSync(sysDir); err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	tmp, err := os.MkdirTemp(sysDir, ".tmp-"+rel.Label+"-*")
+	unlock, err := lockTree(ctx, outDir)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	defer unlock()
+	tmp, err := os.MkdirTemp(sysDir, tempPrefix+rel.Label+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
@@ -159,13 +164,13 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 		// The release is in place; only its durability is in doubt.
 		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	if _, err := Reindex(ctx, outDir, now); err != nil {
+	if _, err := reindex(ctx, outDir, now); err != nil {
 		// Readers must not find a release the indexes do not list: take
 		// it back and put the indexes as they were.
-		if uerr := Unpublish(outDir, rel.System, rel.Label); uerr != nil {
+		if uerr := unpublish(outDir, rel.System, rel.Label); uerr != nil {
 			return nil, fmt.Errorf("publish %s %s: %w (and rolling back: %v; run codeset reindex)", rel.System, rel.Label, err, uerr)
 		}
-		if _, rerr := Reindex(context.WithoutCancel(ctx), outDir, now); rerr != nil {
+		if _, rerr := reindex(context.WithoutCancel(ctx), outDir, now); rerr != nil {
 			return nil, fmt.Errorf("publish %s %s: %w (and restoring the indexes: %v; run codeset reindex)", rel.System, rel.Label, err, rerr)
 		}
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
@@ -304,13 +309,23 @@ func Unpublish(outDir string, sys codeset.System, label string) error {
 	if err := checkRelease(sys, label); err != nil {
 		return fmt.Errorf("unpublish: %w", err)
 	}
+	unlock, err := lockTree(context.Background(), outDir)
+	if err != nil {
+		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
+	}
+	defer unlock()
+	return unpublish(outDir, sys, label)
+}
+
+// unpublish is Unpublish for a caller that holds the tree's lock.
+func unpublish(outDir string, sys codeset.System, label string) error {
 	sysDir := filepath.Join(outDir, string(sys))
 	final := ReleaseDir(outDir, sys, label)
 	if _, err := os.Lstat(final); err != nil {
 		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
 	}
 	// Move the folder aside first so readers never see it half removed.
-	aside, err := os.MkdirTemp(sysDir, ".tmp-unpublish-"+label+"-*")
+	aside, err := os.MkdirTemp(sysDir, tempPrefix+"unpublish-"+label+"-*")
 	if err != nil {
 		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
 	}
@@ -326,4 +341,33 @@ func Unpublish(outDir string, sys codeset.System, label string) error {
 		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
 	}
 	return nil
+}
+
+// tempPrefix starts the name of every temporary file or folder in the
+// published tree: release folders being built or taken back, index files
+// and history databases being written. Readers skip such names.
+const tempPrefix = ".tmp-"
+
+// lockTree takes the lock of the published tree under outDir, which must
+// exist, and removes what writers killed earlier left behind: temporary
+// release folders and index files at the root and in each system folder.
+// Publish, Reindex and Unpublish hold it, so two runs never interleave
+// their writes and the last index written lists every release.
+func lockTree(ctx context.Context, outDir string) (unlock func(), err error) {
+	unlock, err = lockDir(ctx, outDir)
+	if err != nil {
+		return nil, err
+	}
+	isTemp := func(name string) bool { return strings.HasPrefix(name, tempPrefix) }
+	dirs := []string{outDir}
+	for _, sys := range codeset.Systems {
+		dirs = append(dirs, filepath.Join(outDir, string(sys)))
+	}
+	for _, d := range dirs {
+		if err := removeLeftovers(d, isTemp); err != nil {
+			unlock()
+			return nil, err
+		}
+	}
+	return unlock, nil
 }

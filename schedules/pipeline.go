@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -70,7 +71,7 @@ func (p *Pipeline) logger() *slog.Logger {
 // Ingest reads the request's files and stores them as a new snapshot,
 // without publishing. Nothing is stored when any step fails.
 func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
-	rel, rep, err := p.read(ctx, req)
+	rel, rep, err := p.read(ctx, req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +85,18 @@ func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
 // Run ingests, compares with the latest earlier snapshot of the system,
 // stores the snapshot and publishes the release. A failed run leaves the
 // snapshots and the published tree as they were.
+//
+// Running it again with the same files finishes what an interrupted run
+// (killed, or the machine lost power) left undone: a snapshot stored but
+// not published is stored afresh and published, and a release already
+// published has its indexes rebuilt and is reported as it is. A label
+// taken by other files is refused.
 func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
-	rel, rep, err := p.read(ctx, req)
+	rel, rep, err := p.read(ctx, req, true)
+	if err != nil {
+		return nil, err
+	}
+	stored, published, err := p.interrupted(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +108,25 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Release: rel, Report: rep, Changelog: l, Snapshot: p.Store.Path(rel.System, rel.Label)}
+	if published {
+		dir := publish.ReleaseDir(p.OutDir, rel.System, rel.Label)
+		if _, err := publish.Reindex(ctx, p.OutDir, p.now()); err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+		if res.Manifest, err = publish.ReadManifest(dir); err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+		res.Published = dir
+		p.logger().Info("already published from the same files; indexes rebuilt", "system", rel.System, "release", rel.Label, "dir", dir)
+		return res, nil
+	}
+	if stored {
+		// Nothing was published from it, so nothing depends on its bytes.
+		p.logger().Warn("replacing the snapshot an interrupted run stored without publishing", "path", res.Snapshot)
+		if err := os.Remove(res.Snapshot); err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+	}
 	if err := publish.WriteSnapshot(ctx, res.Snapshot, rel); err != nil {
 		return nil, fmt.Errorf("store snapshot: %w", err)
 	}
@@ -165,17 +195,18 @@ func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string
 }
 
 // read resolves the request and ingests its files, refusing a label that is
-// already stored or published before doing any work.
-func (p *Pipeline) read(ctx context.Context, req Request) (*codeset.Release, *ingest.Report, error) {
+// already stored or published before doing any work, unless taken is true:
+// then the caller checks the label once the files are read (see
+// interrupted).
+func (p *Pipeline) read(ctx context.Context, req Request, taken bool) (*codeset.Release, *ingest.Report, error) {
 	if err := codeset.CheckLabel(req.Label); err != nil {
 		return nil, nil, err
 	}
-	if p.Store.Exists(req.System, req.Label) {
-		return nil, nil, fmt.Errorf("%s %s: %w: snapshot %s (a corrected file needs a new label, e.g. %s-r2)",
-			req.System, req.Label, ErrExists, p.Store.Path(req.System, req.Label), req.Label)
+	if !taken && p.Store.Exists(req.System, req.Label) {
+		return nil, nil, p.existsError(req.System, req.Label)
 	}
-	if publish.Published(p.OutDir, req.System, req.Label) {
-		return nil, nil, fmt.Errorf("%s %s: %w: published at %s", req.System, req.Label, ErrExists, publish.ReleaseDir(p.OutDir, req.System, req.Label))
+	if !taken && publish.Published(p.OutDir, req.System, req.Label) {
+		return nil, nil, p.publishedError(req.System, req.Label)
 	}
 	eff := req.Effective
 	if eff.IsZero() {
@@ -202,6 +233,40 @@ func (p *Pipeline) read(ctx context.Context, req Request) (*codeset.Release, *in
 		p.logger().Warn(w, "system", rel.System, "release", rel.Label)
 	}
 	return rel, rep, nil
+}
+
+func (p *Pipeline) existsError(sys codeset.System, label string) error {
+	return fmt.Errorf("%s %s: %w: snapshot %s (a corrected file needs a new label, e.g. %s-r2)",
+		sys, label, ErrExists, p.Store.Path(sys, label), label)
+}
+
+func (p *Pipeline) publishedError(sys codeset.System, label string) error {
+	return fmt.Errorf("%s %s: %w: published at %s", sys, label, ErrExists, publish.ReleaseDir(p.OutDir, sys, label))
+}
+
+// interrupted reports whether the label of rel, just read, is already
+// stored or published from the very same files, as an interrupted run
+// leaves it. A label taken by other files gives ErrExists.
+func (p *Pipeline) interrupted(ctx context.Context, rel *codeset.Release) (stored, published bool, err error) {
+	stored = p.Store.Exists(rel.System, rel.Label)
+	published = publish.Published(p.OutDir, rel.System, rel.Label)
+	if stored {
+		info, err := publish.ReadSnapshotInfo(ctx, p.Store.Path(rel.System, rel.Label))
+		if err != nil || !slices.Equal(info.Sources, rel.Sources) {
+			if !published {
+				return false, false, fmt.Errorf("%w, or publish the stored one with codeset publish --system %s --release %s",
+					p.existsError(rel.System, rel.Label), rel.System, rel.Label)
+			}
+			return false, false, p.existsError(rel.System, rel.Label)
+		}
+	}
+	if published {
+		m, err := publish.ReadManifest(publish.ReleaseDir(p.OutDir, rel.System, rel.Label))
+		if err != nil || !stored || !slices.Equal(m.Sources, rel.Sources) {
+			return false, false, p.publishedError(rel.System, rel.Label)
+		}
+	}
+	return stored, published, nil
 }
 
 // changelogFor compares rel with the latest stored release of its system

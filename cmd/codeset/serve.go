@@ -11,13 +11,32 @@ import (
 	"github.com/codeset/codeset/publish"
 )
 
-// Server timeouts: a slow client cannot hold a connection open forever,
+// Server limits: a slow client cannot hold a connection open forever,
 // while snapshot downloads, which can take long, have no write deadline.
-const (
+// Variables so that tests can shorten them.
+var (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 2 * time.Minute
 	shutdownTimeout   = 10 * time.Second
 )
+
+// Size limits on what a client sends: the request line and headers, and
+// the body of any request a handler reads (none of the tree's routes
+// does; the cap keeps it so for any added later).
+const (
+	maxHeaderBytes = 64 << 10
+	maxBodyBytes   = 1 << 20
+)
+
+// newServer returns the HTTP server for h with the limits above.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           http.MaxBytesHandler(h, maxBodyBytes),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
 
 func (m *Main) serveCommand(ctx context.Context, args []string) error {
 	fs := m.flags("serve", "--static-only [--addr HOST:PORT]",
@@ -40,11 +59,7 @@ func (m *Main) serveCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           publish.NewHandler(m.OutDir),
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-	}
+	srv := newServer(publish.NewHandler(m.OutDir))
 	fmt.Fprintf(m.Stdout, "serving %s on http://%s/\n", m.OutDir, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

@@ -43,6 +43,13 @@ func buildBinary(t *testing.T) string {
 // when the test ends, and must exit cleanly.
 func startServe(t *testing.T, bin, out string) string {
 	t.Helper()
+	url, _ := startServeProcess(t, bin, out)
+	return url
+}
+
+// startServeProcess is startServe, also returning the server's process id.
+func startServeProcess(t *testing.T, bin, out string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, "--out", out, "serve", "--static-only", "--addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -97,7 +104,7 @@ func startServe(t *testing.T, bin, out string) string {
 			t.Errorf("codeset serve did not stop on SIGTERM")
 		}
 	})
-	return m[1]
+	return m[1], cmd.Process.Pid
 }
 
 // runBin runs the binary and returns its output and exit status.

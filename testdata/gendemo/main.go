@@ -144,7 +144,7 @@ var releases = []release{
 			{"0915T", "DEMO GUT NERVE STIM TRIAL", "Demo gut nerve stimulation trial", "Trial placement of a synthetic gut nerve stimulation lead through the skin, including testing"},
 			{"0418U", "DEMO STOOL MARKER SCREEN", "Demo stool marker screen", "Lab-specific synthetic stool marker screen for gut cancer risk, reported as a score"},
 		},
-		remove: []string{"20958", "36419", "5252F", "0213T"},
+		remove: []string{"20958", "5252F"},
 		revise: []entry{
 			{Code: "27449", Long: "Open renewal of the worn surfaces of a synthetic knee joint with implanted parts, one or both sides of the joint"},
 			{Code: "0587T", Long: "Implantation or replacement of a synthetic leg nerve stimulator with an electrode, including placement checks"},
@@ -167,7 +167,7 @@ var releases = []release{
 		reactivate: []entry{
 			{"20958", "DEMO COMPARTMENT CHECK", "Demo muscle compartment pressure reading", "Reading of the pressure inside a synthetic muscle compartment through a needle gauge, one or more readings"},
 		},
-		remove: []string{"17113", "0048T", "0037U"},
+		remove: []string{"0048T", "0037U"},
 		revise: []entry{
 			{Code: "00210", Long: "Anesthesia care given during a synthetic open procedure inside the skull, including any drain placement"},
 			{Code: "1127F", Short: "DEMO TOBACCO USE ASKED"},
