@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -108,11 +109,19 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := m.pipeline().Run(ctx, req)
+	// The same job function as scheduled and triggered runs, with the label
+	// given and no ledger.
+	job := &schedules.Job{Name: "run-" + string(req.System), System: req.System, Source: schedules.FilesSource(req.Files),
+		Label: req.Label, Effective: req.Effective, Profile: req.Profile}
+	runner := &schedules.Runner{Pipeline: m.pipeline(), Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}}
+	run, err := runner.Run(ctx, job, schedules.TriggerManual, false)
 	if err != nil {
 		return err
 	}
-	return m.printResult(res)
+	if run.Result == nil {
+		return m.printRun(run)
+	}
+	return m.printResult(run.Result)
 }
 
 func (m *Main) printResult(res *schedules.Result) error {

@@ -84,6 +84,9 @@ var commands = []command{
 	{"diff", "compare two stored releases of a system", (*Main).diffCommand},
 	{"releases", "list stored releases", (*Main).releasesCommand},
 	{"demo", "run the pipeline on the bundled demo CPT releases", (*Main).demoCommand},
+	{"serve", "run the configured jobs on their schedules and serve the HTTP API", (*Main).serveCommand},
+	{"trigger", "run a configured job now (release day)", (*Main).triggerCommand},
+	{"runs", "list the runs in the ledger", (*Main).runsCommand},
 	{"version", "print the version", (*Main).versionCommand},
 }
 
