@@ -22,7 +22,7 @@ func TestMissed(t *testing.T) {
 		last, now time.Time
 		want      bool
 	}{
-		{at(1, 13, 0), at(1, 15, 0), true},  // 14:00 passed in between
+		{at(1, 13, 0), at(1, 15, 0), true},   // 14:00 passed in between
 		{at(1, 14, 30), at(2, 13, 0), false}, // next is 2 Sep 14:00, still ahead
 		{at(1, 14, 30), at(2, 14, 0), true},  // exactly due
 		{at(1, 14, 30), at(5, 0, 0), true},   // several missed: still one catch-up
