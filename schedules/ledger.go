@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 )
 
 // ledgerSchema is the run ledger. Times are ledgerTime text, which sorts
@@ -64,27 +65,32 @@ type Ledger struct {
 	path string
 }
 
-// OpenLedger opens the ledger at path, creating it when missing.
+// OpenLedger opens the ledger at path, creating it when missing. Several
+// processes may open it at once: a first open that finds the file busy
+// (another process creating it or switching it to WAL) is retried.
 func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	// WAL lets readers work while a run is recorded; busy_timeout makes a
-	// writer wait for another process rather than fail; _txlock=immediate
-	// takes the write lock when a transaction begins, so two writers never
-	// deadlock upgrading read locks.
-	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// busy_timeout makes a writer wait for another process rather than
+	// fail; _txlock=immediate takes the write lock when a transaction
+	// begins, so two writers never deadlock upgrading read locks.
+	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err == nil {
-		if _, err = tx.ExecContext(ctx, ledgerSchema); err != nil {
-			tx.Rollback()
-		} else {
-			err = tx.Commit()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err = initLedger(ctx, db)
+		var serr *sqlite.Error
+		if err == nil || !errors.As(err, &serr) || serr.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
 		}
 	}
 	if err != nil {
@@ -92,6 +98,26 @@ func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	return &Ledger{db: db, path: path}, nil
+}
+
+// sqliteBusy is SQLite's SQLITE_BUSY result code.
+const sqliteBusy = 5
+
+// initLedger switches the file to WAL, which lets readers work while a run
+// is recorded and persists in the file, and creates the schema.
+func initLedger(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err = tx.ExecContext(ctx, ledgerSchema); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close closes the ledger.

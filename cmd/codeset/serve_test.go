@@ -292,6 +292,69 @@ func TestServeInbox(t *testing.T) {
 	if got := published(t, filepath.Join(dir, "public")); len(got) != 1 {
 		t.Errorf("published %v, want [2025]", got)
 	}
+
+	stdout, stderr, err := run(t, "", "", "runs", "--config", config, "--job", "cpt", "--limit", "0")
+	if err != nil {
+		t.Fatalf("runs: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"ID  JOB  TRIGGER   OUTCOME", "schedule  published  2025", "manual    unchanged  2025"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("runs output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if stdout, _, _ := run(t, "", "", "runs", "--config", config, "--job", "hcpcs"); !strings.Contains(stdout, "no runs recorded") {
+		t.Errorf("runs of a job that never ran: %q", stdout)
+	}
+}
+
+// TestServeShutdownAbandons stops the service while a triggered run is
+// stuck downloading: after the grace period the run is abandoned, recorded
+// as failed, and nothing is published.
+func TestServeShutdownAbandons(t *testing.T) {
+	bin := binary(t)
+	entered := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		select { // never answers; gives up when the client does
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	config := serviceConfig(t, dir, "", fmt.Sprintf("[jobs.url]\nurl = %q\nretries = 0\n", srv.URL+"/CPT2026.xlsx"))
+	text, _ := os.ReadFile(config)
+	os.WriteFile(config, bytes.Replace(text, []byte(`shutdown_grace = "5s"`), []byte(`shutdown_grace = "300ms"`), 1), 0o644)
+
+	s := startServe(t, bin, config)
+	type answer struct {
+		status int
+		body   string
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		status, body := s.trigger(t, testToken)
+		answered <- answer{status, body}
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the triggered run did not start")
+	}
+	s.stop(t)
+	a := <-answered
+	if a.status != http.StatusInternalServerError || !strings.Contains(a.body, `"outcome": "failed"`) || !strings.Contains(a.body, "context canceled") {
+		t.Errorf("trigger answer: %d %s", a.status, a.body)
+	}
+	if !strings.Contains(s.log(), "abandoning running jobs") {
+		t.Errorf("log does not say the run was abandoned:\n%s", s.log())
+	}
+	if got := published(t, filepath.Join(dir, "public")); len(got) != 0 {
+		t.Errorf("published %v, want nothing", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "data", "cpt")); len(entries) != 0 {
+		t.Errorf("snapshots left: %v", entries)
+	}
 }
 
 // TestServeCatchUp stops the service, lets a scheduled time pass and starts
