@@ -44,7 +44,10 @@ func (s *Service) track() bool {
 // level, its errors (recovered panics among them) at error level.
 type cronLogger struct{ l *slog.Logger }
 
+// Info logs cron's routine messages at debug level.
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+
+// Error logs cron's errors, recovered panics among them.
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }

@@ -64,6 +64,7 @@ func (s FilesSource) Fetch(ctx context.Context, dir string, prev FetchState) (*F
 	return &Fetched{Files: []string(s), Name: filepath.Base(s[0]), Origin: strings.Join(s, ", ")}, nil
 }
 
+// String lists the files.
 func (s FilesSource) String() string { return strings.Join(s, ", ") }
 
 // InboxSource is a local directory that release files are dropped into.
@@ -75,6 +76,7 @@ type InboxSource struct {
 	Glob string // filepath.Match pattern on base names; "" matches all
 }
 
+// String is the inbox directory joined with the glob.
 func (s InboxSource) String() string { return filepath.Join(s.Dir, s.glob()) }
 
 func (s InboxSource) glob() string {
@@ -167,6 +169,7 @@ type HTTPSource struct {
 	Backoff time.Duration
 }
 
+// String is the URL; it also keys the source's state in the ledger.
 func (s HTTPSource) String() string { return s.URL }
 
 // retryable marks an attempt that may succeed if tried again.
