@@ -130,6 +130,17 @@ func (r *Runner) Run(ctx context.Context, job *Job, trig Trigger, wait bool) (*R
 			return nil, err
 		}
 	}
+	defer func() {
+		// A panic is the scheduler's or the HTTP server's to report, but
+		// the ledger must not show the run as still running.
+		if p := recover(); p != nil {
+			if r.Ledger != nil {
+				run.Outcome, run.Error, run.Ended = OutcomeFailed, fmt.Sprintf("panic: %v", p), r.now()
+				r.Ledger.finish(context.WithoutCancel(ctx), run)
+			}
+			panic(p)
+		}
+	}()
 	err = r.do(ctx, job, run)
 	run.Ended = r.now()
 	switch {

@@ -149,6 +149,22 @@ func TestHTTPAPI(t *testing.T) {
 		t.Errorf("the source was fetched %d times, want 2: refused requests must not run", n)
 	}
 
+	// A trigger while the job runs is refused with 409.
+	src.entered, src.hold = make(chan struct{}, 2), make(chan struct{})
+	first := make(chan int)
+	go func() {
+		status, _ := do("POST", "/api/v1/jobs/cpt/runs", "s3cret", "")
+		first <- status
+	}()
+	<-src.entered
+	if status, body := do("POST", "/api/v1/jobs/cpt/runs", "s3cret", ""); status != http.StatusConflict || !strings.Contains(body, "already running") {
+		t.Errorf("trigger during a run: %d %s, want 409 already running", status, body)
+	}
+	close(src.hold)
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("the run in progress answered %d", status)
+	}
+
 	// Without a configured token every trigger is refused.
 	svc.Token = ""
 	if status, _ := do("POST", "/api/v1/jobs/cpt/runs", "", ""); status != 401 {
