@@ -48,11 +48,13 @@ func (m *Main) serveCommand(ctx context.Context, args []string) error {
 	runCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
 
-	var srv *http.Server
-	errc := make(chan error, 1)
+	var (
+		srv *http.Server
+		ln  net.Listener
+	)
 	if c.cfg.Listen != "" {
-		ln, err := net.Listen("tcp", c.cfg.Listen)
-		if err != nil {
+		// Listen before starting the jobs, so a taken port fails at once.
+		if ln, err = net.Listen("tcp", c.cfg.Listen); err != nil {
 			return err
 		}
 		mux := http.NewServeMux()
@@ -68,16 +70,19 @@ func (m *Main) serveCommand(ctx context.Context, args []string) error {
 		if svc.Token == "" {
 			log.Warn("no bearer token configured (token or token_env): the HTTP trigger refuses every request")
 		}
-		log.Info("listening", "addr", ln.Addr().String())
-		go func() { errc <- srv.Serve(ln) }()
 	}
 	if err := svc.Start(runCtx); err != nil {
-		if srv != nil {
-			srv.Close()
+		if ln != nil {
+			ln.Close()
 		}
 		return err
 	}
 	log.Info("started", "jobs", len(jobs), "data", c.cfg.Path(c.cfg.Data), "out", c.cfg.Path(c.cfg.Out), "ledger", c.runner.Ledger.Path())
+	errc := make(chan error, 1)
+	if srv != nil {
+		log.Info("listening", "addr", ln.Addr().String())
+		go func() { errc <- srv.Serve(ln) }()
+	}
 
 	var serveErr error
 	select {
