@@ -38,7 +38,7 @@ var builtinLabels = map[codeset.System][]LabelRule{
 	},
 	codeset.HCPCS: {
 		rule(`(?i)^hcpcs?(?P<year>\d{4})_`+months+`_`, "{year}-{month}"),
-		rule(`(?i)^anweb_(?P<year>\d{4})_(?P<month>\d{2})`+end, "{year}-{month}"),
+		rule(`(?i)^anweb_(?P<year>\d{4})_(?P<month>0[1-9]|1[0-2])`+end, "{year}-{month}"),
 		rule(`(?i)^hcpcs?(?P<year>\d{4})`+end, "{year}"),
 		rule(`(?i)^hcpcs?(?P<yy>\d{2})_`, "{year}"),
 		rule(`(?i)^(?P<year>\d{4})-alpha-numeric-hcpcs`, "{year}"),

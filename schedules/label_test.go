@@ -45,6 +45,7 @@ func TestDeriveLabelFails(t *testing.T) {
 	}{
 		{codeset.CPT, "release-notes.xlsx"},
 		{codeset.CPT, "CPT20261.xlsx"},
+		{codeset.HCPCS, "anweb_2020_13.xlsx"},
 		{codeset.ICD10CM, "cms_2025_pr.zip"},
 		{codeset.ICD10PCS, "cms_2025_dx.zip"},
 	}
@@ -82,4 +83,24 @@ func TestDeriveLabelCustom(t *testing.T) {
 	if _, err := ParseLabelRule(`(`, ""); err == nil {
 		t.Error("bad pattern accepted")
 	}
+}
+
+// FuzzDeriveLabel checks that any file name gives either an error or a
+// valid release label, for every system's built-in rules.
+func FuzzDeriveLabel(f *testing.F) {
+	for _, s := range []string{"CPT2026.xlsx", "HCPC2026_JAN_ANWEB.xlsx", "anweb_2020_13.xlsx", "HCPC17_CONTR_ANWEB.xlsx", "icd10cm-codes-2024.txt", "cms_2025_pr.zip", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		for _, sys := range codeset.Systems {
+			label, err := DeriveLabel(BuiltinLabelRules(sys), name)
+			if err == nil {
+				if cerr := codeset.CheckLabel(label); cerr != nil {
+					t.Errorf("%s %q: label %q: %v", sys, name, label, cerr)
+				}
+			} else if label != "" {
+				t.Errorf("%s %q: label %q with error %v", sys, name, label, err)
+			}
+		}
+	})
 }
