@@ -186,7 +186,11 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 	run.Source, run.SHA256 = f.Origin, f.SHA256
 	if f.NotModified {
 		run.Outcome = OutcomeUnchanged
-		return nil
+		if r.Ledger != nil {
+			// Say which file and release the source still holds.
+			run.SHA256, run.Label, err = r.Ledger.lastIngested(ctx, job.Name, f.Origin)
+		}
+		return err
 	}
 	if f.SHA256 != "" && r.Ledger != nil {
 		seen, label, err := r.Ledger.ingested(ctx, job.Name, f.SHA256)

@@ -238,6 +238,17 @@ func (l *Ledger) ingested(ctx context.Context, job, sha string) (bool, string, e
 	return true, label, nil
 }
 
+// lastIngested returns the SHA-256 and label of the latest run of job
+// from source that published its file or found it unchanged.
+func (l *Ledger) lastIngested(ctx context.Context, job, source string) (sha, label string, err error) {
+	err = l.db.QueryRowContext(ctx, `SELECT sha256, label FROM runs WHERE job = ? AND source = ? AND outcome IN (?, ?) AND sha256 != ''
+		ORDER BY started DESC LIMIT 1`, job, source, OutcomePublished, OutcomeUnchanged).Scan(&sha, &label)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("read ledger: %w", err)
+	}
+	return sha, label, nil
+}
+
 // lastActivity returns the later of the start of job's latest run and the
 // time the service first knew the job; zero when neither is recorded.
 func (l *Ledger) lastActivity(ctx context.Context, job string) (time.Time, error) {

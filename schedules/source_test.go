@@ -122,8 +122,8 @@ func TestRunHTTPSource(t *testing.T) {
 	if run := e.run(t, job); run.Outcome != OutcomePublished || run.Label != "2026" {
 		t.Fatalf("first run: %+v", run)
 	}
-	if run := e.run(t, job); run.Outcome != OutcomeUnchanged || rs.notMod.Load() != 1 {
-		t.Errorf("second run: %s, %d not-modified answers", run.Outcome, rs.notMod.Load())
+	if run := e.run(t, job); run.Outcome != OutcomeUnchanged || run.Label != "2026" || run.SHA256 == "" || rs.notMod.Load() != 1 {
+		t.Errorf("second run: %s %s %q, %d not-modified answers", run.Outcome, run.Label, run.SHA256, rs.notMod.Load())
 	}
 	// A new file under a new ETag is a revision.
 	rs.body, rs.etag = demoBytes(t, "2025"), `"b"`
