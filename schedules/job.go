@@ -199,7 +199,8 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 		}
 		if seen {
 			run.Outcome, run.Label = OutcomeUnchanged, label
-			return r.saveState(ctx, job, f)
+			r.saveState(ctx, job, f)
+			return nil
 		}
 	}
 	label, eff, same, err := r.label(ctx, job, f)
@@ -209,7 +210,8 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 	}
 	if same {
 		run.Outcome = OutcomeUnchanged
-		return r.saveState(ctx, job, f)
+		r.saveState(ctx, job, f)
+		return nil
 	}
 	res, err := r.Pipeline.Run(ctx, Request{System: job.System, Label: label, Effective: eff, Profile: job.Profile, Files: f.Files})
 	if err != nil {
@@ -220,16 +222,21 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 	if run.SHA256 == "" && len(res.Release.Sources) == 1 {
 		run.SHA256 = res.Release.Sources[0].SHA256
 	}
-	return r.saveState(context.WithoutCancel(ctx), job, f)
+	r.saveState(context.WithoutCancel(ctx), job, f)
+	return nil
 }
 
 // saveState keeps the source's validators once a run has dealt with the
 // file they describe, so a failed run fetches the file again next time.
-func (r *Runner) saveState(ctx context.Context, job *Job, f *Fetched) error {
+// Losing them costs only a full download, so a failure to save is logged
+// and does not fail the run.
+func (r *Runner) saveState(ctx context.Context, job *Job, f *Fetched) {
 	if r.Ledger == nil || f.State == (FetchState{}) {
-		return nil
+		return
 	}
-	return r.Ledger.saveSourceState(ctx, job.Name, job.Source.String(), f.State)
+	if err := r.Ledger.saveSourceState(ctx, job.Name, job.Source.String(), f.State); err != nil {
+		r.logger().Warn("save source state", "job", job.Name, "err", err)
+	}
 }
 
 // label decides the release label of fetched file f and its effective
