@@ -81,6 +81,7 @@ func (s *Service) Start(ctx context.Context) error {
 		cron.WithChain(cron.Recover(log), cron.SkipIfStillRunning(log)),
 	)
 	now := s.Runner.now()
+	var catchUp []*Job
 	for _, job := range s.Jobs {
 		if job.Schedule == "" {
 			continue
@@ -90,6 +91,7 @@ func (s *Service) Start(ctx context.Context) error {
 			return fmt.Errorf("job %s: schedule %q: %w", job.Name, job.Schedule, err)
 		}
 		s.cron.Schedule(sched, cron.FuncJob(func() { s.run(job, TriggerSchedule) }))
+		s.logger().Info("scheduled", "job", job.Name, "schedule", job.Schedule, "next", sched.Next(now))
 		if s.Runner.Ledger == nil {
 			continue
 		}
@@ -100,8 +102,13 @@ func (s *Service) Start(ctx context.Context) error {
 		if err := s.Runner.Ledger.register(ctx, job.Name, now); err != nil {
 			return err
 		}
-		if job.CatchUp && Missed(sched, last, now) && s.track() {
+		if job.CatchUp && Missed(sched, last, now) {
 			s.logger().Info("catching up a missed run", "job", job.Name, "last", last, "missed", sched.Next(last))
+			catchUp = append(catchUp, job)
+		}
+	}
+	for _, job := range catchUp {
+		if s.track() {
 			go func() {
 				defer s.wg.Done()
 				s.run(job, TriggerCatchUp)
@@ -109,9 +116,6 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.cron.Start()
-	for _, e := range s.cron.Entries() {
-		s.logger().Debug("scheduled", "next", e.Next)
-	}
 	return nil
 }
 
