@@ -3,6 +3,8 @@ module github.com/codeset/codeset
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/sergi/go-diff v1.4.0
 	github.com/xuri/excelize/v2 v2.11.1
 	golang.org/x/text v0.43.0

@@ -1,9 +1,3 @@
-// Package schedules runs the release pipeline: ingest a publisher's files,
-// compare them with the previous snapshot of the system, store the new
-// snapshot and publish it.
-//
-// A scheduled run and a manual release-day run are the same code path:
-// both end in Pipeline.Run.
 package schedules
 
 import (

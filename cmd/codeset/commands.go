@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,7 +34,7 @@ type releaseFlags struct {
 
 // registerGuards adds the publish guard flags.
 func registerGuards(fs *flag.FlagSet, g *schedules.Guards) {
-	fs.Float64Var(&g.MaxDeleteShare, "max-delete-share", 0.05, "largest `share` of the previous release's codes a release may delete")
+	fs.Float64Var(&g.MaxDeleteShare, "max-delete-share", 0, "largest `share` of the previous release's codes a release may delete (default 0.05)")
 	fs.BoolVar(&g.AllowMassDelete, strings.TrimPrefix(schedules.FlagAllowMassDelete, "--"), false, "publish even when more codes are deleted than --max-delete-share allows")
 	fs.BoolVar(&g.AllowShrink, strings.TrimPrefix(schedules.FlagAllowShrink, "--"), false, "publish even when the release has fewer than 80% of the previous release's codes")
 	fs.BoolVar(&g.AllowLostField, strings.TrimPrefix(schedules.FlagAllowLostField, "--"), false, "publish even when a field the previous release filled is empty everywhere")
@@ -123,11 +124,19 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := m.pipeline().Run(ctx, req)
+	// The same job function as scheduled and triggered runs, with the label
+	// given and no ledger.
+	job := &schedules.Job{Name: "run-" + string(req.System), System: req.System, Source: schedules.FilesSource(req.Files),
+		Label: req.Label, Effective: req.Effective, Profile: req.Profile, Guards: req.Guards}
+	runner := &schedules.Runner{Pipeline: m.pipeline(), Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}}
+	run, err := runner.Run(ctx, job, schedules.TriggerManual, false)
 	if err != nil {
 		return err
 	}
-	return m.printResult(res)
+	if run.Result == nil {
+		return m.printRun(run)
+	}
+	return m.printResult(run.Result)
 }
 
 func (m *Main) printResult(res *schedules.Result) error {

@@ -189,7 +189,7 @@ func TestServerLimits(t *testing.T) {
 			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
 		}
 	})
-	srv := newServer(mux)
+	srv := newServer(mux, nil)
 	if srv.ReadHeaderTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
 		t.Errorf("server without limits: %+v", srv)
 	}

@@ -96,9 +96,11 @@ var commands = []command{
 	{"diff", "compare two stored releases of a system", (*Main).diffCommand},
 	{"releases", "list stored releases", (*Main).releasesCommand},
 	{"demo", "run the pipeline on the bundled demo CPT releases", (*Main).demoCommand},
+	{"serve", "serve the published tree and, with --config, run the jobs on their schedules", (*Main).serveCommand},
+	{"trigger", "run a configured job now (release day)", (*Main).triggerCommand},
+	{"runs", "list the runs in the ledger", (*Main).runsCommand},
 	{"reindex", "rebuild the published indexes, pointers and history", (*Main).reindexCommand},
 	{"history", "show every change of one code across releases", (*Main).historyCommand},
-	{"serve", "serve the published tree over HTTP", (*Main).serveCommand},
 	{"pull", "download and verify a snapshot from a published tree", (*Main).pullCommand},
 	{"version", "print the version", (*Main).versionCommand},
 }

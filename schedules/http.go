@@ -1,0 +1,162 @@
+package schedules
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// maxTriggerBody caps the body of a trigger request, which carries nothing
+// the API reads.
+const maxTriggerBody = 4 << 10
+
+// Handler returns the HTTP API, to be mounted at /api/v1/:
+//
+//	GET  /api/v1/jobs                  the jobs and their schedules
+//	POST /api/v1/jobs/{name}/runs      run a job now (bearer token required)
+//	GET  /api/v1/jobs/{name}/runs      the job's runs, newest first
+//	GET  /api/v1/runs[?job=J&limit=N]  the ledger, newest first
+//
+// A trigger answers 200 with the run when it published or found nothing
+// new, 500 with the run when it failed, 409 when the job is already
+// running and 401 without a valid token; nothing runs then.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/jobs", s.handleJobs)
+	mux.HandleFunc("/api/v1/jobs/{name}/runs", s.handleJobRuns)
+	mux.HandleFunc("/api/v1/runs", s.handleRuns)
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API endpoint")
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// allow answers 405 unless r uses one of methods.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+	return false
+}
+
+// authorized checks the bearer token in constant time.
+func (s *Service) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) == 1
+}
+
+type jobInfo struct {
+	Name     string `json:"name"`
+	System   string `json:"system"`
+	Source   string `json:"source"`
+	Schedule string `json:"schedule"`
+	CatchUp  bool   `json:"catch_up"`
+}
+
+func (s *Service) handleJobs(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	jobs := []jobInfo{}
+	for _, j := range s.Jobs {
+		jobs = append(jobs, jobInfo{j.Name, string(j.System), j.Source.String(), j.Schedule, j.CatchUp})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+}
+
+func (s *Service) handleJobRuns(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead, http.MethodPost) {
+		return
+	}
+	name := r.PathValue("name")
+	if r.Method != http.MethodPost {
+		if s.job(name) == nil {
+			writeError(w, http.StatusNotFound, "no job "+strconv.Quote(name))
+			return
+		}
+		s.listRuns(w, r, name)
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="codeset"`)
+		writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+		return
+	}
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxTriggerBody)); err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+		return
+	}
+	job := s.job(name)
+	if job == nil {
+		writeError(w, http.StatusNotFound, "no job "+strconv.Quote(name))
+		return
+	}
+	if !s.track() {
+		writeError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	defer s.wg.Done()
+	run, err := s.run(job, TriggerManual)
+	switch {
+	case errors.Is(err, ErrBusy):
+		writeError(w, http.StatusConflict, err.Error())
+	case run == nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"run": run, "error": err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"run": run})
+	}
+}
+
+func (s *Service) handleRuns(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	s.listRuns(w, r, r.URL.Query().Get("job"))
+}
+
+func (s *Service) listRuns(w http.ResponseWriter, r *http.Request, job string) {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "bad limit "+strconv.Quote(v)+": want a positive number")
+			return
+		}
+		limit = n
+	}
+	if s.Runner.Ledger == nil {
+		writeError(w, http.StatusNotFound, "no run ledger")
+		return
+	}
+	runs, err := s.Runner.Ledger.Runs(r.Context(), job, limit)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if runs == nil {
+		runs = []Run{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
