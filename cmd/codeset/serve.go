@@ -102,6 +102,10 @@ func (m *Main) serveCommand(ctx context.Context, args []string) error {
 		waitCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		svc.Stop(waitCtx)
+		if srv != nil {
+			// Let the handlers of abandoned runs send their answers.
+			srv.Shutdown(waitCtx)
+		}
 	}
 	if srv != nil {
 		srv.Close()
