@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,5 +327,33 @@ func TestRunMarksDeadRunsAbandoned(t *testing.T) {
 	b, _ := json.Marshal(runs[1])
 	if !strings.Contains(string(b), `"outcome":"abandoned"`) {
 		t.Errorf("json = %s", b)
+	}
+}
+
+// TestRunManyRevisions publishes eleven files for one label: each revision
+// is compared with the one before it, r10 with r9 and not with r2.
+func TestRunManyRevisions(t *testing.T) {
+	e := newEnv(t)
+	src := &fakeSource{}
+	job := &Job{Name: "cpt", System: codeset.CPT, Source: src}
+	prev := ""
+	for i := 1; i <= 11; i++ {
+		src.set("CPT2026.csv", []byte(fmt.Sprintf("Code,Description\n10021,Drain version %d\n", i)))
+		run := e.run(t, job)
+		want := "2026"
+		if i > 1 {
+			want = fmt.Sprintf("2026-r%d", i)
+		}
+		if run.Outcome != OutcomePublished || run.Label != want {
+			t.Fatalf("file %d: %s %s, want published %s", i, run.Outcome, run.Label, want)
+		}
+		m, err := publish.ReadManifest(publish.ReleaseDir(e.out, codeset.CPT, want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Previous != prev || (i > 1 && m.Changes.Revised != 1) {
+			t.Errorf("%s: compared with %q (%+v), want %q with one revision", want, m.Previous, m.Changes, prev)
+		}
+		prev = want
 	}
 }

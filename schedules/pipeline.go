@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -273,7 +275,9 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 	me := infoOf(rel)
 	var prev *publish.Info
 	for i := range infos {
-		if before(infos[i], me) {
+		// The latest before rel; the store's order is by label text, in
+		// which 2026-r10 comes before 2026-r2.
+		if before(infos[i], me) && (prev == nil || before(*prev, infos[i])) {
 			prev = &infos[i]
 		}
 	}
@@ -317,5 +321,29 @@ func before(a, b publish.Info) bool {
 	if !a.Effective.Equal(b.Effective) {
 		return a.Effective.Before(b.Effective)
 	}
-	return a.Label < b.Label
+	return labelLess(a.Label, b.Label)
+}
+
+var revisionRE = regexp.MustCompile(`^(.*)-r([0-9]{1,9})$`)
+
+// labelLess orders labels as text, except that a release comes before its
+// revisions and revisions go by number: 2026 < 2026-r2 < 2026-r10.
+func labelLess(a, b string) bool {
+	baseA, revA := splitRevision(a)
+	baseB, revB := splitRevision(b)
+	if baseA != baseB || revA == revB {
+		return a < b
+	}
+	return revA < revB
+}
+
+// splitRevision splits "2026-r2" into "2026" and 2; a label that is no
+// revision is revision 1 of itself.
+func splitRevision(label string) (string, int) {
+	m := revisionRE.FindStringSubmatch(label)
+	if m == nil {
+		return label, 1
+	}
+	n, _ := strconv.Atoi(m[2])
+	return m[1], n
 }

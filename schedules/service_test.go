@@ -111,7 +111,7 @@ func TestHTTPAPI(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,9 +152,16 @@ func TestHTTPAPI(t *testing.T) {
 	// A trigger while the job runs is refused with 409.
 	src.entered, src.hold = make(chan struct{}, 2), make(chan struct{})
 	first := make(chan int)
-	go func() {
-		status, _ := do("POST", "/api/v1/jobs/cpt/runs", "s3cret", "")
-		first <- status
+	go func() { // not do: it may fail the test, which only the test's goroutine may
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/jobs/cpt/runs", nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
 	}()
 	<-src.entered
 	if status, body := do("POST", "/api/v1/jobs/cpt/runs", "s3cret", ""); status != http.StatusConflict || !strings.Contains(body, "already running") {

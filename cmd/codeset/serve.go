@@ -184,6 +184,10 @@ func (m *Main) serveService(ctx context.Context, cfgPath, addr string, log *slog
 		waitCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		svc.Stop(waitCtx)
+		if srv != nil {
+			// Let the handlers of abandoned runs send their answers.
+			srv.Shutdown(waitCtx)
+		}
 	}
 	if srv != nil {
 		srv.Close()

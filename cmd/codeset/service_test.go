@@ -60,6 +60,10 @@ func binary(t *testing.T) string {
 
 const testToken = "t0ken-for-tests"
 
+// client bounds every request of the tests, so a stuck server fails a test
+// rather than hanging it.
+var client = &http.Client{Timeout: 15 * time.Second}
+
 // serviceConfig writes a config with one CPT job; source is its TOML
 // source table. It returns the config path.
 func serviceConfig(t *testing.T, dir, schedule, source string) string {
@@ -171,7 +175,7 @@ func (s *service) stop(t *testing.T) {
 // runs reads the ledger over the API, newest first.
 func (s *service) runs(t *testing.T) []schedules.Run {
 	t.Helper()
-	resp, err := http.Get("http://" + s.addr + "/api/v1/runs?limit=10000")
+	resp, err := client.Get("http://" + s.addr + "/api/v1/runs?limit=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,20 +187,23 @@ func (s *service) runs(t *testing.T) []schedules.Run {
 	return body.Runs
 }
 
-// trigger posts to the HTTP trigger of job cpt.
-func (s *service) trigger(t *testing.T, token string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/api/v1/jobs/cpt/runs", nil)
+// trigger posts to the HTTP trigger of job cpt. It may run outside the
+// test's goroutine, so it returns its error rather than failing the test.
+func (s *service) trigger(token string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.addr+"/api/v1/jobs/cpt/runs", nil)
+	if err != nil {
+		return 0, "", err
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }
 
 func count(runs []schedules.Run, keep func(schedules.Run) bool) int {
@@ -256,7 +263,7 @@ func TestServeInbox(t *testing.T) {
 	if got := published(t, filepath.Join(dir, "public")); len(got) != 1 || got[0] != "2025" {
 		t.Fatalf("published %v, want [2025]", got)
 	}
-	resp, err := http.Get("http://" + s.addr + "/cpt/2025/manifest.json")
+	resp, err := client.Get("http://" + s.addr + "/cpt/2025/manifest.json")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("download of the published manifest: %v %v", resp, err)
 	}
@@ -279,15 +286,15 @@ func TestServeInbox(t *testing.T) {
 
 	manual := func(r schedules.Run) bool { return r.Trigger == schedules.TriggerManual }
 	for _, token := range []string{"", "wrong"} {
-		if status, body := s.trigger(t, token); status != http.StatusUnauthorized {
-			t.Errorf("trigger with token %q: %d %s, want 401", token, status, body)
+		if status, body, err := s.trigger(token); status != http.StatusUnauthorized {
+			t.Errorf("trigger with token %q: %d %s %v, want 401", token, status, body, err)
 		}
 	}
 	if n := count(s.runs(t), manual); n != 0 {
 		t.Errorf("%d manual runs after unauthorized triggers, want 0", n)
 	}
-	if status, body := s.trigger(t, testToken); status != http.StatusOK || !strings.Contains(body, `"outcome": "unchanged"`) {
-		t.Errorf("trigger with the token: %d %s", status, body)
+	if status, body, err := s.trigger(testToken); status != http.StatusOK || !strings.Contains(body, `"outcome": "unchanged"`) {
+		t.Errorf("trigger with the token: %d %s %v", status, body, err)
 	}
 	s.stop(t)
 	if got := published(t, filepath.Join(dir, "public")); len(got) != 1 {
@@ -331,11 +338,12 @@ func TestServeShutdownAbandons(t *testing.T) {
 	type answer struct {
 		status int
 		body   string
+		err    error
 	}
 	answered := make(chan answer, 1)
 	go func() {
-		status, body := s.trigger(t, testToken)
-		answered <- answer{status, body}
+		status, body, err := s.trigger(testToken)
+		answered <- answer{status, body, err}
 	}()
 	select {
 	case <-entered:
@@ -343,9 +351,9 @@ func TestServeShutdownAbandons(t *testing.T) {
 		t.Fatal("the triggered run did not start")
 	}
 	s.stop(t)
-	a := <-answered
+	a := <-answered // the client's timeout bounds the wait
 	if a.status != http.StatusInternalServerError || !strings.Contains(a.body, `"outcome": "failed"`) || !strings.Contains(a.body, "context canceled") {
-		t.Errorf("trigger answer: %d %s", a.status, a.body)
+		t.Errorf("trigger answer: %d %s %v", a.status, a.body, a.err)
 	}
 	if !strings.Contains(s.log(), "abandoning running jobs") {
 		t.Errorf("log does not say the run was abandoned:\n%s", s.log())
