@@ -9,6 +9,8 @@ package codeset
 import (
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -291,6 +293,31 @@ func (s System) Display(code string) string {
 		return code[:3] + "." + code[3:]
 	}
 	return code
+}
+
+var revisionRE = regexp.MustCompile(`^(.*)-r([0-9]{1,9})$`)
+
+// CompareLabels orders release labels of releases with the same effective
+// date: as text, except that a release comes before its revisions and
+// revisions go by number (2026 < 2026-r2 < 2026-r10).
+func CompareLabels(a, b string) int {
+	baseA, revA := splitRevision(a)
+	baseB, revB := splitRevision(b)
+	if baseA != baseB || revA == revB {
+		return strings.Compare(a, b)
+	}
+	return revA - revB
+}
+
+// splitRevision splits "2026-r2" into "2026" and 2; a label that is no
+// revision is revision 1 of itself.
+func splitRevision(label string) (string, int) {
+	m := revisionRE.FindStringSubmatch(label)
+	if m == nil {
+		return label, 1
+	}
+	n, _ := strconv.Atoi(m[2])
+	return m[1], n
 }
 
 var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

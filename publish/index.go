@@ -301,7 +301,7 @@ func releaseManifests(dir string, sys codeset.System) ([]*Manifest, error) {
 		ms = append(ms, m)
 	}
 	slices.SortFunc(ms, func(a, b *Manifest) int {
-		return cmp.Or(strings.Compare(a.Effective, b.Effective), strings.Compare(a.Label, b.Label))
+		return cmp.Or(strings.Compare(a.Effective, b.Effective), codeset.CompareLabels(a.Label, b.Label))
 	})
 	return ms, nil
 }

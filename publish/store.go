@@ -110,7 +110,7 @@ func (s Store) list(ctx context.Context, sys codeset.System) ([]Info, error) {
 		infos = append(infos, info)
 	}
 	slices.SortFunc(infos, func(a, b Info) int {
-		return cmp.Or(a.Effective.Compare(b.Effective), strings.Compare(a.Label, b.Label))
+		return cmp.Or(a.Effective.Compare(b.Effective), codeset.CompareLabels(a.Label, b.Label))
 	})
 	return infos, nil
 }

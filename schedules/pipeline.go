@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -321,29 +319,5 @@ func before(a, b publish.Info) bool {
 	if !a.Effective.Equal(b.Effective) {
 		return a.Effective.Before(b.Effective)
 	}
-	return labelLess(a.Label, b.Label)
-}
-
-var revisionRE = regexp.MustCompile(`^(.*)-r([0-9]{1,9})$`)
-
-// labelLess orders labels as text, except that a release comes before its
-// revisions and revisions go by number: 2026 < 2026-r2 < 2026-r10.
-func labelLess(a, b string) bool {
-	baseA, revA := splitRevision(a)
-	baseB, revB := splitRevision(b)
-	if baseA != baseB || revA == revB {
-		return a < b
-	}
-	return revA < revB
-}
-
-// splitRevision splits "2026-r2" into "2026" and 2; a label that is no
-// revision is revision 1 of itself.
-func splitRevision(label string) (string, int) {
-	m := revisionRE.FindStringSubmatch(label)
-	if m == nil {
-		return label, 1
-	}
-	n, _ := strconv.Atoi(m[2])
-	return m[1], n
+	return codeset.CompareLabels(a.Label, b.Label) < 0
 }

@@ -15,6 +15,10 @@ import (
 	"github.com/codeset/codeset/schedules"
 )
 
+// ledgerPath is the run ledger of the data directory, the one a config
+// that names no other ledger uses too.
+func (m *Main) ledgerPath() string { return filepath.Join(m.DataDir, "ledger.sqlite") }
+
 func (m *Main) pipeline() *schedules.Pipeline {
 	return &schedules.Pipeline{Store: publish.Store{Dir: m.DataDir}, OutDir: m.OutDir, Logger: m.logger(), Now: m.Now}
 }
@@ -128,7 +132,12 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	// given and no ledger.
 	job := &schedules.Job{Name: "run-" + string(req.System), System: req.System, Source: schedules.FilesSource(req.Files),
 		Label: req.Label, Effective: req.Effective, Profile: req.Profile, Guards: req.Guards}
-	runner := &schedules.Runner{Pipeline: m.pipeline(), Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}}
+	ledger, err := schedules.OpenLedger(ctx, m.ledgerPath())
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+	runner := &schedules.Runner{Pipeline: m.pipeline(), Ledger: ledger, Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}}
 	run, err := runner.Run(ctx, job, schedules.TriggerManual, false)
 	if err != nil {
 		return err

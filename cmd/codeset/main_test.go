@@ -231,7 +231,8 @@ func TestIngestThenPublish(t *testing.T) {
 }
 
 // treeState maps every file under dirs to its SHA-256, to prove that a
-// failed run changed nothing.
+// failed run changed nothing. The run ledger and the lock files are left
+// out: recording every run, failed ones too, is their job.
 func treeState(t *testing.T, dirs ...string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
@@ -239,6 +240,12 @@ func treeState(t *testing.T, dirs ...string) map[string]string {
 		err := filepath.WalkDir(d, func(path string, e fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if rel, _ := filepath.Rel(d, path); rel == "locks" || strings.HasPrefix(rel, "ledger.sqlite") {
+				if e.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			if e.IsDir() {
 				m[path] = "dir"
@@ -448,5 +455,15 @@ func TestGuardOverride(t *testing.T) {
 	}
 	if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", "2025", "--allow-lost-field", book); err != nil {
 		t.Fatalf("with --allow-lost-field: %v\n%s", err, stderr)
+	}
+	// The ledger of the data directory has all three runs, newest first.
+	stdout, _, err = run(t, data, out, "runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "published  2025") || !strings.Contains(lines[2], "refused    2025") ||
+		!strings.Contains(lines[2], "--allow-lost-field") || !strings.Contains(lines[3], "published  2024") {
+		t.Errorf("codeset runs:\n%s", stdout)
 	}
 }

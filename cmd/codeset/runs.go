@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/codeset/codeset/schedules"
 )
 
 func (m *Main) runsCommand(ctx context.Context, args []string) error {
-	fs := m.flags("runs", "[--job J] [--limit N] --config FILE",
+	fs := m.flags("runs", "[--job J] [--limit N] [--config FILE]",
 		"List the runs in the ledger, newest first: trigger (schedule, manual, catch-up), outcome\n"+
-			"(published, unchanged, no-file, failed, abandoned, running), release, counts and errors.")
+			"(published, unchanged, no-file, refused, failed, abandoned, running), release, counts and\n"+
+			"errors. Without --config, the ledger of the --data directory, where 'codeset run' records.")
 	cfgPath := fs.String("config", "", "configuration `file` (TOML)")
 	job := fs.String("job", "", "only the runs of this `job`")
 	limit := fs.Int("limit", 50, "show at most `n` runs; 0 for all")
@@ -20,17 +23,26 @@ func (m *Main) runsCommand(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("run 'codeset runs --help' for usage", "unexpected arguments: %v", fs.Args())
 	}
-	c, err := openConfig(ctx, "runs", *cfgPath, m.logger())
-	if err != nil {
-		return err
+	var ledger *schedules.Ledger
+	if *cfgPath != "" {
+		c, err := openConfig(ctx, "runs", *cfgPath, m.logger())
+		if err != nil {
+			return err
+		}
+		ledger = c.runner.Ledger
+	} else {
+		var err error
+		if ledger, err = schedules.OpenLedger(ctx, m.ledgerPath()); err != nil {
+			return err
+		}
 	}
-	defer c.runner.Ledger.Close()
-	runs, err := c.runner.Ledger.Runs(ctx, *job, *limit)
+	defer ledger.Close()
+	runs, err := ledger.Runs(ctx, *job, *limit)
 	if err != nil {
 		return err
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(m.Stdout, "no runs recorded in %s\n", c.runner.Ledger.Path())
+		fmt.Fprintf(m.Stdout, "no runs recorded in %s\n", ledger.Path())
 		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)

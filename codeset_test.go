@@ -1,0 +1,74 @@
+package codeset
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestCompareLabels(t *testing.T) {
+	labels := []string{"2026-r10", "2026", "2025", "2026-r2", "2026-r9", "FY2026"}
+	slices.SortFunc(labels, CompareLabels)
+	want := []string{"2025", "2026", "2026-r2", "2026-r9", "2026-r10", "FY2026"}
+	if !slices.Equal(labels, want) {
+		t.Errorf("sorted = %v, want %v", labels, want)
+	}
+}
+
+func TestDefaultEffective(t *testing.T) {
+	tests := []struct {
+		sys   System
+		label string
+		want  string // "" when the label implies no date
+	}{
+		{CPT, "2026", "2026-01-01"},
+		{HCPCS, "2026-04", "2026-04-01"},
+		{HCPCS, "2026Q3", "2026-07-01"},
+		{ICD10CM, "FY2026", "2025-10-01"},
+		{ICD10CM, "2026", "2025-10-01"},
+		{ICD10PCS, "FY2025-r2", "2024-10-01"},
+		{CPT, "2026-13", ""},
+		{CPT, "latest", ""},
+	}
+	for _, tt := range tests {
+		got, ok := DefaultEffective(tt.sys, tt.label)
+		if tt.want == "" {
+			if ok {
+				t.Errorf("DefaultEffective(%s, %q) = %v, want none", tt.sys, tt.label, got)
+			}
+			continue
+		}
+		if !ok || got.Format(time.DateOnly) != tt.want {
+			t.Errorf("DefaultEffective(%s, %q) = %v, %v, want %s", tt.sys, tt.label, got, ok, tt.want)
+		}
+	}
+}
+
+func TestDisplay(t *testing.T) {
+	for _, tt := range []struct {
+		sys        System
+		code, want string
+	}{
+		{ICD10CM, "S72001A", "S72.001A"},
+		{ICD10CM, "A00", "A00"},
+		{ICD10PCS, "0016070", "0016070"},
+		{CPT, "99213", "99213"},
+	} {
+		if got := tt.sys.Display(tt.code); got != tt.want {
+			t.Errorf("%s.Display(%q) = %q, want %q", tt.sys, tt.code, got, tt.want)
+		}
+	}
+}
+
+func TestCheckLabel(t *testing.T) {
+	for _, ok := range []string{"2026", "FY2026", "2026-r2", "2026Q2", "a.b_c"} {
+		if err := CheckLabel(ok); err != nil {
+			t.Errorf("CheckLabel(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "../x", "-r2", "a/b", "two words", ".hidden"} {
+		if err := CheckLabel(bad); err == nil {
+			t.Errorf("CheckLabel(%q) accepted", bad)
+		}
+	}
+}
