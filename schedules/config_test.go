@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/codeset/codeset"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -111,4 +113,38 @@ func TestLoadConfigErrors(t *testing.T) {
 			t.Errorf("config\n%s\nerr = %v, want %q", tt.text, err, tt.want)
 		}
 	}
+}
+
+// FuzzLoadConfig feeds arbitrary text to the config loader: it either
+// refuses the file with an error that names it, or gives a config whose
+// every job builds.
+func FuzzLoadConfig(f *testing.F) {
+	f.Add("data = \"d\"\nout = \"o\"\n[[jobs]]\nname = \"cpt\"\nsystem = \"cpt\"\n[jobs.inbox]\ndir = \"in\"\nglob = \"*.xlsx\"\n")
+	f.Add("[[jobs]]\nname = \"x\"\nsystem = \"hcpcs\"\nschedule = \"@every 1s\"\ntimezone = \"UTC\"\n[jobs.url]\nurl = \"https://h.example/f.xlsx\"\n")
+	f.Add("listen = \"127.0.0.1:0\"\ntoken_env = \"T\"\nshutdown_grace = \"5s\"\n")
+	f.Add("[[jobs]]\nname = \"a\"\nsystem = \"cpt\"\nlabel_pattern = '(?P<year>\\d{4})'\nlabel_template = \"{year}\"\nmax_delete_share = 2.0\n[jobs.inbox]\ndir = \"i\"\n")
+	f.Add("= broken [[")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data string) {
+		path := filepath.Join(dir, "codeset.toml")
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error does not name the file: %v", err)
+			}
+			return
+		}
+		jobs, err := c.BuildJobs()
+		if err != nil {
+			t.Errorf("a checked config gives a job that does not build: %v", err)
+		}
+		for _, j := range jobs {
+			if _, err := codeset.ParseSystem(string(j.System)); err != nil || j.Source == nil {
+				t.Errorf("job %s: system %q, source %v", j.Name, j.System, j.Source)
+			}
+		}
+	})
 }
