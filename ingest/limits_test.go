@@ -88,3 +88,49 @@ func TestXLSXUnpackLimit(t *testing.T) {
 		t.Errorf("err = %v, want the unpack limit refused", err)
 	}
 }
+
+// TestXLSXNestedXML reads a workbook whose sheet holds 200,000 nested
+// elements inside one cell: the streaming reader gets through it and the
+// release is refused as empty, rather than the read exhausting memory.
+func TestXLSXNestedXML(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.xlsx")
+	writeXLSX(t, plain, sheet{"Sheet1", [][]any{amaHeader}})
+	zr, err := zip.OpenReader(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, zf := range zr.File {
+		r, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data bytes.Buffer
+		data.ReadFrom(r)
+		r.Close()
+		s := data.String()
+		if zf.Name == "xl/worksheets/sheet1.xml" {
+			const n = 200000
+			s = strings.Replace(s, "</sheetData>", `<row r="2"><c r="A2"><v>`+strings.Repeat("<x>", n)+strings.Repeat("</x>", n)+"</v></c></row></sheetData>", 1)
+		}
+		w, err := zw.Create(zf.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(s))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	nested := filepath.Join(dir, "nested.xlsx")
+	if err := os.WriteFile(nested, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Read(context.Background(), Options{Profile: cptProfile(t), Label: "x"}, nested)
+	if !errors.Is(err, ErrNoCodes) || !strings.Contains(err.Error(), "nested.xlsx: no codes found") {
+		t.Errorf("err = %v, want the empty release refused", err)
+	}
+}
