@@ -151,6 +151,9 @@ func (p *Profile) fromZip(f, dir string, lim Limits) ([]input, error) {
 				pats = append(pats, m.Pattern)
 			}
 		}
+		if len(pats) == 0 {
+			return nil, &ParseError{File: f, Err: errorf(ErrLayout, "the %s profile names no files to take from a zip: pass the file itself", p.System)}
+		}
 		slices.Sort(names)
 		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: looked for names matching %s; the zip holds %s",
 			p.System, quoteList(pats), quoteList(names))}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -304,20 +306,25 @@ func TestBadInput(t *testing.T) {
 		label string
 		file  string
 		want  string
+		sys   string // default cpt
 	}{
-		{"missing file", "2025", filepath.Join(in, "absent.xlsx"), "absent.xlsx: file not found"},
-		{"text named xlsx", "2025", file("notes.xlsx", "this is not a workbook\n"), "notes.xlsx: not an XLSX workbook: the file is not a zip archive"},
-		{"corrupt zip", "2025", file("corrupt.xlsx", "PK\x03\x04\x14\x00truncated"), "corrupt.xlsx: not a readable XLSX workbook"},
+		{"missing file", "2025", filepath.Join(in, "absent.xlsx"), "absent.xlsx: file not found", ""},
+		{"text named xlsx", "2025", file("notes.xlsx", "this is not a workbook\n"), "notes.xlsx: not an XLSX workbook: the file is not a zip archive", ""},
+		{"corrupt zip", "2025", file("corrupt.xlsx", "PK\x03\x04\x14\x00truncated"), "corrupt.xlsx: not a readable XLSX workbook", ""},
 		{"no code column", "2025", book("nocol.xlsx", []any{"Title"}, []any{"Procedure", "Wording"}, []any{"10021", "Drain"}),
-			`nocol.xlsx: no sheet with a recognisable code column: looked in the first 50 rows of sheets "Sheet1"`},
+			`nocol.xlsx: no sheet with a recognisable code column: looked in the first 50 rows of sheets "Sheet1"`, ""},
 		{"invalid code", "2025", book("badcode.xlsx", []any{"Title"}, header, []any{"10021", "a", "b", "c"}, []any{"9921X", "a", "b", "c"}),
-			`badcode.xlsx!Sheet1 row 4 col A (CPT Code): bad code "9921X": want 5 digits (Category I)`},
+			`badcode.xlsx!Sheet1 row 4 col A (CPT Code): bad code "9921X": want 5 digits (Category I)`, ""},
 		{"duplicate code", "2025", book("dup.xlsx", header, []any{"10021", "a", "b", "c"}, []any{"10021", "a", "b", "other"}),
-			`dup.xlsx!Sheet1 row 3: duplicate code "10021" with a different record than`},
-		{"no codes", "2025", book("empty.xlsx", []any{"Title"}, header), "empty.xlsx: no codes found: the release is empty"},
-		{"label exists", "2024", filepath.Join(fixtures, "cpt-2025.xlsx"), "cpt 2024: release already exists"},
+			`dup.xlsx!Sheet1 row 3: duplicate code "10021" with a different record than`, ""},
+		{"no codes", "2025", book("empty.xlsx", []any{"Title"}, header), "empty.xlsx: no codes found: the release is empty", ""},
+		{"label exists", "2024", filepath.Join(fixtures, "cpt-2025.xlsx"), "cpt 2024: release already exists", ""},
+		{"cell over the size limit", "2025", file("long.csv", "CPT Code,Long Descriptor\n10021,"+strings.Repeat("very long ", 10000)+"\n"),
+			"long.csv row 2 col B: cell of 100000 bytes: over the 65536-byte cell limit", ""},
+		{"zip bomb", "FY2025", bomb(t, in), "bomb.zip/icd10cm_codes_2025.txt: unpacks to more than 1000 times its packed size", "icd10cm"},
+		{"zip for a system without zips", "2025", bomb(t, in), "bomb.zip: the cpt profile names no files to take from a zip: pass the file itself", ""},
 		{"truncated release", "2025", book("truncated.xlsx", header, []any{"10033", "a", "b", "c"}, []any{"99214", "a", "b", "c"}),
-			"refused to publish: cpt 2025 would delete 45 of the 47 codes of 2024 (95.7%), more than the 5.0% allowed; if this is intended, run again with --allow-mass-delete"},
+			"refused to publish: cpt 2025 would delete 45 of the 47 codes of 2024 (95.7%), more than the 5.0% allowed; if this is intended, run again with --allow-mass-delete", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,7 +336,8 @@ func TestBadInput(t *testing.T) {
 			before := treeState(t, data, out)
 			var stderr bytes.Buffer
 			m := &Main{Stdout: new(bytes.Buffer), Stderr: &stderr, DataDir: data, OutDir: out}
-			err := m.Run(context.Background(), []string{"run", "--system", "cpt", "--release", tt.label, tt.file})
+			sys := cmp.Or(tt.sys, "cpt")
+			err := m.Run(context.Background(), []string{"run", "--system", sys, "--release", tt.label, tt.file})
 			if err == nil {
 				t.Fatal("run succeeded")
 			}
@@ -348,6 +356,31 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bomb writes a zip whose one member, named like an ICD-10-CM codes file,
+// unpacks to more than a thousand times its packed size.
+func bomb(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "bomb.zip")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("icd10cm_codes_2025.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 64; i++ {
+		w.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestBinary runs the real binary for the exit statuses.
