@@ -96,9 +96,10 @@ CREATE TABLE declared_changes (
 // sqliteNotADB is SQLite's SQLITE_NOTADB result code.
 const sqliteNotADB = 26
 
-// sqliteDSN returns a URI filename for path with the given query. Characters
-// that mean something in a URI are escaped so any path works.
-func sqliteDSN(path, query string) string {
+// SQLiteDSN returns a modernc.org/sqlite URI filename for path with the
+// given query (pragmas and options). Characters that mean something in a
+// URI are escaped so any path works.
+func SQLiteDSN(path, query string) string {
 	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
 	return "file:" + p + "?" + query
 }
@@ -326,7 +327,7 @@ func decodeAttrs(s string) (map[string]string, error) {
 func createDB(ctx context.Context, path, schema string, appID int) (*sql.DB, *sql.Tx, error) {
 	// The file is private until renamed, so journaling and syncing inside
 	// SQLite buy nothing; the whole file is synced once at the end.
-	db, err := sql.Open("sqlite", sqliteDSN(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
+	db, err := sql.Open("sqlite", SQLiteDSN(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -486,7 +487,7 @@ func openReadOnly(path, what string) (*sql.DB, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("read %s %s: not a regular file", what, path)
 	}
-	db, err := sql.Open("sqlite", sqliteDSN(path, "mode=ro"))
+	db, err := sql.Open("sqlite", SQLiteDSN(path, "mode=ro"))
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}

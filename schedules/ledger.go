@@ -8,10 +8,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+
+	"github.com/codeset/codeset/publish"
 )
 
 // ledgerSchema is the run ledger. Times are ledgerTime text, which sorts
@@ -72,11 +73,10 @@ func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
 	// busy_timeout makes a writer wait for another process rather than
 	// fail; _txlock=immediate takes the write lock when a transaction
 	// begins, so two writers never deadlock upgrading read locks.
-	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := publish.SQLiteDSN(path, "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
