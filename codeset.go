@@ -295,6 +295,16 @@ func (s System) Display(code string) string {
 	return code
 }
 
+// Normalize turns a code as people type it into the stored form: trimmed,
+// upper-case, and for ICD-10-CM without the dot (s72.001a is S72001A).
+func (s System) Normalize(code string) string {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if s == ICD10CM {
+		code = strings.ReplaceAll(code, ".", "")
+	}
+	return code
+}
+
 var revisionRE = regexp.MustCompile(`^(.*)-r([0-9]{1,9})$`)
 
 // CompareLabels orders release labels of releases with the same effective

@@ -60,6 +60,22 @@ func TestDisplay(t *testing.T) {
 	}
 }
 
+func TestNormalize(t *testing.T) {
+	for _, tt := range []struct {
+		sys        System
+		code, want string
+	}{
+		{ICD10CM, " s72.001a ", "S72001A"},
+		{ICD10CM, "A7741", "A7741"},
+		{CPT, "0042t", "0042T"},
+		{HCPCS, "j9035", "J9035"},
+	} {
+		if got := tt.sys.Normalize(tt.code); got != tt.want {
+			t.Errorf("%s.Normalize(%q) = %q, want %q", tt.sys, tt.code, got, tt.want)
+		}
+	}
+}
+
 func TestCheckLabel(t *testing.T) {
 	for _, ok := range []string{"2026", "FY2026", "2026-r2", "2026Q2", "a.b_c"} {
 		if err := CheckLabel(ok); err != nil {

@@ -261,6 +261,7 @@ type apiError struct {
 type CodeResponse struct {
 	System    codeset.System `json:"system"`
 	Code      string         `json:"code"`
+	Display   string         `json:"display"`   // the code as people write it (ICD-10-CM with its dot)
 	Release   string         `json:"release"`   // the release the record is from
 	Effective string         `json:"effective"` // of that release
 	// Record is the code in that release; null when the release does not
@@ -295,7 +296,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 	defer root.Close()
 	switch {
 	case len(parts) == 3 && parts[1] == "codes" && parts[2] != "":
-		h.serveCode(r.Context(), w, root, sys, strings.ToUpper(parts[2]), r.URL.Query().Get("release"))
+		h.serveCode(r.Context(), w, root, sys, sys.Normalize(parts[2]), r.URL.Query().Get("release"))
 	case len(parts) == 2 && parts[1] == "search":
 		h.serveSearch(r.Context(), w, root, sys, r.URL.Query().Get("q"), r.URL.Query().Get("limit"))
 	default:
@@ -368,7 +369,7 @@ func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os
 		writeJSONResponse(w, http.StatusNotFound, apiError{fmt.Sprintf("no release %q of %s: %v", which, sys, err)})
 		return
 	}
-	resp := CodeResponse{System: sys, Code: code, Release: label, Effective: eff}
+	resp := CodeResponse{System: sys, Code: code, Display: sys.Display(code), Release: label, Effective: eff}
 	snap, err := h.treeFile(root, path.Join(string(sys), label, SnapshotName(sys, label)))
 	if err != nil {
 		writeJSONResponse(w, http.StatusInternalServerError, apiError{fmt.Sprintf("snapshot of %s %s: %v", sys, label, err)})

@@ -297,3 +297,23 @@ func TestHandlerAPIRefusesSymlinks(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerICD10CMCodes looks ICD-10-CM codes up as people write them,
+// with the dot, in any case.
+func TestHandlerICD10CMCodes(t *testing.T) {
+	rel := &codeset.Release{System: codeset.ICD10CM, Label: "FY2026", Effective: day(2025, 10, 1),
+		Codes: []codeset.Code{{Code: "S72001A", Long: "Fracture of a synthetic femur, initial encounter"}}}
+	out, _ := publishAll(t, []*codeset.Release{rel}, day(2026, 1, 1))
+	srv := httptest.NewServer(NewHandler(out))
+	defer srv.Close()
+	for _, path := range []string{"/api/v1/icd10cm/codes/S72.001A", "/api/v1/icd10cm/codes/s72001a"} {
+		resp, body := get(t, srv, path, nil)
+		var code CodeResponse
+		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &code) != nil {
+			t.Fatalf("%s: %s %s", path, resp.Status, body)
+		}
+		if code.Code != "S72001A" || code.Display != "S72.001A" || code.Record == nil {
+			t.Errorf("%s = %+v", path, code)
+		}
+	}
+}

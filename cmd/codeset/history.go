@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish"
@@ -38,7 +37,7 @@ func (m *Main) historyCommand(ctx context.Context, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usagef(hint, "bad --format %q: want text or json", *format)
 	}
-	code := strings.ToUpper(strings.TrimSpace(fset.Arg(0)))
+	code := sys.Normalize(fset.Arg(0))
 
 	db := filepath.Join(m.OutDir, string(sys), publish.HistoryName)
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
