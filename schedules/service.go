@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/codeset/codeset/publish"
 )
 
 // Service runs jobs on their schedules, catches up runs missed while it
@@ -80,6 +83,12 @@ func (s *Service) Start(ctx context.Context) error {
 		cron.WithLogger(log),
 		cron.WithChain(cron.Recover(log), cron.SkipIfStillRunning(log)),
 	)
+	// The "current" pointers move when a release's effective date arrives:
+	// re-index now and just after every midnight UTC.
+	s.reindex()
+	if _, err := s.cron.AddFunc(reindexSchedule, s.reindex); err != nil {
+		return fmt.Errorf("schedule re-indexing: %w", err)
+	}
 	now := s.Runner.now()
 	var catchUp []*Job
 	for _, job := range s.Jobs {
@@ -117,6 +126,27 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.cron.Start()
 	return nil
+}
+
+// reindexSchedule re-points the published tree once a day, just after
+// midnight UTC, the moment effective dates (UTC midnights) arrive.
+const reindexSchedule = "CRON_TZ=UTC 0 1 0 * * *"
+
+// reindex rebuilds the published indexes and pointers, so that "current"
+// names the newest release in effect. Nothing published yet, nothing to do.
+func (s *Service) reindex() {
+	p := s.Runner.Pipeline
+	if p == nil || p.OutDir == "" {
+		return
+	}
+	if _, err := os.Stat(p.OutDir); err != nil {
+		return
+	}
+	if _, err := publish.Reindex(s.ctx, p.OutDir, s.Runner.now()); err != nil {
+		s.logger().Error("reindex", "out", p.OutDir, "err", err)
+		return
+	}
+	s.logger().Info("reindexed", "out", p.OutDir)
 }
 
 // Missed reports whether sched had a time after last and not after now,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish"
 )
 
 func TestMissed(t *testing.T) {
@@ -179,5 +180,35 @@ func TestHTTPAPI(t *testing.T) {
 	}
 	if status, _ := do("POST", "/api/v1/jobs/cpt/runs", " ", ""); status != 401 {
 		t.Errorf("no token configured, blank token sent: %d, want 401", status)
+	}
+}
+
+// TestServiceMovesCurrent starts the service after a release's effective
+// date has passed: the "current" pointer moves to it without a new run.
+func TestServiceMovesCurrent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	src := &fakeSource{}
+	job := &Job{Name: "cpt", System: codeset.CPT, Source: src}
+	e.clock.t = time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+	e.runner.Pipeline.Now = e.clock.Now
+	for _, y := range []string{"2025", "2026"} {
+		src.set("CPT"+y+".xlsx", demoBytes(t, y))
+		e.run(t, job)
+	}
+	cur, err := publish.ReadPointer(e.out, codeset.CPT, "current")
+	if err != nil || cur.Label != "2025" {
+		t.Fatalf("current before 2026 = %+v, %v; want 2025", cur, err)
+	}
+	e.clock.t = time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC)
+	svc := &Service{Runner: e.runner, Jobs: []*Job{job}}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := publish.ReadPointer(e.out, codeset.CPT, "current"); err != nil || cur.Label != "2026" {
+		t.Errorf("current after 2026-01-01 = %+v, %v; want 2026", cur, err)
 	}
 }
