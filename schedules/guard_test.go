@@ -1,7 +1,9 @@
 package schedules
 
 import (
+	"context"
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,5 +72,30 @@ func TestGuards(t *testing.T) {
 	}
 	if err := (Guards{}).check(nil, release("2024", 3, ""), diff.Compare(nil, release("2024", 3, ""), nil)); err != nil {
 		t.Errorf("a first release was refused: %v", err)
+	}
+}
+
+// TestGuardsSparePublished runs a release that was let through a guard
+// again, from the same files, without the override: it is already
+// published, so the run succeeds and changes nothing.
+func TestGuardsSparePublished(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.runner.Pipeline
+	file := func(year string) []string { return []string{filepath.Join(demo, "cpt-"+year+".xlsx")} }
+	if _, err := p.Run(ctx, Request{System: codeset.CPT, Label: "2024", Files: file("2024")}); err != nil {
+		t.Fatal(err)
+	}
+	strict := Request{System: codeset.CPT, Label: "2026", Files: file("2026"), Guards: Guards{MaxDeleteShare: 0.01}}
+	if _, err := p.Run(ctx, strict); !errors.Is(err, ErrRefused) {
+		t.Fatalf("2024 to 2026 deletes codes: err = %v, want a refusal", err)
+	}
+	allowed := strict
+	allowed.Guards.AllowMassDelete = true
+	if _, err := p.Run(ctx, allowed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, strict); err != nil {
+		t.Errorf("the same files again, without the override: %v", err)
 	}
 }

@@ -98,9 +98,6 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := req.Guards.check(old, rel, l); err != nil {
-		return nil, err
-	}
 	res := &Result{Release: rel, Report: rep, Changelog: l, Snapshot: p.Store.Path(rel.System, rel.Label)}
 	if published {
 		dir := publish.ReleaseDir(p.OutDir, rel.System, rel.Label)
@@ -113,6 +110,11 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 		res.Published = dir
 		p.logger().Info("already published from the same files; indexes rebuilt", "system", rel.System, "release", rel.Label, "dir", dir)
 		return res, nil
+	}
+	// The guards stand between a release and its publication; a release
+	// already published from these very files passed them then.
+	if err := req.Guards.check(old, rel, l); err != nil {
+		return nil, err
 	}
 	if stored {
 		// Nothing was published from it, so nothing depends on its bytes.
