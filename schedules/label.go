@@ -46,6 +46,8 @@ var builtinLabels = map[codeset.System][]LabelRule{
 	codeset.ICD10CM: {
 		rule(`(?i)^icd10cm[_-](?:.*?\D)?(?P<year>\d{4})`+end, "FY{year}"),
 		rule(`(?i)^cms[_-]?(?P<year>\d{4})[_-]dx`+end, "FY{year}"),
+		// CDC's zip of the codes and order files, e.g. icd10-Order-CodeFiles2023.zip.
+		rule(`(?i)^icd10[_-]order[_-]codefiles[_-]?(?P<year>\d{4})`+end, "FY{year}"),
 	},
 	codeset.ICD10PCS: {
 		rule(`(?i)^icd10pcs[_-](?:.*?\D)?(?P<year>\d{4})`+end, "FY{year}"),

@@ -27,6 +27,7 @@ func TestDeriveLabelBuiltin(t *testing.T) {
 		{codeset.ICD10CM, "icd10cm_codes_2025.txt", "FY2025"},
 		{codeset.ICD10CM, "icd10cm-codes-2024.txt", "FY2024"},
 		{codeset.ICD10CM, "icd10cm-CodesDescriptions-2024.zip", "FY2024"},
+		{codeset.ICD10CM, "icd10-Order-CodeFiles2023.zip", "FY2023"},
 		{codeset.ICD10PCS, "cms_2025_pr.zip", "FY2025"},
 		{codeset.ICD10PCS, "icd10pcs_order_2026.txt", "FY2026"},
 	}
