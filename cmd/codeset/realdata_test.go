@@ -68,7 +68,9 @@ func TestRealICD10CM(t *testing.T) {
 	rd := realdata(t)
 	dir := t.TempDir()
 	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
-	publishRun(t, data, out, "icd10cm/2023-04", "--system", "icd10cm", "--release", "2023-04", filepath.Join(rd, "icd10cm/2023-april/cms_2023_dx.zip"))
+	// CDC's FY2023 zip, then CMS's April 2023 update: no --system, no
+	// --effective; the zips identify themselves and the labels give the dates.
+	publishRun(t, data, out, "icd10cm/FY2023", "--release", "FY2023", filepath.Join(rd, "icd10cm/2023/icd10-Order-CodeFiles2023.zip"))
 	tests := []struct {
 		label, zip                string
 		added, deleted, revised   int
@@ -77,6 +79,7 @@ func TestRealICD10CM(t *testing.T) {
 		disagreements             []string // display codes
 		disagreementKind, because string
 	}{
+		{"2023-04", "icd10cm/2023-april/cms_2023_dx.zip", 42, 7, 1, 0, 50, nil, "", ""},
 		{"FY2024", "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip", 395, 25, 13, 1, 433, []string{"Y07.45"}, "cosmetic", "whitespace-only fix"},
 		{"FY2025", "icd10cm/2025/cms_2025_dx.zip", 252, 36, 13, 0, 301, nil, "", ""},
 		{"FY2026", "icd10cm/2026/cms_2026_dx.zip", 487, 28, 38, 0, 553, nil, "", ""},
