@@ -136,6 +136,26 @@ func (c Code) Field(name string) string {
 	return c.Attrs[name]
 }
 
+// SetField sets the named field: one of the Field constants (but code and
+// category, which identify the record) or an attribute name.
+func (c *Code) SetField(name, v string) {
+	switch name {
+	case FieldShort:
+		c.Short = v
+	case FieldMedium:
+		c.Medium = v
+	case FieldLong:
+		c.Long = v
+	case FieldStatus:
+		c.Status = v
+	default:
+		if c.Attrs == nil {
+			c.Attrs = map[string]string{}
+		}
+		c.Attrs[name] = v
+	}
+}
+
 // Description returns the most complete descriptor the record has.
 func (c Code) Description() string {
 	switch {

@@ -14,13 +14,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
 )
 
 // Options describe the release being read.
@@ -201,7 +204,7 @@ func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
 		}
 		k := col.p.Continuation
 		prev := &rel.Codes[col.last]
-		setField(prev, k.Append, strings.TrimSpace(prev.Field(k.Append)+" "+c.Field(k.Append)))
+		prev.SetField(k.Append, strings.TrimSpace(prev.Field(k.Append)+" "+c.Field(k.Append)))
 		return nil
 	}
 	if prev, ok := col.byCode[c.Code]; ok {
@@ -221,25 +224,6 @@ func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
 	return nil
 }
 
-// setField sets the named field of c.
-func setField(c *codeset.Code, name, v string) {
-	switch name {
-	case codeset.FieldShort:
-		c.Short = v
-	case codeset.FieldMedium:
-		c.Medium = v
-	case codeset.FieldLong:
-		c.Long = v
-	case codeset.FieldStatus:
-		c.Status = v
-	default:
-		if c.Attrs == nil {
-			c.Attrs = map[string]string{}
-		}
-		c.Attrs[name] = v
-	}
-}
-
 func locString(e *ParseError) string {
 	s := e.File
 	if e.Sheet != "" {
@@ -252,26 +236,20 @@ func locString(e *ParseError) string {
 }
 
 func sameRecord(a, b codeset.Code) bool {
-	return firstDifference(a, b) == ""
+	return len(diff.Fields(a, b)) == 0
 }
 
-// firstDifference names the first field in which a and b differ, with both
-// values, or returns "".
+// firstDifference names the first field (in sorted order) in which a and b
+// differ, with both values, or returns "". The diff decides what differs,
+// so a merged repeat is exactly what a later comparison would call
+// unchanged.
 func firstDifference(a, b codeset.Code) string {
-	fields := []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong, codeset.FieldStatus}
-	for k := range a.Attrs {
-		fields = append(fields, k)
+	fields := diff.Fields(a, b)
+	if len(fields) == 0 {
+		return ""
 	}
-	for k := range b.Attrs {
-		fields = append(fields, k)
-	}
-	sort.Strings(fields[4:])
-	for _, f := range fields {
-		if x, y := a.Field(f), b.Field(f); x != y {
-			return fmt.Sprintf("%s %q vs %q", f, x, y)
-		}
-	}
-	return ""
+	f := slices.Min(slices.Collect(maps.Keys(fields)))
+	return fmt.Sprintf("%s %q vs %q", f, fields[f].Before, fields[f].After)
 }
 
 // openFile opens an input file; a missing one is ErrNotFound.

@@ -47,25 +47,17 @@ func (p *Profile) build(get func(string) string, has func(string) bool, header b
 			v = d
 		}
 		switch {
-		case f == codeset.FieldShort:
-			c.Short = v
-		case f == codeset.FieldMedium:
-			c.Medium = v
-		case f == codeset.FieldLong:
-			c.Long = v
-		case f == codeset.FieldStatus:
-			c.Status = v
-		case v == "":
 		case slices.Contains(p.Meta, f):
-			if c.Meta == nil {
-				c.Meta = map[string]string{}
+			if v != "" {
+				if c.Meta == nil {
+					c.Meta = map[string]string{}
+				}
+				c.Meta[f] = v
 			}
-			c.Meta[f] = v
-		default:
-			if c.Attrs == nil {
-				c.Attrs = map[string]string{}
-			}
-			c.Attrs[f] = v
+		case v != "" || slices.Contains(codeRecordFields, f):
+			// Descriptors and status are set even when empty; an empty
+			// attribute is left out.
+			c.SetField(f, v)
 		}
 	}
 	if p.DiscontinuedWhen != "" && get(p.DiscontinuedWhen) != "" {
@@ -83,6 +75,10 @@ func (p *Profile) build(get func(string) string, has func(string) bool, header b
 	}
 	return c, nil
 }
+
+// codeRecordFields are the fields a Code has as struct fields rather than
+// attributes.
+var codeRecordFields = []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong, codeset.FieldStatus}
 
 // fields lists every field the profile reads, in a stable order.
 func (p *Profile) fields() []string {
