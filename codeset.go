@@ -309,8 +309,8 @@ func (l *Changelog) ByCategory() map[string]*Summary {
 // Display returns code as people write it: ICD-10-CM codes take a dot
 // after the third character (S72.001A); other systems show codes as stored.
 func (s System) Display(code string) string {
-	if s == ICD10CM && len(code) > 3 {
-		return code[:3] + "." + code[3:]
+	if d := s.Facts().Dot; d > 0 && len(code) > d {
+		return code[:d] + "." + code[d:]
 	}
 	return code
 }
@@ -319,7 +319,7 @@ func (s System) Display(code string) string {
 // upper-case, and for ICD-10-CM without the dot (s72.001a is S72001A).
 func (s System) Normalize(code string) string {
 	code = strings.ToUpper(strings.TrimSpace(code))
-	if s == ICD10CM {
+	if s.Facts().Dot > 0 {
 		code = strings.ReplaceAll(code, ".", "")
 	}
 	return code
@@ -394,7 +394,7 @@ func DefaultEffective(sys System, label string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if m := yearRE.FindStringSubmatch(label); m != nil {
-		if sys == ICD10CM || sys == ICD10PCS {
+		if sys.Facts().FiscalYear {
 			return date(atoi(m[1])-1, 10), true
 		}
 		return date(atoi(m[1]), 1), true

@@ -6,11 +6,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"html/template"
-	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,81 +16,15 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+	"github.com/codeset/codeset/publish/pages"
 )
 
-// Names of the files that describe the published tree. They change as
-// releases are published or take effect; release folders never do.
-const (
-	IndexName       = "index.json" // at the root and in each system folder
-	IndexPageName   = "index.html" // at the root: the page people open
-	LatestName      = "latest.json"
-	CurrentName     = "current.json"
-	indexFormat     = 1
-	pointerLatest   = "latest"
-	pointerCurrent  = "current"
-	indexTempPrefix = tempPrefix + "index-"
-)
-
-// Pointer names one release of a system; it is written as
-// SYSTEM/latest.json (the release with the latest effective date) and
-// SYSTEM/current.json (the latest release whose effective date has arrived).
-// Paths are relative to the system folder, so the tree can be served from
-// any base URL.
-type Pointer struct {
-	System    codeset.System `json:"system"`
-	Pointer   string         `json:"pointer"` // "latest" or "current"
-	Label     string         `json:"label"`
-	Effective string         `json:"effective"`
-	Path      string         `json:"path"`     // release folder, e.g. "2026/"
-	Manifest  string         `json:"manifest"` // e.g. "2026/manifest.json"
-	Snapshot  string         `json:"snapshot"` // e.g. "2026/cpt-2026.sqlite"
-	SHA256    string         `json:"sha256"`   // of the snapshot
-	Bytes     int64          `json:"bytes"`    // of the snapshot
-}
-
-// IndexRelease describes one release in an index. Paths are relative to
-// the folder of the index file that holds it.
-type IndexRelease struct {
-	Label          string            `json:"label"`
-	Effective      string            `json:"effective"`
-	Previous       string            `json:"previous"`
-	Path           string            `json:"path"`
-	Manifest       string            `json:"manifest"`
-	Snapshot       string            `json:"snapshot"`
-	SnapshotSHA256 string            `json:"snapshot_sha256"`
-	SnapshotBytes  int64             `json:"snapshot_bytes"`
-	Codes          int               `json:"codes"`
-	Changes        codeset.Summary   `json:"changes"`
-	Changelogs     map[string]string `json:"changelogs"` // format ("html", "md", ...) to path
-}
-
-// SystemIndex is SYSTEM/index.json: every published release of a system,
-// oldest first, the two pointers and the history database.
-type SystemIndex struct {
-	Format   int            `json:"format"`
-	System   codeset.System `json:"system"`
-	Name     string         `json:"name"`
-	Latest   *string        `json:"latest"`  // label, null when nothing is published
-	Current  *string        `json:"current"` // label, null until a release takes effect
-	History  *ManifestFile  `json:"history"` // history database, path relative to the folder
-	Releases []IndexRelease `json:"releases"`
-}
-
-// RootIndex is the index.json at the root of the published tree: every
-// system with its releases, paths relative to the root.
-type RootIndex struct {
-	Format  int           `json:"format"`
-	Systems []SystemIndex `json:"systems"`
-}
-
-// changelogFormats maps the short format names used in indexes to files.
-var changelogFormats = []struct{ format, name string }{
-	{"html", ChangelogHTML},
-	{"md", ChangelogMarkdown},
-	{"json", ChangelogJSON},
-	{"csv", ChangelogCSV},
-	{"xlsx", ChangelogXLSX},
-}
+// indexTempPrefix starts the temporary names of index files and history
+// databases being written.
+const indexTempPrefix = tempPrefix + "index-"
 
 // reindexMu serialises Reindex within the process.
 var reindexMu sync.Mutex
@@ -106,7 +36,7 @@ func effectiveArrived(date string, now time.Time) bool {
 	if date == "" {
 		return true
 	}
-	t, err := time.Parse(dateLayout, date)
+	t, err := time.Parse(codeset.DateLayout, date)
 	if err != nil {
 		return false
 	}
@@ -120,8 +50,8 @@ func effectiveArrived(date string, now time.Time) bool {
 // when its content changes. Publish calls it; run it again (codeset
 // reindex) when a release's effective date passes. It returns the root
 // index it wrote.
-func Reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, error) {
-	if err := mkdirAllSync(outDir); err != nil {
+func Reindex(ctx context.Context, outDir string, now time.Time) (*format.RootIndex, error) {
+	if err := durable.MkdirAll(outDir); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	unlock, err := lockTree(ctx, outDir)
@@ -133,13 +63,13 @@ func Reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, err
 }
 
 // reindex is Reindex for a caller that holds the tree's lock.
-func reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, error) {
+func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootIndex, error) {
 	// Each reindex reads the release folders after its own release was
 	// renamed into place; run one at a time, the last one sees every
 	// release and its files are the ones left.
 	reindexMu.Lock()
 	defer reindexMu.Unlock()
-	root := RootIndex{Format: indexFormat, Systems: []SystemIndex{}}
+	root := format.RootIndex{Format: format.IndexFormat, Systems: []format.SystemIndex{}}
 	for _, sys := range codeset.Systems {
 		dir := filepath.Join(outDir, string(sys))
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -174,41 +104,41 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*RootIndex, err
 		}
 		root.Systems = append(root.Systems, r)
 	}
-	if err := writeJSONAtomic(outDir, IndexName, root); err != nil {
+	if err := writeJSONAtomic(outDir, format.IndexName, root); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	var page bytes.Buffer
-	if err := writeIndexPage(&page, &root); err != nil {
+	if err := pages.WriteIndex(&page, &root); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
-	if err := writeAtomic(outDir, IndexPageName, page.Bytes()); err != nil {
+	if err := writeAtomic(outDir, format.IndexPageName, page.Bytes()); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	return &root, nil
 }
 
 // reindexSystem rewrites the history, index and pointers of one system.
-func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time) (*SystemIndex, error) {
+func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time) (*format.SystemIndex, error) {
 	dir := filepath.Join(outDir, string(sys))
 	ms, err := releaseManifests(dir, sys)
 	if err != nil {
 		return nil, err
 	}
-	idx := &SystemIndex{Format: indexFormat, System: sys, Name: SystemName(sys), Releases: []IndexRelease{}}
+	idx := &format.SystemIndex{Format: format.IndexFormat, System: sys, Name: sys.Name(), Releases: []format.IndexRelease{}}
 	var snaps []string
-	var latest, current *IndexRelease
+	var latest, current *format.IndexRelease
 	for _, m := range ms {
-		r := IndexRelease{
+		r := format.IndexRelease{
 			Label:      m.Label,
 			Effective:  m.Effective,
 			Previous:   m.Previous,
 			Path:       m.Label + "/",
-			Manifest:   path.Join(m.Label, ManifestName),
+			Manifest:   path.Join(m.Label, format.ManifestName),
 			Codes:      m.Counts.Codes,
 			Changes:    m.Changes,
 			Changelogs: map[string]string{},
 		}
-		snapName := SnapshotName(sys, m.Label)
+		snapName := format.SnapshotName(sys, m.Label)
 		for _, f := range m.Files {
 			if f.Name == snapName {
 				r.Snapshot = path.Join(m.Label, f.Name)
@@ -216,11 +146,11 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 			}
 		}
 		if r.Snapshot == "" {
-			return nil, fmt.Errorf("%s: manifest lists no %s", filepath.Join(dir, m.Label, ManifestName), snapName)
+			return nil, fmt.Errorf("%s: manifest lists no %s", filepath.Join(dir, m.Label, format.ManifestName), snapName)
 		}
-		for _, cf := range changelogFormats {
-			if slices.ContainsFunc(m.Files, func(f ManifestFile) bool { return f.Name == cf.name }) {
-				r.Changelogs[cf.format] = path.Join(m.Label, cf.name)
+		for _, cf := range format.ChangelogFormats {
+			if slices.ContainsFunc(m.Files, func(f format.ManifestFile) bool { return f.Name == cf.Name }) {
+				r.Changelogs[cf.Format] = path.Join(m.Label, cf.Name)
 			}
 		}
 		idx.Releases = append(idx.Releases, r)
@@ -238,32 +168,32 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		if err := writeHistoryFile(ctx, dir, snaps); err != nil {
 			return nil, err
 		}
-		n, sum, err := hashFile(filepath.Join(dir, HistoryName))
+		n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.HistoryName))
 		if err != nil {
 			return nil, err
 		}
-		idx.History = &ManifestFile{Name: HistoryName, Bytes: n, SHA256: sum}
-	} else if err := removeAtomic(dir, HistoryName); err != nil {
+		idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
+	} else if err := durable.Remove(dir, format.HistoryName); err != nil {
 		return nil, err
 	}
 
 	for _, p := range []struct {
 		name, kind string
-		rel        *IndexRelease
+		rel        *format.IndexRelease
 		label      **string
 	}{
-		{LatestName, pointerLatest, latest, &idx.Latest},
-		{CurrentName, pointerCurrent, current, &idx.Current},
+		{format.LatestName, format.PointerLatest, latest, &idx.Latest},
+		{format.CurrentName, format.PointerCurrent, current, &idx.Current},
 	} {
 		if p.rel == nil {
-			if err := removeAtomic(dir, p.name); err != nil {
+			if err := durable.Remove(dir, p.name); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		label := p.rel.Label
 		*p.label = &label
-		ptr := Pointer{
+		ptr := format.Pointer{
 			System: sys, Pointer: p.kind, Label: p.rel.Label, Effective: p.rel.Effective,
 			Path: p.rel.Path, Manifest: p.rel.Manifest, Snapshot: p.rel.Snapshot,
 			SHA256: p.rel.SnapshotSHA256, Bytes: p.rel.SnapshotBytes,
@@ -272,7 +202,7 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 			return nil, err
 		}
 	}
-	if err := writeJSONAtomic(dir, IndexName, idx); err != nil {
+	if err := writeJSONAtomic(dir, format.IndexName, idx); err != nil {
 		return nil, err
 	}
 	return idx, nil
@@ -281,17 +211,17 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 // releaseManifests reads the manifest of every release folder of sys under
 // dir, ordered by effective date then label. Temporary folders (names
 // starting with ".") are skipped.
-func releaseManifests(dir string, sys codeset.System) ([]*Manifest, error) {
+func releaseManifests(dir string, sys codeset.System) ([]*format.Manifest, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var ms []*Manifest
+	var ms []*format.Manifest
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || codeset.CheckLabel(e.Name()) != nil {
 			continue
 		}
-		m, err := ReadManifest(filepath.Join(dir, e.Name(), ManifestName))
+		m, err := format.ReadManifest(filepath.Join(dir, e.Name(), format.ManifestName))
 		if err != nil {
 			return nil, err
 		}
@@ -300,23 +230,10 @@ func releaseManifests(dir string, sys codeset.System) ([]*Manifest, error) {
 		}
 		ms = append(ms, m)
 	}
-	slices.SortFunc(ms, func(a, b *Manifest) int {
+	slices.SortFunc(ms, func(a, b *format.Manifest) int {
 		return cmp.Or(strings.Compare(a.Effective, b.Effective), codeset.CompareLabels(a.Label, b.Label))
 	})
 	return ms, nil
-}
-
-// ReadPointer reads SYSTEM/latest.json or SYSTEM/current.json under outDir;
-// which is "latest" or "current".
-func ReadPointer(outDir string, sys codeset.System, which string) (*Pointer, error) {
-	if which != pointerLatest && which != pointerCurrent {
-		return nil, fmt.Errorf("read pointer: unknown pointer %q: want latest or current", which)
-	}
-	var ptr Pointer
-	if err := readJSON(os.ReadFile, filepath.Join(outDir, string(sys), which+".json"), "pointer", &ptr); err != nil {
-		return nil, err
-	}
-	return &ptr, nil
 }
 
 // writeJSONAtomic writes v as indented JSON to dir/name with writeAtomic.
@@ -328,71 +245,34 @@ func writeJSONAtomic(dir, name string, v any) error {
 	return writeAtomic(dir, name, append(b, '\n'))
 }
 
-// writeAtomic replaces dir/name with data: a temporary file in dir is
-// written, synced and renamed over the old one, then dir is synced. A file
-// that already holds data is left alone, so its time stamps stay put.
-func writeAtomic(dir, name string, data []byte) (err error) {
-	dst := filepath.Join(dir, name)
-	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
-		return nil
-	}
-	f, err := os.CreateTemp(dir, indexTempPrefix+name+"-*")
+// writeAtomic replaces dir/name with data, atomically.
+func writeAtomic(dir, name string, data []byte) error {
+	return durable.Replace(dir, name, indexTempPrefix, data)
+}
+
+// writeHistoryFile rebuilds dir/history.sqlite from the snapshots at paths
+// and replaces the old one atomically when the bytes differ.
+func writeHistoryFile(ctx context.Context, dir string, paths []string) error {
+	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, format.HistoryName)
+	if err := history.Build(ctx, tmp, paths); err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, format.HistoryName)
+	if _, newSum, err := durable.HashFile(ctx, tmp); err == nil {
+		if _, oldSum, err := durable.HashFile(ctx, dst); err == nil && oldSum == newSum {
+			return nil
 		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := os.Chmod(tmp, 0o644); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-// removeAtomic removes dir/name if it exists and syncs dir.
-func removeAtomic(dir, name string) error {
-	err := os.Remove(filepath.Join(dir, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-//go:embed index.html.tmpl
-var indexPageText string
-
-// indexPage renders the root index.html from the root index.
-var indexPage = template.Must(template.New("index").Funcs(template.FuncMap{
-	"deref": func(s *string) string { return *s },
-	"base":  path.Base,
-}).Parse(indexPageText))
-
-// writeIndexPage writes the page listing every system, its releases and
-// their changelogs and downloads.
-func writeIndexPage(w io.Writer, root *RootIndex) error {
-	if err := indexPage.Execute(w, root); err != nil {
-		return fmt.Errorf("write index page: %w", err)
-	}
-	return nil
+	return durable.SyncDir(dir)
 }

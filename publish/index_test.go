@@ -1,4 +1,4 @@
-package publish
+package publish_test
 
 import (
 	"context"
@@ -13,58 +13,14 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/internal/publishtest"
+	"github.com/codeset/codeset/publish/snapshot"
 )
-
-// historyReleases are three releases of one system: 00100 revised in 2027,
-// 0500F deleted in 2027 and back in 2028, 0001U added in 2027.
-func historyReleases() []*codeset.Release {
-	r1 := &codeset.Release{System: codeset.CPT, Label: "2026", Effective: day(2026, 1, 1), Codes: []codeset.Code{
-		{Code: "00100", Category: "I", Short: "ANESTH SALIVARY GLAND", Long: "Anesthesia for procedures on salivary glands"},
-		{Code: "0500F", Category: "II", Long: "Initial prenatal care visit"},
-		{Code: "99213", Category: "I", Long: "Office visit, established patient, low complexity"},
-	}}
-	r2 := &codeset.Release{System: codeset.CPT, Label: "2027", Effective: day(2027, 1, 1), Codes: []codeset.Code{
-		{Code: "0001U", Category: "PLA", Long: "Red blood cell antigen typing"},
-		{Code: "00100", Category: "I", Short: "ANESTH SALIVARY GLANDS", Long: "Anesthesia for procedures on salivary glands"},
-		{Code: "99213", Category: "I", Long: "Office visit, established patient, low complexity"},
-	}}
-	r3 := &codeset.Release{System: codeset.CPT, Label: "2028", Effective: day(2028, 1, 1), Codes: []codeset.Code{
-		{Code: "0001U", Category: "PLA", Long: "Red blood cell antigen typing"},
-		{Code: "00100", Category: "I", Short: "ANESTH SALIVARY GLANDS", Long: "Anesthesia for procedures on salivary glands"},
-		{Code: "0500F", Category: "II", Long: "Initial prenatal care visit, first trimester"},
-		{Code: "99213", Category: "I", Long: "Office visit, established patient, low complexity"},
-	}}
-	return []*codeset.Release{r1, r2, r3}
-}
-
-// publishAll publishes rels in order into a new tree at now and returns the
-// tree and the snapshot paths.
-func publishAll(t *testing.T, rels []*codeset.Release, now time.Time) (string, []string) {
-	t.Helper()
-	ctx := context.Background()
-	store := t.TempDir()
-	out := filepath.Join(t.TempDir(), "out")
-	var prev *codeset.Release
-	var seen []*codeset.Release
-	var snaps []string
-	for _, r := range rels {
-		snap := filepath.Join(store, r.Label+".sqlite")
-		if err := WriteSnapshot(ctx, snap, r); err != nil {
-			t.Fatal(err)
-		}
-		var earlier map[string]codeset.Code
-		if len(seen) > 1 {
-			earlier = diff.Earlier(seen[:len(seen)-1]...)
-		}
-		if _, err := PublishAt(ctx, out, snap, r, diff.Compare(prev, r, earlier), now); err != nil {
-			t.Fatalf("publish %s: %v", r.Label, err)
-		}
-		prev = r
-		seen = append(seen, r)
-		snaps = append(snaps, snap)
-	}
-	return out, snaps
-}
 
 func readJSONFile(t *testing.T, path string, v any) {
 	t.Helper()
@@ -81,7 +37,7 @@ func readJSONFile(t *testing.T, path string, v any) {
 // is re-pointed by Reindex with a later clock.
 func TestPointers(t *testing.T) {
 	ctx := context.Background()
-	out, _ := publishAll(t, historyReleases(), day(2026, 6, 1))
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases(), fixture.Day(2026, 6, 1))
 	sysDir := filepath.Join(out, "cpt")
 
 	tests := []struct {
@@ -90,25 +46,25 @@ func TestPointers(t *testing.T) {
 		currentSnapshot  string
 		currentEffective string
 	}{
-		{day(2026, 6, 1), "2028", "2026", "2026/cpt-2026.sqlite", "2026-01-01"},
-		{day(2027, 1, 1), "2028", "2027", "2027/cpt-2027.sqlite", "2027-01-01"},
-		{day(2025, 12, 31), "2028", "", "", ""},
-		{day(2030, 1, 1), "2028", "2028", "2028/cpt-2028.sqlite", "2028-01-01"},
+		{fixture.Day(2026, 6, 1), "2028", "2026", "2026/cpt-2026.sqlite", "2026-01-01"},
+		{fixture.Day(2027, 1, 1), "2028", "2027", "2027/cpt-2027.sqlite", "2027-01-01"},
+		{fixture.Day(2025, 12, 31), "2028", "", "", ""},
+		{fixture.Day(2030, 1, 1), "2028", "2028", "2028/cpt-2028.sqlite", "2028-01-01"},
 	}
 	for _, tt := range tests {
-		if _, err := Reindex(ctx, out, tt.now); err != nil {
+		if _, err := publish.Reindex(ctx, out, tt.now); err != nil {
 			t.Fatal(err)
 		}
-		var idx SystemIndex
+		var idx format.SystemIndex
 		readJSONFile(t, filepath.Join(sysDir, "index.json"), &idx)
 		if idx.Latest == nil || *idx.Latest != tt.latest {
 			t.Errorf("at %s: index latest = %v, want %s", tt.now.Format(time.DateOnly), idx.Latest, tt.latest)
 		}
-		latest, err := ReadPointer(out, codeset.CPT, "latest")
+		latest, err := format.ReadPointer(out, codeset.CPT, "latest")
 		if err != nil || latest.Label != tt.latest {
 			t.Errorf("at %s: latest.json = %+v, %v; want %s", tt.now.Format(time.DateOnly), latest, err, tt.latest)
 		}
-		cur, err := ReadPointer(out, codeset.CPT, "current")
+		cur, err := format.ReadPointer(out, codeset.CPT, "current")
 		if tt.current == "" {
 			if !errors.Is(err, os.ErrNotExist) || idx.Current != nil {
 				t.Errorf("at %s: current.json = %+v, %v, index current %v; want none", tt.now.Format(time.DateOnly), cur, err, idx.Current)
@@ -121,18 +77,18 @@ func TestPointers(t *testing.T) {
 		if idx.Current == nil || *idx.Current != tt.current || cur.Label != tt.current || cur.Snapshot != tt.currentSnapshot || cur.Effective != tt.currentEffective {
 			t.Errorf("at %s: current = %+v (index %v), want %s", tt.now.Format(time.DateOnly), cur, idx.Current, tt.current)
 		}
-		m, err := ReadManifest(filepath.Join(sysDir, tt.current))
+		m, err := format.ReadManifest(filepath.Join(sysDir, tt.current))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, f := range m.Files {
-			if f.Name == SnapshotName(codeset.CPT, tt.current) && (f.SHA256 != cur.SHA256 || f.Bytes != cur.Bytes) {
+			if f.Name == format.SnapshotName(codeset.CPT, tt.current) && (f.SHA256 != cur.SHA256 || f.Bytes != cur.Bytes) {
 				t.Errorf("current.json sha256 %s bytes %d, manifest %s %d", cur.SHA256, cur.Bytes, f.SHA256, f.Bytes)
 			}
 		}
 	}
 
-	var root RootIndex
+	var root format.RootIndex
 	readJSONFile(t, filepath.Join(out, "index.json"), &root)
 	if len(root.Systems) != 1 || len(root.Systems[0].Releases) != 3 {
 		t.Fatalf("root index = %+v, want cpt with 3 releases", root)
@@ -182,14 +138,14 @@ func TestSHA256SUMSChecks(t *testing.T) {
 	if err != nil {
 		t.Skip("sha256sum not installed")
 	}
-	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
-	cmd := exec.Command(sha, "-c", SumsName)
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases()[:1], fixture.Day(2026, 6, 1))
+	cmd := exec.Command(sha, "-c", format.SumsName)
 	cmd.Dir = filepath.Join(out, "cpt", "2026")
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sha256sum -c: %v\n%s", err, b)
 	}
-	m, err := ReadManifest(cmd.Dir)
+	m, err := format.ReadManifest(cmd.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,8 +153,8 @@ func TestSHA256SUMSChecks(t *testing.T) {
 	if got, want := len(bytesLines(b)), len(m.Files)-1; got != want {
 		t.Errorf("sha256sum checked %d files, want %d:\n%s", got, want, b)
 	}
-	os.WriteFile(filepath.Join(cmd.Dir, ChangelogCSV), []byte("tampered\n"), 0o644)
-	cmd = exec.Command(sha, "-c", SumsName)
+	os.WriteFile(filepath.Join(cmd.Dir, format.ChangelogCSV), []byte("tampered\n"), 0o644)
+	cmd = exec.Command(sha, "-c", format.SumsName)
 	cmd.Dir = filepath.Join(out, "cpt", "2026")
 	if b, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("sha256sum -c passed a tampered file:\n%s", b)
@@ -219,17 +175,17 @@ func bytesLines(b []byte) []string {
 
 func TestHistory(t *testing.T) {
 	ctx := context.Background()
-	out, snaps := publishAll(t, historyReleases(), day(2026, 6, 1))
-	db := filepath.Join(out, "cpt", HistoryName)
+	out, snaps := publishtest.PublishAll(t, fixture.HistoryReleases(), fixture.Day(2026, 6, 1))
+	db := filepath.Join(out, "cpt", format.HistoryName)
 
-	h, err := ReadHistory(ctx, db, "0500F")
+	h, err := history.Read(ctx, db, "0500F")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &CodeHistory{
+	want := &format.CodeHistory{
 		Code: "0500F", FirstRelease: "2026", LastRelease: "2028",
-		Record: HistoryRecord{Category: "II", Long: "Initial prenatal care visit, first trimester", Attributes: map[string]string{}},
-		Events: []HistoryEvent{
+		Record: format.Record{Category: "II", Long: "Initial prenatal care visit, first trimester", Attributes: map[string]string{}},
+		Events: []format.HistoryEvent{
 			{Release: "2026", Change: codeset.Added, Fields: map[string]codeset.FieldChange{}},
 			{Release: "2027", Change: codeset.Deleted, Fields: map[string]codeset.FieldChange{}},
 			{Release: "2028", Change: codeset.Reactivated, Fields: map[string]codeset.FieldChange{
@@ -239,18 +195,18 @@ func TestHistory(t *testing.T) {
 	if !reflect.DeepEqual(h, want) {
 		t.Errorf("history of 0500F:\ngot  %+v\nwant %+v", h, want)
 	}
-	h, err = ReadHistory(ctx, db, "00100")
+	h, err = history.Read(ctx, db, "00100")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(h.Events) != 2 || h.Events[1].Change != codeset.Revised || h.Events[1].Fields["short"] != (codeset.FieldChange{Before: "ANESTH SALIVARY GLAND", After: "ANESTH SALIVARY GLANDS"}) {
 		t.Errorf("history of 00100 = %+v", h)
 	}
-	if _, err := ReadHistory(ctx, db, "ZZZZZ"); !errors.Is(err, ErrNoCode) {
-		t.Errorf("history of an unknown code: err = %v, want ErrNoCode", err)
+	if _, err := history.Read(ctx, db, "ZZZZZ"); !errors.Is(err, snapshot.ErrNoCode) {
+		t.Errorf("history of an unknown code: err = %v, want snapshot.ErrNoCode", err)
 	}
 
-	hits, err := SearchHistory(ctx, db, "prenatal vis", 10)
+	hits, err := history.Search(ctx, db, "prenatal vis", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,21 +215,21 @@ func TestHistory(t *testing.T) {
 	}
 	// FTS5 syntax typed by a person is taken as words, not as a query.
 	for _, q := range []string{`"`, `AND OR NOT`, `code:1*`, `)(`, `NEAR(a b)`} {
-		if _, err := SearchHistory(ctx, db, q, 10); err != nil {
+		if _, err := history.Search(ctx, db, q, 10); err != nil {
 			t.Errorf("search %q: %v", q, err)
 		}
 	}
 
 	// The history rebuilt from the same snapshots has the same bytes.
-	again := filepath.Join(t.TempDir(), HistoryName)
-	if err := BuildHistory(ctx, again, snaps); err != nil {
+	again := filepath.Join(t.TempDir(), format.HistoryName)
+	if err := history.Build(ctx, again, snaps); err != nil {
 		t.Fatal(err)
 	}
-	_, a, err := hashFile(db)
+	_, a, err := durable.HashFile(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, b, err := hashFile(again); err != nil || a != b {
+	if _, b, err := durable.HashFile(context.Background(), again); err != nil || a != b {
 		t.Errorf("history databases built twice differ (%v)", err)
 	}
 }
@@ -283,31 +239,31 @@ func TestHistory(t *testing.T) {
 // must not stay published.
 func TestPublishRollsBackWhenReindexFails(t *testing.T) {
 	ctx := context.Background()
-	rels := historyReleases()
-	out, _ := publishAll(t, rels[:1], day(2026, 6, 1))
+	rels := fixture.HistoryReleases()
+	out, _ := publishtest.PublishAll(t, rels[:1], fixture.Day(2026, 6, 1))
 	before := treeSums(t, out)
-	if err := os.WriteFile(filepath.Join(out, "cpt", "2026", ManifestName), []byte("{broken"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "cpt", "2026", format.ManifestName), []byte("{broken"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	snap := filepath.Join(t.TempDir(), "2027.sqlite")
-	if err := WriteSnapshot(ctx, snap, rels[1]); err != nil {
+	if err := snapshot.Write(ctx, snap, rels[1]); err != nil {
 		t.Fatal(err)
 	}
-	_, err := PublishAt(ctx, out, snap, rels[1], diff.Compare(rels[0], rels[1], nil), day(2027, 6, 1))
+	_, err := publish.PublishAt(ctx, out, snap, rels[1], diff.Compare(rels[0], rels[1], nil), fixture.Day(2027, 6, 1))
 	if err == nil {
 		t.Fatal("publish succeeded with a broken neighbour")
 	}
-	if Published(out, codeset.CPT, "2027") {
+	if publish.Published(out, codeset.CPT, "2027") {
 		t.Errorf("2027 stayed published after the indexes could not be rebuilt")
 	}
-	var idx SystemIndex
-	readJSONFile(t, filepath.Join(out, "cpt", IndexName), &idx)
+	var idx format.SystemIndex
+	readJSONFile(t, filepath.Join(out, "cpt", format.IndexName), &idx)
 	if len(idx.Releases) != 1 || idx.Releases[0].Label != "2026" {
 		t.Errorf("system index lists %+v, want only 2026", idx.Releases)
 	}
 	after := treeSums(t, out)
-	delete(before, filepath.Join("cpt", "2026", ManifestName))
-	delete(after, filepath.Join("cpt", "2026", ManifestName))
+	delete(before, filepath.Join("cpt", "2026", format.ManifestName))
+	delete(after, filepath.Join("cpt", "2026", format.ManifestName))
 	for p, sum := range before {
 		if after[p] != sum {
 			t.Errorf("%s changed", p)

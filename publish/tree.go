@@ -15,74 +15,25 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/changelog"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // ErrPublished reports a release that is already in the published tree.
-var ErrPublished = errors.New("already published")
-
-// Names of the files in a published release folder besides the snapshot.
-const (
-	ManifestName      = "manifest.json"
-	ChangelogMarkdown = "changelog.md"
-	ChangelogJSON     = "changelog.json"
-	ChangelogHTML     = "changelog.html"
-	ChangelogCSV      = "changelog.csv"
-	ChangelogXLSX     = "changelog.xlsx"
-	// SumsName lists the SHA-256 of every file of the folder but itself
-	// and the manifest, in the format sha256sum -c reads.
-	SumsName = "SHA256SUMS"
-)
+var ErrPublished = codeset.NewError(codeset.ErrConflict, "already published")
 
 // changelogWriters are the changelog renderers, by the file each writes.
 var changelogWriters = []struct {
 	name  string
 	write func(io.Writer, *codeset.Changelog) error
 }{
-	{ChangelogMarkdown, WriteMarkdown},
-	{ChangelogJSON, WriteJSON},
-	{ChangelogHTML, WriteHTML},
-	{ChangelogCSV, WriteCSV},
-	{ChangelogXLSX, WriteXLSX},
-}
-
-// Manifest describes one published release folder; it is written as
-// manifest.json.
-type Manifest struct {
-	System      codeset.System       `json:"system"`
-	Label       string               `json:"label"`
-	Effective   string               `json:"effective"` // YYYY-MM-DD or ""
-	Previous    string               `json:"previous"`  // label of the release compared against, or ""
-	ToolVersion string               `json:"tool_version"`
-	Sources     []codeset.SourceFile `json:"sources"`
-	Counts      ManifestCounts       `json:"counts"`
-	Changes     codeset.Summary      `json:"changes"`
-	// Files lists every other file of the folder, sorted by name.
-	Files []ManifestFile `json:"files"`
-}
-
-// ManifestCounts counts the codes of a published release.
-type ManifestCounts struct {
-	Codes      int            `json:"codes"`
-	Categories map[string]int `json:"categories"` // per non-empty category
-}
-
-// ManifestFile is one file of a published release folder.
-type ManifestFile struct {
-	Name   string `json:"name"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
-
-// SnapshotName returns the file name of the snapshot in a published release
-// folder, e.g. cpt-2026.sqlite.
-func SnapshotName(sys codeset.System, label string) string {
-	return string(sys) + "-" + label + snapshotExt
-}
-
-// ReleaseDir returns the published folder of release label of sys under
-// outDir.
-func ReleaseDir(outDir string, sys codeset.System, label string) string {
-	return filepath.Join(outDir, string(sys), label)
+	{format.ChangelogMarkdown, changelog.WriteMarkdown},
+	{format.ChangelogJSON, format.WriteChangelog},
+	{format.ChangelogHTML, changelog.WriteHTML},
+	{format.ChangelogCSV, changelog.WriteCSV},
+	{format.ChangelogXLSX, changelog.WriteXLSX},
 }
 
 // checkRelease validates sys and label before they name directories.
@@ -95,7 +46,7 @@ func checkRelease(sys codeset.System, label string) error {
 
 // Publish is PublishAt with the wall clock deciding which release is
 // current.
-func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*Manifest, error) {
+func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*format.Manifest, error) {
 	return PublishAt(ctx, outDir, snapshotPath, rel, l, time.Now())
 }
 
@@ -108,7 +59,7 @@ func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codes
 // that fails the release folder is taken back. PublishAt never changes a
 // published release: if the folder exists it fails with an error wrapping
 // ErrPublished.
-func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time) (_ *Manifest, err error) {
+func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time) (_ *format.Manifest, err error) {
 	if rel == nil || l == nil {
 		return nil, errors.New("publish: nil release or changelog")
 	}
@@ -119,13 +70,13 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 		return nil, fmt.Errorf("publish %s %s: changelog is for %s %s", rel.System, rel.Label, l.System, l.To)
 	}
 	sysDir := filepath.Join(outDir, string(rel.System))
-	final := ReleaseDir(outDir, rel.System, rel.Label)
+	final := format.ReleaseDir(outDir, rel.System, rel.Label)
 	if _, err := os.Lstat(final); err == nil {
 		return nil, publishedError(rel.System, rel.Label, final)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	if err := mkdirAllSync(sysDir); err != nil {
+	if err := durable.MkdirAll(sysDir); err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
 	unlock, err := lockTree(ctx, outDir)
@@ -160,7 +111,7 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 		}
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	if err := syncDir(sysDir); err != nil {
+	if err := durable.SyncDir(sysDir); err != nil {
 		// The release is in place; only its durability is in doubt.
 		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
@@ -183,13 +134,13 @@ func publishedError(sys codeset.System, label, path string) error {
 }
 
 // buildRelease fills the temporary folder dir and returns its manifest.
-func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*Manifest, error) {
-	snap := filepath.Join(dir, SnapshotName(rel.System, rel.Label))
-	if err := copyFileSync(snap, snapshotPath); err != nil {
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*format.Manifest, error) {
+	snap := filepath.Join(dir, format.SnapshotName(rel.System, rel.Label))
+	if err := durable.CopyNew(snap, snapshotPath); err != nil {
 		return nil, err
 	}
 	// Check the copy, not the source: it is what readers will download.
-	info, err := ReadSnapshotInfo(ctx, snap)
+	info, err := snapshot.ReadInfo(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -202,23 +153,23 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		if err := cw.write(&b, l); err != nil {
 			return nil, err
 		}
-		if err := writeFileSync(filepath.Join(dir, cw.name), b.Bytes()); err != nil {
+		if err := durable.WriteNew(filepath.Join(dir, cw.name), b.Bytes()); err != nil {
 			return nil, err
 		}
 	}
 
-	m := &Manifest{
+	m := &format.Manifest{
 		System:      rel.System,
 		Label:       rel.Label,
 		Previous:    l.From,
 		ToolVersion: codeset.Version,
 		Sources:     slices.Clone(rel.Sources),
-		Counts:      ManifestCounts{Codes: len(rel.Codes), Categories: categoryCounts(rel.Codes)},
+		Counts:      format.ManifestCounts{Codes: len(rel.Codes), Categories: codeset.CategoryCounts(rel.Codes)},
 		Changes:     l.Summary,
-		Files:       []ManifestFile{},
+		Files:       []format.ManifestFile{},
 	}
 	if !rel.Effective.IsZero() {
-		m.Effective = rel.Effective.Format(dateLayout)
+		m.Effective = rel.Effective.Format(codeset.DateLayout)
 	}
 	if m.Sources == nil {
 		m.Sources = []codeset.SourceFile{}
@@ -229,38 +180,38 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		return nil, err
 	}
 	for _, e := range entries {
-		if e.Name() == ManifestName {
+		if e.Name() == format.ManifestName {
 			continue
 		}
-		n, sum, err := hashFile(filepath.Join(dir, e.Name()))
+		n, sum, err := durable.HashFile(ctx, filepath.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
-		m.Files = append(m.Files, ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum})
+		m.Files = append(m.Files, format.ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum})
 	}
-	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(m.Files, func(a, b format.ManifestFile) int { return strings.Compare(a.Name, b.Name) })
 	var sums bytes.Buffer
 	for _, f := range m.Files {
 		fmt.Fprintf(&sums, "%s  %s\n", f.SHA256, f.Name)
 	}
-	if err := writeFileSync(filepath.Join(dir, SumsName), sums.Bytes()); err != nil {
+	if err := durable.WriteNew(filepath.Join(dir, format.SumsName), sums.Bytes()); err != nil {
 		return nil, err
 	}
-	n, sum, err := hashFile(filepath.Join(dir, SumsName))
+	n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.SumsName))
 	if err != nil {
 		return nil, err
 	}
-	m.Files = append(m.Files, ManifestFile{Name: SumsName, Bytes: n, SHA256: sum})
-	slices.SortFunc(m.Files, func(a, b ManifestFile) int { return strings.Compare(a.Name, b.Name) })
+	m.Files = append(m.Files, format.ManifestFile{Name: format.SumsName, Bytes: n, SHA256: sum})
+	slices.SortFunc(m.Files, func(a, b format.ManifestFile) int { return strings.Compare(a.Name, b.Name) })
 
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(filepath.Join(dir, ManifestName), append(b, '\n')); err != nil {
+	if err := durable.WriteNew(filepath.Join(dir, format.ManifestName), append(b, '\n')); err != nil {
 		return nil, err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -271,34 +222,8 @@ func Published(outDir string, sys codeset.System, label string) bool {
 	if checkRelease(sys, label) != nil {
 		return false
 	}
-	_, err := os.Lstat(ReleaseDir(outDir, sys, label))
+	_, err := os.Lstat(format.ReleaseDir(outDir, sys, label))
 	return err == nil
-}
-
-// ReadManifest reads a manifest.json file, or the manifest of the release
-// folder when path is a directory.
-func ReadManifest(path string) (*Manifest, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, ManifestName)
-	}
-	var m Manifest
-	if err := readJSON(os.ReadFile, path, "manifest", &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// readJSON decodes the JSON file at path, read with readFile (os.ReadFile,
-// or an os.Root's), into v; what names the file in errors.
-func readJSON(readFile func(string) ([]byte, error), path, what string, v any) error {
-	b, err := readFile(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("read %s %s: %w", what, path, err)
-	}
-	return nil
 }
 
 // Unpublish removes the published folder of release label of sys. It exists
@@ -320,7 +245,7 @@ func Unpublish(outDir string, sys codeset.System, label string) error {
 // unpublish is Unpublish for a caller that holds the tree's lock.
 func unpublish(outDir string, sys codeset.System, label string) error {
 	sysDir := filepath.Join(outDir, string(sys))
-	final := ReleaseDir(outDir, sys, label)
+	final := format.ReleaseDir(outDir, sys, label)
 	if _, err := os.Lstat(final); err != nil {
 		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
 	}
@@ -334,7 +259,7 @@ func unpublish(outDir string, sys codeset.System, label string) error {
 		os.Remove(aside)
 		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
 	}
-	if err := syncDir(sysDir); err != nil {
+	if err := durable.SyncDir(sysDir); err != nil {
 		return fmt.Errorf("unpublish %s %s: %w", sys, label, err)
 	}
 	if err := os.RemoveAll(aside); err != nil {
@@ -354,7 +279,7 @@ const tempPrefix = ".tmp-"
 // Publish, Reindex and Unpublish hold it, so two runs never interleave
 // their writes and the last index written lists every release.
 func lockTree(ctx context.Context, outDir string) (unlock func(), err error) {
-	unlock, err = lockDir(ctx, outDir)
+	unlock, err = durable.LockDir(ctx, outDir)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +289,7 @@ func lockTree(ctx context.Context, outDir string) (unlock func(), err error) {
 		dirs = append(dirs, filepath.Join(outDir, string(sys)))
 	}
 	for _, d := range dirs {
-		if err := removeLeftovers(d, isTemp); err != nil {
+		if err := durable.RemoveLeftovers(d, isTemp); err != nil {
 			unlock()
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package publish
+package publish_test
 
 import (
 	"bytes"
@@ -13,18 +13,22 @@ import (
 	"testing"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // publishFixture writes the sample release's snapshot and returns its path,
 // the release and a matching changelog.
 func publishFixture(t *testing.T) (string, *codeset.Release, *codeset.Changelog) {
 	t.Helper()
-	rel := sampleRelease()
+	rel := fixture.SampleRelease()
 	snap := filepath.Join(t.TempDir(), "store", "cpt", "2026.sqlite")
-	if err := WriteSnapshot(context.Background(), snap, rel); err != nil {
+	if err := snapshot.Write(context.Background(), snap, rel); err != nil {
 		t.Fatal(err)
 	}
-	return snap, rel, sampleChangelog()
+	return snap, rel, fixture.SampleChangelog()
 }
 
 // treeSums returns the SHA-256 of every file under dir by relative path.
@@ -55,7 +59,7 @@ func TestPublish(t *testing.T) {
 	snap, rel, l := publishFixture(t)
 	out := filepath.Join(t.TempDir(), "out")
 
-	m, err := Publish(ctx, out, snap, rel, l)
+	m, err := publish.Publish(ctx, out, snap, rel, l)
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -79,28 +83,28 @@ func TestPublish(t *testing.T) {
 	if want := []string{"2026", "current.json", "history.sqlite", "index.json", "latest.json"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("%s holds %v, want %v", filepath.Join(out, "cpt"), names, want)
 	}
-	if !Published(out, codeset.CPT, "2026") {
-		t.Errorf("Published(cpt, 2026) = false, want true")
+	if !publish.Published(out, codeset.CPT, "2026") {
+		t.Errorf("publish.Published(cpt, 2026) = false, want true")
 	}
 
-	got, err := ReadManifest(filepath.Join(dir, "manifest.json"))
+	got, err := format.ReadManifest(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, m) {
 		t.Errorf("manifest.json = %+v, Publish returned %+v", got, m)
 	}
-	if fromDir, err := ReadManifest(dir); err != nil || !reflect.DeepEqual(fromDir, m) {
-		t.Errorf("ReadManifest(dir) = %+v, %v; want %+v", fromDir, err, m)
+	if fromDir, err := format.ReadManifest(dir); err != nil || !reflect.DeepEqual(fromDir, m) {
+		t.Errorf("format.ReadManifest(dir) = %+v, %v; want %+v", fromDir, err, m)
 	}
-	want := Manifest{
+	want := format.Manifest{
 		System:      codeset.CPT,
 		Label:       "2026",
 		Effective:   "2026-01-01",
 		Previous:    "2025",
 		ToolVersion: codeset.Version,
 		Sources:     rel.Sources,
-		Counts:      ManifestCounts{Codes: 4, Categories: map[string]int{"I": 2, "II": 1, "PLA": 1}},
+		Counts:      format.ManifestCounts{Codes: 4, Categories: map[string]int{"I": 2, "II": 1, "PLA": 1}},
 		Changes:     l.Summary,
 	}
 	gotHead := *got
@@ -128,7 +132,7 @@ func TestPublish(t *testing.T) {
 		t.Errorf("published snapshot differs from %s", snap)
 	}
 	var js bytes.Buffer
-	WriteJSON(&js, l)
+	format.WriteChangelog(&js, l)
 	if b, _ := os.ReadFile(filepath.Join(dir, "changelog.json")); !bytes.Equal(b, js.Bytes()) {
 		t.Errorf("changelog.json differs from WriteJSON output")
 	}
@@ -144,16 +148,16 @@ func TestPublishRefusesSecond(t *testing.T) {
 	ctx := context.Background()
 	snap, rel, l := publishFixture(t)
 	out := t.TempDir()
-	if _, err := Publish(ctx, out, snap, rel, l); err != nil {
+	if _, err := publish.Publish(ctx, out, snap, rel, l); err != nil {
 		t.Fatal(err)
 	}
 	before := treeSums(t, out)
 
-	other := sampleChangelog()
+	other := fixture.SampleChangelog()
 	other.From = "2024"
-	_, err := Publish(ctx, out, snap, rel, other)
-	if !errors.Is(err, ErrPublished) {
-		t.Errorf("second Publish error = %v, want ErrPublished", err)
+	_, err := publish.Publish(ctx, out, snap, rel, other)
+	if !errors.Is(err, publish.ErrPublished) {
+		t.Errorf("second Publish error = %v, want publish.ErrPublished", err)
 	}
 	if want := "release cpt 2026 already published at " + filepath.Join(out, "cpt", "2026"); err == nil || err.Error() != want {
 		t.Errorf("second Publish error = %v, want %q", err, want)
@@ -168,7 +172,7 @@ func TestPublishFailureLeavesNothing(t *testing.T) {
 	snap, rel, l := publishFixture(t)
 	text := filepath.Join(t.TempDir(), "text.sqlite")
 	os.WriteFile(text, []byte("hello"), 0o644)
-	other := sampleRelease()
+	other := fixture.SampleRelease()
 	other.Label = "2027"
 
 	tests := []struct {
@@ -187,7 +191,7 @@ func TestPublishFailureLeavesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
-			if _, err := Publish(ctx, out, tt.snap, tt.rel, tt.l); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if _, err := publish.Publish(ctx, out, tt.snap, tt.rel, tt.l); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Publish error = %v, want one containing %q", err, tt.wantErr)
 			}
 			if sums := treeSums(t, out); len(sums) != 0 {
@@ -197,7 +201,7 @@ func TestPublishFailureLeavesNothing(t *testing.T) {
 			for _, e := range entries {
 				t.Errorf("failed publish left %s", e.Name())
 			}
-			if Published(out, tt.rel.System, tt.rel.Label) {
+			if publish.Published(out, tt.rel.System, tt.rel.Label) {
 				t.Errorf("Published = true after failed publish")
 			}
 		})
@@ -208,26 +212,26 @@ func TestUnpublish(t *testing.T) {
 	ctx := context.Background()
 	snap, rel, l := publishFixture(t)
 	out := t.TempDir()
-	if _, err := Publish(ctx, out, snap, rel, l); err != nil {
+	if _, err := publish.Publish(ctx, out, snap, rel, l); err != nil {
 		t.Fatal(err)
 	}
-	if err := Unpublish(out, codeset.CPT, "2026"); err != nil {
+	if err := publish.Unpublish(out, codeset.CPT, "2026"); err != nil {
 		t.Fatalf("Unpublish: %v", err)
 	}
-	if Published(out, codeset.CPT, "2026") {
+	if publish.Published(out, codeset.CPT, "2026") {
 		t.Errorf("Published = true after Unpublish")
 	}
 	if _, err := os.Stat(filepath.Join(out, "cpt", "2026")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Unpublish left the release folder: %v", err)
 	}
-	if err := Unpublish(out, codeset.CPT, "2026"); err == nil {
+	if err := publish.Unpublish(out, codeset.CPT, "2026"); err == nil {
 		t.Errorf("second Unpublish error = nil, want one")
 	}
-	if err := Unpublish(out, codeset.CPT, ""); err == nil {
+	if err := publish.Unpublish(out, codeset.CPT, ""); err == nil {
 		t.Errorf("Unpublish with empty label error = nil, want one")
 	}
 	// Publishing again after a rollback works.
-	if _, err := Publish(ctx, out, snap, rel, l); err != nil {
+	if _, err := publish.Publish(ctx, out, snap, rel, l); err != nil {
 		t.Errorf("Publish after Unpublish: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/ingest"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 // Config is the service's configuration file, in TOML. Relative paths in it
@@ -189,7 +190,7 @@ func (c *Config) job(j JobConfig) (*Job, error) {
 		return nil, err
 	}
 	job := &Job{Name: j.Name, System: sys, CatchUp: j.CatchUp == nil || *j.CatchUp,
-		Guards: Guards{MaxDeleteShare: j.MaxDeleteShare, MinKeepShare: j.MinKeepShare}}
+		Guards: release.Guards{MaxDeleteShare: j.MaxDeleteShare, MinKeepShare: j.MinKeepShare}}
 	if j.MaxDeleteShare < 0 || j.MaxDeleteShare > 1 || j.MinKeepShare < 0 || j.MinKeepShare > 1 {
 		return nil, fmt.Errorf("max_delete_share and min_keep_share are shares between 0 and 1")
 	}

@@ -2,12 +2,12 @@ package schedules
 
 import (
 	"crypto/subtle"
-	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/codeset/codeset/publish/server"
 )
 
 // maxTriggerBody caps the body of a trigger request, which carries nothing
@@ -22,29 +22,20 @@ const maxTriggerBody = 4 << 10
 //	GET  /api/v1/runs[?job=J&limit=N]  the ledger, newest first
 //
 // A trigger answers 200 with the run when it published or found nothing
-// new, 500 with the run when it failed, 409 when the job is already
-// running and 401 without a valid token; nothing runs then.
+// new; with the run and an error when it did not: 422 when a publish guard
+// refused the release, 409 for a label already taken, 500 when it failed;
+// 409 when the job is already running and 401 without a valid token
+// (nothing runs then). Errors are the JSON of every codeset API,
+// {"error": "..."}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/jobs", s.handleJobs)
 	mux.HandleFunc("/api/v1/jobs/{name}/runs", s.handleJobRuns)
 	mux.HandleFunc("/api/v1/runs", s.handleRuns)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such API endpoint")
+		server.ReplyError(w, http.StatusNotFound, "no such API endpoint")
 	})
 	return mux
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }
 
 // allow answers 405 unless r uses one of methods.
@@ -55,7 +46,7 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 		}
 	}
 	w.Header().Set("Allow", strings.Join(methods, ", "))
-	writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+	server.ReplyError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
 	return false
 }
 
@@ -81,7 +72,7 @@ func (s *Service) handleJobs(w http.ResponseWriter, r *http.Request) {
 	for _, j := range s.Jobs {
 		jobs = append(jobs, jobInfo{j.Name, string(j.System), j.Source.String(), j.Schedule, j.CatchUp})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+	server.Reply(w, http.StatusOK, map[string]any{"jobs": jobs})
 }
 
 func (s *Service) handleJobRuns(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +82,7 @@ func (s *Service) handleJobRuns(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if r.Method != http.MethodPost {
 		if s.job(name) == nil {
-			writeError(w, http.StatusNotFound, "no job "+strconv.Quote(name))
+			server.ReplyError(w, http.StatusNotFound, "no job "+strconv.Quote(name))
 			return
 		}
 		s.listRuns(w, r, name)
@@ -99,33 +90,31 @@ func (s *Service) handleJobRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="codeset"`)
-		writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+		server.ReplyError(w, http.StatusUnauthorized, "a valid bearer token is required")
 		return
 	}
 	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxTriggerBody)); err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+		server.ReplyError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
 	job := s.job(name)
 	if job == nil {
-		writeError(w, http.StatusNotFound, "no job "+strconv.Quote(name))
+		server.ReplyError(w, http.StatusNotFound, "no job "+strconv.Quote(name))
 		return
 	}
 	if !s.track() {
-		writeError(w, http.StatusServiceUnavailable, "shutting down")
+		server.ReplyError(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
 	defer s.wg.Done()
 	run, err := s.run(job, TriggerManual)
 	switch {
-	case errors.Is(err, ErrBusy):
-		writeError(w, http.StatusConflict, err.Error())
 	case run == nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
+		server.ReplyError(w, server.Status(err), err.Error())
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"run": run, "error": err.Error()})
+		server.Reply(w, server.Status(err), map[string]any{"run": run, "error": err.Error()})
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"run": run})
+		server.Reply(w, http.StatusOK, map[string]any{"run": run})
 	}
 }
 
@@ -141,22 +130,22 @@ func (s *Service) listRuns(w http.ResponseWriter, r *http.Request, job string) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "bad limit "+strconv.Quote(v)+": want a positive number")
+			server.ReplyError(w, http.StatusBadRequest, "bad limit "+strconv.Quote(v)+": want a positive number")
 			return
 		}
 		limit = n
 	}
 	if s.Runner.Ledger == nil {
-		writeError(w, http.StatusNotFound, "no run ledger")
+		server.ReplyError(w, http.StatusNotFound, "no run ledger")
 		return
 	}
 	runs, err := s.Runner.Ledger.Runs(r.Context(), job, limit)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		server.ReplyError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	if runs == nil {
 		runs = []Run{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+	server.Reply(w, http.StatusOK, map[string]any{"runs": runs})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/ingest"
 	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 // Trigger says what started a run.
@@ -68,7 +69,7 @@ type Job struct {
 	Effective  time.Time       // zero: derived from the label
 	Profile    *ingest.Profile // nil: the system's built-in profile
 	// Guards are checked before each release is published.
-	Guards Guards
+	Guards release.Guards
 }
 
 // Run is one run of a job as the ledger records it.
@@ -87,13 +88,13 @@ type Run struct {
 	Ended   time.Time       `json:"ended"`
 	// Result is what the pipeline produced for a published run; it is not
 	// recorded.
-	Result *Result `json:"-"`
+	Result *release.Result `json:"-"`
 }
 
 // Runner runs jobs. Run is the one job function behind scheduled runs,
 // catch-up runs, codeset trigger, the HTTP trigger and codeset run.
 type Runner struct {
-	Pipeline *Pipeline
+	Pipeline *release.Pipeline
 	// Ledger records every run and keeps source state; nil records nothing.
 	Ledger *Ledger
 	Locks  Locks
@@ -103,6 +104,10 @@ type Runner struct {
 	// system's temporary directory.
 	WorkDir string
 	Logger  *slog.Logger
+	// Hint, when set, adds to the error of a failed run what the user of
+	// the front end that runs the jobs can do about it (a command-line
+	// flag, a setting), before the run is recorded and returned.
+	Hint func(job *Job, err error) error
 }
 
 func (r *Runner) now() time.Time {
@@ -124,11 +129,11 @@ func (r *Runner) logger() *slog.Logger {
 // with wait it waits for its turn. A failed run returns its record and the
 // error; nothing it did is left half-published.
 func (r *Runner) Run(ctx context.Context, job *Job, trig Trigger, wait bool) (*Run, error) {
-	release, err := r.Locks.Acquire(ctx, job.Name, wait)
+	unlock, err := r.Locks.Acquire(ctx, job.Name, wait)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer unlock()
 	run := &Run{Job: job.Name, Trigger: trig, Outcome: OutcomeRunning, Source: job.Source.String(), Started: r.now()}
 	if r.Ledger != nil {
 		if err := r.Ledger.begin(ctx, run); err != nil {
@@ -147,11 +152,14 @@ func (r *Runner) Run(ctx context.Context, job *Job, trig Trigger, wait bool) (*R
 		}
 	}()
 	err = r.do(ctx, job, run)
+	if err != nil && r.Hint != nil {
+		err = r.Hint(job, err)
+	}
 	run.Ended = r.now()
 	switch {
 	case errors.Is(err, ErrNoFile):
 		run.Outcome, run.Error, err = OutcomeNoFile, err.Error(), nil
-	case errors.Is(err, ErrRefused):
+	case errors.Is(err, release.ErrRefused):
 		run.Outcome, run.Error = OutcomeRefused, err.Error()
 	case err != nil:
 		run.Outcome, run.Error = OutcomeFailed, err.Error()
@@ -220,7 +228,7 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 		r.saveState(ctx, job, f)
 		return nil
 	}
-	res, err := r.Pipeline.Run(ctx, Request{System: job.System, Label: label, Effective: eff, Profile: job.Profile, Files: f.Files, Guards: job.Guards})
+	res, err := r.Pipeline.Run(ctx, release.Request{System: job.System, Label: label, Effective: eff, Profile: job.Profile, Files: f.Files, Guards: job.Guards})
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/snapshot"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 var demo = filepath.Join("..", "testdata", "demo")
@@ -106,7 +108,7 @@ func newEnv(t *testing.T) *env {
 	out := filepath.Join(dir, "public")
 	return &env{
 		runner: &Runner{
-			Pipeline: &Pipeline{Store: publish.Store{Dir: filepath.Join(dir, "data")}, OutDir: out},
+			Pipeline: &release.Pipeline{Store: snapshot.Store{Dir: filepath.Join(dir, "data")}, OutDir: out},
 			Ledger:   l,
 			Locks:    Locks{Dir: filepath.Join(dir, "data", "locks")},
 			Now:      clock.Now,
@@ -196,7 +198,7 @@ func TestRunRevisions(t *testing.T) {
 		if s.outcome != OutcomePublished {
 			continue
 		}
-		m, err := publish.ReadManifest(publish.ReleaseDir(e.out, codeset.CPT, s.want))
+		m, err := format.ReadManifest(format.ReleaseDir(e.out, codeset.CPT, s.want))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +349,7 @@ func TestRunManyRevisions(t *testing.T) {
 		if run.Outcome != OutcomePublished || run.Label != want {
 			t.Fatalf("file %d: %s %s, want published %s", i, run.Outcome, run.Label, want)
 		}
-		m, err := publish.ReadManifest(publish.ReleaseDir(e.out, codeset.CPT, want))
+		m, err := format.ReadManifest(format.ReleaseDir(e.out, codeset.CPT, want))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,9 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/codeset/codeset/publish/dbfile"
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
-
-	"github.com/codeset/codeset/publish"
 )
 
 // ledgerSchema is the run ledger. Times are ledgerTime text, which sorts
@@ -76,7 +75,7 @@ func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 	// busy_timeout makes a writer wait for another process rather than
 	// fail; _txlock=immediate takes the write lock when a transaction
 	// begins, so two writers never deadlock upgrading read locks.
-	dsn := publish.SQLiteDSN(path, "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	dsn := dbfile.DSN(path, "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)

@@ -7,17 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
 )
 
 // ErrBusy reports a job that is already running, in this process or in
 // another one on the same data directory.
-var ErrBusy = errors.New("already running")
+var ErrBusy = codeset.NewError(codeset.ErrConflict, "already running")
 
 // Locks hands out one lock per job name. Within a process a job holds a
 // channel-based mutex; across processes it holds an flock(2) on
-// DIR/NAME.lock. The kernel drops an flock when its process dies, so a
+// DIR/NAME.lock (durable.Lock). The kernel drops an flock when its process dies, so a
 // killed run never blocks the next one.
 type Locks struct {
 	Dir string
@@ -86,28 +88,19 @@ func (l Locks) Acquire(ctx context.Context, name string, wait bool) (release fun
 	}, nil
 }
 
-// flock takes an exclusive flock on f, polling while wait is set, since a
-// blocking flock cannot be interrupted by ctx.
+// flock takes the exclusive lock of f, polling while wait is set.
 func (l Locks) flock(ctx context.Context, f *os.File, wait bool) error {
+	if !wait {
+		if err := durable.TryLock(f); errors.Is(err, durable.ErrLocked) {
+			return ErrBusy
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
 	poll := l.Poll
 	if poll <= 0 {
 		poll = 100 * time.Millisecond
 	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			return err
-		}
-		if !wait {
-			return ErrBusy
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(poll):
-		}
-	}
+	return durable.Lock(ctx, f, poll)
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
 )
 
 func TestMissed(t *testing.T) {
@@ -196,7 +196,7 @@ func TestServiceMovesCurrent(t *testing.T) {
 		src.set("CPT"+y+".xlsx", demoBytes(t, y))
 		e.run(t, job)
 	}
-	cur, err := publish.ReadPointer(e.out, codeset.CPT, "current")
+	cur, err := format.ReadPointer(e.out, codeset.CPT, "current")
 	if err != nil || cur.Label != "2025" {
 		t.Fatalf("current before 2026 = %+v, %v; want 2025", cur, err)
 	}
@@ -208,7 +208,7 @@ func TestServiceMovesCurrent(t *testing.T) {
 	if err := svc.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if cur, err := publish.ReadPointer(e.out, codeset.CPT, "current"); err != nil || cur.Label != "2026" {
+	if cur, err := format.ReadPointer(e.out, codeset.CPT, "current"); err != nil || cur.Label != "2026" {
 		t.Errorf("current after 2026-01-01 = %+v, %v; want 2026", cur, err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 func TestInboxNewestWins(t *testing.T) {
@@ -130,7 +131,7 @@ func TestRunHTTPSource(t *testing.T) {
 	// is allowed through.
 	rs.body, rs.etag = demoBytes(t, "2025"), `"b"`
 	run, err := e.runner.Run(context.Background(), job, TriggerManual, false)
-	if !errors.Is(err, ErrRefused) || run.Outcome != OutcomeRefused || !strings.Contains(run.Error, "--allow-mass-delete") {
+	if !errors.Is(err, release.ErrRefused) || run.Outcome != OutcomeRefused || !strings.Contains(run.Error, "refused to publish") || !strings.Contains(run.Error, "would delete") {
 		t.Errorf("mass-deleting file: %v, %+v; want refused", err, run)
 	}
 	runs, err := e.ledger.Runs(context.Background(), "cpt", 1)

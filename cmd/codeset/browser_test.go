@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/server"
 )
 
 // chromium returns the headless browser, skipping the test when it is
@@ -61,7 +61,7 @@ func browse(t *testing.T, bin, url, shot string) string {
 func TestBrowser(t *testing.T) {
 	bin := chromium(t)
 	_, out := runDemo(t)
-	srv := httptest.NewServer(publish.NewHandler(out))
+	srv := httptest.NewServer(server.New(out))
 	defer srv.Close()
 
 	dom := browse(t, bin, srv.URL+"/cpt/2026/changelog.html", "")

@@ -12,15 +12,19 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/ingest"
 	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/changelog"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/snapshot"
 	"github.com/codeset/codeset/schedules"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 // ledgerPath is the run ledger of the data directory, the one a config
 // that names no other ledger uses too.
 func (m *Main) ledgerPath() string { return filepath.Join(m.DataDir, "ledger.sqlite") }
 
-func (m *Main) pipeline() *schedules.Pipeline {
-	return &schedules.Pipeline{Store: publish.Store{Dir: m.DataDir}, OutDir: m.OutDir, Logger: m.logger(), Now: m.Now}
+func (m *Main) pipeline() *release.Pipeline {
+	return &release.Pipeline{Store: snapshot.Store{Dir: m.DataDir}, OutDir: m.OutDir, Logger: m.logger(), Now: m.Now}
 }
 
 // multiFlag collects a repeatable string flag.
@@ -33,15 +37,19 @@ func (f *multiFlag) Set(v string) error { *f = append(*f, v); return nil }
 type releaseFlags struct {
 	system, label, effective, profile string
 	maps                              multiFlag
-	guards                            schedules.Guards
+	guards                            release.Guards
 }
 
+// allowFlag is the flag that lets a release through the publish guard
+// named guard (release.GuardError.Guard): --allow-mass-delete and so on.
+func allowFlag(guard string) string { return "allow-" + guard }
+
 // registerGuards adds the publish guard flags.
-func registerGuards(fs *flag.FlagSet, g *schedules.Guards) {
+func registerGuards(fs *flag.FlagSet, g *release.Guards) {
 	fs.Float64Var(&g.MaxDeleteShare, "max-delete-share", 0, "largest `share` of the previous release's codes a release may delete (default 0.05)")
-	fs.BoolVar(&g.AllowMassDelete, strings.TrimPrefix(schedules.FlagAllowMassDelete, "--"), false, "publish even when more codes are deleted than --max-delete-share allows")
-	fs.BoolVar(&g.AllowShrink, strings.TrimPrefix(schedules.FlagAllowShrink, "--"), false, "publish even when the release has fewer than 80% of the previous release's codes")
-	fs.BoolVar(&g.AllowLostField, strings.TrimPrefix(schedules.FlagAllowLostField, "--"), false, "publish even when a field the previous release filled is empty everywhere")
+	fs.BoolVar(&g.AllowMassDelete, allowFlag(release.GuardMassDelete), false, "publish even when more codes are deleted than --max-delete-share allows")
+	fs.BoolVar(&g.AllowShrink, allowFlag(release.GuardShrink), false, "publish even when the release has fewer than 80% of the previous release's codes")
+	fs.BoolVar(&g.AllowLostField, allowFlag(release.GuardLostField), false, "publish even when a field the previous release filled is empty everywhere")
 }
 
 func (r *releaseFlags) register(fs *flag.FlagSet) {
@@ -61,9 +69,9 @@ func systemList() string {
 }
 
 // request turns the flags and file arguments into a pipeline request.
-func (r *releaseFlags) request(fs *flag.FlagSet) (schedules.Request, error) {
+func (r *releaseFlags) request(fs *flag.FlagSet) (release.Request, error) {
 	hint := "run '" + fs.Name() + " --help' for usage"
-	var req schedules.Request
+	var req release.Request
 	var sys codeset.System
 	var err error
 	if r.system == "" && fs.NArg() > 0 {
@@ -82,7 +90,7 @@ func (r *releaseFlags) request(fs *flag.FlagSet) (schedules.Request, error) {
 	if fs.NArg() == 0 {
 		return req, usagef(hint, "no input files: name the publisher's files after the flags")
 	}
-	req = schedules.Request{System: sys, Label: r.label, Files: fs.Args(), Guards: r.guards}
+	req = release.Request{System: sys, Label: r.label, Files: fs.Args(), Guards: r.guards}
 	if r.effective != "" {
 		if req.Effective, err = time.Parse(time.DateOnly, r.effective); err != nil {
 			return req, usagef(hint, "bad --effective %q: want YYYY-MM-DD", r.effective)
@@ -137,7 +145,7 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ledger.Close()
-	runner := &schedules.Runner{Pipeline: m.pipeline(), Ledger: ledger, Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}}
+	runner := &schedules.Runner{Pipeline: m.pipeline(), Ledger: ledger, Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}, Hint: jobHint}
 	run, err := runner.Run(ctx, job, schedules.TriggerManual, false)
 	if err != nil {
 		return err
@@ -148,8 +156,8 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	return m.printResult(run.Result)
 }
 
-func (m *Main) printResult(res *schedules.Result) error {
-	if err := publish.WriteSummary(m.Stdout, res.Release, res.Changelog); err != nil {
+func (m *Main) printResult(res *release.Result) error {
+	if err := changelog.WriteSummary(m.Stdout, res.Release, res.Changelog); err != nil {
 		return err
 	}
 	if res.Report != nil {
@@ -181,7 +189,7 @@ func (m *Main) ingestCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s %s: %d codes stored in %s\n", publish.SystemName(res.Release.System), res.Release.Label, len(res.Release.Codes), res.Snapshot)
+	fmt.Fprintf(m.Stdout, "%s %s: %d codes stored in %s\n", res.Release.System.Name(), res.Release.Label, len(res.Release.Codes), res.Snapshot)
 	for _, w := range res.Report.Warnings {
 		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
 	}
@@ -194,7 +202,7 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 			"release folder (database, changelogs, manifest) under the publish directory.")
 	sysFlag := fs.String("system", "", "code `system`: "+systemList())
 	label := fs.String("release", "", "release `label`")
-	var g schedules.Guards
+	var g release.Guards
 	registerGuards(fs, &g)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -220,7 +228,7 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 	sysFlag := fs.String("system", "", "code `system`: "+systemList())
 	from := fs.String("from", "", "older release `label`")
 	to := fs.String("to", "", "newer release `label`")
-	format := fs.String("format", "md", "output `format`: md or json")
+	outFormat := fs.String("format", "md", "output `format`: md or json")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -232,8 +240,8 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 	if *to == "" {
 		return usagef(hint, "--to is required")
 	}
-	if *format != "md" && *format != "json" {
-		return usagef(hint, "bad --format %q: want md or json", *format)
+	if *outFormat != "md" && *outFormat != "json" {
+		return usagef(hint, "bad --format %q: want md or json", *outFormat)
 	}
 	if fs.NArg() > 0 {
 		return usagef(hint, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -242,10 +250,10 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
-		return publish.WriteJSON(m.Stdout, l)
+	if *outFormat == "json" {
+		return format.WriteChangelog(m.Stdout, l)
 	}
-	return publish.WriteMarkdown(m.Stdout, l)
+	return changelog.WriteMarkdown(m.Stdout, l)
 }
 
 func (m *Main) releasesCommand(ctx context.Context, args []string) error {
@@ -261,7 +269,7 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	infos, err := publish.Store{Dir: m.DataDir}.List(ctx, sys)
+	infos, err := snapshot.Store{Dir: m.DataDir}.List(ctx, sys)
 	if err != nil {
 		return err
 	}
@@ -274,7 +282,7 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 	for _, in := range infos {
 		pub := "no"
 		if publish.Published(m.OutDir, in.System, in.Label) {
-			pub = publish.ReleaseDir(m.OutDir, in.System, in.Label)
+			pub = format.ReleaseDir(m.OutDir, in.System, in.Label)
 		}
 		eff := "-"
 		if !in.Effective.IsZero() {

@@ -20,7 +20,10 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+	"github.com/codeset/codeset/publish/server"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // crashRuns is how many runs TestCrashRun kills.
@@ -100,7 +103,7 @@ func TestCrashRun(t *testing.T) {
 		if temps := tempNames(t, dir); len(temps) > 0 {
 			leftovers++
 			// Nothing serves them.
-			srv := httptest.NewServer(publish.NewHandler(out))
+			srv := httptest.NewServer(server.New(out))
 			for _, p := range temps {
 				if rel, err := filepath.Rel(out, p); err == nil && !strings.HasPrefix(rel, "..") {
 					resp, err := http.Get(srv.URL + "/" + filepath.ToSlash(rel))
@@ -157,8 +160,8 @@ func crashStage(t *testing.T, dir string, finished bool) string {
 		}
 		return "snapshot stored"
 	}
-	var root publish.RootIndex
-	b, _ := os.ReadFile(filepath.Join(dir, "public", publish.IndexName))
+	var root format.RootIndex
+	b, _ := os.ReadFile(filepath.Join(dir, "public", format.IndexName))
 	json.Unmarshal(b, &root)
 	for _, s := range root.Systems {
 		for _, r := range s.Releases {
@@ -231,7 +234,7 @@ func checkTree(ctx context.Context, t *testing.T, what, out, data string, want20
 		fail("%v", err)
 		return
 	}
-	complete := map[string]*publish.Manifest{}
+	complete := map[string]*format.Manifest{}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -257,27 +260,27 @@ func checkTree(ctx context.Context, t *testing.T, what, out, data string, want20
 	}
 
 	// Indexes and pointers name complete releases, with their bytes.
-	snapOf := func(label string) (publish.ManifestFile, bool) {
+	snapOf := func(label string) (format.ManifestFile, bool) {
 		m := complete[label]
 		if m == nil {
-			return publish.ManifestFile{}, false
+			return format.ManifestFile{}, false
 		}
 		for _, f := range m.Files {
-			if f.Name == publish.SnapshotName(codeset.CPT, label) {
+			if f.Name == format.SnapshotName(codeset.CPT, label) {
 				return f, true
 			}
 		}
-		return publish.ManifestFile{}, false
+		return format.ManifestFile{}, false
 	}
-	var sysIdx publish.SystemIndex
-	if err := readJSONFile(filepath.Join(sysDir, publish.IndexName), &sysIdx); err != nil {
+	var sysIdx format.SystemIndex
+	if err := readJSONFile(filepath.Join(sysDir, format.IndexName), &sysIdx); err != nil {
 		fail("%v", err)
 	}
-	var root publish.RootIndex
-	if err := readJSONFile(filepath.Join(out, publish.IndexName), &root); err != nil {
+	var root format.RootIndex
+	if err := readJSONFile(filepath.Join(out, format.IndexName), &root); err != nil {
 		fail("%v", err)
 	}
-	listed := [][]publish.IndexRelease{sysIdx.Releases}
+	listed := [][]format.IndexRelease{sysIdx.Releases}
 	for _, s := range root.Systems {
 		listed = append(listed, s.Releases)
 	}
@@ -298,7 +301,7 @@ func checkTree(ctx context.Context, t *testing.T, what, out, data string, want20
 		fail("root index lists %d systems, want 1", len(root.Systems))
 	}
 	for _, which := range []string{"latest", "current"} {
-		p, err := publish.ReadPointer(out, codeset.CPT, which)
+		p, err := format.ReadPointer(out, codeset.CPT, which)
 		if err != nil {
 			fail("%v", err)
 			continue
@@ -311,7 +314,7 @@ func checkTree(ctx context.Context, t *testing.T, what, out, data string, want20
 			fail("%s.json points to %s, want 2025", which, p.Label)
 		}
 	}
-	if _, err := publish.ReadHistory(ctx, filepath.Join(sysDir, publish.HistoryName), "99213"); err != nil && !errors.Is(err, publish.ErrNoCode) {
+	if _, err := history.Read(ctx, filepath.Join(sysDir, format.HistoryName), "99213"); err != nil && !errors.Is(err, snapshot.ErrNoCode) {
 		fail("history: %v", err)
 	}
 
@@ -321,7 +324,7 @@ func checkTree(ctx context.Context, t *testing.T, what, out, data string, want20
 		t.Fatal(err)
 	}
 	for _, p := range stored {
-		if _, err := publish.ReadSnapshot(ctx, p); err != nil {
+		if _, err := snapshot.Read(ctx, p); err != nil {
 			fail("stored snapshot: %v", err)
 		}
 	}
@@ -334,8 +337,8 @@ func checkTree(ctx context.Context, t *testing.T, what, out, data string, want20
 
 // checkRelease checks one release folder against its manifest and
 // SHA256SUMS: the same files, bytes and SHA-256, and a readable snapshot.
-func checkRelease(ctx context.Context, dir string) (*publish.Manifest, error) {
-	m, err := publish.ReadManifest(dir)
+func checkRelease(ctx context.Context, dir string) (*format.Manifest, error) {
+	m, err := format.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +346,7 @@ func checkRelease(ctx context.Context, dir string) (*publish.Manifest, error) {
 	if sums == nil {
 		return nil, fmt.Errorf("cannot read %s", dir)
 	}
-	delete(sums, publish.ManifestName)
+	delete(sums, format.ManifestName)
 	var listed strings.Builder
 	for _, f := range m.Files {
 		got, ok := sums[f.Name]
@@ -355,18 +358,18 @@ func checkRelease(ctx context.Context, dir string) (*publish.Manifest, error) {
 			return nil, fmt.Errorf("%s: %d bytes sha256 %s, manifest says %d bytes %s", f.Name, st.Size(), got, f.Bytes, f.SHA256)
 		}
 		delete(sums, f.Name)
-		if f.Name != publish.SumsName {
+		if f.Name != format.SumsName {
 			fmt.Fprintf(&listed, "%s  %s\n", f.SHA256, f.Name)
 		}
 	}
 	if len(sums) > 0 {
 		return nil, fmt.Errorf("files the manifest does not list: %v", slices.Sorted(maps.Keys(sums)))
 	}
-	b, err := os.ReadFile(filepath.Join(dir, publish.SumsName))
+	b, err := os.ReadFile(filepath.Join(dir, format.SumsName))
 	if err != nil || string(b) != listed.String() {
 		return nil, fmt.Errorf("SHA256SUMS %q disagrees with the manifest %q", b, listed.String())
 	}
-	r, err := publish.ReadSnapshot(ctx, filepath.Join(dir, publish.SnapshotName(m.System, m.Label)))
+	r, err := snapshot.Read(ctx, filepath.Join(dir, format.SnapshotName(m.System, m.Label)))
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish"
-	"github.com/codeset/codeset/schedules"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/snapshot"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 // demoMarker marks a directory as demo output, which the demo may wipe.
@@ -40,8 +41,8 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 	if err := resetDemoDir(*dir); err != nil {
 		return err
 	}
-	p := &schedules.Pipeline{
-		Store:  publish.Store{Dir: filepath.Join(*dir, "data")},
+	p := &release.Pipeline{
+		Store:  snapshot.Store{Dir: filepath.Join(*dir, "data")},
 		OutDir: filepath.Join(*dir, "public"),
 		Logger: m.logger(),
 		Now:    m.Now,
@@ -50,7 +51,7 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 		if i > 0 {
 			fmt.Fprintln(m.Stdout)
 		}
-		res, err := p.Run(ctx, schedules.Request{System: codeset.CPT, Label: r.label, Files: []string{filepath.Join(*fixtures, r.file)}})
+		res, err := p.Run(ctx, release.Request{System: codeset.CPT, Label: r.label, Files: []string{filepath.Join(*fixtures, r.file)}})
 		if err != nil {
 			return err
 		}
@@ -59,7 +60,7 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(m.Stdout, "\nDemo done. Snapshots are in %s, the published tree in %s;\n", p.Store.Dir, p.OutDir)
-	fmt.Fprintf(m.Stdout, "open %s first, or serve the tree: codeset --out %s serve --static-only\n", filepath.Join(publish.ReleaseDir(p.OutDir, codeset.CPT, "2026"), publish.ChangelogHTML), p.OutDir)
+	fmt.Fprintf(m.Stdout, "open %s first, or serve the tree: codeset --out %s serve --static-only\n", filepath.Join(format.ReleaseDir(p.OutDir, codeset.CPT, "2026"), format.ChangelogHTML), p.OutDir)
 	return nil
 }
 

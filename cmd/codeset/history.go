@@ -12,7 +12,9 @@ import (
 	"slices"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 func (m *Main) historyCommand(ctx context.Context, args []string) error {
@@ -22,7 +24,7 @@ func (m *Main) historyCommand(ctx context.Context, args []string) error {
 			"cosmetic, reactivated). Reads the published history database SYSTEM/history.sqlite,\n"+
 			"or builds the history from the stored snapshots when nothing is published.")
 	sysFlag := fset.String("system", "", "code `system`: "+systemList())
-	format := fset.String("format", "text", "output `format`: text or json")
+	outFormat := fset.String("format", "text", "output `format`: text or json")
 	if err := parse(fset, args); err != nil {
 		return err
 	}
@@ -34,26 +36,26 @@ func (m *Main) historyCommand(ctx context.Context, args []string) error {
 	if fset.NArg() != 1 {
 		return usagef(hint, "name one code after the flags")
 	}
-	if *format != "text" && *format != "json" {
-		return usagef(hint, "bad --format %q: want text or json", *format)
+	if *outFormat != "text" && *outFormat != "json" {
+		return usagef(hint, "bad --format %q: want text or json", *outFormat)
 	}
 	code := sys.Normalize(fset.Arg(0))
 
-	db := filepath.Join(m.OutDir, string(sys), publish.HistoryName)
+	db := filepath.Join(m.OutDir, string(sys), format.HistoryName)
 	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 		if db, err = m.storeHistory(ctx, sys); err != nil {
 			return err
 		}
 		defer os.RemoveAll(filepath.Dir(db))
 	}
-	h, err := publish.ReadHistory(ctx, db, code)
-	if errors.Is(err, publish.ErrNoCode) {
-		return fmt.Errorf("%s has no code %q in any release", publish.SystemName(sys), code)
+	h, err := history.Read(ctx, db, code)
+	if errors.Is(err, snapshot.ErrNoCode) {
+		return fmt.Errorf("%s has no code %q in any release", sys.Name(), code)
 	}
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if *outFormat == "json" {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -65,12 +67,12 @@ func (m *Main) historyCommand(ctx context.Context, args []string) error {
 // storeHistory builds a history database from the snapshots in the data
 // directory into a temporary directory and returns its path.
 func (m *Main) storeHistory(ctx context.Context, sys codeset.System) (string, error) {
-	infos, err := publish.Store{Dir: m.DataDir}.List(ctx, sys)
+	infos, err := snapshot.Store{Dir: m.DataDir}.List(ctx, sys)
 	if err != nil {
 		return "", err
 	}
 	if len(infos) == 0 {
-		return "", fmt.Errorf("no %s releases published in %s or stored in %s", publish.SystemName(sys), m.OutDir, m.DataDir)
+		return "", fmt.Errorf("no %s releases published in %s or stored in %s", sys.Name(), m.OutDir, m.DataDir)
 	}
 	var paths []string
 	for _, in := range infos {
@@ -80,8 +82,8 @@ func (m *Main) storeHistory(ctx context.Context, sys codeset.System) (string, er
 	if err != nil {
 		return "", err
 	}
-	db := filepath.Join(dir, publish.HistoryName)
-	if err := publish.BuildHistory(ctx, db, paths); err != nil {
+	db := filepath.Join(dir, format.HistoryName)
+	if err := history.Build(ctx, db, paths); err != nil {
 		os.RemoveAll(dir)
 		return "", err
 	}
@@ -89,9 +91,9 @@ func (m *Main) storeHistory(ctx context.Context, sys codeset.System) (string, er
 }
 
 // writeHistory prints a code's history for people.
-func writeHistory(m *Main, sys codeset.System, h *publish.CodeHistory) error {
+func writeHistory(m *Main, sys codeset.System, h *format.CodeHistory) error {
 	w := m.Stdout
-	fmt.Fprintf(w, "%s %s: first seen in %s, last seen in %s\n", publish.SystemName(sys), h.Code, h.FirstRelease, h.LastRelease)
+	fmt.Fprintf(w, "%s %s: first seen in %s, last seen in %s\n", sys.Name(), h.Code, h.FirstRelease, h.LastRelease)
 	r := h.Record
 	if r.Category != "" {
 		fmt.Fprintf(w, "  category: %s\n", r.Category)

@@ -19,7 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/server"
 )
 
 // Load test size: clients downloading at once, requests per client and the
@@ -46,7 +47,7 @@ func TestServeLoad(t *testing.T) {
 		body []byte
 	}
 	var files []file
-	for _, name := range []string{"cpt-2026.sqlite", publish.ChangelogXLSX, publish.ChangelogHTML, publish.ManifestName} {
+	for _, name := range []string{"cpt-2026.sqlite", format.ChangelogXLSX, format.ChangelogHTML, format.ManifestName} {
 		b, err := os.ReadFile(filepath.Join(out, "cpt", "2026", name))
 		if err != nil {
 			t.Fatal(err)
@@ -182,7 +183,7 @@ func TestServerLimits(t *testing.T) {
 
 	var bodyErr atomic.Value
 	mux := http.NewServeMux()
-	mux.Handle("/", publish.NewHandler(t.TempDir()))
+	mux.Handle("/", server.New(t.TempDir()))
 	mux.HandleFunc("/body", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
 			bodyErr.Store(err)

@@ -18,8 +18,12 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/codeset/codeset/schedules"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 func main() {
@@ -84,6 +88,30 @@ func (m *Main) report(err error) int {
 	return 1
 }
 
+// withHint adds to err what a user of the command line can do about it,
+// where the packages below leave that to their caller: the flag that
+// overrides a publish guard.
+func withHint(err error) error {
+	var ge *release.GuardError
+	if errors.As(err, &ge) && !strings.Contains(err.Error(), "--"+allowFlag(ge.Guard)) {
+		return fmt.Errorf("%w; if this is intended, run again with --%s", err, allowFlag(ge.Guard))
+	}
+	return err
+}
+
+// jobHint is withHint for a job run by codeset run or codeset trigger.
+func jobHint(_ *schedules.Job, err error) error { return withHint(err) }
+
+// serviceHint adds to the error of a job run by codeset serve (on its
+// schedule or through the HTTP trigger) what its operator can do.
+func serviceHint(job *schedules.Job, err error) error {
+	var ge *release.GuardError
+	if errors.As(err, &ge) {
+		return fmt.Errorf("%w; if this is intended, run codeset trigger %s --%s on the server, or change the job's thresholds in the config", err, job.Name, allowFlag(ge.Guard))
+	}
+	return err
+}
+
 type command struct {
 	name, summary string
 	run           func(m *Main, ctx context.Context, args []string) error
@@ -132,7 +160,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(m, ctx, rest)
+			return withHint(c.run(m, ctx, rest))
 		}
 	}
 	return usagef("run 'codeset help' for the commands", "unknown command %q", name)

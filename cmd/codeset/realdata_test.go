@@ -11,7 +11,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // realdata finds the real publisher releases kept beside the repository in
@@ -126,7 +126,7 @@ func TestRealICD10PCS(t *testing.T) {
 	if r := l.Reconciliation; r == nil || len(r.Disagreements) != 0 || r.Agreed != r.Declared || r.Declared != 432 {
 		t.Errorf("2024 to 2025: reconciliation %+v, want 432 declared changes, all agreed", r)
 	}
-	rel, err := publish.ReadSnapshot(context.Background(), filepath.Join(data, "icd10pcs", "FY2025.sqlite"))
+	rel, err := snapshot.Read(context.Background(), filepath.Join(data, "icd10pcs", "FY2025.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestRealHCPCS(t *testing.T) {
 	for _, y := range years {
 		// No --system: the files identify themselves.
 		publishRun(t, data, out, "hcpcs/"+y.label, "--release", y.label, filepath.Join(rd, y.file))
-		rel, err := publish.ReadSnapshot(context.Background(), filepath.Join(data, "hcpcs", y.label+".sqlite"))
+		rel, err := snapshot.Read(context.Background(), filepath.Join(data, "hcpcs", y.label+".sqlite"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestRealHCPCS(t *testing.T) {
 		filepath.Join(rd, "hcpcs/2019/HCPC2019_CONTR_ANWEB.txt")); err != nil {
 		t.Fatalf("ingest 2019 TXT: %v\n%s", err, stderr)
 	}
-	txt, err := publish.ReadSnapshot(context.Background(), filepath.Join(data, "hcpcs", "2019-txt.sqlite"))
+	txt, err := snapshot.Read(context.Background(), filepath.Join(data, "hcpcs", "2019-txt.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}

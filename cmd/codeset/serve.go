@@ -10,7 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // job time zones work without the system's zoneinfo
 
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/server"
 	"github.com/codeset/codeset/schedules"
 )
 
@@ -57,7 +57,7 @@ func (m *Main) serveCommand(ctx context.Context, args []string) error {
 			"SIGTERM or SIGINT stops it: running jobs get shutdown_grace to finish, then are\n"+
 			"abandoned cleanly; nothing is ever half-published.")
 	cfgPath := fs.String("config", "", "configuration `file` (TOML)")
-	format := fs.String("log-format", "text", "log `format`: text or json")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
 	addr := fs.String("addr", "", "listen `address` (default: the config's listen, or 127.0.0.1:8080); port 0 picks a free port")
 	staticOnly := fs.Bool("static-only", false, "serve the published tree only, without the scheduler")
 	if err := parse(fs, args); err != nil {
@@ -67,7 +67,7 @@ func (m *Main) serveCommand(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef(hint, "unexpected arguments: %v", fs.Args())
 	}
-	log, err := newLogger(m.Stderr, *format, slog.LevelInfo, hint)
+	log, err := newLogger(m.Stderr, *logFormat, slog.LevelInfo, hint)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (m *Main) serveStatic(ctx context.Context, addr string, log *slog.Logger) e
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := newServer(publish.NewHandler(m.OutDir), log)
+	srv := newServer(server.New(m.OutDir), log)
 	fmt.Fprintf(m.Stdout, "serving %s on http://%s/\n", m.OutDir, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -147,7 +147,7 @@ func (m *Main) serveService(ctx context.Context, cfgPath, addr string, log *slog
 		mux.Handle("/api/v1/jobs", api)
 		mux.Handle("/api/v1/jobs/", api)
 		mux.Handle("/api/v1/runs", api)
-		mux.Handle("/", publish.NewHandler(c.cfg.Path(c.cfg.Out)))
+		mux.Handle("/", server.New(c.cfg.Path(c.cfg.Out)))
 		srv = newServer(mux, log)
 		if svc.Token == "" {
 			log.Warn("no bearer token configured (token or token_env): the HTTP trigger refuses every request")

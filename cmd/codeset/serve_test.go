@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
 )
 
 // buildBinary builds the codeset command into a temporary directory.
@@ -307,7 +307,7 @@ func TestReindexMovesCurrent(t *testing.T) {
 		}
 	}
 	current := func() string {
-		var p publish.Pointer
+		var p format.Pointer
 		b, err := os.ReadFile(filepath.Join(out, "cpt", "current.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -354,7 +354,7 @@ func TestHistoryCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h publish.CodeHistory
+	var h format.CodeHistory
 	if err := json.Unmarshal([]byte(stdout), &h); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,9 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/snapshot"
 	"github.com/codeset/codeset/schedules"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 // configured is what the service commands build from a config file.
@@ -31,10 +32,14 @@ func openConfig(ctx context.Context, name, path string, log *slog.Logger) (*conf
 		return nil, err
 	}
 	runner := &schedules.Runner{
-		Pipeline: &schedules.Pipeline{Store: publish.Store{Dir: cfg.Path(cfg.Data)}, OutDir: cfg.Path(cfg.Out), Logger: log},
+		Pipeline: &release.Pipeline{Store: snapshot.Store{Dir: cfg.Path(cfg.Data)}, OutDir: cfg.Path(cfg.Out), Logger: log},
 		Ledger:   ledger,
 		Locks:    schedules.Locks{Dir: cfg.LockDir()},
 		Logger:   log,
+		Hint:     jobHint,
+	}
+	if name == "serve" {
+		runner.Hint = serviceHint
 	}
 	return &configured{cfg: cfg, runner: runner}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/codeset/codeset/schedules"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 func (m *Main) triggerCommand(ctx context.Context, args []string) error {
@@ -15,7 +16,7 @@ func (m *Main) triggerCommand(ctx context.Context, args []string) error {
 			"(exit status 1), or with --wait wait for it to end and then run.")
 	cfgPath := fs.String("config", "", "configuration `file` (TOML)")
 	wait := fs.Bool("wait", false, "wait for a run in progress to end, then run")
-	var g schedules.Guards
+	var g release.Guards
 	registerGuards(fs, &g)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -11,8 +11,6 @@ package pull
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +24,8 @@ import (
 	"strings"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
 )
 
 // ErrChecksum reports a download whose SHA-256 or size differs from the
@@ -52,7 +51,7 @@ type Client struct {
 type Release struct {
 	System   codeset.System
 	Label    string
-	Manifest *publish.Manifest
+	Manifest *format.Manifest
 	// SnapshotURL is the snapshot's address; SHA256 and Bytes come from
 	// the manifest.
 	SnapshotURL string
@@ -129,7 +128,7 @@ func (c *Client) Resolve(ctx context.Context, sys codeset.System, release string
 	}
 	label := release
 	if release == "latest" || release == "current" {
-		var p publish.Pointer
+		var p format.Pointer
 		if err := c.getJSON(ctx, path.Join(string(sys), release+".json"), &p); err != nil {
 			if release == "current" && errors.Is(err, errNotFound) {
 				return nil, fmt.Errorf("resolve %s current: no release is in effect yet (try --release latest): %w", sys, err)
@@ -141,14 +140,14 @@ func (c *Client) Resolve(ctx context.Context, sys codeset.System, release string
 	if err := codeset.CheckLabel(label); err != nil {
 		return nil, fmt.Errorf("resolve %s %s: %w", sys, release, err)
 	}
-	var m publish.Manifest
-	if err := c.getJSON(ctx, path.Join(string(sys), label, publish.ManifestName), &m); err != nil {
+	var m format.Manifest
+	if err := c.getJSON(ctx, path.Join(string(sys), label, format.ManifestName), &m); err != nil {
 		return nil, fmt.Errorf("resolve %s %s: %w", sys, release, err)
 	}
 	if m.System != sys || m.Label != label {
 		return nil, fmt.Errorf("resolve %s %s: manifest is for %s %s", sys, release, m.System, m.Label)
 	}
-	name := publish.SnapshotName(sys, label)
+	name := format.SnapshotName(sys, label)
 	r := &Release{System: sys, Label: label, Manifest: &m}
 	for _, f := range m.Files {
 		if f.Name == name {
@@ -181,14 +180,14 @@ func (c *Client) Download(ctx context.Context, sys codeset.System, release, dst 
 	if res.Resumed, err = c.fetch(ctx, r, partial); err != nil {
 		return nil, err
 	}
-	if err := verify(partial, r); err != nil {
+	if err := verify(ctx, partial, r); err != nil {
 		os.Remove(partial)
 		return nil, fmt.Errorf("download %s: %w", r.SnapshotURL, err)
 	}
 	if err := os.Rename(partial, dst); err != nil {
 		return nil, fmt.Errorf("download %s: %w", r.SnapshotURL, err)
 	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(dst)); err != nil {
 		return nil, fmt.Errorf("download %s: %w", r.SnapshotURL, err)
 	}
 	return res, nil
@@ -271,32 +270,16 @@ func contentRangeStart(h string) int64 {
 }
 
 // verify checks the size and SHA-256 of the file at p against r.
-func verify(p string, r *Release) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+func verify(ctx context.Context, p string, r *Release) error {
+	n, sum, err := durable.HashFile(ctx, p)
 	if err != nil {
 		return err
 	}
 	if n != r.Bytes {
 		return fmt.Errorf("%w: got %d bytes, manifest says %d", ErrChecksum, n, r.Bytes)
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != r.SHA256 {
+	if sum != r.SHA256 {
 		return fmt.Errorf("%w: got sha256 %s, manifest says %s", ErrChecksum, sum, r.SHA256)
 	}
 	return nil
-}
-
-// syncDir flushes a directory so that a rename in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/server"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // tree publishes two CPT releases, 2026 (in effect at the test's clock)
@@ -36,7 +39,7 @@ func tree(t *testing.T) string {
 				Long: strings.Repeat("synthetic descriptor "+label+" ", 3)})
 		}
 		snap := filepath.Join(store, label+".sqlite")
-		if err := publish.WriteSnapshot(ctx, snap, r); err != nil {
+		if err := snapshot.Write(ctx, snap, r); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -50,7 +53,7 @@ func tree(t *testing.T) string {
 
 func snapshotBytes(t *testing.T, out, label string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(out, "cpt", label, publish.SnapshotName(codeset.CPT, label)))
+	b, err := os.ReadFile(filepath.Join(out, "cpt", label, format.SnapshotName(codeset.CPT, label)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +64,7 @@ func snapshotBytes(t *testing.T, out, label string) []byte {
 // file server.
 func servers(out string) map[string]http.Handler {
 	return map[string]http.Handler{
-		"codeset handler": publish.NewHandler(out),
+		"codeset handler": server.New(out),
 		"http.FileServer": http.FileServer(http.Dir(out)),
 	}
 }
@@ -191,7 +194,7 @@ func TestResume(t *testing.T) {
 func TestCorruptRefused(t *testing.T) {
 	ctx := context.Background()
 	out := tree(t)
-	snap := filepath.Join(out, "cpt", "2027", publish.SnapshotName(codeset.CPT, "2027"))
+	snap := filepath.Join(out, "cpt", "2027", format.SnapshotName(codeset.CPT, "2027"))
 	b := snapshotBytes(t, out, "2027")
 	b[len(b)/2] ^= 0xff // same size, one byte changed
 	if err := os.WriteFile(snap, b, 0o644); err != nil {
@@ -222,7 +225,7 @@ func TestCorruptRefused(t *testing.T) {
 func TestBadPartial(t *testing.T) {
 	ctx := context.Background()
 	out := tree(t)
-	srv := httptest.NewServer(publish.NewHandler(out))
+	srv := httptest.NewServer(server.New(out))
 	defer srv.Close()
 	c := &Client{Base: srv.URL}
 	dst := filepath.Join(t.TempDir(), "cpt.sqlite")

@@ -1,4 +1,4 @@
-package publish
+package snapshot
 
 import (
 	"context"
@@ -8,27 +8,25 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/internal/fixture"
 )
-
-func day(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
 
 func TestStoreList(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Dir: t.TempDir()}
 	releases := []*codeset.Release{
-		{System: codeset.CPT, Label: "2026", Effective: day(2026, 1, 1)},
-		{System: codeset.CPT, Label: "2025", Effective: day(2025, 1, 1)},
-		{System: codeset.CPT, Label: "2026Q2", Effective: day(2026, 4, 1)},
-		{System: codeset.CPT, Label: "2026-b", Effective: day(2026, 1, 1)},
+		{System: codeset.CPT, Label: "2026", Effective: fixture.Day(2026, 1, 1)},
+		{System: codeset.CPT, Label: "2025", Effective: fixture.Day(2025, 1, 1)},
+		{System: codeset.CPT, Label: "2026Q2", Effective: fixture.Day(2026, 4, 1)},
+		{System: codeset.CPT, Label: "2026-b", Effective: fixture.Day(2026, 1, 1)},
 		{System: codeset.CPT, Label: "draft"},
-		{System: codeset.HCPCS, Label: "2026Q1", Effective: day(2026, 1, 1)},
-		{System: codeset.ICD10CM, Label: "FY2026", Effective: day(2025, 10, 1)},
+		{System: codeset.HCPCS, Label: "2026Q1", Effective: fixture.Day(2026, 1, 1)},
+		{System: codeset.ICD10CM, Label: "FY2026", Effective: fixture.Day(2025, 10, 1)},
 	}
 	for _, r := range releases {
-		if err := WriteSnapshot(ctx, s.Path(r.System, r.Label), r); err != nil {
+		if err := Write(ctx, s.Path(r.System, r.Label), r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,8 +74,8 @@ func TestStoreListMissingDir(t *testing.T) {
 func TestStoreGet(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Dir: t.TempDir()}
-	rel := sampleRelease()
-	if err := WriteSnapshot(ctx, s.Path(rel.System, rel.Label), rel); err != nil {
+	rel := fixture.SampleRelease()
+	if err := Write(ctx, s.Path(rel.System, rel.Label), rel); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := s.Path(codeset.CPT, "2026"), filepath.Join(s.Dir, "cpt", "2026.sqlite"); got != want {
@@ -109,8 +107,8 @@ func TestStoreGet(t *testing.T) {
 func TestStoreRenamedSnapshot(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Dir: t.TempDir()}
-	rel := sampleRelease()
-	if err := WriteSnapshot(ctx, s.Path(rel.System, "2027"), rel); err != nil {
+	rel := fixture.SampleRelease()
+	if err := Write(ctx, s.Path(rel.System, "2027"), rel); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(ctx, codeset.CPT, "2027"); err == nil || !strings.Contains(err.Error(), "holds cpt 2026") {

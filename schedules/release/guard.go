@@ -1,15 +1,15 @@
-package schedules
+package release
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/codeset/codeset"
 )
 
-// ErrRefused reports a release that a publish guard stopped.
-var ErrRefused = errors.New("refused by a publish guard")
+// ErrRefused reports a release that a publish guard stopped; it is of kind
+// codeset.ErrRefused.
+var ErrRefused = codeset.NewError(codeset.ErrRefused, "refused by a publish guard")
 
 // Guards are the checks a release must pass before it is published, so that
 // a truncated or mangled file never replaces a good code table. The zero
@@ -27,23 +27,22 @@ type Guards struct {
 	AllowLostField  bool
 }
 
-// The override flags, named in refusals.
+// GuardError is a refusal: which guard refused and what it found. The
+// front ends say how to override it in their own terms (a command-line
+// flag, a job setting), from Guard.
+type GuardError struct {
+	Guard string // GuardMassDelete, GuardShrink or GuardLostField
+	Msg   string
+}
+
+// The guards, as named in GuardError.Guard.
 const (
-	FlagAllowMassDelete = "--allow-mass-delete"
-	FlagAllowShrink     = "--allow-shrink"
-	FlagAllowLostField  = "--allow-lost-field"
+	GuardMassDelete = "mass-delete"
+	GuardShrink     = "shrink"
+	GuardLostField  = "lost-field"
 )
 
-// GuardError is a refusal: what was found and how to override it.
-type GuardError struct {
-	Guard string // "mass-delete", "shrink" or "lost-field"
-	Msg   string
-	Flag  string
-}
-
-func (e *GuardError) Error() string {
-	return fmt.Sprintf("refused to publish: %s; if this is intended, run again with %s", e.Msg, e.Flag)
-}
+func (e *GuardError) Error() string { return "refused to publish: " + e.Msg }
 
 // Is makes errors.Is(err, ErrRefused) true for every refusal.
 func (e *GuardError) Is(target error) bool { return target == ErrRefused }
@@ -68,12 +67,12 @@ func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 	}
 	n := len(old.Codes)
 	if share := float64(l.Summary.Deleted) / float64(n); share > maxDel && !g.AllowMassDelete {
-		return &GuardError{Guard: "mass-delete", Flag: FlagAllowMassDelete, Msg: fmt.Sprintf(
+		return &GuardError{Guard: GuardMassDelete, Msg: fmt.Sprintf(
 			"%s %s would delete %d of the %d codes of %s (%.1f%%), more than the %.1f%% allowed",
 			new.System, new.Label, l.Summary.Deleted, n, old.Label, 100*share, 100*maxDel)}
 	}
 	if float64(len(new.Codes)) < minKeep*float64(n) && !g.AllowShrink {
-		return &GuardError{Guard: "shrink", Flag: FlagAllowShrink, Msg: fmt.Sprintf(
+		return &GuardError{Guard: GuardShrink, Msg: fmt.Sprintf(
 			"%s %s has %d codes, %s had %d: fewer than %.0f%% of them",
 			new.System, new.Label, len(new.Codes), old.Label, n, 100*minKeep)}
 	}
@@ -90,7 +89,7 @@ func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 	if len(lost) > 0 {
 		sort.Strings(lost)
 		f := lost[0]
-		return &GuardError{Guard: "lost-field", Flag: FlagAllowLostField, Msg: fmt.Sprintf(
+		return &GuardError{Guard: GuardLostField, Msg: fmt.Sprintf(
 			"field %s was filled for %d of the %d codes of %s and is empty for all %d codes of %s %s: the file may have lost a column",
 			f, oldFill[f], n, old.Label, len(new.Codes), new.System, new.Label)}
 	}

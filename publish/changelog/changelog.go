@@ -1,11 +1,10 @@
-package publish
+package changelog
 
 import (
 	"bufio"
-	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -15,197 +14,6 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
 )
-
-// jsonChangelog is the JSON changelog contract. Field order here is the
-// order in the output.
-type jsonChangelog struct {
-	System        codeset.System  `json:"system"`
-	From          *string         `json:"from"`
-	To            string          `json:"to"`
-	FromEffective *string         `json:"from_effective"`
-	ToEffective   *string         `json:"to_effective"`
-	Summary       codeset.Summary `json:"summary"`
-	Changes       []jsonChange    `json:"changes"`
-	// Reconciliation is null when the publisher declares no changes.
-	Reconciliation *jsonReconciliation `json:"reconciliation"`
-}
-
-type jsonChange struct {
-	Code        string                         `json:"code"`
-	Display     string                         `json:"display"`
-	Change      codeset.ChangeKind             `json:"change"`
-	Category    string                         `json:"category"`
-	Description string                         `json:"description"`
-	Fields      map[string]codeset.FieldChange `json:"fields"`
-}
-
-type jsonReconciliation struct {
-	Source        string             `json:"source"`
-	Declared      int                `json:"declared"`
-	Agreed        int                `json:"agreed"`
-	Disagreements []jsonDisagreement `json:"disagreements"`
-}
-
-type jsonDisagreement struct {
-	Code     string `json:"code"`
-	Display  string `json:"display"`
-	Declared string `json:"declared"`
-	Computed string `json:"computed"`
-	Reason   string `json:"reason"`
-}
-
-// WriteJSON writes l as the JSON changelog other tools parse: two-space
-// indentation, a trailing newline, null for an unknown from label or date,
-// and "fields" present on every change.
-func WriteJSON(w io.Writer, l *codeset.Changelog) error {
-	j := jsonChangelog{
-		System:        l.System,
-		To:            l.To,
-		FromEffective: jsonDate(l.FromEffective),
-		ToEffective:   jsonDate(l.ToEffective),
-		Summary:       l.Summary,
-		Changes:       make([]jsonChange, 0, len(l.Changes)),
-	}
-	if l.From != "" {
-		j.From = &l.From
-	}
-	for _, c := range l.Changes {
-		fields := c.Fields
-		if fields == nil {
-			fields = map[string]codeset.FieldChange{}
-		}
-		j.Changes = append(j.Changes, jsonChange{
-			Code:        c.Code,
-			Display:     l.System.Display(c.Code),
-			Change:      c.Kind,
-			Category:    c.Category,
-			Description: c.Record.Description(),
-			Fields:      fields,
-		})
-	}
-	if r := l.Reconciliation; r != nil {
-		j.Reconciliation = &jsonReconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed, Disagreements: []jsonDisagreement{}}
-		for _, d := range r.Disagreements {
-			j.Reconciliation.Disagreements = append(j.Reconciliation.Disagreements, jsonDisagreement{
-				Code: d.Code, Display: l.System.Display(d.Code), Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
-			})
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(j); err != nil {
-		return fmt.Errorf("write json changelog: %w", err)
-	}
-	return nil
-}
-
-// jsonDate returns t as YYYY-MM-DD, or nil for the zero time.
-func jsonDate(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	s := t.Format(dateLayout)
-	return &s
-}
-
-// ReadJSON parses a changelog written by WriteJSON. The JSON carries only a
-// description of each record, so Change.Record holds Code, Category and the
-// description as Long; Fields is nil when empty.
-func ReadJSON(r io.Reader) (*codeset.Changelog, error) {
-	var j jsonChangelog
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&j); err != nil {
-		return nil, fmt.Errorf("read json changelog: %w", err)
-	}
-	l := &codeset.Changelog{
-		System:  j.System,
-		To:      j.To,
-		Summary: j.Summary,
-	}
-	if j.From != nil {
-		l.From = *j.From
-	}
-	var err error
-	if l.FromEffective, err = parseJSONDate("from_effective", j.FromEffective); err != nil {
-		return nil, err
-	}
-	if l.ToEffective, err = parseJSONDate("to_effective", j.ToEffective); err != nil {
-		return nil, err
-	}
-	for i, c := range j.Changes {
-		if !slices.Contains(codeset.ChangeKinds, c.Change) {
-			return nil, fmt.Errorf("read json changelog: change %d (code %q): unknown change %q", i, c.Code, c.Change)
-		}
-		ch := codeset.Change{
-			Code:     c.Code,
-			Kind:     c.Change,
-			Category: c.Category,
-			Record:   codeset.Code{Code: c.Code, Category: c.Category, Long: c.Description},
-		}
-		if len(c.Fields) > 0 {
-			ch.Fields = c.Fields
-		}
-		l.Changes = append(l.Changes, ch)
-	}
-	if r := j.Reconciliation; r != nil {
-		l.Reconciliation = &codeset.Reconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed}
-		for _, d := range r.Disagreements {
-			l.Reconciliation.Disagreements = append(l.Reconciliation.Disagreements, codeset.Disagreement{
-				Code: d.Code, Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
-			})
-		}
-	}
-	return l, nil
-}
-
-func parseJSONDate(name string, s *string) (time.Time, error) {
-	if s == nil || *s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(dateLayout, *s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read json changelog: bad %s %q: want YYYY-MM-DD", name, *s)
-	}
-	return t, nil
-}
-
-// SystemName returns how people write sys: CPT, HCPCS, ICD-10-CM,
-// ICD-10-PCS, or the identifier upper-cased for systems it does not know.
-func SystemName(sys codeset.System) string {
-	switch sys {
-	case codeset.CPT:
-		return "CPT"
-	case codeset.HCPCS:
-		return "HCPCS"
-	case codeset.ICD10CM:
-		return "ICD-10-CM"
-	case codeset.ICD10PCS:
-		return "ICD-10-PCS"
-	}
-	return strings.ToUpper(string(sys))
-}
-
-// compareCategories orders categories I, II, III, PLA, then the others by
-// name, then the empty category last.
-func compareCategories(a, b string) int {
-	rank := func(c string) int {
-		switch c {
-		case codeset.CategoryI:
-			return 0
-		case codeset.CategoryII:
-			return 1
-		case codeset.CategoryIII:
-			return 2
-		case codeset.CategoryPLA:
-			return 3
-		case "":
-			return 5
-		}
-		return 4
-	}
-	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
-}
 
 // kindTitles are the section headings of the Markdown changelog.
 var kindTitles = map[codeset.ChangeKind]string{
@@ -243,7 +51,7 @@ func shownKinds(l *codeset.Changelog) []codeset.ChangeKind {
 func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
-	name := SystemName(l.System)
+	name := l.System.Name()
 
 	if l.From == "" {
 		p("# %s changes: %s (first release)\n\n", name, l.To)
@@ -273,7 +81,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		for c := range byCat {
 			cats = append(cats, c)
 		}
-		slices.SortFunc(cats, compareCategories)
+		slices.SortFunc(cats, codeset.CompareCategories)
 		p("\n## By category\n\n| category |")
 		for _, k := range kinds {
 			p(" %s |", k)
@@ -307,7 +115,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		case codeset.Revised:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
 			for _, c := range of {
-				for _, f := range sortedFields(c.Fields) {
+				for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 					fc := c.Fields[f]
 					p("| %s | %s | %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(f),
 						cell(fc.Before), cell(fc.After), wordDiff(fc.Before, fc.After))
@@ -316,7 +124,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		case codeset.Cosmetic:
 			p("| code | category | field | before | after |\n|---|---|---|---|---|\n")
 			for _, c := range of {
-				for _, f := range sortedFields(c.Fields) {
+				for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 					fc := c.Fields[f]
 					p("| %s | %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(f),
 						cell(visibleSpace(fc.Before)), cell(visibleSpace(fc.After)))
@@ -362,16 +170,7 @@ func effectiveText(t time.Time) string {
 	if t.IsZero() {
 		return "effective date not recorded"
 	}
-	return "effective " + t.Format(dateLayout)
-}
-
-func sortedFields(m map[string]codeset.FieldChange) []string {
-	fields := make([]string, 0, len(m))
-	for f := range m {
-		fields = append(fields, f)
-	}
-	slices.Sort(fields)
-	return fields
+	return "effective " + t.Format(codeset.DateLayout)
 }
 
 // cellEscaper escapes what would break a table row or start inline

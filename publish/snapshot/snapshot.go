@@ -1,4 +1,4 @@
-package publish
+package snapshot
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
-
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/dbfile"
+	"github.com/codeset/codeset/publish/durable"
 )
 
 // SchemaVersion is the snapshot schema version this package writes and reads.
@@ -26,10 +26,6 @@ const SchemaVersion = 2
 // ApplicationID marks a SQLite file as a codeset snapshot (PRAGMA
 // application_id). The value spells "CSET" in ASCII.
 const ApplicationID = 0x43534554
-
-// dateLayout is how effective dates are written in snapshots, changelogs and
-// manifests.
-const dateLayout = "2006-01-02"
 
 // Schema is the SQL that creates an empty snapshot. See doc.go for the
 // meaning of each table.
@@ -93,23 +89,12 @@ CREATE TABLE declared_changes (
 ) WITHOUT ROWID;
 `
 
-// sqliteNotADB is SQLite's SQLITE_NOTADB result code.
-const sqliteNotADB = 26
-
-// SQLiteDSN returns a modernc.org/sqlite URI filename for path with the
-// given query (pragmas and options). Characters that mean something in a
-// URI are escaped so any path works.
-func SQLiteDSN(path, query string) string {
-	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
-	return "file:" + p + "?" + query
-}
-
-// WriteSnapshot writes r as a snapshot file at path, creating path's
+// Write writes r as a snapshot file at path, creating path's
 // directory when missing. It refuses to replace an existing file. The file is
 // built under a temporary name in the same directory and appears at path
 // only when complete and synced. The same release always gives the same
 // bytes.
-func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err error) {
+func Write(ctx context.Context, path string, r *codeset.Release) (err error) {
 	if r == nil {
 		return fmt.Errorf("write snapshot %s: nil release", path)
 	}
@@ -127,21 +112,21 @@ func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err er
 		}
 	}
 	dir := filepath.Dir(path)
-	if err := mkdirAllSync(dir); err != nil {
+	if err := durable.MkdirAll(dir); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	// Under the lock, temporary snapshots in dir were left by runs that
 	// were killed: remove them.
-	unlock, err := lockDir(ctx, dir)
+	unlock, err := durable.LockDir(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	defer unlock()
-	if err := removeLeftovers(dir, isSnapshotTemp); err != nil {
+	if err := durable.RemoveLeftovers(dir, isSnapshotTemp); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("write snapshot %s: %w", path, errNoReplace)
+		return fmt.Errorf("write snapshot %s: %w", path, durable.ErrNoReplace)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
@@ -167,16 +152,16 @@ func WriteSnapshot(ctx context.Context, path string, r *codeset.Release) (err er
 	if err := fillSnapshot(ctx, tmp, r, codes); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	if err := syncFile(tmp); err != nil {
+	if err := durable.SyncFile(tmp); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	if err := linkNoReplace(tmp, path); err != nil {
+	if err := durable.LinkNoReplace(tmp, path); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	return nil
@@ -194,7 +179,7 @@ func isSnapshotTemp(name string) bool {
 // fillSnapshot creates the schema in the empty SQLite file at tmp and inserts
 // the release, codes already sorted and unique.
 func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []codeset.Code) error {
-	db, tx, err := createDB(ctx, tmp, Schema, ApplicationID)
+	db, tx, err := dbfile.Create(ctx, tmp, Schema, ApplicationID, SchemaVersion)
 	if err != nil {
 		return err
 	}
@@ -203,7 +188,7 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 
 	effective := ""
 	if !r.Effective.IsZero() {
-		effective = r.Effective.Format(dateLayout)
+		effective = r.Effective.Format(codeset.DateLayout)
 	}
 	declaredBy := ""
 	if r.Declared != nil {
@@ -222,7 +207,7 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 			return fmt.Errorf("insert source file %s: %w", s.Name, err)
 		}
 	}
-	for _, c := range sortedCategories(categoryCounts(codes)) {
+	for _, c := range sortedCategories(codeset.CategoryCounts(codes)) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO category_counts (category, codes) VALUES (?, ?)`, c.name, c.n); err != nil {
 			return fmt.Errorf("insert category count %s: %w", c.name, err)
 		}
@@ -263,11 +248,11 @@ func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []code
 	}
 	defer stmt.Close()
 	for _, c := range records {
-		attrs, err := encodeAttrs(c.Attrs)
+		attrs, err := EncodeAttrs(c.Attrs)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", table, c.Code, err)
 		}
-		meta, err := encodeAttrs(c.Meta)
+		meta, err := EncodeAttrs(c.Meta)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", table, c.Code, err)
 		}
@@ -292,10 +277,10 @@ func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset
 		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta); err != nil {
 			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 		}
-		if c.Attrs, err = decodeAttrs(attrs); err != nil {
+		if c.Attrs, err = DecodeAttrs(attrs); err != nil {
 			return nil, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
 		}
-		if c.Meta, err = decodeAttrs(meta); err != nil {
+		if c.Meta, err = DecodeAttrs(meta); err != nil {
 			return nil, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
 		}
 		out = append(out, c)
@@ -306,8 +291,8 @@ func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset
 	return out, nil
 }
 
-// decodeAttrs parses a JSON object written by encodeAttrs; nil when empty.
-func decodeAttrs(s string) (map[string]string, error) {
+// DecodeAttrs parses a JSON object written by EncodeAttrs; nil when empty.
+func DecodeAttrs(s string) (map[string]string, error) {
 	if s == "{}" {
 		return nil, nil
 	}
@@ -319,46 +304,6 @@ func decodeAttrs(s string) (map[string]string, error) {
 		return nil, nil
 	}
 	return m, nil
-}
-
-// createDB opens the private, empty SQLite file at path for writing and, in
-// the transaction it returns, creates schema and marks the file with appID
-// and SchemaVersion. The caller commits, vacuums and closes.
-func createDB(ctx context.Context, path, schema string, appID int) (*sql.DB, *sql.Tx, error) {
-	// The file is private until renamed, so journaling and syncing inside
-	// SQLite buy nothing; the whole file is synced once at the end.
-	db, err := sql.Open("sqlite", SQLiteDSN(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate"))
-	if err != nil {
-		return nil, nil, err
-	}
-	db.SetMaxOpenConns(1)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		tx.Rollback()
-		db.Close()
-		return nil, nil, fmt.Errorf("create schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", appID, SchemaVersion)); err != nil {
-		tx.Rollback()
-		db.Close()
-		return nil, nil, fmt.Errorf("mark database: %w", err)
-	}
-	return db, tx, nil
-}
-
-// categoryCounts counts codes per non-empty category.
-func categoryCounts(codes []codeset.Code) map[string]int {
-	m := map[string]int{}
-	for _, c := range codes {
-		if c.Category != "" {
-			m[c.Category]++
-		}
-	}
-	return m
 }
 
 type categoryCount struct {
@@ -373,12 +318,12 @@ func sortedCategories(m map[string]int) []categoryCount {
 	for k, v := range m {
 		out = append(out, categoryCount{k, v})
 	}
-	slices.SortFunc(out, func(a, b categoryCount) int { return compareCategories(a.name, b.name) })
+	slices.SortFunc(out, func(a, b categoryCount) int { return codeset.CompareCategories(a.name, b.name) })
 	return out
 }
 
-// encodeAttrs renders attributes as a JSON object with sorted keys.
-func encodeAttrs(m map[string]string) (string, error) {
+// EncodeAttrs renders attributes as a JSON object with sorted keys.
+func EncodeAttrs(m map[string]string) (string, error) {
 	if len(m) == 0 {
 		return "{}", nil
 	}
@@ -391,10 +336,10 @@ func encodeAttrs(m map[string]string) (string, error) {
 	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-// ReadSnapshot reads the whole release stored at path, codes sorted by code.
+// Read reads the whole release stored at path, codes sorted by code.
 // Attrs is nil for codes without attributes and Sources is nil when the
 // release recorded none.
-func ReadSnapshot(ctx context.Context, path string) (*codeset.Release, error) {
+func Read(ctx context.Context, path string) (*codeset.Release, error) {
 	db, err := openSnapshot(ctx, path)
 	if err != nil {
 		return nil, err
@@ -460,9 +405,9 @@ type Info struct {
 	Path string
 }
 
-// ReadSnapshotInfo reads the metadata of the snapshot at path without
+// ReadInfo reads the metadata of the snapshot at path without
 // loading its codes.
-func ReadSnapshotInfo(ctx context.Context, path string) (Info, error) {
+func ReadInfo(ctx context.Context, path string) (Info, error) {
 	db, err := openSnapshot(ctx, path)
 	if err != nil {
 		return Info{}, err
@@ -475,42 +420,17 @@ func ReadSnapshotInfo(ctx context.Context, path string) (Info, error) {
 	return info, db.Close()
 }
 
-// openReadOnly opens the SQLite file at path read-only; what names the kind
-// of file in errors.
-func openReadOnly(path, what string) (*sql.DB, error) {
-	// SQLite would report a missing file as "unable to open database
-	// file"; stat first so the error says what happened.
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", what, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read %s %s: not a regular file", what, path)
-	}
-	db, err := sql.Open("sqlite", SQLiteDSN(path, "mode=ro"))
-	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
-	}
-	db.SetMaxOpenConns(1)
-	return db, nil
-}
-
 // openSnapshot opens path read-only and checks that it is a codeset snapshot
 // of a schema version this package reads.
 func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := openReadOnly(path, "snapshot")
+	db, err := dbfile.OpenReadOnly(path, "snapshot")
 	if err != nil {
 		return nil, err
 	}
-	var appID, version int
-	err = db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
-	if err == nil {
-		err = db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
-	}
-	var serr *sqlite.Error
+	appID, version, err := dbfile.Mark(ctx, db)
 	switch {
-	case errors.As(err, &serr) && serr.Code()&0xff == sqliteNotADB:
-		err = fmt.Errorf("read snapshot %s: not a codeset snapshot: not a SQLite database", path)
+	case errors.Is(err, dbfile.ErrNotADB):
+		err = fmt.Errorf("read snapshot %s: not a codeset snapshot: %w", path, err)
 	case err != nil:
 		err = fmt.Errorf("read snapshot %s: %w", path, err)
 	case appID != ApplicationID:
@@ -539,7 +459,7 @@ func readInfo(ctx context.Context, db *sql.DB, path string) (Info, error) {
 	}
 	info.System = codeset.System(sys)
 	if effective != "" {
-		info.Effective, err = time.Parse(dateLayout, effective)
+		info.Effective, err = time.Parse(codeset.DateLayout, effective)
 		if err != nil {
 			return Info{}, fmt.Errorf("read snapshot %s: bad effective date %q: want YYYY-MM-DD", path, effective)
 		}
@@ -580,6 +500,9 @@ func readInfo(ctx context.Context, db *sql.DB, path string) (Info, error) {
 	}
 	return info, nil
 }
+
+// ErrNoCode reports a code that a release (or no release of a system) holds.
+var ErrNoCode = codeset.NewError(codeset.ErrNotFound, "no such code")
 
 // ReadCode reads one code record from the snapshot at path. A code the
 // release does not hold gives an error wrapping ErrNoCode.

@@ -1,9 +1,8 @@
-package publish
+package server
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,11 @@ import (
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+	"github.com/codeset/codeset/publish/pages"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // Cache-Control values: a release folder never changes once published, so
@@ -58,7 +62,7 @@ type cachedSum struct {
 	sum   string
 }
 
-// NewHandler returns an http.Handler that serves the published tree under
+// New returns an http.Handler that serves the published tree under
 // outDir:
 //
 //   - every file of the tree, with an ETag that is the file's SHA-256 (from
@@ -75,7 +79,7 @@ type cachedSum struct {
 //
 // Paths with "..", hidden names (temporary folders start with ".") and
 // symbolic links leading out of the tree are refused.
-func NewHandler(outDir string) http.Handler {
+func New(outDir string) http.Handler {
 	return &handler{dir: outDir, sums: map[string]cachedSum{}}
 }
 
@@ -89,7 +93,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/healthz":
 		w.Header().Set("Cache-Control", cacheAPI)
-		writeJSONResponse(w, http.StatusOK, map[string]string{"status": "ok"})
+		Reply(w, http.StatusOK, map[string]string{"status": "ok"})
 	case strings.HasPrefix(p, "/api/v1/"):
 		w.Header().Set("Cache-Control", cacheAPI)
 		h.serveAPI(w, r, strings.TrimPrefix(p, "/api/v1/"))
@@ -146,7 +150,7 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.Close()
-		rel = path.Join(rel, IndexPageName)
+		rel = path.Join(rel, format.IndexPageName)
 		if f, err = root.Open(rel); err != nil {
 			h.serveMissing(w, r, rel)
 			return
@@ -183,12 +187,12 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 // serveMissing answers a request for a file that is not there; the root
 // page exists even before anything is published.
 func (h *handler) serveMissing(w http.ResponseWriter, r *http.Request, rel string) {
-	if rel != IndexPageName && rel != "." {
+	if rel != format.IndexPageName && rel != "." {
 		http.NotFound(w, r)
 		return
 	}
 	var b bytes.Buffer
-	if err := writeIndexPage(&b, &RootIndex{Format: indexFormat}); err != nil {
+	if err := pages.WriteIndex(&b, &format.RootIndex{Format: format.IndexFormat}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -204,7 +208,7 @@ func inRelease(root *os.Root, rel string) bool {
 	if len(parts) != 3 {
 		return false
 	}
-	st, err := root.Stat(path.Join(parts[0], parts[1], ManifestName))
+	st, err := root.Stat(path.Join(parts[0], parts[1], format.ManifestName))
 	return err == nil && st.Mode().IsRegular()
 }
 
@@ -220,7 +224,7 @@ func (h *handler) fileSum(root *os.Root, rel string, st fs.FileInfo, f *os.File)
 	}
 	sum := ""
 	if inRelease(root, rel) {
-		if m, err := readManifestIn(root, path.Join(path.Dir(rel), ManifestName)); err == nil {
+		if m, err := readManifestIn(root, path.Join(path.Dir(rel), format.ManifestName)); err == nil {
 			for _, mf := range m.Files {
 				if mf.Name == path.Base(rel) && mf.Bytes == st.Size() {
 					sum = mf.SHA256
@@ -230,7 +234,7 @@ func (h *handler) fileSum(root *os.Root, rel string, st fs.FileInfo, f *os.File)
 	}
 	if sum == "" {
 		var err error
-		if sum, err = hashReader(f); err != nil {
+		if _, sum, err = durable.HashReader(context.Background(), f); err != nil {
 			return "", err
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -244,53 +248,28 @@ func (h *handler) fileSum(root *os.Root, rel string, st fs.FileInfo, f *os.File)
 }
 
 // readManifestIn reads a manifest through root.
-func readManifestIn(root *os.Root, rel string) (*Manifest, error) {
-	var m Manifest
-	if err := readJSON(root.ReadFile, rel, "manifest", &m); err != nil {
+func readManifestIn(root *os.Root, rel string) (*format.Manifest, error) {
+	var m format.Manifest
+	if err := format.ReadJSONFile(root.ReadFile, rel, "manifest", &m); err != nil {
 		return nil, err
 	}
 	return &m, nil
 }
 
-// apiError is the body of a failed API request.
-type apiError struct {
-	Error string `json:"error"`
-}
-
-// CodeResponse is the body of GET /api/v1/SYSTEM/codes/CODE.
-type CodeResponse struct {
-	System    codeset.System `json:"system"`
-	Code      string         `json:"code"`
-	Display   string         `json:"display"`   // the code as people write it (ICD-10-CM with its dot)
-	Release   string         `json:"release"`   // the release the record is from
-	Effective string         `json:"effective"` // of that release
-	// Record is the code in that release; null when the release does not
-	// hold it (deleted, or not yet added).
-	Record  *HistoryRecord `json:"record"`
-	History *CodeHistory   `json:"history"`
-}
-
-// SearchResponse is the body of GET /api/v1/SYSTEM/search.
-type SearchResponse struct {
-	System  codeset.System `json:"system"`
-	Query   string         `json:"query"`
-	Results []SearchHit    `json:"results"`
-}
-
 func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 	parts := strings.Split(rest, "/")
 	if len(parts) < 2 {
-		writeJSONResponse(w, http.StatusNotFound, apiError{"not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q="})
+		ReplyError(w, http.StatusNotFound, "not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q=")
 		return
 	}
 	sys, err := codeset.ParseSystem(parts[0])
 	if err != nil {
-		writeJSONResponse(w, http.StatusNotFound, apiError{err.Error()})
+		ReplyError(w, http.StatusNotFound, err.Error())
 		return
 	}
 	root, err := os.OpenRoot(h.dir)
 	if err != nil {
-		writeJSONResponse(w, http.StatusNotFound, apiError{"nothing is published"})
+		ReplyError(w, http.StatusNotFound, "nothing is published")
 		return
 	}
 	defer root.Close()
@@ -300,7 +279,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 	case len(parts) == 2 && parts[1] == "search":
 		h.serveSearch(r.Context(), w, root, sys, r.URL.Query().Get("q"), r.URL.Query().Get("limit"))
 	default:
-		writeJSONResponse(w, http.StatusNotFound, apiError{"not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q="})
+		ReplyError(w, http.StatusNotFound, "not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q=")
 	}
 }
 
@@ -326,9 +305,9 @@ func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
 // current or latest pointer; by default current, falling back to latest
 // while no release is in effect.
 func resolveRelease(root *os.Root, sys codeset.System, which string) (label, effective string, err error) {
-	readPtr := func(name string) (*Pointer, error) {
-		var p Pointer
-		if err := readJSON(root.ReadFile, path.Join(string(sys), name+".json"), name+" pointer", &p); err != nil {
+	readPtr := func(name string) (*format.Pointer, error) {
+		var p format.Pointer
+		if err := format.ReadJSONFile(root.ReadFile, path.Join(string(sys), name+".json"), name+" pointer", &p); err != nil {
 			return nil, err
 		}
 		if err := codeset.CheckLabel(p.Label); err != nil {
@@ -337,17 +316,17 @@ func resolveRelease(root *os.Root, sys codeset.System, which string) (label, eff
 		return &p, nil
 	}
 	switch which {
-	case "", pointerCurrent:
-		p, err := readPtr(pointerCurrent)
+	case "", format.PointerCurrent:
+		p, err := readPtr(format.PointerCurrent)
 		if errors.Is(err, fs.ErrNotExist) && which == "" {
-			p, err = readPtr(pointerLatest)
+			p, err = readPtr(format.PointerLatest)
 		}
 		if err != nil {
 			return "", "", err
 		}
 		return p.Label, p.Effective, nil
-	case pointerLatest:
-		p, err := readPtr(pointerLatest)
+	case format.PointerLatest:
+		p, err := readPtr(format.PointerLatest)
 		if err != nil {
 			return "", "", err
 		}
@@ -356,7 +335,7 @@ func resolveRelease(root *os.Root, sys codeset.System, which string) (label, eff
 	if err := codeset.CheckLabel(which); err != nil {
 		return "", "", err
 	}
-	m, err := readManifestIn(root, path.Join(string(sys), which, ManifestName))
+	m, err := readManifestIn(root, path.Join(string(sys), which, format.ManifestName))
 	if err != nil {
 		return "", "", err
 	}
@@ -366,39 +345,39 @@ func resolveRelease(root *os.Root, sys codeset.System, which string) (label, eff
 func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, code, which string) {
 	label, eff, err := resolveRelease(root, sys, which)
 	if err != nil {
-		writeJSONResponse(w, http.StatusNotFound, apiError{fmt.Sprintf("no release %q of %s: %v", which, sys, err)})
+		ReplyError(w, http.StatusNotFound, fmt.Sprintf("no release %q of %s: %v", which, sys, err))
 		return
 	}
-	resp := CodeResponse{System: sys, Code: code, Display: sys.Display(code), Release: label, Effective: eff}
-	snap, err := h.treeFile(root, path.Join(string(sys), label, SnapshotName(sys, label)))
+	resp := format.CodeResponse{System: sys, Code: code, Display: sys.Display(code), Release: label, Effective: eff}
+	snap, err := h.treeFile(root, path.Join(string(sys), label, format.SnapshotName(sys, label)))
 	if err != nil {
-		writeJSONResponse(w, http.StatusInternalServerError, apiError{fmt.Sprintf("snapshot of %s %s: %v", sys, label, err)})
+		ReplyError(w, http.StatusInternalServerError, fmt.Sprintf("snapshot of %s %s: %v", sys, label, err))
 		return
 	}
-	c, err := ReadCode(ctx, snap, code)
+	c, err := snapshot.ReadCode(ctx, snap, code)
 	switch {
 	case err == nil:
-		rec := RecordOf(c)
+		rec := format.RecordOf(c)
 		resp.Record = &rec
-	case !errors.Is(err, ErrNoCode):
-		writeJSONResponse(w, http.StatusInternalServerError, apiError{err.Error()})
+	case !errors.Is(err, snapshot.ErrNoCode):
+		ReplyError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if hist, err := h.treeFile(root, path.Join(string(sys), HistoryName)); err == nil {
-		ch, err := ReadHistory(ctx, hist, code)
+	if hist, err := h.treeFile(root, path.Join(string(sys), format.HistoryName)); err == nil {
+		ch, err := history.Read(ctx, hist, code)
 		switch {
 		case err == nil:
 			resp.History = ch
-		case !errors.Is(err, ErrNoCode):
-			writeJSONResponse(w, http.StatusInternalServerError, apiError{err.Error()})
+		case !errors.Is(err, snapshot.ErrNoCode):
+			ReplyError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 	}
 	if resp.Record == nil && resp.History == nil {
-		writeJSONResponse(w, http.StatusNotFound, apiError{fmt.Sprintf("%s has no code %q", SystemName(sys), code)})
+		ReplyError(w, http.StatusNotFound, fmt.Sprintf("%s has no code %q", sys.Name(), code))
 		return
 	}
-	writeJSONResponse(w, http.StatusOK, resp)
+	Reply(w, http.StatusOK, resp)
 }
 
 func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, q, limitText string) {
@@ -406,35 +385,24 @@ func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *
 	if limitText != "" {
 		n, err := strconv.Atoi(limitText)
 		if err != nil || n < 1 {
-			writeJSONResponse(w, http.StatusBadRequest, apiError{fmt.Sprintf("bad limit %q: want a positive number", limitText)})
+			ReplyError(w, http.StatusBadRequest, fmt.Sprintf("bad limit %q: want a positive number", limitText))
 			return
 		}
 		limit = min(n, searchLimit)
 	}
 	if strings.TrimSpace(q) == "" {
-		writeJSONResponse(w, http.StatusBadRequest, apiError{"missing q: want /api/v1/SYSTEM/search?q=WORDS"})
+		ReplyError(w, http.StatusBadRequest, "missing q: want /api/v1/SYSTEM/search?q=WORDS")
 		return
 	}
-	hist, err := h.treeFile(root, path.Join(string(sys), HistoryName))
+	hist, err := h.treeFile(root, path.Join(string(sys), format.HistoryName))
 	if err != nil {
-		writeJSONResponse(w, http.StatusNotFound, apiError{fmt.Sprintf("%s has no history database", SystemName(sys))})
+		ReplyError(w, http.StatusNotFound, fmt.Sprintf("%s has no history database", sys.Name()))
 		return
 	}
-	hits, err := SearchHistory(ctx, hist, q, limit)
+	hits, err := history.Search(ctx, hist, q, limit)
 	if err != nil {
-		writeJSONResponse(w, http.StatusInternalServerError, apiError{err.Error()})
+		ReplyError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSONResponse(w, http.StatusOK, SearchResponse{System: sys, Query: q, Results: hits})
-}
-
-func writeJSONResponse(w http.ResponseWriter, status int, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	Reply(w, http.StatusOK, format.SearchResponse{System: sys, Query: q, Results: hits})
 }

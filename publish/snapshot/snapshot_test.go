@@ -1,4 +1,4 @@
-package publish
+package snapshot
 
 import (
 	"bytes"
@@ -12,30 +12,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/internal/fixture"
 )
-
-// sampleRelease returns a small CPT release exercising leading zeros,
-// unicode, empty fields and attributes.
-func sampleRelease() *codeset.Release {
-	return &codeset.Release{
-		System:    codeset.CPT,
-		Label:     "2026",
-		Effective: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		Sources: []codeset.SourceFile{
-			{Name: "MEDU.txt", SHA256: strings.Repeat("ab", 32), Bytes: 1234},
-			{Name: "LONGULT.txt", SHA256: strings.Repeat("0f", 32), Bytes: 99},
-		},
-		Codes: []codeset.Code{
-			{Code: "00100", Category: "I", Short: "ANESTH SALIVARY GLAND", Medium: "Anesthesia salivary gland", Long: "Anesthesia for procedures on salivary glands, including biopsy", Status: "active"},
-			{Code: "0001U", Category: "PLA", Short: "RBC DNA HEA 35 AG 11 BLD GRP", Long: "Red blood cell antigen typing — Ångström “quoted” ü", Attrs: map[string]string{"lab": "Grifols", "proprietary": "Navigator <x> & y"}},
-			{Code: "0500F", Category: "II", Short: "", Medium: "", Long: "", Status: ""},
-			{Code: "99213", Category: "I", Short: "OFFICE O/P EST LOW 20 MIN", Long: "Office or other outpatient visit | low", Attrs: map[string]string{"a": ""}},
-		},
-	}
-}
 
 // sortedRelease returns r with codes sorted, the form ReadSnapshot gives.
 func sortedRelease(r *codeset.Release) *codeset.Release {
@@ -55,17 +35,17 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		name string
 		rel  *codeset.Release
 	}{
-		{"sample", sampleRelease()},
+		{"sample", fixture.SampleRelease()},
 		{"no date no sources no codes", &codeset.Release{System: codeset.ICD10CM, Label: "FY2026"}},
 		{"one code", &codeset.Release{System: codeset.HCPCS, Label: "2026Q2", Codes: []codeset.Code{{Code: "A0021", Long: "Ambulance service, outside state per mile, transport"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "sub", tt.rel.Label+".sqlite")
-			if err := WriteSnapshot(ctx, path, tt.rel); err != nil {
+			if err := Write(ctx, path, tt.rel); err != nil {
 				t.Fatalf("WriteSnapshot: %v", err)
 			}
-			got, err := ReadSnapshot(ctx, path)
+			got, err := Read(ctx, path)
 			if err != nil {
 				t.Fatalf("ReadSnapshot: %v", err)
 			}
@@ -83,11 +63,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 func TestSnapshotInfo(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "2026.sqlite")
-	rel := sampleRelease()
-	if err := WriteSnapshot(ctx, path, rel); err != nil {
+	rel := fixture.SampleRelease()
+	if err := Write(ctx, path, rel); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadSnapshotInfo(ctx, path)
+	got, err := ReadInfo(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,15 +100,15 @@ func TestSnapshotDeterministic(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.sqlite"), filepath.Join(dir, "b.sqlite")
-	if err := WriteSnapshot(ctx, a, sampleRelease()); err != nil {
+	if err := Write(ctx, a, fixture.SampleRelease()); err != nil {
 		t.Fatal(err)
 	}
 	// The same release with codes in another order must give the same file.
-	rel := sampleRelease()
+	rel := fixture.SampleRelease()
 	for i, j := 0, len(rel.Codes)-1; i < j; i, j = i+1, j-1 {
 		rel.Codes[i], rel.Codes[j] = rel.Codes[j], rel.Codes[i]
 	}
-	if err := WriteSnapshot(ctx, b, rel); err != nil {
+	if err := Write(ctx, b, rel); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := fileSum(t, b), fileSum(t, a); got != want {
@@ -140,13 +120,13 @@ func TestSnapshotRefusesOverwrite(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "2026.sqlite")
-	if err := WriteSnapshot(ctx, path, sampleRelease()); err != nil {
+	if err := Write(ctx, path, fixture.SampleRelease()); err != nil {
 		t.Fatal(err)
 	}
 	before := fileSum(t, path)
-	other := sampleRelease()
+	other := fixture.SampleRelease()
 	other.Codes = other.Codes[:1]
-	err := WriteSnapshot(ctx, path, other)
+	err := Write(ctx, path, other)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Errorf("second WriteSnapshot error = %v, want one wrapping fs.ErrExist", err)
 	}
@@ -176,7 +156,7 @@ func TestWriteSnapshotErrorsLeaveNoTemp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			err := WriteSnapshot(ctx, filepath.Join(dir, "x.sqlite"), tt.rel)
+			err := Write(ctx, filepath.Join(dir, "x.sqlite"), tt.rel)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("WriteSnapshot error = %v, want one containing %q", err, tt.wantErr)
 			}
@@ -214,11 +194,11 @@ func TestReadSnapshotRefusesOtherFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadSnapshot(ctx, tt.path)
+			_, err := Read(ctx, tt.path)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
 				t.Errorf("ReadSnapshot error = %v, want one naming %s and containing %q", err, tt.path, tt.want)
 			}
-			if _, err := ReadSnapshotInfo(ctx, tt.path); err == nil {
+			if _, err := ReadInfo(ctx, tt.path); err == nil {
 				t.Errorf("ReadSnapshotInfo error = nil, want one")
 			}
 		})

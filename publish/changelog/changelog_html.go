@@ -1,4 +1,4 @@
-package publish
+package changelog
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -71,7 +72,7 @@ type htmlSegment struct {
 // <del> and <ins>, a filter by change kind and category that runs in the
 // page, and a print stylesheet. The page loads nothing from elsewhere.
 func WriteHTML(w io.Writer, l *codeset.Changelog) error {
-	name := SystemName(l.System)
+	name := l.System.Name()
 	v := htmlChangelog{System: name, From: l.From, To: l.To, Unchanged: l.Summary.Unchanged}
 	if l.From == "" {
 		v.Title = fmt.Sprintf("%s changes: %s (first release)", name, l.To)
@@ -90,7 +91,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	for c := range cats {
 		v.Categories = append(v.Categories, c)
 	}
-	slices.SortFunc(v.Categories, compareCategories)
+	slices.SortFunc(v.Categories, codeset.CompareCategories)
 
 	for _, k := range shownKinds(l) {
 		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitles[k], N: l.Summary.Count(k)})
@@ -104,7 +105,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 				sec.Rows = append(sec.Rows, row)
 				continue
 			}
-			for _, f := range sortedFields(c.Fields) {
+			for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 				fc := c.Fields[f]
 				r := row
 				r.Field, r.Before, r.After = f, fc.Before, fc.After

@@ -1,4 +1,4 @@
-package schedules
+package release
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // release makes a CPT release of n codes 10000.., each with a short and a
@@ -41,14 +42,14 @@ func TestGuards(t *testing.T) {
 		{"same", release("2026", 100, ""), Guards{}, "", ""},
 		{"few deletions", release("2026", 96, ""), Guards{}, "", ""},
 		{"mass delete", release("2026", 90, ""), Guards{}, "mass-delete",
-			"cpt 2026 would delete 10 of the 100 codes of 2025 (10.0%), more than the 5.0% allowed; if this is intended, run again with --allow-mass-delete"},
+			"cpt 2026 would delete 10 of the 100 codes of 2025 (10.0%), more than the 5.0% allowed"},
 		{"mass delete allowed", release("2026", 90, ""), Guards{AllowMassDelete: true}, "", ""},
 		{"higher threshold", release("2026", 90, ""), Guards{MaxDeleteShare: 0.2}, "", ""},
 		{"every code replaced", release("2026", 100, "shift"), Guards{}, "mass-delete", "would delete 100 of the 100 codes"},
 		{"shrink", release("2026", 70, ""), Guards{AllowMassDelete: true}, "shrink",
-			"cpt 2026 has 70 codes, 2025 had 100: fewer than 80% of them; if this is intended, run again with --allow-shrink"},
+			"cpt 2026 has 70 codes, 2025 had 100: fewer than 80% of them"},
 		{"lost field", release("2026", 100, "short"), Guards{}, "lost-field",
-			"field short was filled for 100 of the 100 codes of 2025 and is empty for all 100 codes of cpt 2026: the file may have lost a column; if this is intended, run again with --allow-lost-field"},
+			"field short was filled for 100 of the 100 codes of 2025 and is empty for all 100 codes of cpt 2026: the file may have lost a column"},
 		{"lost field allowed", release("2026", 100, "short"), Guards{AllowLostField: true}, "", ""},
 	}
 	for _, tt := range tests {
@@ -79,10 +80,12 @@ func TestGuards(t *testing.T) {
 // again, from the same files, without the override: it is already
 // published, so the run succeeds and changes nothing.
 func TestGuardsSparePublished(t *testing.T) {
-	e := newEnv(t)
+	dir := t.TempDir()
 	ctx := context.Background()
-	p := e.runner.Pipeline
-	file := func(year string) []string { return []string{filepath.Join(demo, "cpt-"+year+".xlsx")} }
+	p := &Pipeline{Store: snapshot.Store{Dir: filepath.Join(dir, "data")}, OutDir: filepath.Join(dir, "public")}
+	file := func(year string) []string {
+		return []string{filepath.Join("..", "..", "testdata", "demo", "cpt-"+year+".xlsx")}
+	}
 	if _, err := p.Run(ctx, Request{System: codeset.CPT, Label: "2024", Files: file("2024")}); err != nil {
 		t.Fatal(err)
 	}

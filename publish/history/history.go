@@ -1,4 +1,4 @@
-package publish
+package history
 
 import (
 	"context"
@@ -6,29 +6,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish/dbfile"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
-// HistoryName is the file name of a system's history database, published
-// as SYSTEM/history.sqlite.
-const HistoryName = "history.sqlite"
-
-// historyApplicationID marks a history database (PRAGMA application_id):
+// applicationID marks a history database (PRAGMA application_id):
 // "CSHI" in ASCII.
-const historyApplicationID = 0x43534849
+const applicationID = 0x43534849
 
-// ErrNoCode reports a code that no release of the system holds.
-var ErrNoCode = errors.New("no such code")
-
-// HistorySchema is the SQL that creates an empty history database.
-const HistorySchema = `
+// Schema is the SQL that creates an empty history database.
+const Schema = `
 -- The releases the history was built from, oldest first.
 CREATE TABLE releases (
 	seq       INTEGER PRIMARY KEY, -- 1 for the oldest release
@@ -69,50 +66,14 @@ CREATE TABLE events (
 CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
 `
 
-// CodeHistory is everything the history database knows about one code.
-type CodeHistory struct {
-	Code         string         `json:"code"`
-	FirstRelease string         `json:"first_release"`
-	LastRelease  string         `json:"last_release"`
-	Record       HistoryRecord  `json:"last_record"` // as in the last release that had it
-	Events       []HistoryEvent `json:"events"`      // oldest first
-}
-
-// HistoryRecord is a code record as the history database and the HTTP API
-// present it.
-type HistoryRecord struct {
-	Category   string            `json:"category"`
-	Short      string            `json:"short"`
-	Medium     string            `json:"medium"`
-	Long       string            `json:"long"`
-	Status     string            `json:"status"`
-	Attributes map[string]string `json:"attributes"`
-}
-
-// RecordOf returns c as a HistoryRecord.
-func RecordOf(c codeset.Code) HistoryRecord {
-	attrs := c.Attrs
-	if attrs == nil {
-		attrs = map[string]string{}
-	}
-	return HistoryRecord{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
-}
-
-// HistoryEvent is one change of a code in one release.
-type HistoryEvent struct {
-	Release string                         `json:"release"`
-	Change  codeset.ChangeKind             `json:"change"`
-	Fields  map[string]codeset.FieldChange `json:"fields"`
-}
-
-// BuildHistory writes the history database of the snapshots at paths
+// Build writes the history database of the snapshots at paths
 // (releases of one system, oldest first) to dst, which must not exist. It
 // compares each release with the one before, as the changelogs do, so every
 // revision is recorded with its before and after values. The same snapshots
 // always give the same bytes.
-func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
+func Build(ctx context.Context, dst string, paths []string) (err error) {
 	if _, err := os.Lstat(dst); err == nil {
-		return fmt.Errorf("build history %s: %w", dst, errNoReplace)
+		return fmt.Errorf("build history %s: %w", dst, durable.ErrNoReplace)
 	}
 	defer func() {
 		if err != nil {
@@ -120,7 +81,7 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 			err = fmt.Errorf("build history %s: %w", dst, err)
 		}
 	}()
-	db, tx, err := createDB(ctx, dst, HistorySchema, historyApplicationID)
+	db, tx, err := dbfile.Create(ctx, dst, Schema, applicationID, snapshot.SchemaVersion)
 	if err != nil {
 		return err
 	}
@@ -137,7 +98,7 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 	var prev *codeset.Release
 	earlier := map[string]codeset.Code{}
 	for i, p := range paths {
-		cur, err := ReadSnapshot(ctx, p)
+		cur, err := snapshot.Read(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -147,7 +108,7 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 		seq := i + 1
 		eff := ""
 		if !cur.Effective.IsZero() {
-			eff = cur.Effective.Format(dateLayout)
+			eff = cur.Effective.Format(codeset.DateLayout)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO releases (seq, label, effective, codes) VALUES (?, ?, ?, ?)`, seq, cur.Label, eff, len(cur.Codes)); err != nil {
 			return fmt.Errorf("release %s: %w", cur.Label, err)
@@ -160,7 +121,7 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 				}
 				continue
 			}
-			for _, f := range sortedFields(c.Fields) {
+			for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 				fc := c.Fields[f]
 				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), f, fc.Before, fc.After); err != nil {
 					return fmt.Errorf("code %s: %w", c.Code, err)
@@ -205,7 +166,7 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 	for i, code := range codes {
 		id := i + 1
 		c, s := earlier[code], spans[code]
-		attrs, err := encodeAttrs(c.Attrs)
+		attrs, err := snapshot.EncodeAttrs(c.Attrs)
 		if err != nil {
 			return fmt.Errorf("code %s: %w", code, err)
 		}
@@ -225,39 +186,12 @@ func BuildHistory(ctx context.Context, dst string, paths []string) (err error) {
 	if err := db.Close(); err != nil {
 		return err
 	}
-	return syncFile(dst)
-}
-
-// writeHistoryFile rebuilds dir/history.sqlite from the snapshots at paths
-// and replaces the old one atomically when the bytes differ.
-func writeHistoryFile(ctx context.Context, dir string, paths []string) error {
-	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmpDir)
-	tmp := filepath.Join(tmpDir, HistoryName)
-	if err := BuildHistory(ctx, tmp, paths); err != nil {
-		return err
-	}
-	dst := filepath.Join(dir, HistoryName)
-	if _, newSum, err := hashFile(tmp); err == nil {
-		if _, oldSum, err := hashFile(dst); err == nil && oldSum == newSum {
-			return nil
-		}
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return durable.SyncFile(dst)
 }
 
 // openHistory opens a history database read-only.
 func openHistory(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := openReadOnly(path, "history")
+	db, err := dbfile.OpenReadOnly(path, "history")
 	if err != nil {
 		return nil, err
 	}
@@ -266,28 +200,28 @@ func openHistory(ctx context.Context, path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	if appID != historyApplicationID {
+	if appID != applicationID {
 		db.Close()
 		return nil, fmt.Errorf("read history %s: not a codeset history database", path)
 	}
 	return db, nil
 }
 
-// ReadHistory returns the history of code from the history database at
-// path. A code no release had gives an error wrapping ErrNoCode.
-func ReadHistory(ctx context.Context, path, code string) (*CodeHistory, error) {
+// Read returns the history of code from the history database at
+// path. A code no release had gives an error wrapping snapshot.ErrNoCode.
+func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
 	db, err := openHistory(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	h := &CodeHistory{Code: code, Events: []HistoryEvent{}}
+	h := &format.CodeHistory{Code: code, Events: []format.HistoryEvent{}}
 	var attrs string
 	r := &h.Record
 	err = db.QueryRowContext(ctx, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
 		Scan(&h.FirstRelease, &h.LastRelease, &r.Category, &r.Short, &r.Medium, &r.Long, &r.Status, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %q", ErrNoCode, code)
+		return nil, fmt.Errorf("%w: %q", snapshot.ErrNoCode, code)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
@@ -307,7 +241,7 @@ func ReadHistory(ctx context.Context, path, code string) (*CodeHistory, error) {
 		}
 		n := len(h.Events)
 		if n == 0 || h.Events[n-1].Release != rel {
-			h.Events = append(h.Events, HistoryEvent{Release: rel, Change: codeset.ChangeKind(change), Fields: map[string]codeset.FieldChange{}})
+			h.Events = append(h.Events, format.HistoryEvent{Release: rel, Change: codeset.ChangeKind(change), Fields: map[string]codeset.FieldChange{}})
 			n++
 		}
 		if field != "" {
@@ -320,20 +254,12 @@ func ReadHistory(ctx context.Context, path, code string) (*CodeHistory, error) {
 	return h, nil
 }
 
-// SearchHit is one code found by SearchHistory.
-type SearchHit struct {
-	Code        string `json:"code"`
-	Category    string `json:"category"`
-	Description string `json:"description"`
-	LastRelease string `json:"last_release"`
-}
-
-// SearchHistory finds up to limit codes whose descriptors hold every word
+// Search finds up to limit codes whose descriptors hold every word
 // of query (the last word may be a prefix), best match first, using the
 // full-text index of the history database at path.
-func SearchHistory(ctx context.Context, path, query string, limit int) ([]SearchHit, error) {
+func Search(ctx context.Context, path, query string, limit int) ([]format.SearchHit, error) {
 	match := ftsQuery(query)
-	hits := []SearchHit{}
+	hits := []format.SearchHit{}
 	if match == "" {
 		return hits, nil
 	}
@@ -351,7 +277,7 @@ func SearchHistory(ctx context.Context, path, query string, limit int) ([]Search
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var h SearchHit
+		var h format.SearchHit
 		var c codeset.Code
 		if err := rows.Scan(&h.Code, &h.Category, &c.Short, &c.Medium, &c.Long, &h.LastRelease); err != nil {
 			return nil, fmt.Errorf("search %s: %w", path, err)

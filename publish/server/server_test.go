@@ -1,6 +1,8 @@
-package publish
+package server
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +13,10 @@ import (
 	"testing"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/internal/publishtest"
 )
 
 func get(t *testing.T, srv *httptest.Server, path string, hdr map[string]string) (*http.Response, string) {
@@ -34,10 +40,10 @@ func get(t *testing.T, srv *httptest.Server, path string, hdr map[string]string)
 }
 
 func TestHandlerFiles(t *testing.T) {
-	out, _ := publishAll(t, historyReleases(), day(2027, 6, 1))
-	srv := httptest.NewServer(NewHandler(out))
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases(), fixture.Day(2027, 6, 1))
+	srv := httptest.NewServer(New(out))
 	defer srv.Close()
-	m, err := ReadManifest(filepath.Join(out, "cpt", "2027"))
+	m, err := format.ReadManifest(filepath.Join(out, "cpt", "2027"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +122,7 @@ func TestHandlerFiles(t *testing.T) {
 }
 
 func TestHandlerRefusesEscapes(t *testing.T) {
-	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases()[:1], fixture.Day(2026, 6, 1))
 	secret := filepath.Join(t.TempDir(), "secret.txt")
 	os.WriteFile(secret, []byte("secret"), 0o644)
 	if err := os.Symlink(secret, filepath.Join(out, "cpt", "leak.txt")); err != nil {
@@ -127,7 +133,7 @@ func TestHandlerRefusesEscapes(t *testing.T) {
 	}
 	os.Mkdir(filepath.Join(out, "cpt", ".tmp-2027-x"), 0o755)
 	os.WriteFile(filepath.Join(out, "cpt", ".tmp-2027-x", "manifest.json"), []byte("{}"), 0o644)
-	srv := httptest.NewServer(NewHandler(out))
+	srv := httptest.NewServer(New(out))
 	defer srv.Close()
 	for _, p := range []string{
 		"/../secret.txt",
@@ -151,11 +157,11 @@ func TestHandlerRefusesEscapes(t *testing.T) {
 }
 
 func TestHandlerAPI(t *testing.T) {
-	out, _ := publishAll(t, historyReleases(), day(2027, 6, 1))
-	srv := httptest.NewServer(NewHandler(out))
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases(), fixture.Day(2027, 6, 1))
+	srv := httptest.NewServer(New(out))
 	defer srv.Close()
 
-	var code CodeResponse
+	var code format.CodeResponse
 	resp, body := get(t, srv, "/api/v1/cpt/codes/0500f", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("codes/0500f: %s %s", resp.Status, body)
@@ -168,19 +174,19 @@ func TestHandlerAPI(t *testing.T) {
 		t.Errorf("codes/0500F = %+v", code)
 	}
 	resp, body = get(t, srv, "/api/v1/cpt/codes/0500F?release=latest", nil)
-	code = CodeResponse{}
+	code = format.CodeResponse{}
 	json.Unmarshal([]byte(body), &code)
 	if resp.StatusCode != 200 || code.Release != "2028" || code.Record == nil || code.Record.Long != "Initial prenatal care visit, first trimester" {
 		t.Errorf("codes/0500F?release=latest: %s %+v", resp.Status, code)
 	}
 	resp, body = get(t, srv, "/api/v1/cpt/codes/00100?release=2026", nil)
-	code = CodeResponse{}
+	code = format.CodeResponse{}
 	json.Unmarshal([]byte(body), &code)
 	if resp.StatusCode != 200 || code.Record == nil || code.Record.Short != "ANESTH SALIVARY GLAND" {
 		t.Errorf("codes/00100?release=2026: %s %+v", resp.Status, code)
 	}
 
-	var search SearchResponse
+	var search format.SearchResponse
 	resp, body = get(t, srv, "/api/v1/cpt/search?q=salivary+gland", nil)
 	if err := json.Unmarshal([]byte(body), &search); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("search: %s %s", resp.Status, body)
@@ -210,7 +216,7 @@ func TestHandlerAPI(t *testing.T) {
 }
 
 func TestHandlerEmptyTree(t *testing.T) {
-	srv := httptest.NewServer(NewHandler(filepath.Join(t.TempDir(), "missing")))
+	srv := httptest.NewServer(New(filepath.Join(t.TempDir(), "missing")))
 	defer srv.Close()
 	resp, body := get(t, srv, "/", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "Nothing is published yet.") {
@@ -222,15 +228,15 @@ func TestHandlerEmptyTree(t *testing.T) {
 }
 
 func sha256Hex(b []byte) string {
-	s, _ := hashReader(strings.NewReader(string(b)))
+	_, s, _ := durable.HashReader(context.Background(), bytes.NewReader(b))
 	return s
 }
 
 // TestHandlerMethods checks that every route answers a method other than
 // GET and HEAD with 405 and an Allow header, and still serves GET and HEAD.
 func TestHandlerMethods(t *testing.T) {
-	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
-	srv := httptest.NewServer(NewHandler(out))
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases()[:1], fixture.Day(2026, 6, 1))
+	srv := httptest.NewServer(New(out))
 	defer srv.Close()
 	routes := []string{
 		"/", "/index.html", "/index.json", "/healthz", "/cpt/index.json", "/cpt/latest.json",
@@ -271,16 +277,16 @@ func TestHandlerMethods(t *testing.T) {
 // TestHandlerAPIRefusesSymlinks checks that the API reads no database that
 // a symbolic link places outside the tree, even a valid one.
 func TestHandlerAPIRefusesSymlinks(t *testing.T) {
-	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
-	hist := filepath.Join(out, "cpt", HistoryName)
-	outside := filepath.Join(t.TempDir(), HistoryName)
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases()[:1], fixture.Day(2026, 6, 1))
+	hist := filepath.Join(out, "cpt", format.HistoryName)
+	outside := filepath.Join(t.TempDir(), format.HistoryName)
 	if err := os.Rename(hist, outside); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(outside, hist); err != nil {
 		t.Fatal(err)
 	}
-	snap := filepath.Join(out, "cpt", "2026", SnapshotName(codeset.CPT, "2026"))
+	snap := filepath.Join(out, "cpt", "2026", format.SnapshotName(codeset.CPT, "2026"))
 	outsideSnap := filepath.Join(t.TempDir(), "snap.sqlite")
 	if err := os.Rename(snap, outsideSnap); err != nil {
 		t.Fatal(err)
@@ -288,7 +294,7 @@ func TestHandlerAPIRefusesSymlinks(t *testing.T) {
 	if err := os.Symlink(outsideSnap, snap); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(NewHandler(out))
+	srv := httptest.NewServer(New(out))
 	defer srv.Close()
 	for _, p := range []string{"/api/v1/cpt/search?q=gland", "/api/v1/cpt/codes/00100", "/cpt/history.sqlite", "/cpt/2026/cpt-2026.sqlite"} {
 		resp, body := get(t, srv, p, nil)
@@ -301,14 +307,14 @@ func TestHandlerAPIRefusesSymlinks(t *testing.T) {
 // TestHandlerICD10CMCodes looks ICD-10-CM codes up as people write them,
 // with the dot, in any case.
 func TestHandlerICD10CMCodes(t *testing.T) {
-	rel := &codeset.Release{System: codeset.ICD10CM, Label: "FY2026", Effective: day(2025, 10, 1),
+	rel := &codeset.Release{System: codeset.ICD10CM, Label: "FY2026", Effective: fixture.Day(2025, 10, 1),
 		Codes: []codeset.Code{{Code: "S72001A", Long: "Fracture of a synthetic femur, initial encounter"}}}
-	out, _ := publishAll(t, []*codeset.Release{rel}, day(2026, 1, 1))
-	srv := httptest.NewServer(NewHandler(out))
+	out, _ := publishtest.PublishAll(t, []*codeset.Release{rel}, fixture.Day(2026, 1, 1))
+	srv := httptest.NewServer(New(out))
 	defer srv.Close()
 	for _, path := range []string{"/api/v1/icd10cm/codes/S72.001A", "/api/v1/icd10cm/codes/s72001a"} {
 		resp, body := get(t, srv, path, nil)
-		var code CodeResponse
+		var code format.CodeResponse
 		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &code) != nil {
 			t.Fatalf("%s: %s %s", path, resp.Status, body)
 		}

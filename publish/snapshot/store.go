@@ -1,4 +1,4 @@
-package publish
+package snapshot
 
 import (
 	"cmp"
@@ -12,13 +12,11 @@ import (
 	"strings"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/format"
 )
 
 // ErrNoRelease reports a release that has no snapshot in the store.
-var ErrNoRelease = errors.New("no such release")
-
-// snapshotExt ends every snapshot file name in a Store.
-const snapshotExt = ".sqlite"
+var ErrNoRelease = codeset.NewError(codeset.ErrNotFound, "no such release")
 
 // Store is a directory of snapshots laid out as DIR/SYSTEM/LABEL.sqlite.
 type Store struct {
@@ -27,7 +25,7 @@ type Store struct {
 
 // Path returns where the snapshot of release label of sys lives.
 func (s Store) Path(sys codeset.System, label string) string {
-	return filepath.Join(s.Dir, string(sys), label+snapshotExt)
+	return filepath.Join(s.Dir, string(sys), label+format.SnapshotExt)
 }
 
 // Exists reports whether the store holds a snapshot of release label of sys.
@@ -52,7 +50,7 @@ func (s Store) Get(ctx context.Context, sys codeset.System, label string) (*code
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s %s (no %s); run codeset releases --system %s to list releases", ErrNoRelease, sys, label, path, sys)
 	}
-	r, err := ReadSnapshot(ctx, path)
+	r, err := Read(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -95,16 +93,16 @@ func (s Store) list(ctx context.Context, sys codeset.System) ([]Info, error) {
 	var infos []Info
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, snapshotExt) || !e.Type().IsRegular() {
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, format.SnapshotExt) || !e.Type().IsRegular() {
 			continue
 		}
-		info, err := ReadSnapshotInfo(ctx, filepath.Join(dir, name))
+		info, err := ReadInfo(ctx, filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
 		// A renamed file would make Get return a release other than the
 		// one asked for, so the name must match the content.
-		if label := strings.TrimSuffix(name, snapshotExt); info.System != sys || info.Label != label {
+		if label := strings.TrimSuffix(name, format.SnapshotExt); info.System != sys || info.Label != label {
 			return nil, fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", info.Path, info.System, info.Label, sys, label)
 		}
 		infos = append(infos, info)

@@ -1,4 +1,4 @@
-package publish
+package changelog
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // WriteSummary writes the one-screen summary of a run: the counts of each
 // change kind, overall and per category when the system has categories.
 func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error {
-	name := SystemName(rel.System)
+	name := rel.System.Name()
 	fmt.Fprintf(w, "%s %s, %s: %d codes\n", name, rel.Label, effectiveText(rel.Effective), len(rel.Codes))
 	if l.From == "" {
 		fmt.Fprintf(w, "first release of %s: every code is added\n", name)
@@ -22,7 +22,7 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 
 	// Unchanged codes are not in the changelog: derive them per category
 	// from the release's codes less its changed ones.
-	cats := categoryCounts(rel.Codes)
+	cats := codeset.CategoryCounts(rel.Codes)
 	byCat := l.ByCategory()
 	var names []string
 	for c := range cats {
@@ -33,7 +33,7 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 			names = append(names, c)
 		}
 	}
-	slices.SortFunc(names, compareCategories)
+	slices.SortFunc(names, codeset.CompareCategories)
 	showCats := len(names) > 1 || (len(names) == 1 && names[0] != "")
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -1,8 +1,13 @@
-package schedules
+// Package release is the release workflow: read a publisher's files into a
+// release, compare it with the previous stored release of its system, check
+// the publish guards, store the snapshot and publish the release folder. A
+// scheduled job, a trigger and every command that ingests, publishes or
+// compares (codeset run, ingest, publish, diff, demo) go through this one
+// package; it knows nothing of schedules, sources or the run ledger.
+package release
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,14 +18,17 @@ import (
 	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/ingest"
 	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
-// ErrExists reports a release label that is already taken.
-var ErrExists = errors.New("release already exists")
+// ErrExists reports a release label that is already taken; it is of kind
+// codeset.ErrConflict.
+var ErrExists = codeset.NewError(codeset.ErrConflict, "release already exists")
 
 // Pipeline holds where snapshots are kept and where releases are published.
 type Pipeline struct {
-	Store  publish.Store
+	Store  snapshot.Store
 	OutDir string
 	Logger *slog.Logger
 	// Now tells the time that decides which release is current; nil means
@@ -50,7 +58,7 @@ type Result struct {
 	Release   *codeset.Release
 	Report    *ingest.Report
 	Changelog *codeset.Changelog
-	Manifest  *publish.Manifest
+	Manifest  *format.Manifest
 	Snapshot  string // path of the stored snapshot
 	Published string // path of the published release folder
 }
@@ -70,7 +78,7 @@ func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	path := p.Store.Path(rel.System, rel.Label)
-	if err := publish.WriteSnapshot(ctx, path, rel); err != nil {
+	if err := snapshot.Write(ctx, path, rel); err != nil {
 		return nil, fmt.Errorf("store snapshot: %w", err)
 	}
 	return &Result{Release: rel, Report: rep, Snapshot: path}, nil
@@ -100,11 +108,11 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Release: rel, Report: rep, Changelog: l, Snapshot: p.Store.Path(rel.System, rel.Label)}
 	if published {
-		dir := publish.ReleaseDir(p.OutDir, rel.System, rel.Label)
+		dir := format.ReleaseDir(p.OutDir, rel.System, rel.Label)
 		if _, err := publish.Reindex(ctx, p.OutDir, p.now()); err != nil {
 			return nil, fmt.Errorf("publish: %w", err)
 		}
-		if res.Manifest, err = publish.ReadManifest(dir); err != nil {
+		if res.Manifest, err = format.ReadManifest(dir); err != nil {
 			return nil, fmt.Errorf("publish: %w", err)
 		}
 		res.Published = dir
@@ -123,7 +131,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 			return nil, fmt.Errorf("store snapshot: %w", err)
 		}
 	}
-	if err := publish.WriteSnapshot(ctx, res.Snapshot, rel); err != nil {
+	if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
 		return nil, fmt.Errorf("store snapshot: %w", err)
 	}
 	res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now())
@@ -135,7 +143,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 		}
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	res.Published = publish.ReleaseDir(p.OutDir, rel.System, rel.Label)
+	res.Published = format.ReleaseDir(p.OutDir, rel.System, rel.Label)
 	p.logger().Info("published", "system", rel.System, "release", rel.Label, "codes", len(rel.Codes), "dir", res.Published)
 	return res, nil
 }
@@ -144,7 +152,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 // after the same guards as Run.
 func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string, g Guards) (*Result, error) {
 	if publish.Published(p.OutDir, sys, label) {
-		return nil, fmt.Errorf("%s %s: %w at %s", sys, label, publish.ErrPublished, publish.ReleaseDir(p.OutDir, sys, label))
+		return nil, fmt.Errorf("%s %s: %w at %s", sys, label, publish.ErrPublished, format.ReleaseDir(p.OutDir, sys, label))
 	}
 	rel, err := p.Store.Get(ctx, sys, label)
 	if err != nil {
@@ -161,7 +169,7 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 	if res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now()); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	res.Published = publish.ReleaseDir(p.OutDir, sys, label)
+	res.Published = format.ReleaseDir(p.OutDir, sys, label)
 	return res, nil
 }
 
@@ -237,7 +245,7 @@ func (p *Pipeline) existsError(sys codeset.System, label string) error {
 }
 
 func (p *Pipeline) publishedError(sys codeset.System, label string) error {
-	return fmt.Errorf("%s %s: %w: published at %s", sys, label, ErrExists, publish.ReleaseDir(p.OutDir, sys, label))
+	return fmt.Errorf("%s %s: %w: published at %s", sys, label, ErrExists, format.ReleaseDir(p.OutDir, sys, label))
 }
 
 // interrupted reports whether the label of rel, just read, is already
@@ -247,7 +255,7 @@ func (p *Pipeline) interrupted(ctx context.Context, rel *codeset.Release) (store
 	stored = p.Store.Exists(rel.System, rel.Label)
 	published = publish.Published(p.OutDir, rel.System, rel.Label)
 	if stored {
-		info, err := publish.ReadSnapshotInfo(ctx, p.Store.Path(rel.System, rel.Label))
+		info, err := snapshot.ReadInfo(ctx, p.Store.Path(rel.System, rel.Label))
 		if err != nil || !slices.Equal(info.Sources, rel.Sources) {
 			if !published {
 				return false, false, fmt.Errorf("%w, or publish the stored one with codeset publish --system %s --release %s",
@@ -257,7 +265,7 @@ func (p *Pipeline) interrupted(ctx context.Context, rel *codeset.Release) (store
 		}
 	}
 	if published {
-		m, err := publish.ReadManifest(publish.ReleaseDir(p.OutDir, rel.System, rel.Label))
+		m, err := format.ReadManifest(format.ReleaseDir(p.OutDir, rel.System, rel.Label))
 		if err != nil || !stored || !slices.Equal(m.Sources, rel.Sources) {
 			return false, false, p.publishedError(rel.System, rel.Label)
 		}
@@ -273,7 +281,7 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 		return nil, nil, err
 	}
 	me := infoOf(rel)
-	var prev *publish.Info
+	var prev *snapshot.Info
 	for i := range infos {
 		// The latest before rel; the store's order is by label text, in
 		// which 2026-r10 comes before 2026-r2.
@@ -296,13 +304,13 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 }
 
 // earlier loads every stored release before ref, for reactivation.
-func (p *Pipeline) earlier(ctx context.Context, infos []publish.Info, ref publish.Info) (map[string]codeset.Code, error) {
+func (p *Pipeline) earlier(ctx context.Context, infos []snapshot.Info, ref snapshot.Info) (map[string]codeset.Code, error) {
 	var rels []*codeset.Release
 	for _, in := range infos {
 		if !before(in, ref) {
 			continue
 		}
-		r, err := publish.ReadSnapshot(ctx, in.Path)
+		r, err := snapshot.Read(ctx, in.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -311,13 +319,13 @@ func (p *Pipeline) earlier(ctx context.Context, infos []publish.Info, ref publis
 	return diff.Earlier(rels...), nil
 }
 
-func infoOf(r *codeset.Release) publish.Info {
-	return publish.Info{System: r.System, Label: r.Label, Effective: r.Effective}
+func infoOf(r *codeset.Release) snapshot.Info {
+	return snapshot.Info{System: r.System, Label: r.Label, Effective: r.Effective}
 }
 
 // before orders releases by effective date, then label: the order of
 // publication.
-func before(a, b publish.Info) bool {
+func before(a, b snapshot.Info) bool {
 	if !a.Effective.Equal(b.Effective) {
 		return a.Effective.Before(b.Effective)
 	}

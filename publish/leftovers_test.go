@@ -1,4 +1,4 @@
-package publish
+package publish_test
 
 import (
 	"context"
@@ -6,17 +6,23 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/codeset/codeset/publish"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/internal/publishtest"
+	"github.com/codeset/codeset/publish/snapshot"
 )
 
 // TestLeftoversRemoved plants what killed writers leave behind and checks
 // that the next writer removes exactly those names.
 func TestLeftoversRemoved(t *testing.T) {
-	if !locksExclude {
+	if !durable.LocksExclude {
 		t.Skip("no flock here: leftovers are ignored, not removed")
 	}
 	ctx := context.Background()
-	out, _ := publishAll(t, historyReleases()[:1], day(2026, 6, 1))
+	out, _ := publishtest.PublishAll(t, fixture.HistoryReleases()[:1], fixture.Day(2026, 6, 1))
 	store := filepath.Join(t.TempDir(), "cpt")
 	os.MkdirAll(store, 0o755)
 	plant := func(path string, dir bool) string {
@@ -25,7 +31,7 @@ func TestLeftoversRemoved(t *testing.T) {
 			if err := os.MkdirAll(path, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			path = filepath.Join(path, ManifestName)
+			path = filepath.Join(path, format.ManifestName)
 		}
 		if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
 			t.Fatal(err)
@@ -44,12 +50,12 @@ func TestLeftoversRemoved(t *testing.T) {
 		plant(filepath.Join(out, "cpt", ".keep"), false),
 		plant(filepath.Join(store, ".notes"), false),
 	}
-	if _, err := Reindex(ctx, out, day(2026, 6, 1)); err != nil {
+	if _, err := publish.Reindex(ctx, out, fixture.Day(2026, 6, 1)); err != nil {
 		t.Fatal(err)
 	}
-	rel := sampleRelease()
+	rel := fixture.SampleRelease()
 	rel.Label = "2027"
-	if err := WriteSnapshot(ctx, filepath.Join(store, "2027.sqlite"), rel); err != nil {
+	if err := snapshot.Write(ctx, filepath.Join(store, "2027.sqlite"), rel); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range gone {
@@ -62,27 +68,4 @@ func TestLeftoversRemoved(t *testing.T) {
 			t.Errorf("%s: %v, want it kept", p, err)
 		}
 	}
-}
-
-// TestLockDirExcludes checks that a second holder waits for the first.
-func TestLockDirExcludes(t *testing.T) {
-	if !locksExclude {
-		t.Skip("no flock here")
-	}
-	dir := t.TempDir()
-	unlock, err := lockDir(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := lockDir(ctx, dir); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("second lock while held: %v, want a deadline error", err)
-	}
-	unlock()
-	unlock2, err := lockDir(context.Background(), dir)
-	if err != nil {
-		t.Fatalf("lock after unlock: %v", err)
-	}
-	unlock2()
 }

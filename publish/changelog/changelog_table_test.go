@@ -1,4 +1,4 @@
-package publish
+package changelog
 
 import (
 	"archive/zip"
@@ -12,11 +12,12 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/internal/fixture"
 )
 
 func TestWriteCSV(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteCSV(&b, sampleChangelog()); err != nil {
+	if err := WriteCSV(&b, fixture.SampleChangelog()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(b.String(), "\r\n") {
@@ -45,7 +46,7 @@ func TestWriteCSV(t *testing.T) {
 // coder sees: the sheets, the frozen and filtered header, the rows.
 func TestWriteXLSX(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteXLSX(&b, sampleChangelog()); err != nil {
+	if err := WriteXLSX(&b, fixture.SampleChangelog()); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(b.Bytes()))
@@ -141,7 +142,7 @@ func TestWriteXLSX(t *testing.T) {
 	}
 
 	var again bytes.Buffer
-	if err := WriteXLSX(&again, sampleChangelog()); err != nil {
+	if err := WriteXLSX(&again, fixture.SampleChangelog()); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b.Bytes(), again.Bytes()) {
@@ -150,7 +151,7 @@ func TestWriteXLSX(t *testing.T) {
 }
 
 func TestWriteHTML(t *testing.T) {
-	l := sampleChangelog()
+	l := fixture.SampleChangelog()
 	l.Changes = append(l.Changes, codeset.Change{Code: "B0001", Kind: codeset.Added,
 		Record: codeset.Code{Code: "B0001", Long: `<script>alert("x")</script> & more`}})
 	l.Summary.Added++

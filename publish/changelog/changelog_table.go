@@ -1,10 +1,11 @@
-package publish
+package changelog
 
 import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -26,7 +27,7 @@ func changeRows(l *codeset.Changelog) []changeRow {
 			rows = append(rows, base)
 			continue
 		}
-		for _, f := range sortedFields(c.Fields) {
+		for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 			r := base
 			r.Field, r.Before, r.After = f, c.Fields[f].Before, c.Fields[f].After
 			rows = append(rows, r)
@@ -107,9 +108,9 @@ func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
 }
 
 func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
-	title := fmt.Sprintf("%s changes: %s", SystemName(l.System), l.To)
+	title := fmt.Sprintf("%s changes: %s", l.System.Name(), l.To)
 	if l.From != "" {
-		title = fmt.Sprintf("%s changes: %s to %s", SystemName(l.System), l.From, l.To)
+		title = fmt.Sprintf("%s changes: %s to %s", l.System.Name(), l.From, l.To)
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:          title,

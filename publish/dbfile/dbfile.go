@@ -1,0 +1,100 @@
+// Package dbfile is codeset's one home of modernc.org/sqlite: it opens the
+// SQLite files codeset writes and reads (snapshots, history databases, the
+// run ledger) with the options each use needs, and classifies SQLite errors.
+// Everything else talks database/sql.
+package dbfile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"modernc.org/sqlite"
+)
+
+// sqliteNotADB is SQLite's SQLITE_NOTADB result code.
+const sqliteNotADB = 26
+
+// DSN returns a modernc.org/sqlite URI filename for path with the given
+// query (pragmas and options). Characters that mean something in a URI are
+// escaped so any path works.
+func DSN(path, query string) string {
+	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	return "file:" + p + "?" + query
+}
+
+// Open opens the SQLite file at path with the given DSN query.
+func Open(path, query string) (*sql.DB, error) {
+	return sql.Open("sqlite", DSN(path, query))
+}
+
+// Create opens the private, empty SQLite file at path for writing and, in
+// the transaction it returns, creates schema and marks the file with appID
+// (PRAGMA application_id) and version (PRAGMA user_version). The caller
+// commits and closes. Journaling and syncing inside SQLite are off: the file
+// is private until its writer renames it into place, and the writer syncs
+// the whole file once at the end.
+func Create(ctx context.Context, path, schema string, appID, version int) (*sql.DB, *sql.Tx, error) {
+	db, err := Open(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate")
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		tx.Rollback()
+		db.Close()
+		return nil, nil, fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", appID, version)); err != nil {
+		tx.Rollback()
+		db.Close()
+		return nil, nil, fmt.Errorf("mark database: %w", err)
+	}
+	return db, tx, nil
+}
+
+// OpenReadOnly opens the SQLite file at path read-only; what names the kind
+// of file in errors.
+func OpenReadOnly(path, what string) (*sql.DB, error) {
+	// SQLite would report a missing file as "unable to open database
+	// file"; stat first so the error says what happened.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s %s: not a regular file", what, path)
+	}
+	db, err := Open(path, "mode=ro")
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// Mark reads the application_id and user_version of an open database. A
+// file that is not a SQLite database gives an error wrapping ErrNotADB.
+func Mark(ctx context.Context, db *sql.DB) (appID, version int, err error) {
+	err = db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
+	if err == nil {
+		err = db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
+	}
+	var serr *sqlite.Error
+	if errors.As(err, &serr) && serr.Code()&0xff == sqliteNotADB {
+		return 0, 0, ErrNotADB
+	}
+	return appID, version, err
+}
+
+// ErrNotADB reports a file that is not a SQLite database.
+var ErrNotADB = errors.New("not a SQLite database")

@@ -1,0 +1,278 @@
+// Package durable writes files so that a crash leaves either the old or the
+// new content, never a mix: files created exclusively and synced, atomic
+// replacement through a temporary name and a rename, directories synced after
+// every entry they gain or lose, and one directory lock that keeps writers
+// apart across processes. It also hashes files, the one SHA-256 helper of
+// codeset. It imports only the standard library, so the download client can
+// use it too.
+package durable
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrNoReplace reports a destination that exists and must not be replaced.
+var ErrNoReplace = fmt.Errorf("%w, refusing to replace it", fs.ErrExist)
+
+// SyncFile flushes the file at path to stable storage.
+func SyncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// SyncDir flushes a directory, making renames and creations in it durable.
+func SyncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return f.Close()
+}
+
+// LinkNoReplace makes the file at oldpath also appear at newpath, failing
+// with ErrNoReplace if newpath exists. A hard link cannot replace its target,
+// unlike rename; a rename is the fallback only on file systems without hard
+// links, after a last check. The caller removes oldpath.
+func LinkNoReplace(oldpath, newpath string) error {
+	err := os.Link(oldpath, newpath)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return ErrNoReplace
+	}
+	if _, serr := os.Lstat(newpath); serr == nil {
+		return ErrNoReplace
+	} else if !errors.Is(serr, fs.ErrNotExist) {
+		return serr
+	}
+	return os.Rename(oldpath, newpath)
+}
+
+// WriteNew creates path (which must not exist), writes data to it and syncs
+// it.
+func WriteNew(path string, data []byte) error {
+	return createSynced(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// CopyNew copies src to dst (which must not exist) and syncs dst.
+func CopyNew(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return createSynced(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}
+
+// createSynced creates path exclusively, lets fill write it, and syncs it.
+func createSynced(path string, fill func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := fill(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// HashFile returns the size and lower-case hex SHA-256 of the file at path.
+func HashFile(ctx context.Context, path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	n, sum, err := HashReader(ctx, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return n, sum, nil
+}
+
+// HashReader returns how many bytes r held and their lower-case hex
+// SHA-256. It stops with ctx's error when ctx is done, so hashing an endless
+// stream can be interrupted.
+func HashReader(ctx context.Context, r io.Reader) (int64, string, error) {
+	h := NewHasher()
+	if _, err := io.Copy(h, ctxReader{ctx, r}); err != nil {
+		return h.n, "", err
+	}
+	n, sum := h.Sum()
+	return n, sum, nil
+}
+
+// Hasher is a SHA-256 that also counts bytes, for hashing what passes
+// through a copy (io.MultiWriter).
+type Hasher struct {
+	n int64
+	h hash.Hash
+}
+
+// NewHasher returns an empty Hasher.
+func NewHasher() *Hasher { return &Hasher{h: sha256.New()} }
+
+// Write adds p to the hash.
+func (h *Hasher) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	return h.h.Write(p)
+}
+
+// Sum returns the bytes written and their lower-case hex SHA-256.
+func (h *Hasher) Sum() (int64, string) { return h.n, hex.EncodeToString(h.h.Sum(nil)) }
+
+// ctxReader is a reader that fails once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// MkdirAll creates dir and any missing parents, like os.MkdirAll, and syncs
+// the parent of every folder it created so the new entries survive a crash.
+func MkdirAll(dir string) error {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range created {
+		if err := SyncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveLeftovers removes the entries of dir that leftover reports as
+// temporary files or folders of a writer that died before it could clean
+// up. The caller holds dir's lock (LockDir); where locks do not keep other
+// processes out (LocksExclude is false) nothing is removed, and readers keep
+// ignoring the names.
+func RemoveLeftovers(dir string, leftover func(name string) bool) error {
+	if !LocksExclude {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	removed := false
+	for _, e := range entries {
+		if !leftover(e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("remove leftover %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		removed = true
+	}
+	if removed {
+		return SyncDir(dir)
+	}
+	return nil
+}
+
+// Replace replaces dir/name with data: a temporary file in dir, named
+// tempPrefix+name+"-*", is written, synced and renamed over the old one,
+// then dir is synced. A file that already holds data is left alone, so its
+// time stamps stay put.
+func Replace(dir, name, tempPrefix string, data []byte) (err error) {
+	dst := filepath.Join(dir, name)
+	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+name+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// Remove removes dir/name if it exists and syncs dir.
+func Remove(dir, name string) error {
+	err := os.Remove(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
