@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/codeset/codeset/publish/dbfile"
-	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 )
 
 // ledgerSchema is the run ledger. Times are ledgerTime text, which sorts
@@ -75,16 +74,14 @@ func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 	// busy_timeout makes a writer wait for another process rather than
 	// fail; _txlock=immediate takes the write lock when a transaction
 	// begins, so two writers never deadlock upgrading read locks.
-	dsn := dbfile.DSN(path, "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
-	db, err := sql.Open("sqlite", dsn)
+	db, err := dbfile.Open(path, "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		err = initLedger(ctx, db)
-		var serr *sqlite.Error
-		if err == nil || !errors.As(err, &serr) || serr.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+		if err == nil || !dbfile.IsBusy(err) || time.Now().After(deadline) {
 			break
 		}
 		select {
@@ -98,9 +95,6 @@ func OpenLedger(ctx context.Context, path string) (*Ledger, error) {
 	}
 	return &Ledger{db: db, path: path}, nil
 }
-
-// sqliteBusy is SQLite's SQLITE_BUSY result code.
-const sqliteBusy = 5
 
 // initLedger switches the file to WAL, which lets readers work while a run
 // is recorded and persists in the file, and creates the schema.

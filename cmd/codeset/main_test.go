@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -50,31 +52,50 @@ func runDemo(t *testing.T) (data, out string) {
 	return data, out
 }
 
+// TestDemoGolden compares every deterministic output of the demo with its
+// golden file: each release's changelogs, manifest and SHA256SUMS, and the
+// tree's indexes, pointers and index page as of a fixed date.
 func TestDemoGolden(t *testing.T) {
-	_, out := runDemo(t)
+	data, out := runDemo(t)
+	// Reindex as of a fixed day, so current.json does not follow the clock.
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, DataDir: data, OutDir: out,
+		Now: func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }}
+	if err := m.Run(context.Background(), []string{"reindex"}); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{} // golden name to published path
 	for _, r := range demoReleases {
-		for _, name := range []string{"changelog.md", "changelog.json"} {
-			got, err := os.ReadFile(filepath.Join(out, "cpt", r.label, name))
-			if err != nil {
+		for _, name := range []string{"changelog.md", "changelog.json", "changelog.html", "changelog.csv", "manifest.json", "SHA256SUMS"} {
+			files["cpt-"+r.label+"-"+name] = filepath.Join("cpt", r.label, name)
+		}
+	}
+	for _, name := range []string{"index.json", "index.html"} {
+		files["tree-"+name] = name
+	}
+	for _, name := range []string{"index.json", "latest.json", "current.json"} {
+		files["tree-cpt-"+name] = filepath.Join("cpt", name)
+	}
+	for goldenName, rel := range files {
+		got, err := os.ReadFile(filepath.Join(out, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join(repo, "testdata", "golden", goldenName)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join(repo, "testdata", "golden", "cpt-"+r.label+"-"+name)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
 			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/codeset -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s %s differs from %s; run go test ./cmd/codeset -update if the change is intended\ngot:\n%s", r.label, name, golden, got)
-			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./cmd/codeset -run TestDemoGolden -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s; run go test ./cmd/codeset -run TestDemoGolden -update if the change is intended\ngot:\n%s", rel, golden, got)
 		}
 	}
 }

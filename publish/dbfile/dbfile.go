@@ -16,8 +16,11 @@ import (
 	"modernc.org/sqlite"
 )
 
-// sqliteNotADB is SQLite's SQLITE_NOTADB result code.
-const sqliteNotADB = 26
+// SQLite's primary result codes that callers act on.
+const (
+	sqliteBusy   = 5
+	sqliteNotADB = 26
+)
 
 // DSN returns a modernc.org/sqlite URI filename for path with the given
 // query (pragmas and options). Characters that mean something in a URI are
@@ -98,3 +101,10 @@ func Mark(ctx context.Context, db *sql.DB) (appID, version int, err error) {
 
 // ErrNotADB reports a file that is not a SQLite database.
 var ErrNotADB = errors.New("not a SQLite database")
+
+// IsBusy reports whether err is SQLite's SQLITE_BUSY: another connection
+// holds a lock that did not come free in time.
+func IsBusy(err error) bool {
+	var serr *sqlite.Error
+	return errors.As(err, &serr) && serr.Code()&0xff == sqliteBusy
+}
