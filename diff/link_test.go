@@ -177,7 +177,7 @@ func TestCompareLinksTheNewReleasesReplacements(t *testing.T) {
 func TestSuccessors(t *testing.T) {
 	links := []codeset.Replacement{
 		{Old: "A", New: "B"}, {Old: "B", New: "C"}, {Old: "B", New: "D"},
-		{Old: "D", New: "E"}, // D is still valid: E was carved out of it
+		{Old: "D", New: "E"},                       // D is still valid: E was carved out of it
 		{Old: "X", New: "Y"}, {Old: "Y", New: "X"}, // a cycle with no way out
 		{Old: "P", New: "Q"},
 	}
