@@ -95,9 +95,9 @@ func Link(l *codeset.Changelog, old, new *codeset.Release, links []codeset.Repla
 				}
 				switch {
 				case !known(o):
-					problem(n, codeset.UnknownCode, o, r.Source, fmt.Sprintf("named as replacing %s, which is in neither release", o))
+					problem(n, codeset.UnknownCode, o, r.Source, fmt.Sprintf("named as replacing %s, which is in neither release%s", o, category(all, o)))
 				case !known(n):
-					problem(o, codeset.UnknownCode, n, r.Source, fmt.Sprintf("named as replaced by %s, which is in neither release", n))
+					problem(o, codeset.UnknownCode, n, r.Source, fmt.Sprintf("named as replaced by %s, which is in neither release%s", n, category(all, n)))
 				case gone(n):
 					problem(o, codeset.ReplacementDeleted, n, r.Source, fmt.Sprintf("named as replaced by %s, which is %s in the same release", n, kind[n]))
 				}
@@ -176,6 +176,19 @@ func expandSide(sorted []string, first, last string) []string {
 		out = append(out, sorted[i])
 	}
 	return out
+}
+
+// category says, for a code in neither release that heads codes of them
+// (a publisher naming category H33.2 for H33.20-H33.23), what it heads.
+func category(sorted []string, code string) string {
+	heads := expandSide(sorted, code, code)
+	switch len(heads) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf(": a category, not a code, of %s", heads[0])
+	}
+	return fmt.Sprintf(": a category, not a code, of %d codes %s to %s", len(heads), heads[0], heads[len(heads)-1])
 }
 
 // unionCodes returns the codes of the releases, sorted and unique.

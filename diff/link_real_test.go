@@ -378,3 +378,73 @@ func TestRealICD10CMChain(t *testing.T) {
 		}
 	}
 }
+
+// TestRealHCPCSXref links HCPCS 2017 to 2018 and 2018 to 2019 with the
+// XREF fields of the codes each release discontinues.
+func TestRealHCPCSXref(t *testing.T) {
+	realdata(t)
+	rels := map[string]*codeset.Release{
+		"2017": release(t, codeset.HCPCS, "2017", "hcpcs/2017/HCPC17_CONTR_ANWEB.xlsx"),
+		"2018": release(t, codeset.HCPCS, "2018", "hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx"),
+		"2019": release(t, codeset.HCPCS, "2019", "hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx"),
+	}
+	tests := []struct {
+		from, to     string
+		ended, named int
+		want         map[string][]string // replacements of some ended codes
+		problems     map[codeset.LinkProblemKind]int
+		deleted      map[string]string // replacement-deleted problems: code → replacement
+	}{
+		{
+			from: "2017", to: "2018", ended: 150, named: 27,
+			want: map[string][]string{"C9484": {"J1428"}, "G0202": {"77067"}, "G0478": {"80306"}},
+			// XREFs to CPT codes (HCPCS Level I: 77065-77067, 80305-80307,
+			// 99483, 99484, 99492-99494) are in neither HCPCS release.
+			problems: map[codeset.LinkProblemKind]int{codeset.NoReplacement: 123, codeset.UnknownCode: 11, codeset.ReplacementDeleted: 1},
+			// C9487's XREF names Q9989, which 2018 discontinues too.
+			deleted: map[string]string{"C9487": "Q9989"},
+		},
+		{
+			// C9030 came in a quarterly update (July 2018) after the
+			// annual 2018 file and ends with 2019: new and discontinued.
+			from: "2018", to: "2019",
+			want: map[string][]string{"C9030": {"J9057"}},
+		},
+	}
+	for _, tt := range tests {
+		old, new := rels[tt.from], rels[tt.to]
+		l := diff.Compare(old, withReplacements(new, ingest.FieldReplacements(new, ingest.XrefField)), nil)
+		got := map[string][]string{}
+		ended, named := 0, 0
+		for _, c := range l.Changes {
+			if c.Kind == codeset.Discontinued || c.Kind == codeset.Deleted {
+				ended++
+				if len(c.ReplacedBy) > 0 {
+					named++
+				}
+				got[c.Code] = c.ReplacedBy
+			}
+		}
+		for code, want := range tt.want {
+			if !reflect.DeepEqual(got[code], want) {
+				t.Errorf("%s → %s: %s replaced by %v, want %v", tt.from, tt.to, code, got[code], want)
+			}
+		}
+		kinds := map[codeset.LinkProblemKind]int{}
+		deleted := map[string]string{}
+		for _, p := range l.LinkProblems {
+			kinds[p.Kind]++
+			if p.Kind == codeset.ReplacementDeleted {
+				deleted[p.Code] = p.Other
+			}
+		}
+		t.Logf("%s → %s: %d discontinued or deleted, %d with an XREF; %d links; problems %v", tt.from, tt.to, ended, named, len(l.Replacements), kinds)
+		if tt.problems == nil {
+			continue
+		}
+		if ended != tt.ended || named != tt.named || !reflect.DeepEqual(kinds, tt.problems) || !reflect.DeepEqual(deleted, tt.deleted) {
+			t.Errorf("%s → %s: %d ended, %d with an XREF, problems %v, replacements deleted %v; want %d, %d, %v, %v",
+				tt.from, tt.to, ended, named, kinds, deleted, tt.ended, tt.named, tt.problems, tt.deleted)
+		}
+	}
+}

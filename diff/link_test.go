@@ -98,6 +98,20 @@ func TestLink(t *testing.T) {
 			},
 		},
 		{
+			name:  "a category named as a code",
+			old:   cmRel(2030, "H3320", "H3321", "H332A"),
+			new:   cmRel(2031, "H3320", "H3321", "H442C1"),
+			links: []codeset.Replacement{link("H332", "H442C1", codeset.StatedList, fy(2031)), link("H332A", "H442C1", codeset.StatedList, fy(2031))},
+			want: map[string]links{
+				"H332A":  {replacedBy: []string{"H442C1"}},
+				"H442C1": {replaces: []string{"H332", "H332A"}},
+			},
+			used: 2,
+			problems: []codeset.LinkProblem{
+				{Code: "H442C1", Kind: codeset.UnknownCode, Other: "H332", Source: "table.xlsx", Reason: "named as replacing H332, which is in neither release: a category, not a code, of 3 codes H3320 to H332A"},
+			},
+		},
+		{
 			name:  "replacement deleted in the same release",
 			old:   cmRel(2030, "A0100", "A0101", "A0102"),
 			new:   cmRel(2031, "A0102"),

@@ -441,7 +441,8 @@ var yearOnly = regexp.MustCompile(`^[0-9]{4}$`)
 // dateLayouts are the ways an effective date appears once a spreadsheet
 // has formatted it (CDC: "04/01/20") or a person has typed it.
 var dateLayouts = []string{"01/02/06", "1/2/06", "01/02/2006", "1/2/2006", "2006-01-02", "01-02-06", "1-2-06", "01-02-2006",
-	"January 2, 2006", "Jan 2, 2006", "2-Jan-06", "2-Jan-2006", "20060102"}
+	"January 2, 2006", "Jan 2, 2006", "2-Jan-06", "2-Jan-2006", "20060102",
+	"1/2/06 15:04", "1/2/2006 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05Z"}
 
 // parseEffective reads an effective-date cell: empty (no date), a year (the
 // first of the profile's month in it), a date, or an Excel serial date.
@@ -457,7 +458,7 @@ func (cp *CrosswalkProfile) parseEffective(s string) (time.Time, error) {
 	}
 	for _, l := range dateLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			return t, nil
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 		}
 	}
 	// An Excel serial date, in a CSV file or a cell without a date format:
