@@ -377,6 +377,9 @@ func (cp *CrosswalkProfile) parseList(s string) ([]listItem, error) {
 				if err != nil {
 					return nil, err
 				}
+				if first := items[len(items)-1].first; backwards(first, last) {
+					return nil, bad("range %q runs backwards", first+" - "+toks[i+1])
+				}
 				items[len(items)-1].last = last
 				i++
 				continue
@@ -408,7 +411,7 @@ func (cp *CrosswalkProfile) parseList(s string) ([]listItem, error) {
 			if err != nil {
 				return nil, err
 			}
-			if last < first && !strings.HasPrefix(first, last) {
+			if backwards(first, last) {
 				return nil, bad("range %q runs backwards", tok)
 			}
 			items = append(items, listItem{first: first, last: last})
@@ -417,6 +420,12 @@ func (cp *CrosswalkProfile) parseList(s string) ([]listItem, error) {
 		}
 	}
 	return items, nil
+}
+
+// backwards reports whether a range from first to last covers nothing: its
+// last code sorts before its first and does not head it.
+func backwards(first, last string) bool {
+	return last < first && !strings.HasPrefix(first, last)
 }
 
 // listCode normalises and checks one code of a list: upper case, without
