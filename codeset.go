@@ -82,6 +82,55 @@ type Release struct {
 	// Declared is what the publisher says changed in this release, when it
 	// says so (HCPCS ACTION CD, ICD-10 addenda); nil otherwise.
 	Declared *Declaration
+	// Replacements are the links from deleted codes to the codes that
+	// replace them, as the publisher states them with this release: the rows
+	// of a crosswalk shipped with it (which may be cumulative, reaching back
+	// years) and the replacements named in its records (HCPCS XREF). Ranges
+	// are kept as stated; diff expands them against the codes of the
+	// releases compared.
+	Replacements []Replacement
+}
+
+// Stated says how a publisher stated a replacement link.
+type Stated string
+
+// How replacements are stated. The string values are part of the snapshot
+// and changelog contracts.
+const (
+	// StatedDirect is one code named alone for another.
+	StatedDirect Stated = "direct"
+	// StatedList is one of several codes named together ("A04.7, A04.8",
+	// "G56.01 and G56.02").
+	StatedList Stated = "list"
+	// StatedRange is a code taken from a range ("H02.101-H02.106") or a
+	// category ("I63.-"), expanded to the codes of the releases concerned.
+	StatedRange Stated = "range"
+)
+
+// Replacement links a code that goes away (Old) to a code that takes its
+// place (New), as one publisher file states it. Codes are in stored form
+// (ICD-10-CM without the dot).
+//
+// A range not yet expanded has OldThrough (or NewThrough) set: it covers
+// every code from Old through OldThrough, and the codes below OldThrough
+// (T15-T19 covers T15.0 to T19.9...; a category "I63.-" is I63 through I63).
+// Expanded links have both empty and How == StatedRange.
+type Replacement struct {
+	Old, New               string
+	OldThrough, NewThrough string
+	Source                 string    // base name of the file that states it
+	Effective              time.Time // when the link takes effect; zero when the publisher does not say
+	How                    Stated
+}
+
+// IsRange reports whether r is a range not yet expanded.
+func (r Replacement) IsRange() bool { return r.OldThrough != "" || r.NewThrough != "" }
+
+// InRange reports whether code falls in the range first through last, last
+// including the codes below it: H02.101-H02.106 holds H02.104, T15-T19
+// holds T19.9XXA, and I63-I63 is the whole category I63.
+func InRange(code, first, last string) bool {
+	return code >= first && (code <= last || strings.HasPrefix(code, last))
 }
 
 // Declaration is the publisher's own list of changes in a release.
@@ -209,6 +258,13 @@ type Change struct {
 	// Record is the new record (the old one for deleted codes), so that
 	// renderers can show descriptors.
 	Record Code
+	// ReplacedBy lists, for a deleted or discontinued code, the codes the
+	// publisher names as its replacements; Replaces lists, for an added or
+	// reactivated code, the codes it replaces. Both are sorted, unique, in
+	// stored form, and empty when the publisher names none or states no
+	// links at all (see Changelog.Replacements).
+	ReplacedBy []string
+	Replaces   []string
 }
 
 // Summary counts changes by kind.
@@ -271,6 +327,43 @@ type Changelog struct {
 	// Reconciliation compares the changes with the publisher's own list,
 	// when the new release has one.
 	Reconciliation *Reconciliation
+	// Replacements are the links of this transition, ranges expanded: the
+	// new release's links that touch a change (a deleted or discontinued Old,
+	// an added or reactivated New) and take effect between the two releases.
+	// Nil when the new release states no links; then ReplacedBy and Replaces
+	// say nothing either.
+	Replacements []Replacement
+	// LinkProblems lists what does not add up between the changes and the
+	// links, sorted by code then kind.
+	LinkProblems []LinkProblem
+}
+
+// LinkProblemKind is the kind of a LinkProblem. The string values are part
+// of the changelog contract.
+type LinkProblemKind string
+
+// The kinds of link problems.
+const (
+	// NoReplacement: a deleted or discontinued code for which the publisher
+	// names no replacement.
+	NoReplacement LinkProblemKind = "no-replacement"
+	// UnknownCode: a link names a code (or a range matching no code) that is
+	// in neither release compared.
+	UnknownCode LinkProblemKind = "unknown-code"
+	// ReplacementDeleted: a code is named as the replacement of another but
+	// is itself deleted or discontinued in the same release, a publisher
+	// inconsistency.
+	ReplacementDeleted LinkProblemKind = "replacement-deleted"
+)
+
+// LinkProblem is one thing that does not add up between the changes of a
+// transition and the publisher's replacement links.
+type LinkProblem struct {
+	Code   string // the changed code the problem is about
+	Kind   LinkProblemKind
+	Other  string // the other code (or "first-last" range) of the link; empty for NoReplacement
+	Source string // the file that states the link; empty for NoReplacement
+	Reason string // in words
 }
 
 // Reconciliation is the comparison of a computed changelog with the changes

@@ -73,6 +73,10 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 	if new.Declared != nil && old != nil {
 		l.Reconciliation = Reconcile(l, old, new)
 	}
+	// A first release replaces nothing.
+	if len(new.Replacements) > 0 && old != nil {
+		l = Link(l, old, new, new.Replacements)
+	}
 	return l
 }
 
