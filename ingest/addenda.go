@@ -190,16 +190,13 @@ func (s *summaryReader) done() []codeset.DeclaredCounts {
 // summary block. flagged tells that the change lines carry the order
 // file's valid flag (an order addenda).
 func (p *Profile) addendaLike(lines []string) (ok, flagged bool) {
-	counts, changes := 0, 0
+	counts, changes, valid := 0, 0, 0
 	for _, l := range lines {
 		if m := addendaLine.FindStringSubmatch(l); m != nil {
-			code := strings.ToUpper(m[3])
-			for _, r := range p.Strip {
-				code = strings.ReplaceAll(code, string(r), "")
-			}
-			if _, valid := p.category(code); valid || m[2] == "0" {
-				changes++
-				flagged = flagged || m[2] != ""
+			changes++
+			flagged = flagged || m[2] != ""
+			if _, ok := p.category(p.stripCode(m[3])); ok || m[2] == "0" {
+				valid++
 			}
 			continue
 		}
@@ -207,5 +204,9 @@ func (p *Profile) addendaLike(lines []string) (ok, flagged bool) {
 			counts++
 		}
 	}
-	return changes > 0 || counts >= 2, flagged
+	// Most change lines name codes of the system (header rows aside).
+	if changes > 0 {
+		return valid*2 > changes, flagged
+	}
+	return counts >= 2, false
 }

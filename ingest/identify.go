@@ -350,7 +350,7 @@ func (p *Profile) hasAddenda() bool {
 // fixed-width layout: the record pattern, the blank gaps, the field checks
 // and, on lines that are not header rows, a valid code.
 func (p *Profile) fitsFixed(l *FixedLayout, lines []string) bool {
-	started, checked := false, 0
+	started, checked, withDigits := false, 0, 0
 	for i, text := range lines {
 		if checked == checkLines {
 			break
@@ -365,19 +365,27 @@ func (p *Profile) fitsFixed(l *FixedLayout, lines []string) bool {
 			return false
 		}
 		started = true
-		if !p.fixedLineOK(l, text) {
+		ok, digits := p.fixedLineOK(l, text)
+		if !ok {
 			return false
 		}
 		checked++
+		if digits {
+			withDigits++
+		}
 	}
-	return checked > 0
+	// Every code system here puts digits in its codes: a line of prose
+	// ("Nothing to see here.") may fit the shape of a code, not a file of
+	// them.
+	return checked > 0 && withDigits > 0
 }
 
-// fixedLineOK checks one record line against a layout.
-func (p *Profile) fixedLineOK(l *FixedLayout, text string) bool {
+// fixedLineOK checks one record line against a layout, and tells whether
+// its code has a digit.
+func (p *Profile) fixedLineOK(l *FixedLayout, text string) (ok, digits bool) {
 	for _, col := range l.Blank {
 		if col <= len(text) && text[col-1] != ' ' {
-			return false
+			return false, false
 		}
 	}
 	values := map[string]string{}
@@ -386,18 +394,16 @@ func (p *Profile) fixedLineOK(l *FixedLayout, text string) bool {
 	}
 	for fld, re := range l.check {
 		if !re.MatchString(values[fld]) {
-			return false
+			return false, false
 		}
 	}
+	code := p.stripCode(values["code"])
+	digits = strings.ContainsAny(code, "0123456789")
 	if l.Header != nil && values[l.Header.Field] == l.Header.Value {
-		return values["code"] != ""
+		return code != "", digits
 	}
-	code := strings.ToUpper(values["code"])
-	for _, r := range p.Strip {
-		code = strings.ReplaceAll(code, string(r), "")
-	}
-	_, ok := p.category(code)
-	return ok
+	_, ok = p.category(code)
+	return ok, digits
 }
 
 // describeText says what a text file looks like, for messages: its first
