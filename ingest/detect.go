@@ -141,4 +141,3 @@ func systemNames(ss []codeset.System) string {
 	}
 	return strings.Join(names, ", ")
 }
-

@@ -72,14 +72,14 @@ func TestRealTransitions(t *testing.T) {
 		t.Skip("reads about 100 MB of real releases; skipped with -short")
 	}
 	tests := []struct {
-		name                     string
-		sys                      codeset.System
-		old, new                 string // zips
-		oldLabel, newLabel       string
-		added, deleted, revised  int
-		longRevised              int // of the revised, those whose long title changed
-		oldCodes, newCodes       int
-		declared, disagreements  int
+		name                    string
+		sys                     codeset.System
+		old, new                string // zips
+		oldLabel, newLabel      string
+		added, deleted, revised int
+		longRevised             int // of the revised, those whose long title changed
+		oldCodes, newCodes      int
+		declared, disagreements int
 	}{
 		{"ICD-10-CM FY2017 to FY2018", codeset.ICD10CM, "icd10cm/2017/cms_2017_dx.zip", "icd10cm/2018/cms_2018_dx.zip", "FY2017", "FY2018",
 			// CMS's own list: 226 revisions. The short titles, now read from
