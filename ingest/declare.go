@@ -94,9 +94,9 @@ func (d *DeclarationFile) header(row []string) (code, action int) {
 }
 
 // fits reports whether the sampled rows of a sheet are this kind of file:
-// a header row with its code and action columns, then valid codes (and,
-// with Kinds, only known actions).
-func (d *DeclarationFile) fits(p *Profile, rows [][]string) bool {
+// a header row with its code and action columns, then, when strict, valid
+// codes and (with Kinds) only known actions.
+func (d *DeclarationFile) fits(p *Profile, rows [][]string, strict bool) bool {
 	for r, row := range rows {
 		if r >= p.HeaderScan {
 			return false
@@ -104,6 +104,9 @@ func (d *DeclarationFile) fits(p *Profile, rows [][]string) bool {
 		ci, ai := d.header(row)
 		if ci < 0 {
 			continue
+		}
+		if !strict {
+			return true
 		}
 		seen := 0
 		for _, data := range rows[r+1:] {

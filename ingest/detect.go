@@ -101,7 +101,7 @@ func detectFile(profiles []*Profile, f string, lim Limits) ([]codeset.System, st
 	var out []codeset.System
 	for _, p := range profiles {
 		for _, s := range samples {
-			id := p.classify(s)
+			id := p.recognises(s)
 			if id.role == roleCodes || (len(samples) == 1 && id.role != "") {
 				out = append(out, p.System)
 				break

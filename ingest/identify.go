@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -191,9 +192,19 @@ type ident struct {
 	looks   string           // what it is, in words
 }
 
-// classify says what a sampled file is to p. name is the base name, used
-// only to break ties between members.
+// classify says what a sampled file is to p.
 func (p *Profile) classify(s *sample) ident {
+	return p.classifyAs(s, false)
+}
+
+// recognises reports whether p's content rules fit a sampled file,
+// strictly: a spreadsheet by its header row and valid codes, not by its
+// header row alone. Detect asks this of every profile.
+func (p *Profile) recognises(s *sample) ident {
+	return p.classifyAs(s, true)
+}
+
+func (p *Profile) classifyAs(s *sample, strictOnly bool) ident {
 	switch s.shape {
 	case shapeLegacy:
 		return ident{looks: "a legacy Excel 97-2003 (.xls) workbook, which codeset does not read"}
@@ -207,10 +218,10 @@ func (p *Profile) classify(s *sample) ident {
 		if s.err != nil {
 			return ident{looks: fmt.Sprintf("an unreadable workbook (%v)", s.err)}
 		}
-		return p.classifyTable(s.sheets, "workbook")
+		return p.classifyTable(s.sheets, "workbook", strictOnly)
 	}
 	if s.ext == ".csv" || s.ext == ".tsv" || s.ext == ".tab" {
-		if id := p.classifyTable([]sheetSample{{rows: s.csvRows()}}, "delimited file"); id.role != "" {
+		if id := p.classifyTable([]sheetSample{{rows: s.csvRows()}}, "delimited file", strictOnly); id.role != "" {
 			return id
 		}
 	}
@@ -233,39 +244,29 @@ func (p *Profile) classify(s *sample) ident {
 }
 
 // classifyTable says what a workbook (or delimited file) is: a data file
-// whose header row the profile's columns recognise and whose codes it
-// accepts, or one of the profile's declaration files.
-func (p *Profile) classifyTable(sheets []sheetSample, what string) ident {
-	var data ident
-	for _, sh := range sheets {
-		for i := range p.Declarations {
-			d := &p.Declarations[i]
-			if d.Kinds != nil && d.fits(p, sh.rows) {
-				return ident{role: roleDeclaration, decl: d, looks: "a " + d.Name}
-			}
+// whose header row the profile's columns recognise and whose codes (and
+// declared actions) it accepts, or one of the profile's declaration files.
+// Content that fits best wins: a declaration file whose actions are all
+// known, then a data file whose codes and actions are, then a declaration
+// file by its header row, then a data file by its header row (whose
+// reader then says which cell is wrong).
+func (p *Profile) classifyTable(sheets []sheetSample, what string, strictOnly bool) ident {
+	data := ident{role: roleCodes, member: p.tableMember(), looks: "a " + string(p.System) + " data " + what}
+	for _, strict := range []bool{true, false} {
+		if !strict && strictOnly {
+			break
 		}
-		if data.role == "" {
-			for r, row := range sh.rows {
-				if r >= p.HeaderScan {
-					break
-				}
-				if cols, missing := p.matchHeader(row); cols != nil || len(missing) > 0 {
-					if cols == nil || p.codesValid(cols, sh.rows[r+1:]) {
-						data = ident{role: roleCodes, member: p.tableMember(), looks: "a " + string(p.System) + " data " + what}
-					}
-					break
+		for _, sh := range sheets {
+			for i := range p.Declarations {
+				d := &p.Declarations[i]
+				if d.fits(p, sh.rows, strict) {
+					return ident{role: roleDeclaration, decl: d, looks: "a " + d.Name}
 				}
 			}
 		}
-	}
-	if data.role != "" {
-		return data
-	}
-	for _, sh := range sheets {
-		for i := range p.Declarations {
-			d := &p.Declarations[i]
-			if d.Kinds == nil && d.fits(p, sh.rows) {
-				return ident{role: roleDeclaration, decl: d, looks: "a " + d.Name}
+		for _, sh := range sheets {
+			if p.dataFits(sh.rows, strict) {
+				return data
 			}
 		}
 	}
@@ -290,9 +291,30 @@ func (p *Profile) classifyTable(sheets []sheetSample, what string) ident {
 	return ident{looks: "a " + what + " with " + strings.Join(names, ", ")}
 }
 
+// dataFits reports whether sampled rows are a data sheet of p: a header
+// row the columns recognise and, when strict, valid codes and declared
+// actions under it.
+func (p *Profile) dataFits(rows [][]string, strict bool) bool {
+	for r, row := range rows {
+		if r >= p.HeaderScan {
+			return false
+		}
+		cols, missing := p.matchHeader(row)
+		if cols == nil && len(missing) == 0 {
+			continue
+		}
+		if !strict {
+			return true
+		}
+		return cols != nil && p.codesValid(cols, rows[r+1:])
+	}
+	return false
+}
+
 // codesValid reports whether the codes of the first data rows under a
-// header row are valid codes of p: what tells a CPT sheet from an ICD-10
-// one when both say "Code" and "Description".
+// header row are valid codes of p, and their declared actions known: what
+// tells a CPT sheet from an ICD-10 one when both say "Code" and
+// "Description", and a HCPCS data file from a transaction report.
 func (p *Profile) codesValid(cols *columnMap, rows [][]string) bool {
 	seen := 0
 	for _, row := range rows {
@@ -320,6 +342,15 @@ func (p *Profile) codesValid(cols *columnMap, rows [][]string) bool {
 		}
 		if _, ok := p.category(code); !ok {
 			return false
+		}
+		if rule := p.Declared; rule != nil {
+			for _, i := range cols.idx[rule.Field] {
+				if v := cell(row, i); v != "" && !slices.Contains(rule.Ignore, v) {
+					if _, ok := rule.Kinds[v]; !ok {
+						return false
+					}
+				}
+			}
 		}
 		seen++
 	}
