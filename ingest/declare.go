@@ -27,7 +27,8 @@ type DeclarationFile struct {
 	Action []string `json:"action"`
 	// Kinds maps the action values (compared without case or extra
 	// spaces) to change kinds; Ignore lists values that declare no change.
-	// With Kinds, any other value is an error.
+	// A file is recognised by these values; another value while reading is
+	// left out with a warning naming its cell.
 	Kinds  map[string]codeset.ChangeKind `json:"kinds,omitempty"`
 	Ignore []string                      `json:"ignore,omitempty"`
 	// Rules classify free-text actions: the first whose pattern (case
@@ -106,7 +107,9 @@ func (d *DeclarationFile) fits(p *Profile, rows [][]string, strict bool) bool {
 			continue
 		}
 		if !strict {
-			return true
+			// By its header row alone, a sheet whose header has the data
+			// file's other columns (RECID, prices...) is the data file.
+			return !p.richHeader(row)
 		}
 		seen := 0
 		for _, data := range rows[r+1:] {
@@ -128,6 +131,25 @@ func (d *DeclarationFile) fits(p *Profile, rows [][]string, strict bool) bool {
 			seen++
 		}
 		return seen > 0
+	}
+	return false
+}
+
+// richHeader reports whether row is a data header row with columns beyond
+// the code, the descriptors and the declared action, which a declaration
+// file also has.
+func (p *Profile) richHeader(row []string) bool {
+	cols, _ := p.matchHeader(row)
+	if cols == nil {
+		return false
+	}
+	for f := range cols.idx {
+		switch {
+		case f == codeset.FieldCode || slices.Contains(descriptorFields, f):
+		case p.Declared != nil && f == p.Declared.Field:
+		default:
+			return true
+		}
 	}
 	return false
 }
@@ -232,11 +254,16 @@ func (rd *reader) declarationSheet(ctx context.Context, d *DeclarationFile, src 
 		}
 		action := cell(cells, ai)
 		kind, ok := d.kind(action)
+		// The data file's action field is the authority; a word this file
+		// adds (CMS rewords its reports) loses one declared change, not
+		// the release.
 		switch {
 		case !ok && d.Kinds != nil:
-			return nil, true, at.at(row, actCol, "", errorf(ErrBadValue, "unknown action %q in the %s: want one of %s", action, d.Name, quoteList(d.values())))
+			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s col %s: unknown action %q in the %s for %s: left out of the declared changes; known: %s",
+				locString(at.at(row, "", "", nil)), actCol, action, d.Name, code, quoteList(d.values())))
+			continue
 		case !ok:
-			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s: cannot tell what %q declares for %s; left out of the declared changes", locString(at.at(row, "", "", nil)), action, code))
+			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s col %s: cannot tell what %q declares for %s; left out of the declared changes", locString(at.at(row, "", "", nil)), actCol, action, code))
 			continue
 		case kind == "":
 			continue

@@ -200,7 +200,8 @@ func TestReadHCPCSDeclarationFiles(t *testing.T) {
 }
 
 // TestReadTransactionReportBadAction locates an action the transaction
-// report's vocabulary lacks.
+// report's vocabulary lacks, and reads the release: ACTION CD is the
+// authority, the report only adds to it.
 func TestReadTransactionReportBadAction(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data.xlsx")
@@ -209,9 +210,13 @@ func TestReadTransactionReportBadAction(t *testing.T) {
 	rows = append(rows, []any{"J7777", "Renamed"})
 	trans := filepath.Join(dir, "trans.xlsx")
 	writeXLSX(t, trans, sheet{"Changes by HCPC", rows})
-	_, _, err := readSystem(t, codeset.HCPCS, "2030", data, trans)
-	if !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), `trans.xlsx!Changes by HCPC row 7 col B: unknown action "Renamed" in the HCPCS transaction report`) {
-		t.Errorf("err = %v, want the sheet, row and column of the unknown action", err)
+	rel, rep := mustReadSystem(t, codeset.HCPCS, "2030", data, trans)
+	if len(rel.Declared.Changes) != 4 {
+		t.Errorf("declared %+v, want ACTION CD's three and the report's payment change", rel.Declared.Changes)
+	}
+	want := `trans.xlsx!Changes by HCPC row 7 col B: unknown action "Renamed" in the HCPCS transaction report for J7777`
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], want) {
+		t.Errorf("warnings %q, want one saying %q", rep.Warnings, want)
 	}
 }
 
@@ -237,4 +242,45 @@ func withSource(d *codeset.Declaration, src string) *codeset.Declaration {
 	c := *d
 	c.Source = src
 	return &c
+}
+
+// TestClassifyHCPCSWorkbooks tells the data file from the declaration
+// files by content, also when a value is new to codeset.
+func TestClassifyHCPCSWorkbooks(t *testing.T) {
+	p, err := Builtin(codeset.HCPCS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := hcpcsRows(hcpcsHeader)
+	newLetter := append([][]any{}, data...)
+	newLetter = append(newLetter[:8:8], []any{"   A1", "00100", "7", "Gauze", "Gauze"}) // header row, then a row...
+	newLetter[8] = append(newLetter[8], make([]any, 42)...)
+	newLetter[8] = append(newLetter[8], "Z") // ...whose ACTION CD is a letter codeset does not know
+	newWord := append(append([][]any{}, hcpcsTransaction...), []any{"J7777", "Renamed"})
+	newWord[1] = []any{"E0999", "Brand New Word"}
+	tests := []struct {
+		name   string
+		sheets []sheet
+		want   string
+	}{
+		{"data", []sheet{{"A", data}}, "a hcpcs data workbook"},
+		{"data with a new action letter", []sheet{{"A", newLetter}}, "a hcpcs data workbook"},
+		{"transaction report", []sheet{{"Changes by Action Code", hcpcsTransaction}}, "a HCPCS transaction report"},
+		{"transaction report with a new word", []sheet{{"Changes by HCPC", newWord}}, "a HCPCS transaction report"},
+		{"corrections", []sheet{{"Sheet1", hcpcsCorrections}}, "a HCPCS corrections file"},
+		{"other", []sheet{{"NOC", [][]any{{"HCPCS", "Notes"}, {"A9999", "x"}}}}, `a workbook with sheets "NOC" (first row "HCPCS | Notes")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "book.xlsx")
+			writeXLSX(t, path, tt.sheets...)
+			s, err := sniff(path, path, DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.classify(s).looks; got != tt.want {
+				t.Errorf("classify = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

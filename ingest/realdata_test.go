@@ -280,27 +280,32 @@ func TestRealHCPCSFormatChange(t *testing.T) {
 	}
 }
 
-func TestRealExplore(t *testing.T) {
-	for _, tt := range []struct {
-		sys   codeset.System
-		label string
-		files []string
+// TestRealHCPCSEveryRelease reads every HCPCS release kept, as shipped:
+// each year's packaging and quirks (header rows after disclaimers, legacy
+// XLS beside the TXT, two-digit ASC dates in 2018, quarterly workbooks).
+func TestRealHCPCSEveryRelease(t *testing.T) {
+	tests := []struct {
+		label, file string
+		codes       int
 	}{
-		{codeset.HCPCS, "2025", []string{"hcpcs/2025/hcpcs-2025.zip"}},
-		{codeset.ICD10CM, "2024-04", []string{"icd10cm/2024-april/icd10cm-Codes-Descriptions-April-2024.zip"}},
-		{codeset.ICD10CM, "FY2017", []string{"icd10cm/2017/cms_2017_dx.zip"}},
-		{codeset.ICD10PCS, "FY2019", []string{"icd10pcs/2019/cms_2019_pr.zip"}},
-	} {
-		rel, rep := readReal(t, tt.sys, tt.label, tt.files...)
-		t.Logf("%s %s: %d codes, %d headers, files %+v", tt.sys, tt.label, len(rel.Codes), len(rel.Headers), rep.Files)
-		if rel.Declared != nil {
-			t.Logf("declared %s: %d changes, counts %+v", rel.Declared.Source, len(rel.Declared.Changes), rel.Declared.Counts)
-		}
-		for i, w := range rep.Warnings {
-			if i < 8 {
-				t.Logf("warning: %s", w)
+		{"2017", "hcpcs/2017/2017-Alpha-Numeric-HCPCS-File.zip", 6498},
+		{"2018", "hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx", 6559},
+		{"2018-zip", "hcpcs/2018/2018-Alpha-Numeric-HCPCS-File.zip", 6559},
+		{"2019", "hcpcs/2019/2019-Alpha-Numeric-HCPCS-File.zip", 6800},
+		{"2020", "hcpcs/2020/2020-Alpha-Numeric-HCPCS-File.zip", 7079},
+		{"2020-04", "hcpcs/2020-quarterly/anweb_2020_04.xlsx", 0},
+		{"2020-07", "hcpcs/2020-quarterly/anweb_2020_07.xlsx", 0},
+		{"2020-10", "hcpcs/2020-quarterly/anweb_2020_10.xlsx", 0},
+		{"2025", "hcpcs/2025/hcpcs-2025.zip", 8642},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			rel, rep := readReal(t, codeset.HCPCS, tt.label, tt.file)
+			if tt.codes > 0 && len(rel.Codes) != tt.codes {
+				t.Errorf("%d codes, want %d", len(rel.Codes), tt.codes)
 			}
-		}
-		_ = diff.Compare
+			t.Logf("%s: %d codes from %s; %d warnings", tt.label, len(rel.Codes), rep.Files[0].Name, len(rep.Warnings))
+		})
 	}
 }
+
