@@ -284,3 +284,27 @@ func TestClassifyHCPCSWorkbooks(t *testing.T) {
 		})
 	}
 }
+
+func TestUnwrapText(t *testing.T) {
+	long := "Service repeated on the same calendar day by the same test clinician for  reasons unrelated to the first service"
+	tests := []struct {
+		name, in, want string
+		width          int
+	}{
+		{"short", "Injection,  5 mg", "Injection,  5 mg", 80},
+		// The split falls in the double space: the TXT cannot keep it.
+		{"double space at the split", long, "Service repeated on the same calendar day by the same test clinician for reasons unrelated to the first service", 80},
+		{"double space elsewhere kept", "A  b " + strings.Repeat("x", 10) + " tail", "A  b " + strings.Repeat("x", 10) + " tail", 80},
+		// A word ending at the last column goes to the next record, except
+		// in the last record.
+		{"word at the last column", "aaaa bbbb", "aaaa bbbb", 9},
+		{"split before a word at the last column", "aaaa  bbbb c", "aaaa bbbb c", 9},
+		{"no space to split at", strings.Repeat("x", 12), strings.Repeat("x", 12), 5},
+		{"non-ASCII counts as one column", "caf\u00e9  au lait", "caf\u00e9  au lait", 13},
+	}
+	for _, tt := range tests {
+		if got := unwrapText(tt.in, tt.width); got != tt.want {
+			t.Errorf("%s: unwrapText(%q, %d) = %q, want %q", tt.name, tt.in, tt.width, got, tt.want)
+		}
+	}
+}

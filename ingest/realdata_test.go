@@ -236,6 +236,24 @@ func TestRealHCPCSFormatsAgree(t *testing.T) {
 			if fmt.Sprint(differ) != fmt.Sprint(tt.differ) {
 				t.Errorf("codes that differ between TXT and XLSX: %v, want %v", differ, tt.differ)
 			}
+			if tt.label != "2019" {
+				return
+			}
+			// Without the split-point rule, the formats differ in spacing.
+			p.Continuation.Wrap = 0
+			raw, _, err := Read(context.Background(), Options{Profile: p, Label: tt.label}, xlsx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spacing := 0
+			for i, c := range txt.Codes {
+				if x := raw.Codes[i]; x.Long != c.Long && diff.SameWords(x.Long, c.Long) {
+					spacing++
+				}
+			}
+			if spacing != 13 {
+				t.Errorf("without Wrap, %d long descriptions differ in spacing only, want the 13 split points", spacing)
+			}
 		})
 	}
 }
@@ -308,4 +326,3 @@ func TestRealHCPCSEveryRelease(t *testing.T) {
 		})
 	}
 }
-
