@@ -138,6 +138,39 @@ type Declaration struct {
 	// Source names where the list comes from, e.g. a file name or a column.
 	Source  string
 	Changes []DeclaredChange // sorted by Code
+	// Counts are the publisher's own totals, from the summary block that
+	// ends an ICD-10 addenda: one entry per part ("codes", "headers"). An
+	// addenda may hold only this block: a declaration of no change.
+	Counts []DeclaredCounts
+}
+
+// DeclaredCounts is one part of a publisher's summary of its list of
+// changes. From names the version the list was made against, which need
+// not be the release it is compared with (a mid-year update never
+// ingested, say).
+type DeclaredCounts struct {
+	Part     string // "codes" or "headers"
+	FromFile string // the file of the version the list was made against
+	From     int    // its count of codes (or headers)
+	ToFile   string // the file of the new version
+	To       int
+	Added    int
+	Deleted  int
+	Revised  int
+}
+
+// Against returns the counts of the codes part, which name the version the
+// declaration was made against, or false when the publisher gave none.
+func (d *Declaration) Against() (DeclaredCounts, bool) {
+	if d == nil {
+		return DeclaredCounts{}, false
+	}
+	for _, c := range d.Counts {
+		if c.Part == "codes" {
+			return c, true
+		}
+	}
+	return DeclaredCounts{}, false
 }
 
 // DeclaredChange is one change the publisher declares.

@@ -88,3 +88,24 @@ func TestCheckLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclarationAgainst(t *testing.T) {
+	codes := DeclaredCounts{Part: "codes", FromFile: "icd10pcs_order_2025.txt", From: 78986, ToFile: "icd10pcs_order_2026.txt", To: 79115, Added: 156, Deleted: 27}
+	tests := []struct {
+		name string
+		d    *Declaration
+		want DeclaredCounts
+		ok   bool
+	}{
+		{"nil", nil, DeclaredCounts{}, false},
+		{"no summary", &Declaration{Source: "ACTION CD"}, DeclaredCounts{}, false},
+		{"headers only", &Declaration{Counts: []DeclaredCounts{{Part: "headers", From: 910}}}, DeclaredCounts{}, false},
+		{"codes after headers", &Declaration{Counts: []DeclaredCounts{{Part: "headers", From: 910}, codes}}, codes, true},
+	}
+	for _, tt := range tests {
+		got, ok := tt.d.Against()
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: Against() = %+v, %v; want %+v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -3,10 +3,12 @@ package ingest
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/codeset/codeset"
@@ -14,35 +16,65 @@ import (
 
 // addendaLine matches one change line of the ICD-10 addenda files, e.g.
 // "Add:         C810A   Nodular lymphocyte..." or "Revise from: A7741 ...".
-var addendaLine = regexp.MustCompile(`^(Add|Delete|Revise from|Revise to):\s+(\S+)`)
+// The order addenda of ICD-10-CM put the order file's valid flag before
+// the code ("Add:         1 A4154 ..."): 1 for a code, 0 for a header.
+var addendaLine = regexp.MustCompile(`^(Add|Delete|Revise from|Revise to):\s+(?:([01])\s+)?(\S+)`)
+
+// The summary block that ends an addenda (or is all of it):
+//
+//	Codes
+//	  73674 codes in icd10cm_order_2023.txt
+//	  74044 codes in icd10cm_order_2024.txt
+//	    395 additions
+//	     25 deletions
+//	     13 revisions
+var (
+	summaryPart   = regexp.MustCompile(`^\s*(Codes|Headers)\s*$`)
+	summaryCount  = regexp.MustCompile(`^\s*([0-9]+)\s+(codes|headers)\s+in\s+(\S+)\s*$`)
+	summaryChange = regexp.MustCompile(`^\s*([0-9]+)\s+(additions|deletions|revisions)\s*$`)
+)
 
 // readAddenda reads the publisher's list of changes from an ICD-10 addenda
-// file. Lines for header rows (codes that are not valid codes of the system,
-// such as the 3-character ICD-10-PCS table headers) and the summary at the
-// end are not changes to codes and are left out. A revision, given as a
-// "Revise from" and a "Revise to" line, counts once.
+// file. Lines for header rows (flagged 0, or codes that are not valid codes
+// of the system, such as the 3-character ICD-10-PCS table headers) are not
+// changes to codes and are left out. A revision, given as a "Revise from"
+// and a "Revise to" line, counts once. The summary block is kept in
+// Declaration.Counts; an addenda of only that block declares no change.
 func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
 	f, err := os.Open(in.path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.name, err)
 	}
 	defer f.Close()
+	return parseAddenda(f, in.name, p)
+}
+
+func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, error) {
 	type key struct {
 		code string
 		kind codeset.ChangeKind
 	}
 	seen := map[key]bool{}
-	d := &codeset.Declaration{Source: filepath.Base(in.name)}
-	sc := bufio.NewScanner(f)
+	d := &codeset.Declaration{Source: filepath.Base(name)}
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), maxLine)
-	line := 0
+	line, changeLines := 0, 0
+	var sum summaryReader
 	for sc.Scan() {
 		line++
-		m := addendaLine.FindStringSubmatch(strings.TrimRight(sc.Text(), "\r"))
+		text := strings.TrimRight(sc.Text(), "\r")
+		m := addendaLine.FindStringSubmatch(text)
 		if m == nil {
+			if err := sum.line(text); err != nil {
+				return nil, &ParseError{File: name, Line: line, Err: err}
+			}
 			continue
 		}
-		code := strings.ToUpper(m[2])
+		changeLines++
+		if m[2] == "0" {
+			continue // a header row of the order file
+		}
+		code := strings.ToUpper(m[3])
 		for _, r := range p.Strip {
 			code = strings.ReplaceAll(code, string(r), "")
 		}
@@ -68,10 +100,11 @@ func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
 		d.Changes = append(d.Changes, codeset.DeclaredChange{Code: code, Kind: kind, Detail: detail})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ParseError{File: in.name, Line: line + 1, Err: errorf(ErrFormat, "read: %v", err)}
+		return nil, &ParseError{File: name, Line: line + 1, Err: errorf(ErrFormat, "read: %v", err)}
 	}
-	if len(d.Changes) == 0 {
-		return nil, &ParseError{File: in.name, Err: errorf(ErrLayout, "no Add:, Delete: or Revise lines for %s codes: not an addenda file", p.System)}
+	d.Counts = sum.done()
+	if changeLines == 0 && len(d.Counts) == 0 {
+		return nil, &ParseError{File: name, Err: errorf(ErrLayout, "no Add:, Delete: or Revise lines and no summary block (\"N codes in FILE\", \"N additions\"): not an addenda file")}
 	}
 	sort.Slice(d.Changes, func(i, j int) bool {
 		if d.Changes[i].Code != d.Changes[j].Code {
@@ -80,4 +113,100 @@ func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
 		return d.Changes[i].Kind < d.Changes[j].Kind
 	})
 	return d, nil
+}
+
+// summaryReader collects the parts of an addenda's summary block. A part
+// starts at its "Codes" or "Headers" title, or at its first count line; the
+// first count line names the version the addenda was made against, the
+// second the new one. A part repeated with the same numbers (CDC's April
+// 2024 order addenda print "Codes" twice) is kept once.
+type summaryReader struct {
+	parts []codeset.DeclaredCounts
+	cur   *codeset.DeclaredCounts
+}
+
+func (s *summaryReader) line(text string) error {
+	if m := summaryPart.FindStringSubmatch(text); m != nil {
+		s.flush()
+		s.cur = &codeset.DeclaredCounts{Part: strings.ToLower(m[1])}
+		return nil
+	}
+	if m := summaryCount.FindStringSubmatch(text); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			return errorf(ErrBadValue, "bad count %q in the summary block", m[1])
+		}
+		if s.cur == nil || (s.cur.ToFile != "") || (s.cur.Part != "" && s.cur.Part != m[2]) {
+			s.flush()
+			s.cur = &codeset.DeclaredCounts{Part: m[2]}
+		}
+		s.cur.Part = m[2]
+		if s.cur.FromFile == "" {
+			s.cur.FromFile, s.cur.From = m[3], n
+		} else {
+			s.cur.ToFile, s.cur.To = m[3], n
+		}
+		return nil
+	}
+	if m := summaryChange.FindStringSubmatch(text); m != nil && s.cur != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			return errorf(ErrBadValue, "bad count %q in the summary block", m[1])
+		}
+		switch m[2] {
+		case "additions":
+			s.cur.Added = n
+		case "deletions":
+			s.cur.Deleted = n
+		case "revisions":
+			s.cur.Revised = n
+		}
+	}
+	return nil
+}
+
+func (s *summaryReader) flush() {
+	if s.cur == nil || s.cur.FromFile == "" {
+		s.cur = nil
+		return
+	}
+	for _, p := range s.parts {
+		if p == *s.cur {
+			s.cur = nil
+			return
+		}
+	}
+	s.parts = append(s.parts, *s.cur)
+	s.cur = nil
+}
+
+func (s *summaryReader) done() []codeset.DeclaredCounts {
+	s.flush()
+	return s.parts
+}
+
+// addendaLike reports whether the first lines of a text file look like an
+// ICD-10 addenda of p's system: a change line for one of its codes, or a
+// summary block. flagged tells that the change lines carry the order
+// file's valid flag (an order addenda).
+func (p *Profile) addendaLike(lines []string) (ok, flagged bool) {
+	counts, changes, valid := 0, 0, 0
+	for _, l := range lines {
+		if m := addendaLine.FindStringSubmatch(l); m != nil {
+			changes++
+			flagged = flagged || m[2] != ""
+			if _, ok := p.category(p.stripCode(m[3])); ok || m[2] == "0" {
+				valid++
+			}
+			continue
+		}
+		if summaryCount.MatchString(l) || summaryChange.MatchString(l) {
+			counts++
+		}
+	}
+	// Most change lines name codes of the system (header rows aside).
+	if changes > 0 {
+		return valid*2 > changes, flagged
+	}
+	return counts >= 2, false
 }

@@ -2,24 +2,31 @@ package ingest
 
 import (
 	"archive/zip"
-	"encoding/csv"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/codeset/codeset"
 )
 
 // Detect tells which code system files belong to, for a run that names
-// none: first by the publisher's file names (inside a zip, the member
-// names), then by the header row of a spreadsheet or CSV file. Every file
-// must point to the same one system; anything else is an error that asks
-// for --system rather than a guess.
+// none, within DefaultLimits. See DetectLimits.
 func Detect(files []string) (codeset.System, error) {
+	return DetectLimits(files, Limits{})
+}
+
+// DetectLimits tells which code system files belong to by their content:
+// the fixed layout a text file fits, the header row and codes of a
+// spreadsheet, addenda lines, a declaration file (inside a zip, its
+// members). Workbooks are opened through the same bounded reader as the
+// main read. Only when the content fits no system do the publisher's file
+// names decide. Every file must point to the same one system; anything
+// else is an error that asks for --system rather than a guess.
+func DetectLimits(files []string, lim Limits) (codeset.System, error) {
+	lim = lim.orDefault()
 	var profiles []*Profile
 	for _, sys := range codeset.Systems {
 		p, err := Builtin(sys)
@@ -30,22 +37,13 @@ func Detect(files []string) (codeset.System, error) {
 	}
 	var found codeset.System
 	for _, f := range files {
-		file, err := openFile(f)
+		cands, how, err := detectFile(profiles, f, lim)
 		if err != nil {
 			return "", err
 		}
-		file.Close()
-		cands, how := byName(profiles, f), "file name"
-		if len(cands) == 0 {
-			var err error
-			if cands, err = byHeader(profiles, f); err != nil {
-				return "", err
-			}
-			how = "header row"
-		}
 		switch {
 		case len(cands) == 0:
-			return "", fmt.Errorf("%s: cannot tell its code system from its name or header row: pass --system", f)
+			return "", fmt.Errorf("%s: cannot tell its code system from its content or name: pass --system", f)
 		case len(cands) > 1:
 			return "", fmt.Errorf("%s: its %s fits several code systems (%s): pass --system", f, how, systemNames(cands))
 		case found != "" && cands[0] != found:
@@ -59,97 +57,87 @@ func Detect(files []string) (codeset.System, error) {
 	return found, nil
 }
 
+// detectFile returns the systems whose profiles recognise f (for a zip:
+// find a code file in it) by content, else by name, and which of the two
+// decided.
+func detectFile(profiles []*Profile, f string, lim Limits) ([]codeset.System, string, error) {
+	file, err := openFile(f)
+	if err != nil {
+		return nil, "", err
+	}
+	file.Close()
+	var samples []*sample
+	var names []string
+	if isZip(f) {
+		dir, err := os.MkdirTemp("", "codeset-detect-")
+		if err != nil {
+			return nil, "", err
+		}
+		defer os.RemoveAll(dir)
+		zr, err := zip.OpenReader(f)
+		if err != nil {
+			return nil, "", &ParseError{File: f, Err: errorf(ErrFormat, "not a readable zip archive: %v", err)}
+		}
+		defer zr.Close()
+		for i, zf := range zipMembers(&zr.Reader) {
+			dst := filepath.Join(dir, fmt.Sprintf("member-%d", i))
+			if err := unpack(zf, dst, lim); err != nil {
+				return nil, "", &ParseError{File: f + "/" + zf.Name, Err: err}
+			}
+			s, err := sniff(dst, zf.Name, lim)
+			if err != nil {
+				return nil, "", err
+			}
+			samples = append(samples, s)
+			names = append(names, path.Base(zf.Name))
+		}
+	} else {
+		s, err := sniff(f, f, lim)
+		if err != nil {
+			return nil, "", err
+		}
+		samples, names = []*sample{s}, []string{filepath.Base(f)}
+	}
+	var out []codeset.System
+	for _, p := range profiles {
+		for _, s := range samples {
+			id := p.recognises(s)
+			if id.role == roleCodes || (len(samples) == 1 && id.role != "") {
+				out = append(out, p.System)
+				break
+			}
+		}
+	}
+	var named []codeset.System
+	for _, p := range profiles {
+		for _, n := range names {
+			if p.match(n, "") != nil && !slices.Contains(named, p.System) {
+				named = append(named, p.System)
+			}
+		}
+	}
+	switch {
+	case len(out) == 0:
+		return named, "file name", nil
+	case len(out) > 1:
+		// Names break ties between systems the content fits.
+		var both []codeset.System
+		for _, s := range out {
+			if slices.Contains(named, s) {
+				both = append(both, s)
+			}
+		}
+		if len(both) == 1 {
+			return both, "content and name", nil
+		}
+	}
+	return out, "content", nil
+}
+
 func systemNames(ss []codeset.System) string {
 	var names []string
 	for _, s := range ss {
 		names = append(names, string(s))
 	}
 	return strings.Join(names, ", ")
-}
-
-// byName returns the systems one of whose member patterns (code files or
-// addenda) matches f's name, or for a zip the name of one of its members.
-func byName(profiles []*Profile, f string) []codeset.System {
-	names := []string{filepath.Base(f)}
-	if isZip(f) {
-		names = nil
-		if zr, err := zip.OpenReader(f); err == nil {
-			for _, zf := range zr.File {
-				names = append(names, path.Base(zf.Name))
-			}
-			zr.Close()
-		}
-	}
-	var out []codeset.System
-	for _, p := range profiles {
-		for _, n := range names {
-			if m := p.match(n, ""); m != nil && !slices.Contains(out, p.System) {
-				out = append(out, p.System)
-			}
-		}
-	}
-	return out
-}
-
-// byHeader returns the systems whose profile recognises a header row in the
-// first rows of f, a spreadsheet or delimited file.
-func byHeader(profiles []*Profile, f string) ([]codeset.System, error) {
-	rows, err := topRows(f, 50)
-	if err != nil {
-		return nil, err
-	}
-	var out []codeset.System
-	for _, p := range profiles {
-		for _, r := range rows {
-			if cols, _ := p.matchHeader(r); cols != nil {
-				out = append(out, p.System)
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// topRows reads up to n rows from the top of every sheet of a workbook, or
-// of a CSV or TSV file.
-func topRows(f string, n int) ([][]string, error) {
-	var out [][]string
-	switch strings.ToLower(filepath.Ext(f)) {
-	case ".xlsx", ".xlsm":
-		wb, err := excelize.OpenFile(f)
-		if err != nil {
-			return nil, &ParseError{File: f, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
-		}
-		defer wb.Close()
-		for _, sheet := range wb.GetSheetList() {
-			rows, err := wb.Rows(sheet)
-			if err != nil {
-				continue
-			}
-			for i := 0; i < n && rows.Next(); i++ {
-				cells, _ := rows.Columns()
-				out = append(out, cells)
-			}
-			rows.Close()
-		}
-	case ".csv", ".tsv", ".tab":
-		file, err := openFile(f)
-		if err != nil {
-			return nil, err
-		}
-		defer file.Close()
-		r := csv.NewReader(file)
-		r.FieldsPerRecord, r.LazyQuotes = -1, true
-		if strings.ToLower(filepath.Ext(f)) != ".csv" {
-			r.Comma = '\t'
-		}
-		for i := 0; i < n; i++ {
-			rec, err := r.Read()
-			if err != nil {
-				break
-			}
-			out = append(out, rec)
-		}
-	}
-	return out, nil
 }

@@ -20,9 +20,19 @@ func TestDetect(t *testing.T) {
 	// A workbook named nothing the publishers use, known by its header row.
 	hcpcsBook := filepath.Join(dir, "level2-codes.xlsx")
 	writeXLSX(t, hcpcsBook, sheet{"A", hcpcsRows(hcpcsHeader)})
-	// Code and Description suit CPT and both ICD-10 profiles.
+	// Code and Description suit CPT and both ICD-10 profiles: the codes
+	// decide. B020ZZZ is as good an ICD-10-PCS code as an ICD-10-CM one.
 	plainBook := filepath.Join(dir, "codes.xlsx")
 	writeXLSX(t, plainBook, sheet{"Codes", [][]any{{"Code", "Description"}, {"A0100", "Test fever"}}})
+	twoBook := filepath.Join(dir, "codes2.xlsx")
+	writeXLSX(t, twoBook, sheet{"Codes", [][]any{{"Code", "Description"}, {"B020ZZZ", "Test imaging"}}})
+	// Any name: the content tells.
+	oddCodes := writeBytes(t, filepath.Join(dir, "export (1).dat"), readBytes(t, formatFixture("icd10cm/icd10cm_codes_2030.txt")))
+	cdcZip := filepath.Join(dir, "icd10cm Codes Descriptions April 2030.zip")
+	writeZip(t, cdcZip,
+		zipMember{"Code Descriptions/", nil},
+		zipMember{"Code Descriptions/April 2030/icd10cm-codes-April-2030.txt", readBytes(t, formatFixture("icd10cm/icd10cm_codes_2030.txt"))},
+	)
 	notes := writeBytes(t, filepath.Join(dir, "notes.txt"), []byte("Nothing to see here.\n"))
 	hcpcsTxt := formatFixture("hcpcs/HCPC2030_CONTR_ANWEB.txt")
 	cmCodes := formatFixture("icd10cm/icd10cm_codes_2030.txt")
@@ -42,15 +52,18 @@ func TestDetect(t *testing.T) {
 		{name: "icd10pcs order file", files: []string{formatFixture("icd10pcs/icd10pcs_order_2030.txt")}, want: codeset.ICD10PCS},
 		{name: "cpt demo workbook", files: []string{filepath.Join("..", "testdata", "demo", "cpt-2024.xlsx")}, want: codeset.CPT},
 		{name: "hcpcs workbook by header", files: []string{hcpcsBook}, want: codeset.HCPCS},
+		{name: "codes decide between header-alike systems", files: []string{plainBook}, want: codeset.ICD10CM},
+		{name: "codes file of any name", files: []string{oddCodes}, want: codeset.ICD10CM},
+		{name: "zip with spaces, nested, month-named member", files: []string{cdcZip}, want: codeset.ICD10CM},
 		{name: "codes file and its addenda", files: []string{cmCodes, formatFixture("icd10cm/icd10cm_codes_addenda_2030.txt")}, want: codeset.ICD10CM},
 		{name: "two files of one system", files: []string{cmCodes, formatFixture("icd10cm/icd10cm_codes_2029.txt")}, want: codeset.ICD10CM},
 		{
 			name: "unrecognisable", files: []string{notes},
-			message: []string{notes + ": cannot tell its code system from its name or header row: pass --system"},
+			message: []string{notes + ": cannot tell its code system from its content or name: pass --system"},
 		},
 		{
-			name: "header fits several", files: []string{plainBook},
-			message: []string{plainBook + ": its header row fits several code systems (cpt, icd10cm, icd10pcs): pass --system"},
+			name: "content fits several", files: []string{twoBook},
+			message: []string{twoBook + ": its content fits several code systems (icd10cm, icd10pcs): pass --system"},
 		},
 		{
 			name: "two systems", files: []string{hcpcsTxt, cmCodes},

@@ -103,45 +103,45 @@ var hcpcsWant = []codeset.Code{
 		Code: "A1", Category: "modifier",
 		Short: "Gauze pad single wound", Long: "Gauze pad placed on a single practice wound",
 		Attrs: map[string]string{"coverage": "C"},
-		Meta:  map[string]string{"recid": "7", "add_date": "2010-01-01", "action_effective_date": "2010-01-01", "action": "N"},
+		Meta:  map[string]string{"sequence": "00100", "recid": "7", "add_date": "2010-01-01", "action_effective_date": "2010-01-01", "action": "N"},
 	},
 	{
 		Code: "A9001", Category: "procedure",
 		Short: "Test dressing kit",
 		Long:  "Test dressing kit for practice sessions, sterile, includes gauze, tape and a small pair of scissors, each kit packed in a sealed pouch suitable for one training session",
 		Attrs: map[string]string{"price_indicator": "11", "multiple_pricing": "A", "coverage": "C", "betos": "D1A", "type_of_service": "9"},
-		Meta:  map[string]string{"recid": "3", "add_date": "2020-01-01", "action_effective_date": "2020-01-01", "action": "N"},
+		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2020-01-01", "action_effective_date": "2020-01-01", "action": "N"},
 	},
 	{
 		Code: "B2", Category: "modifier",
 		Short: "Same day repeat, test",
 		Long:  "Service repeated on the same calendar day by the same test clinician for reasons unrelated to the first service",
 		Attrs: map[string]string{"coverage": "C"},
-		Meta:  map[string]string{"recid": "7", "add_date": "2015-01-01", "action_effective_date": "2030-01-01", "action": "C"},
+		Meta:  map[string]string{"sequence": "00200", "recid": "7", "add_date": "2015-01-01", "action_effective_date": "2030-01-01", "action": "C"},
 	},
 	{
 		Code: "E0999", Category: "procedure",
 		Short: "Test stand adjustable", Long: "Rolling test stand for practice equipment, adjustable height",
 		Attrs: map[string]string{"price_indicator": "11 21", "multiple_pricing": "A", "xref": "E0998", "coverage": "D", "betos": "D1C", "type_of_service": "R P"},
-		Meta:  map[string]string{"recid": "3", "add_date": "2030-01-01", "action_effective_date": "2030-01-01", "action": "A"},
+		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2030-01-01", "action_effective_date": "2030-01-01", "action": "A"},
 	},
 	{
 		Code: "G9990", Category: "procedure", Status: codeset.StatusDiscontinued,
 		Short: "Practice visit 15 min", Long: "Practice visit for a test patient, first 15 minutes",
 		Attrs: map[string]string{"price_indicator": "13", "coverage": "C", "processing_note": "0012", "betos": "M5D", "type_of_service": "1"},
-		Meta:  map[string]string{"recid": "3", "add_date": "2018-01-01", "action_effective_date": "2030-01-01", "termination_date": "2029-12-31", "action": "D"},
+		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2018-01-01", "action_effective_date": "2030-01-01", "termination_date": "2029-12-31", "action": "D"},
 	},
 	{
 		Code: "J7777", Category: "procedure",
 		Short: "Inj test solution 5 mg", Long: "Injection, test solution, 5 mg",
 		Attrs: map[string]string{"price_indicator": "51", "xref": "J7778 J7779", "coverage": "D", "asc_group": "09", "betos": "O1E", "type_of_service": "1"},
-		Meta:  map[string]string{"recid": "3", "add_date": "2012-01-01", "action_effective_date": "2012-01-01", "action": "N"},
+		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2012-01-01", "action_effective_date": "2012-01-01", "action": "N"},
 	},
 	{
 		Code: "Q1234", Category: "procedure",
 		Short: "Test supply NOC", Long: "Test supply, miscellaneous, not otherwise classified",
 		Attrs: map[string]string{"price_indicator": "46", "coverage": "D", "anesthesia_units": "5"},
-		Meta:  map[string]string{"recid": "3", "add_date": "2005-01-01", "action_effective_date": "2005-01-01", "action": "N"},
+		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2005-01-01", "action_effective_date": "2005-01-01", "action": "N"},
 	},
 }
 
@@ -305,6 +305,23 @@ var icd10cmDeclared = &codeset.Declaration{Source: "icd10cm_codes_addenda_2030.t
 	{Code: "B2001", Kind: codeset.Revised, Detail: "Revise"},
 	{Code: "Z5001", Kind: codeset.Added, Detail: "Add"},
 	{Code: "Z500101", Kind: codeset.Added, Detail: "Add"},
+}, Counts: []codeset.DeclaredCounts{
+	{Part: "codes", FromFile: "icd10cm_order_2029.txt", From: 6, ToFile: "icd10cm_order_2030.txt", To: 8, Added: 3, Deleted: 1, Revised: 1},
+}}
+
+// icd10cmOrderDeclared is the ICD-10-CM order addenda fixture as read: the
+// header row Z50 (flag 0) is no change to a code; B2000 is a short-title
+// revision the codes addenda cannot list.
+var icd10cmOrderDeclared = &codeset.Declaration{Source: "icd10cm_order_addenda_2030.txt", Changes: []codeset.DeclaredChange{
+	{Code: "A0101", Kind: codeset.Deleted, Detail: "Delete"},
+	{Code: "A0102", Kind: codeset.Added, Detail: "Add"},
+	{Code: "B2000", Kind: codeset.Revised, Detail: "Revise"},
+	{Code: "B2001", Kind: codeset.Revised, Detail: "Revise"},
+	{Code: "Z5001", Kind: codeset.Added, Detail: "Add"},
+	{Code: "Z500101", Kind: codeset.Added, Detail: "Add"},
+}, Counts: []codeset.DeclaredCounts{
+	{Part: "headers", FromFile: "icd10cm_order_2029.txt", From: 3, ToFile: "icd10cm_order_2030.txt", To: 4, Added: 1},
+	{Part: "codes", FromFile: "icd10cm_order_2029.txt", From: 6, ToFile: "icd10cm_order_2030.txt", To: 8, Added: 3, Deleted: 1, Revised: 2},
 }}
 
 func TestReadICD10CMCodesAndAddenda(t *testing.T) {
@@ -355,6 +372,9 @@ var icd10pcsDeclared = &codeset.Declaration{Source: "order_addenda_2030.txt", Ch
 	{Code: "0Z12ZZZ", Kind: codeset.Deleted, Detail: "Delete"},
 	{Code: "0Z20ZZZ", Kind: codeset.Added, Detail: "Add"},
 	{Code: "0Z21ZZZ", Kind: codeset.Added, Detail: "Add"},
+}, Counts: []codeset.DeclaredCounts{
+	{Part: "codes", FromFile: "icd10pcs_order_2029.txt", From: 3, ToFile: "icd10pcs_order_2030.txt", To: 4, Added: 2, Deleted: 1, Revised: 1},
+	{Part: "headers", FromFile: "icd10pcs_order_2029.txt", From: 1, ToFile: "icd10pcs_order_2030.txt", To: 2, Added: 1},
 }}
 
 func TestReadICD10PCSOrderAndAddenda(t *testing.T) {
@@ -419,13 +439,13 @@ func TestReadZipMembers(t *testing.T) {
 	dir := t.TempDir()
 	pdf := []byte("%PDF-1.4\n% stand-in for the publisher's format document\n")
 	xls := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, "stand-in for a legacy workbook"...)
-	cmOrderAddenda := []byte("Add:         Z50     Contact with test hazards\r\nAdd:         Z9999   Only in the order addenda\r\n")
+	cmOrderAddenda := readBytes(t, formatFixture("icd10cm/icd10cm_order_addenda_2030.txt"))
 	pcsCodes := []byte("0Z10ZZZ Only in the codes file, which the order file outranks\r\n")
 	tests := []struct {
 		name     string
 		sys      codeset.System
 		members  []zipMember
-		file     string // the member the code file must be read from
+		files    []string // the members the code files must be read from
 		codes    int
 		headers  int
 		declared *codeset.Declaration
@@ -440,7 +460,10 @@ func TestReadZipMembers(t *testing.T) {
 				{"cms_2030_dx/icd10cm_codes_addenda_2030.txt", readBytes(t, formatFixture("icd10cm/icd10cm_codes_addenda_2030.txt"))},
 				{"cms_2030_dx/icd10OrderFiles.pdf", pdf},
 			},
-			file: "cms_2030_dx/icd10cm_codes_2030.txt", codes: 8, headers: 0, declared: icd10cmDeclared,
+			// Both code files: the order file adds short titles and headers,
+			// so the order addenda, which declares short-title revisions
+			// too, is the list that goes with them.
+			files: []string{"cms_2030_dx/icd10cm_codes_2030.txt", "cms_2030_dx/icd10cm_order_2030.txt"}, codes: 8, headers: 4, declared: icd10cmOrderDeclared,
 		},
 		{
 			name: "icd10pcs", sys: codeset.ICD10PCS,
@@ -450,7 +473,7 @@ func TestReadZipMembers(t *testing.T) {
 				{"Zip File 2030/order_addenda_2030.txt", readBytes(t, formatFixture("icd10pcs/order_addenda_2030.txt"))},
 				{"Zip File 2030/icd10pcs_order_2030.txt", readBytes(t, formatFixture("icd10pcs/icd10pcs_order_2030.txt"))},
 			},
-			file: "Zip File 2030/icd10pcs_order_2030.txt", codes: 4, headers: 2, declared: icd10pcsDeclared,
+			files: []string{"Zip File 2030/icd10pcs_order_2030.txt"}, codes: 4, headers: 2, declared: icd10pcsDeclared,
 		},
 		{
 			name: "hcpcs", sys: codeset.HCPCS,
@@ -461,7 +484,7 @@ func TestReadZipMembers(t *testing.T) {
 				{"2030-Alpha-Numeric-HCPCS-File/HCPC2030_CONTR_ANWEB.txt", readBytes(t, formatFixture("hcpcs/HCPC2030_CONTR_ANWEB.txt"))},
 				{"2030-Alpha-Numeric-HCPCS-File/proc_notes.pdf", pdf},
 			},
-			file: "2030-Alpha-Numeric-HCPCS-File/HCPC2030_CONTR_ANWEB.txt", codes: 7, headers: 0, declared: hcpcsDeclared,
+			files: []string{"2030-Alpha-Numeric-HCPCS-File/HCPC2030_CONTR_ANWEB.txt"}, codes: 7, headers: 0, declared: hcpcsDeclared,
 		},
 	}
 	for _, tt := range tests {
@@ -469,8 +492,12 @@ func TestReadZipMembers(t *testing.T) {
 			path := filepath.Join(dir, tt.name+".zip")
 			writeZip(t, path, tt.members...)
 			rel, rep := mustReadSystem(t, tt.sys, "2030", path)
-			if len(rep.Files) != 1 || rep.Files[0].Name != path+"/"+tt.file {
-				t.Errorf("read %+v, want only %s", rep.Files, tt.file)
+			var read []string
+			for _, f := range rep.Files {
+				read = append(read, strings.TrimPrefix(f.Name, path+"/"))
+			}
+			if !reflect.DeepEqual(read, tt.files) {
+				t.Errorf("read %v, want %v", read, tt.files)
 			}
 			if len(rel.Codes) != tt.codes || len(rel.Headers) != tt.headers {
 				t.Errorf("%d codes and %d headers, want %d and %d", len(rel.Codes), len(rel.Headers), tt.codes, tt.headers)
@@ -496,13 +523,13 @@ func TestReadZipErrors(t *testing.T) {
 		{
 			name:    "no code file",
 			members: []zipMember{{"docs/readme.txt", []byte("Read me.\r\n")}, {"docs/icd10cm_tabular_2030.pdf", []byte("%PDF-1.4\n")}},
-			want: []string{"no member is a icd10cm code file", `icd10cm[-_]codes[-_][0-9]{4}`, `icd10cm[-_]order[-_][0-9]{4}`,
-				`the zip holds "docs/icd10cm_tabular_2030.pdf", "docs/readme.txt"`},
+			want: []string{"no member is a icd10cm code file: want a ICD-10-CM codes file, a ICD-10-CM order file",
+				`the zip holds "docs/icd10cm_tabular_2030.pdf" (a PDF document), "docs/readme.txt" (a text file starting "Read me.")`},
 		},
 		{
 			name:    "two code files",
 			members: []zipMember{{"2029/icd10cm_codes_2029.txt", codes}, {"2030/icd10cm_codes_2030.txt", codes}},
-			want:    []string{"several members match", "2029/icd10cm_codes_2029.txt, 2030/icd10cm_codes_2030.txt", "unpack the one you mean"},
+			want:    []string{"several members are a ICD-10-CM codes file: 2029/icd10cm_codes_2029.txt, 2030/icd10cm_codes_2030.txt; unpack the one you mean and pass it"},
 		},
 	}
 	for _, tt := range tests {
@@ -559,7 +586,7 @@ func TestReadLayoutDrift(t *testing.T) {
 		{
 			name: "hcpcs records after the first", fixture: "hcpcs/HCPC2030_CONTR_ANWEB.txt", sys: codeset.HCPCS, from: 7, col: 1,
 			want: []string{"HCPC2030_CONTR_ANWEB.txt line 7: not a HCPCS 320-byte contractor record line",
-				"code 1-5, recid 11-11, long 12-91, short 92-119", "action 293-293", `found "    B2002007`},
+				"code 1-5, sequence 6-10, recid 11-11, long 12-91, short 92-119", "action 293-293", `found "    B2002007`},
 		},
 	}
 	for _, tt := range tests {

@@ -137,18 +137,25 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	rep := &Report{}
 	c := &collector{rel: rel, rep: rep, p: p, byCode: map[string]seen{}, headers: map[string]bool{}}
 	rd := &reader{p: p, rep: rep, lim: lim, emit: c.emit}
-	var addenda []input
+	var addenda, decls []input
 	for _, in := range inputs {
-		if in.role == roleAddenda {
+		switch in.role {
+		case roleAddenda:
 			addenda = append(addenda, in)
+			continue
+		case roleDeclaration:
+			decls = append(decls, in)
 			continue
 		}
 		fr := FileReport{Name: in.name}
-		c.last, c.fr = -1, &fr
+		c.last, c.fr, c.also = -1, &fr, in.role == roleAlso
 		if err := rd.input(ctx, in, &fr); err != nil {
 			return nil, nil, err
 		}
 		rep.Files = append(rep.Files, fr)
+	}
+	if err := c.alsoDone(); err != nil {
+		return nil, nil, err
 	}
 	if len(rel.Codes) == 0 {
 		return nil, nil, errorf(ErrNoCodes, "%s: no codes found: the release is empty", strings.Join(files, ", "))
@@ -167,6 +174,14 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 			return nil, nil, fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
 		}
 	}
+	for _, in := range decls {
+		changes, err := rd.declarationFile(ctx, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		rel.Declared = addDeclared(rel.Declared, in.name, in.decl, changes, rep)
+	}
+	p.unwrap(rel.Codes)
 	if rep.Padded > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d all-digit codes shorter than %d characters were left-padded with zeros (e.g. 100 read as 00100)", rep.Padded, p.Width))
 	}
@@ -184,10 +199,18 @@ type collector struct {
 	byCode  map[string]seen
 	headers map[string]bool
 	last    int // index of the last code of the current file, or -1
+	// also is set while a code file is read beside the main one for the
+	// fields it lacks (see Member.Also).
+	also     bool
+	alsoSeen map[string]bool
+	alsoLoc  *ParseError
 }
 
 func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
 	rel, rep := col.rel, col.rep
+	if col.also && !header {
+		return col.addFields(c, loc)
+	}
 	if header {
 		if col.headers[c.Code] {
 			loc.Err = errorf(ErrDuplicate, "duplicate header row %q", c.Code)

@@ -235,7 +235,7 @@ func TestReadErrors(t *testing.T) {
 		{"duplicate differs", []string{xlsx("dup.xlsx", amaHeader, []any{"10021", "a", "b", "c"}, []any{"10021", "a", "b", "d"})}, ErrDuplicate,
 			`dup.xlsx!Data row 3: duplicate code "10021" with a different record than ` + filepath.Join(dir, "dup.xlsx") + `!Data row 2 (long "c" vs "d")`},
 		{"empty release", []string{xlsx("empty.xlsx", []any{"Title"}, amaHeader, []any{}, []any{})}, ErrNoCodes, "empty.xlsx: no codes found"},
-		{"unsupported", []string{text("codes.pdf", "%PDF")}, ErrFormat, `codes.pdf: unsupported file type ".pdf"`},
+		{"unsupported", []string{text("codes.pdf", "%PDF")}, ErrFormat, `codes.pdf: unsupported file: a PDF document; want a spreadsheet or CSV file with a code column`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

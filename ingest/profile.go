@@ -54,9 +54,14 @@ type Profile struct {
 	// Declared reads the publisher's declared change of each code from a
 	// field (HCPCS ACTION CD).
 	Declared *DeclaredRule `json:"declared,omitempty"`
-	// Members says how to recognise the profile's files by name, inside a
-	// zip or on their own, in order of preference.
+	// Members lists the profile's kinds of files, in order of preference:
+	// a zip's members and files given on their own are recognised by their
+	// content (a fixed layout, a header row, addenda lines); the name
+	// patterns only break ties.
 	Members []Member `json:"members,omitempty"`
+	// Declarations lists workbooks in which the publisher lists its changes
+	// apart from the data file (HCPCS transaction report and corrections).
+	Declarations []DeclarationFile `json:"declarations,omitempty"`
 }
 
 // Column maps a record field to the header names it may appear under.
@@ -84,6 +89,12 @@ type Continuation struct {
 	Field  string   `json:"field"`
 	Values []string `json:"values"`
 	Append string   `json:"append"`
+	// Wrap, when set, is the width of the fixed-width records over which
+	// the publisher splits the Append field, at word boundaries. The
+	// whitespace at a split point is lost in the text file, so it is
+	// reduced to one space in every source format: a change of format
+	// between releases then never shows as a change of spacing.
+	Wrap int `json:"wrap,omitempty"`
 }
 
 // DeclaredRule maps the values of a field to declared change kinds.
@@ -102,7 +113,14 @@ type Member struct {
 	// list of changes.
 	Role string `json:"role"`
 	// Pattern is a case-insensitive regular expression on the base name.
+	// It breaks ties between files of the same kind; content decides the
+	// kind.
 	Pattern string `json:"pattern"`
+	// Also marks a code file that is read beside a more preferred one when
+	// both are given (or in one zip), for the fields that one lacks: the
+	// ICD-10-CM order file adds short titles and header rows to the codes
+	// file. On its own it is the code file.
+	Also bool `json:"also,omitempty"`
 	// Fixed is the layout of a fixed-width text file; nil for spreadsheets
 	// and CSV files, which are read by Columns.
 	Fixed *FixedLayout `json:"fixed,omitempty"`
@@ -257,6 +275,11 @@ func (p *Profile) compile() error {
 			if err := m.Fixed.compile(); err != nil {
 				return fmt.Errorf("member %q: %w", m.Pattern, err)
 			}
+		}
+	}
+	for i := range p.Declarations {
+		if err := p.Declarations[i].compile(); err != nil {
+			return err
 		}
 	}
 	if d := p.Declared; d != nil {

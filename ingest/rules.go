@@ -137,3 +137,51 @@ func (p *Profile) declared(codes []codeset.Code) (*codeset.Declaration, error) {
 	}
 	return d, nil
 }
+
+// unwrap reduces the whitespace at the points where the publisher's
+// fixed-width records split the continued field (Continuation.Wrap) to one
+// space, in every record whatever its source format. The text file cannot
+// keep a double space that fell on a split (the 2019 XLSX and 2020 TXT of
+// HCPCS differ so in 13 long descriptions); the spreadsheet can. Reduced in
+// both, a change of source format between releases never shows as a change
+// of spacing. Elsewhere whitespace is kept, so a publisher's own spacing
+// fix still shows as cosmetic.
+func (p *Profile) unwrap(codes []codeset.Code) {
+	k := p.Continuation
+	if k == nil || k.Wrap <= 0 {
+		return
+	}
+	for i := range codes {
+		if v := codes[i].Field(k.Append); len(v) > k.Wrap {
+			codes[i].SetField(k.Append, unwrapText(v, k.Wrap))
+		}
+	}
+}
+
+// unwrapText splits s as the publisher's records do, at the last space
+// within each width characters (a word may end the final record at the
+// last column, not another), and joins the pieces with one space. A piece
+// without a space is left whole.
+func unwrapText(s string, width int) string {
+	r := []rune(s)
+	var parts []string
+	for len(r) > width {
+		cut := -1
+		for i := width - 1; i > 0; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		if cut < 0 {
+			break
+		}
+		parts = append(parts, strings.TrimRight(string(r[:cut]), " "))
+		for cut < len(r) && r[cut] == ' ' {
+			cut++
+		}
+		r = r[cut:]
+	}
+	parts = append(parts, string(r))
+	return strings.Join(parts, " ")
+}

@@ -21,16 +21,24 @@ const (
 // input is one file to read: a file given on the command line or a member
 // taken out of a zip.
 type input struct {
-	name   string  // as shown in messages: the path, or zip/member
-	path   string  // where the bytes are on disk
-	role   string  // roleCodes or roleAddenda
-	member *Member // the profile member it matched, or nil
+	name   string           // as shown in messages: the path, or zip/member
+	path   string           // where the bytes are on disk
+	role   string           // roleCodes, roleAlso, roleAddenda or roleDeclaration
+	member *Member          // the profile member it fits, or nil
+	decl   *DeclarationFile // for roleDeclaration
 }
 
-// resolve turns the command-line files into inputs: a zip gives the members
-// the profile's Members pick from it, and a plain file is classified by its
-// name. It returns a cleanup function for any temporary files, always
-// non-nil.
+// candidate is one file, or one zip member, with what its content is.
+type candidate struct {
+	input
+	base string // base name, for ties
+	id   ident
+}
+
+// resolve turns the command-line files into inputs. Every file, and every
+// member of a publisher's zip, is recognised by its content; names only
+// break ties. It returns a cleanup function for any temporary files,
+// always non-nil.
 func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 	var tmpDir string
 	cleanup := func() {
@@ -39,13 +47,26 @@ func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 		}
 	}
 	var out []input
+	var plain []candidate
 	for _, f := range files {
 		if !isZip(f) {
-			in := input{name: f, path: f, role: roleCodes}
-			if m := p.match(filepath.Base(f), ""); m != nil {
-				in.role, in.member = m.Role, m
+			s, err := sniff(f, f, lim)
+			if err != nil {
+				return nil, cleanup, err
 			}
-			out = append(out, in)
+			c := candidate{input: input{name: f, path: f}, base: filepath.Base(f), id: p.classify(s)}
+			if c.id.role == "" {
+				c.id = p.byName(c.id, c.base)
+			}
+			if c.id.role == "" {
+				if !tableLike(s) {
+					return nil, cleanup, &ParseError{File: f, Err: errorf(ErrFormat, "unsupported file: %s; want %s", c.id.looks, p.wants())}
+				}
+				// A spreadsheet the profile does not recognise: the table
+				// reader says what is wrong with it, cell by cell.
+				c.id.role = roleCodes
+			}
+			plain = append(plain, c)
 			continue
 		}
 		if tmpDir == "" {
@@ -60,7 +81,166 @@ func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 		}
 		out = append(out, ins...)
 	}
+	if len(plain) > 0 {
+		ins, err := p.choosePlain(plain)
+		if err != nil {
+			return nil, cleanup, err
+		}
+		out = append(out, ins...)
+	}
 	return out, cleanup, nil
+}
+
+// tableLike reports whether a file is for the table reader, which gives the
+// detailed errors about spreadsheets and delimited files.
+func tableLike(s *sample) bool {
+	switch s.shape {
+	case shapeWorkbook, shapeLegacy:
+		return true
+	}
+	switch s.ext {
+	case ".xlsx", ".xlsm", ".csv", ".tsv", ".tab":
+		return true
+	}
+	return false
+}
+
+// wants says what files the profile reads, for messages.
+func (p *Profile) wants() string {
+	var ws []string
+	for _, m := range p.Members {
+		if m.Fixed != nil {
+			ws = append(ws, "a "+m.Fixed.Name)
+		}
+	}
+	if len(p.Columns) > 0 {
+		ws = append(ws, "a spreadsheet or CSV file with "+p.headerWant())
+	}
+	if p.hasAddenda() {
+		ws = append(ws, "an addenda (Add:, Delete:, Revise lines or a summary block)")
+	}
+	for _, d := range p.Declarations {
+		ws = append(ws, "a "+d.Name)
+	}
+	if len(p.Members) > 0 {
+		ws = append(ws, "the publisher's zip")
+	}
+	return strings.Join(ws, ", ")
+}
+
+// choosePlain picks the roles of files given on their own: every code file
+// is read (codes may be spread over several files), except that a file
+// whose member is marked Also is read beside another for its extra fields.
+func (p *Profile) choosePlain(cands []candidate) ([]input, error) {
+	var codes, also, addenda []candidate
+	var out []input
+	for _, c := range cands {
+		c.input.member, c.input.decl, c.input.role = c.id.member, c.id.decl, c.id.role
+		switch c.id.role {
+		case roleCodes:
+			if c.id.member != nil && c.id.member.Also {
+				also = append(also, c)
+			} else {
+				codes = append(codes, c)
+			}
+		case roleAddenda:
+			addenda = append(addenda, c)
+		default:
+			out = append(out, c.input)
+		}
+	}
+	if len(codes) == 0 {
+		codes, also = also, nil
+	}
+	var read []input
+	for _, c := range codes {
+		read = append(read, c.input)
+	}
+	for _, c := range also {
+		c.input.role = roleAlso
+		read = append(read, c.input)
+	}
+	if len(read) == 0 {
+		return nil, p.noCodeFile(cands)
+	}
+	if len(addenda) > 0 {
+		a, err := p.chooseAddenda(addenda, read, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return append(read, out...), nil
+}
+
+// noCodeFile says that the files given hold no code file, and what they are.
+func (p *Profile) noCodeFile(cands []candidate) error {
+	var what []string
+	for _, c := range cands {
+		what = append(what, fmt.Sprintf("%s is %s", c.name, c.id.looks))
+	}
+	return errorf(ErrLayout, "no %s code file given: %s; pass it with them (or the publisher's zip)", p.System, strings.Join(what, "; "))
+}
+
+// chooseAddenda picks one addenda among several: the one that matches the
+// code files read (an order addenda, whose lines carry the valid flag,
+// beside an order file), then by name.
+func (p *Profile) chooseAddenda(cands []candidate, read []input, zipName string) (input, error) {
+	wantFlagged := false
+	for _, in := range read {
+		wantFlagged = wantFlagged || (in.member != nil && in.member.Fixed != nil && in.member.Fixed.Header != nil)
+	}
+	rank := func(c candidate) int {
+		r := 2 * len(p.Members)
+		for i, m := range p.Members {
+			if m.Role == roleAddenda && m.re.MatchString(c.base) {
+				r = 2 * i
+				break
+			}
+		}
+		if c.id.flagged != wantFlagged {
+			r += 4 * len(p.Members)
+		}
+		return r
+	}
+	best, err := p.best(cands, rank, zipName)
+	if err != nil {
+		return input{}, err
+	}
+	best.input.role = roleAddenda
+	return best.input, nil
+}
+
+// best returns the candidate of lowest rank; a tie is an error that names
+// the tied files.
+func (p *Profile) best(cands []candidate, rank func(candidate) int, zipName string) (candidate, error) {
+	var top []candidate
+	low := -1
+	for _, c := range cands {
+		switch r := rank(c); {
+		case low < 0 || r < low:
+			low, top = r, []candidate{c}
+		case r == low:
+			top = append(top, c)
+		}
+	}
+	if len(top) == 1 {
+		return top[0], nil
+	}
+	var names []string
+	for _, c := range top {
+		n := c.name
+		if zipName != "" {
+			n = strings.TrimPrefix(n, zipName+"/")
+		}
+		names = append(names, n)
+	}
+	msg := fmt.Sprintf("several files are %s: %s; pass only the one you mean", top[0].id.looks, strings.Join(names, ", "))
+	if zipName != "" {
+		msg = fmt.Sprintf("several members are %s: %s; unpack the one you mean and pass it", top[0].id.looks, strings.Join(names, ", "))
+		return candidate{}, &ParseError{File: zipName, Err: errorf(ErrLayout, "%s", msg)}
+	}
+	return candidate{}, errorf(ErrLayout, "%s", msg)
 }
 
 // isZip reports whether f is a zip archive other than an XLSX workbook
@@ -94,90 +274,192 @@ func (p *Profile) match(base, role string) *Member {
 	return nil
 }
 
-// fromZip picks the code file and the addenda out of the zip at f, by the
-// profile's member patterns in order of preference, and unpacks them into
-// dir. Publishers name and nest members differently every year, so only the
-// base name counts.
+// zipMembers lists the members of a zip that may be files of a release:
+// not folders, not macOS resource forks or hidden files, at any depth.
+func zipMembers(zr *zip.Reader) []*zip.File {
+	var files []*zip.File
+	for _, zf := range zr.File {
+		base := path.Base(zf.Name)
+		if zf.FileInfo().IsDir() || strings.HasSuffix(zf.Name, "/") || strings.HasPrefix(zf.Name, "__MACOSX/") || strings.HasPrefix(base, ".") {
+			continue
+		}
+		files = append(files, zf)
+	}
+	return files
+}
+
+// fromZip unpacks the members of the zip at f into dir, recognises each by
+// its content and picks what to read: the code file of the most preferred
+// kind (the profile's members, in order: the same rule for every release,
+// whatever else the zip holds), any code file marked Also beside it, the
+// addenda that goes with them, and the declaration files. Publishers name
+// and nest members differently every year, so only content and, to break
+// ties, the base name count.
 func (p *Profile) fromZip(f, dir string, lim Limits) ([]input, error) {
 	zr, err := zip.OpenReader(f)
 	if err != nil {
 		return nil, &ParseError{File: f, Err: errorf(ErrFormat, "not a readable zip archive: %v", err)}
 	}
 	defer zr.Close()
-	var names []string
-	var files []*zip.File
-	for _, zf := range zr.File {
-		base := path.Base(zf.Name)
-		if zf.FileInfo().IsDir() || strings.HasPrefix(zf.Name, "__MACOSX/") || strings.HasPrefix(base, ".") {
-			continue
-		}
-		names = append(names, zf.Name)
-		files = append(files, zf)
+	if len(p.Members) == 0 && len(p.Declarations) == 0 {
+		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "the %s profile names no files to take from a zip: pass the file itself", p.System)}
 	}
-	pick := func(role string) (*zip.File, *Member, error) {
-		for i := range p.Members {
-			m := &p.Members[i]
-			if m.Role != role {
-				continue
-			}
-			var hits []*zip.File
-			for _, zf := range files {
-				if m.re.MatchString(path.Base(zf.Name)) {
-					hits = append(hits, zf)
-				}
-			}
-			switch len(hits) {
-			case 0:
-				continue
-			case 1:
-				return hits[0], m, nil
-			}
-			var hn []string
-			for _, h := range hits {
-				hn = append(hn, h.Name)
-			}
-			return nil, nil, &ParseError{File: f, Err: errorf(ErrLayout, "several members match %q: %s; unpack the one you mean and pass it", m.Pattern, strings.Join(hn, ", "))}
-		}
-		return nil, nil, nil
-	}
-	codes, cm, err := pick(roleCodes)
-	if err != nil {
-		return nil, err
-	}
-	if codes == nil {
-		var pats []string
-		for _, m := range p.Members {
-			if m.Role == roleCodes {
-				pats = append(pats, m.Pattern)
-			}
-		}
-		if len(pats) == 0 {
-			return nil, &ParseError{File: f, Err: errorf(ErrLayout, "the %s profile names no files to take from a zip: pass the file itself", p.System)}
-		}
-		slices.Sort(names)
-		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: looked for names matching %s; the zip holds %s",
-			p.System, quoteList(pats), quoteList(names))}
-	}
-	addenda, am, err := pick(roleAddenda)
-	if err != nil {
-		return nil, err
-	}
-	out := []input{}
-	for _, x := range []struct {
-		zf *zip.File
-		m  *Member
-	}{{codes, cm}, {addenda, am}} {
-		if x.zf == nil {
-			continue
-		}
-		dst := filepath.Join(dir, fmt.Sprintf("%d-%s", len(out), path.Base(x.zf.Name)))
-		name := f + "/" + x.zf.Name
-		if err := unpack(x.zf, dst, lim); err != nil {
+	var cands []candidate
+	for i, zf := range zipMembers(&zr.Reader) {
+		name := f + "/" + zf.Name
+		// The member's own name may hold anything; it is only reported.
+		dst := uniquePath(filepath.Join(dir, fmt.Sprintf("member-%d", i)))
+		if err := unpack(zf, dst, lim); err != nil {
 			return nil, &ParseError{File: name, Err: err}
 		}
-		out = append(out, input{name: name, path: dst, role: x.m.Role, member: x.m})
+		s, err := sniff(dst, zf.Name, lim)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(cands, candidate{input: input{name: name, path: dst}, base: path.Base(zf.Name), id: p.classify(s)})
+	}
+	return p.chooseZip(f, cands)
+}
+
+// byName is the fallback for a file whose content fits none of the
+// profile's kinds: when its name is that of a member, it is read as that
+// member, so that the reader says where the layout broke (a column moved,
+// a damaged line) instead of only that the file is unknown.
+func (p *Profile) byName(id ident, base string) ident {
+	m := p.match(base, "")
+	if m == nil {
+		return id
+	}
+	return ident{role: m.Role, member: m, byName: true, looks: id.looks + " named like " + memberWhat(m)}
+}
+
+// memberWhat names the kind of file a member is.
+func memberWhat(m *Member) string {
+	switch {
+	case m.Fixed != nil:
+		return "a " + m.Fixed.Name
+	case m.Role == roleAddenda:
+		return "an addenda"
+	}
+	return "a data workbook"
+}
+
+// uniquePath returns dst, or dst with a number added when it exists: two
+// folders of one zip may hold members of the same name.
+func uniquePath(dst string) string {
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(dst); err != nil {
+			return dst
+		}
+		dst = fmt.Sprintf("%s.%d", dst, i)
+	}
+}
+
+// chooseZip picks the members to read from a zip's recognised members.
+func (p *Profile) chooseZip(f string, cands []candidate) ([]input, error) {
+	var codes, addenda []candidate
+	decls := map[*DeclarationFile][]candidate{}
+	for _, c := range cands {
+		c.input.member, c.input.decl, c.input.role = c.id.member, c.id.decl, c.id.role
+		switch c.id.role {
+		case roleCodes:
+			codes = append(codes, c)
+		case roleAddenda:
+			addenda = append(addenda, c)
+		case roleDeclaration:
+			decls[c.id.decl] = append(decls[c.id.decl], c)
+		}
+	}
+	if len(codes) == 0 {
+		// Nothing fits by content: a member named like a code file is
+		// read as one, for the reader's account of what is wrong with it.
+		for _, c := range cands {
+			if id := p.byName(c.id, c.base); c.id.role == "" && id.role == roleCodes {
+				c.id = id
+				c.input.member, c.input.role = id.member, id.role
+				codes = append(codes, c)
+			}
+		}
+	}
+	if len(codes) == 0 {
+		var held []string
+		for _, c := range cands {
+			held = append(held, fmt.Sprintf("%q (%s)", strings.TrimPrefix(c.name, f+"/"), c.id.looks))
+		}
+		slices.Sort(held)
+		if len(held) == 0 {
+			held = []string{"no files"}
+		}
+		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: want %s; the zip holds %s",
+			p.System, p.wants(), strings.Join(held, ", "))}
+	}
+	main, err := p.best(codes, p.codeRank, f)
+	if err != nil {
+		return nil, err
+	}
+	main.input.role = roleCodes
+	out := []input{main.input}
+	if main.id.member == nil || !main.id.member.Also {
+		var also []candidate
+		for _, c := range codes {
+			if c.id.member != nil && c.id.member.Also && c.id.member != main.id.member {
+				also = append(also, c)
+			}
+		}
+		if len(also) > 0 {
+			a, err := p.best(also, p.codeRank, f)
+			if err != nil {
+				return nil, err
+			}
+			a.input.role = roleAlso
+			out = append(out, a.input)
+		}
+	}
+	if len(addenda) > 0 {
+		a, err := p.chooseAddenda(addenda, out, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	for i := range p.Declarations {
+		if cs := decls[&p.Declarations[i]]; len(cs) > 0 {
+			d, err := p.best(cs, func(candidate) int { return 0 }, f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d.input)
+		}
 	}
 	return out, nil
+}
+
+// codeRank orders code files: by the profile member whose content they
+// fit, then by whether the name fits that member's pattern. A spreadsheet
+// ranks as the first spreadsheet member whose pattern its name fits.
+func (p *Profile) codeRank(c candidate) int {
+	m := c.id.member
+	if m == nil {
+		return 2*len(p.Members) + 1
+	}
+	i := 0
+	for j := range p.Members {
+		if &p.Members[j] == m {
+			i = j
+		}
+	}
+	if m.Fixed == nil {
+		for j := range p.Members {
+			if x := &p.Members[j]; x.Role == roleCodes && x.Fixed == nil && x.re.MatchString(c.base) {
+				return 2 * j
+			}
+		}
+		return 2*i + 1
+	}
+	if m.re.MatchString(c.base) {
+		return 2 * i
+	}
+	return 2*i + 1
 }
 
 // unpack copies one zip member to dst. Its size and its ratio to the packed

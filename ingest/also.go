@@ -1,0 +1,89 @@
+package ingest
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+)
+
+// addFields takes the record c of a code file read beside the main one
+// (Member.Also) and adds to the code's record the fields it lacks, such as
+// the short title the ICD-10-CM codes file does not have. Where both files
+// have a field they must agree; a difference only in whitespace keeps the
+// main file's text, with a warning.
+func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
+	if col.alsoSeen == nil {
+		col.alsoSeen = map[string]bool{}
+	}
+	col.alsoLoc = loc
+	prev, ok := col.byCode[c.Code]
+	if !ok {
+		loc.Err = errorf(ErrBadValue, "code %s is not in the code file it is read beside (%s)", c.Code, col.mainFiles())
+		return loc
+	}
+	if col.alsoSeen[c.Code] {
+		loc.Err = errorf(ErrDuplicate, "duplicate code %q", c.Code)
+		return loc
+	}
+	col.alsoSeen[c.Code] = true
+	rec := &col.rel.Codes[prev.idx]
+	fields := []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong, codeset.FieldStatus}
+	fields = append(fields, slices.Sorted(maps.Keys(c.Attrs))...)
+	for _, f := range fields {
+		v := c.Field(f)
+		switch old := rec.Field(f); {
+		case v == "" || v == old:
+		case old == "":
+			rec.SetField(f, v)
+		case diff.SameWords(old, v):
+			col.rep.Warnings = append(col.rep.Warnings, fmt.Sprintf("%s: %s %s differs only in spacing from %s; kept %q", locString(loc), c.Code, f, locString(prev.loc), old))
+		default:
+			loc.Err = errorf(ErrBadValue, "code %s: %s %q differs from %q in %s", c.Code, f, v, old, locString(prev.loc))
+			return loc
+		}
+	}
+	for k, v := range c.Meta {
+		if _, ok := rec.Meta[k]; !ok {
+			if rec.Meta == nil {
+				rec.Meta = map[string]string{}
+			}
+			rec.Meta[k] = v
+		}
+	}
+	col.fr.Codes++
+	return nil
+}
+
+// alsoDone warns about codes of the main file that the file read beside it
+// lacks: they keep only what the main file says.
+func (col *collector) alsoDone() error {
+	if col.alsoSeen == nil {
+		return nil
+	}
+	var missing []string
+	for _, c := range col.rel.Codes {
+		if !col.alsoSeen[c.Code] {
+			missing = append(missing, c.Code)
+		}
+	}
+	if len(missing) > 0 {
+		col.rep.Warnings = append(col.rep.Warnings, fmt.Sprintf("%s: %d codes of %s are missing (first %s): they keep only the main file's fields",
+			col.alsoLoc.File, len(missing), col.mainFiles(), missing[0]))
+	}
+	return nil
+}
+
+// mainFiles names the files read before the one read beside them.
+func (col *collector) mainFiles() string {
+	var names []string
+	for _, f := range col.rep.Files {
+		names = append(names, f.Name)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return fmt.Sprint(names)
+}
