@@ -310,7 +310,7 @@ func (cp *CrosswalkProfile) readTable(ctx context.Context, file, name string, li
 	if err := rd.table(ctx, file, name, &fr); err != nil {
 		var pe *ParseError
 		if badField != "" && errors.As(err, &pe) && pe.Column == "" {
-			pe.Column, pe.Header = cp.locate(file, badField)
+			pe.Column, pe.Header = cp.locate(file, badField, lim)
 		}
 		return nil, err
 	}
@@ -323,10 +323,14 @@ func (cp *CrosswalkProfile) readTable(ctx context.Context, file, name string, li
 // row of file, which the table reader has already read within its limits.
 // The reader hands rows over without their columns, so a value error found
 // in a row is placed here.
-func (cp *CrosswalkProfile) locate(file, field string) (string, string) {
-	rows, err := topRows(file, cp.table.HeaderScan)
+func (cp *CrosswalkProfile) locate(file, field string, lim Limits) (string, string) {
+	s, err := sniff(file, filepath.Base(file), lim)
 	if err != nil {
 		return "", ""
+	}
+	rows := s.csvRows()
+	for _, sh := range s.sheets {
+		rows = append(rows, sh.rows...)
 	}
 	for _, r := range rows {
 		if cols, _ := cp.table.matchHeader(r); cols != nil && len(cols.idx[field]) > 0 {

@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,28 +10,11 @@ import (
 	"github.com/codeset/codeset"
 )
 
-// realdata finds the real publisher releases kept beside the repository in
-// ../shared/realdata (or where CODESET_REALDATA points). Tests that need
-// them skip only when that folder is absent, and say so on stderr as well,
-// so that a run without -v in the package directory shows it.
-func realdata(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("CODESET_REALDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "realdata")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		fmt.Fprintf(os.Stderr, "SKIP %s: real releases not found at %s (set CODESET_REALDATA)\n", t.Name(), dir)
-		t.Skipf("real releases not found at %s (set CODESET_REALDATA): %v", dir, err)
-	}
-	return dir
-}
-
 // TestRealConversionTables reads every CDC ICD-10-CM conversion table as
 // shipped (XLSX, upper-case .XLSX, CSV; FY2017 to FY2026) and checks what
 // each holds.
 func TestRealConversionTables(t *testing.T) {
-	dir := filepath.Join(realdata(t), "icd10cm", "conversion-tables")
+	dir := filepath.Join(realdata(t, ""), "icd10cm", "conversion-tables")
 	cp := mustCrosswalk(t, codeset.ICD10CM)
 	type count struct{ direct, list, ranges int }
 	tests := []struct {
@@ -121,7 +102,7 @@ func TestRealConversionTables(t *testing.T) {
 // TestRealCrosswalkInputs picks the conversion table out of a release's
 // input files by its header, whatever its name.
 func TestRealCrosswalkInputs(t *testing.T) {
-	rd := realdata(t)
+	rd := realdata(t, "")
 	zipPath := filepath.Join(rd, "icd10cm/2025/cms_2025_dx.zip")
 	table := filepath.Join(rd, "icd10cm/conversion-tables/icd-10-cm-conversion-table-FY2025.xlsx")
 	hcpcs := filepath.Join(rd, "hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx")
