@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 )
 
@@ -69,16 +68,16 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 			if !started && line <= l.Preamble {
 				continue
 			}
-			return at.atLine(line, "", "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
+			return at.atLine(line, 0, "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
 				l.Name, l.Record, l.describe(), excerpt(text)))
 		}
 		started = true
 		if records++; records > rd.lim.MaxRows {
-			return at.atLine(line, "", "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
+			return at.atLine(line, 0, "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
 		}
 		for _, col := range l.Blank {
 			if col <= len(text) && text[col-1] != ' ' {
-				return at.atLine(line, strconv.Itoa(col), "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
+				return at.atLine(line, col, "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
 					l.Name, l.describe(), text[col-1:col], excerpt(text)))
 			}
 		}
@@ -88,24 +87,24 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		}
 		for fld, re := range l.check {
 			if v := values[fld]; !re.MatchString(v) {
-				return at.atLine(line, strconv.Itoa(l.start(fld)), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
+				return at.atLine(line, l.start(fld), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
 					fld, v, l.Check[fld], l.Name, l.describe()))
 			}
 		}
 		header := l.Header != nil && values[l.Header.Field] == l.Header.Value
 		c, err := p.build(func(f string) string { return values[f] }, func(f string) bool { return has[f] }, header, rd.rep,
-			func(fld string, e error) error { return at.atLine(line, strconv.Itoa(l.start(fld)), fld, e) })
+			func(fld string, e error) error { return at.atLine(line, l.start(fld), fld, e) })
 		if err != nil {
 			return err
 		}
-		if err := rd.emit(c, header, at.atLine(line, "", "", nil)); err != nil {
+		if err := rd.emit(c, header, at.atLine(line, 0, "", nil)); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
-		return at.atLine(line+1, "", "", errorf(ErrLimit, "line longer than %d bytes: not a fixed-width code file", maxLine))
+		return at.atLine(line+1, 0, "", errorf(ErrLimit, "line longer than %d bytes: not a fixed-width code file", maxLine))
 	} else if err != nil {
-		return at.atLine(line+1, "", "", errorf(ErrFormat, "read: %v", err))
+		return at.atLine(line+1, 0, "", errorf(ErrFormat, "read: %v", err))
 	}
 	if !started {
 		want := l.describe()
@@ -164,7 +163,7 @@ func (l *FixedLayout) describe() string {
 
 // atLine returns a copy of the location e pointing at a line and column of a
 // text file.
-func (e *ParseError) atLine(line int, col, field string, err error) *ParseError {
+func (e *ParseError) atLine(line, col int, field string, err error) *ParseError {
 	c := *e
 	c.Line, c.Column, c.Header, c.Err = line, col, field, err
 	return &c

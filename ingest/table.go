@@ -186,11 +186,11 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		row++
 		cells, err := src.Columns()
 		if err != nil {
-			return false, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
+			return false, at.at(row, 0, "", errorf(ErrFormat, "read row: %v", err))
 		}
 		var missing []string
 		if cols, missing = p.matchHeader(cells); len(missing) > 0 {
-			return false, at.at(row, "", "", errorf(ErrLayout, "header row has the code column but lacks %s: found %s; the layout changed, or map the columns with --map",
+			return false, at.at(row, 0, "", errorf(ErrLayout, "header row has the code column but lacks %s: found %s; the layout changed, or map the columns with --map",
 				p.columnWant(missing), quoteList(nonEmpty(cells))))
 		}
 		if cols != nil {
@@ -198,7 +198,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		}
 	}
 	if err := src.Err(); err != nil {
-		return false, at.at(row, "", "", errorf(ErrFormat, "%v", err))
+		return false, at.at(row, 0, "", errorf(ErrFormat, "%v", err))
 	}
 	if cols == nil {
 		return false, nil
@@ -214,18 +214,17 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		}
 		cells, err := src.Columns()
 		if err != nil {
-			return true, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
+			return true, at.at(row, 0, "", errorf(ErrFormat, "read row: %v", err))
 		}
 		if blankRow(cells) {
 			continue
 		}
 		if data++; data > rd.lim.MaxRows {
-			return true, at.at(row, "", "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
+			return true, at.at(row, 0, "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
 		}
 		for i, c := range cells {
 			if len(c) > rd.lim.MaxCellBytes {
-				col, _ := excelize.ColumnNumberToName(i + 1)
-				return true, at.at(row, col, "", errorf(ErrLimit, "cell of %d bytes: over the %d-byte cell limit", len(c), rd.lim.MaxCellBytes))
+				return true, at.at(row, i+1, "", errorf(ErrLimit, "cell of %d bytes: over the %d-byte cell limit", len(c), rd.lim.MaxCellBytes))
 			}
 		}
 		get := func(field string) string {
@@ -242,21 +241,20 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		has := func(field string) bool { return len(cols.idx[field]) > 0 }
 		fail := func(field string, e error) error {
 			if i := cols.idx[field]; len(i) > 0 {
-				col, _ := excelize.ColumnNumberToName(i[0] + 1)
-				return at.at(row, col, cols.headers[i[0]], e)
+				return at.at(row, i[0]+1, cols.headers[i[0]], e)
 			}
-			return at.at(row, "", "", e)
+			return at.at(row, 0, "", e)
 		}
 		c, err := p.build(get, has, false, rd.rep, fail)
 		if err != nil {
 			return true, err
 		}
-		if err := rd.emit(c, false, at.at(row, "", "", nil)); err != nil {
+		if err := rd.emit(c, false, at.at(row, 0, "", nil)); err != nil {
 			return true, err
 		}
 	}
 	if err := src.Err(); err != nil {
-		return true, at.at(row, "", "", errorf(ErrFormat, "%v", err))
+		return true, at.at(row, 0, "", errorf(ErrFormat, "%v", err))
 	}
 	return true, nil
 }
@@ -281,7 +279,7 @@ func nonEmpty(ss []string) []string {
 }
 
 // at returns a copy of the location e pointing at row and column.
-func (e *ParseError) at(row int, col, header string, err error) *ParseError {
+func (e *ParseError) at(row, col int, header string, err error) *ParseError {
 	c := *e
 	c.Row, c.Column, c.Header, c.Err = row, col, header, err
 	return &c
