@@ -1,9 +1,6 @@
 package ingest
 
 import (
-	"bufio"
-	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,9 +19,9 @@ var addendaLine = regexp.MustCompile(`^(Add|Delete|Revise from|Revise to):\s+(\S
 // end are not changes to codes and are left out. A revision, given as a
 // "Revise from" and a "Revise to" line, counts once.
 func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
-	f, err := os.Open(in.path)
+	f, err := openText(in.path, in.name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.name, err)
+		return nil, err
 	}
 	defer f.Close()
 	type key struct {
@@ -33,12 +30,16 @@ func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
 	}
 	seen := map[key]bool{}
 	d := &codeset.Declaration{Source: filepath.Base(in.name)}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	sc := newLineScanner(f)
+	at := &ParseError{File: in.name}
 	line := 0
 	for sc.Scan() {
 		line++
-		m := addendaLine.FindStringSubmatch(strings.TrimRight(sc.Text(), "\r"))
+		text := strings.TrimRight(sc.Text(), "\r")
+		if err := sc.cutShort(at, line, text); err != nil {
+			return nil, err
+		}
+		m := addendaLine.FindStringSubmatch(text)
 		if m == nil {
 			continue
 		}
@@ -67,8 +68,8 @@ func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
 		}
 		d.Changes = append(d.Changes, codeset.DeclaredChange{Code: code, Kind: kind, Detail: detail})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, &ParseError{File: in.name, Line: line + 1, Err: errorf(ErrFormat, "read: %v", err)}
+	if err := sc.failure(at, line+1, "not an addenda file"); err != nil {
+		return nil, err
 	}
 	if len(d.Changes) == 0 {
 		return nil, &ParseError{File: in.name, Err: errorf(ErrLayout, "no Add:, Delete: or Revise lines for %s codes: not an addenda file", p.System)}

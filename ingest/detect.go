@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"archive/zip"
-	"encoding/csv"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -133,22 +132,18 @@ func topRows(f string, n int) ([][]string, error) {
 			rows.Close()
 		}
 	case ".csv", ".tsv", ".tab":
-		file, err := openFile(f)
+		comma := ','
+		if strings.ToLower(filepath.Ext(f)) != ".csv" {
+			comma = '\t'
+		}
+		file, err := openText(f, f)
 		if err != nil {
 			return nil, err
 		}
 		defer file.Close()
-		r := csv.NewReader(file)
-		r.FieldsPerRecord, r.LazyQuotes = -1, true
-		if strings.ToLower(filepath.Ext(f)) != ".csv" {
-			r.Comma = '\t'
-		}
-		for i := 0; i < n; i++ {
-			rec, err := r.Read()
-			if err != nil {
-				break
-			}
-			out = append(out, rec)
+		src := newCSVRows(file, f, comma)
+		for i := 0; i < n && src.Next(); i++ {
+			out = append(out, slices.Clone(src.rec))
 		}
 	}
 	return out, nil

@@ -1,11 +1,10 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -38,13 +37,12 @@ const maxLine = 1 << 20
 // that names the line, the column and what the layout expected there.
 func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) error {
 	p := rd.p
-	f, err := os.Open(path)
+	f, err := openText(path, name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	sc := newLineScanner(f)
 	at := &ParseError{File: name}
 	has := map[string]bool{}
 	for _, fd := range l.Fields {
@@ -61,6 +59,9 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		// Fields are cut by byte column first and decoded after (clean reads
 		// Windows-1252 bytes), so a multi-byte decoding cannot shift them.
 		text := strings.TrimRight(sc.Text(), "\r")
+		if err := sc.cutShort(at, line, text); err != nil {
+			return err
+		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -85,6 +86,10 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		for _, fd := range l.Fields {
 			values[fd.Field] = fd.cut(text)
 		}
+		if need := l.minLength(p, values); len(text) < need {
+			return at.atLine(line, len(text)+1, "", errorf(ErrLayout, "record ends after %d bytes, want %d (%s layout: %s): the line is cut short",
+				len(text), need, l.Name, l.describe()))
+		}
 		for fld, re := range l.check {
 			if v := values[fld]; !re.MatchString(v) {
 				return at.atLine(line, l.start(fld), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
@@ -101,10 +106,8 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 			return err
 		}
 	}
-	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
-		return at.atLine(line+1, 0, "", errorf(ErrLimit, "line longer than %d bytes: not a fixed-width code file", maxLine))
-	} else if err != nil {
-		return at.atLine(line+1, 0, "", errorf(ErrFormat, "read: %v", err))
+	if err := sc.failure(at, line+1, "not a fixed-width code file"); err != nil {
+		return err
 	}
 	if !started {
 		want := l.describe()
@@ -114,6 +117,24 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		return &ParseError{File: name, Err: errorf(ErrLayout, "no line fits the %s layout: want %s", l.Name, want)}
 	}
 	return nil
+}
+
+// minLength is how long a record line must be for its fields to be whole:
+// the layout's Length, or else up to the end of its last closed field and
+// into its open one. A continuation record (HCPCS RECID 4 and 8) carries
+// only the text it continues and may stop anywhere.
+func (l *FixedLayout) minLength(p *Profile, values map[string]string) int {
+	if k := p.Continuation; k != nil && slices.Contains(k.Values, values[k.Field]) {
+		return 0
+	}
+	if l.Length > 0 {
+		return l.Length
+	}
+	need := 0
+	for _, fd := range l.Fields {
+		need = max(need, fd.End, fd.Start)
+	}
+	return need
 }
 
 // cut returns the field's cleaned value from a line; columns past the end of

@@ -18,6 +18,7 @@ func FuzzReadFixed(f *testing.F) {
 	f.Add(0, "00001 001     0 Header title                                                 Header title\r\n00002 0016070 1 Short                                                        Long title\r\n")
 	f.Add(1, "***Disclaimers\t\t\r\n   A1001007Dressing"+strings.Repeat(" ", 60)+"\r\nA0021001003Ambulance"+strings.Repeat(" ", 300)+"\r\n")
 	f.Add(0, "garbage\n")
+	f.Add(0, "00001 0016070 1 Short                                                        Long\r00002 0016071 1 Short")
 	f.Add(1, "G0503001003"+strings.Repeat("x", 320)+"\nG0503002004more text\n")
 	pcs, err := Builtin(codeset.ICD10PCS)
 	if err != nil {

@@ -17,6 +17,8 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("Title\n\nCode,Description\n\"102\",\"a, b\"\n1123f,x\xa0y\n")
 	f.Add("Code,Description\n10021,a\n10021,b\n")
 	f.Add("\ufeffCode;Description\n")
+	f.Add("Code,Description\r10021,\"Drain\r0042T,Scan\r")
+	f.Add("\xff\xfeC\x00o\x00d\x00e\x00,\x00D\x00e\x00s\x00c\x00r\x00i\x00p\x00t\x00i\x00o\x00n\x00\n\x00")
 	p, err := Builtin("cpt")
 	if err != nil {
 		f.Fatal(err)

@@ -117,17 +117,12 @@ func (x *xlsxRows) Err() error                 { return x.r.Error() }
 
 func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, fr *FileReport) error {
 	p := rd.p
-	f, err := os.Open(path)
+	f, err := openText(path, name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = comma
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = true
-	found, err := rd.scan(ctx, &csvRows{r: r}, &ParseError{File: name}, fr)
+	found, err := rd.scan(ctx, newCSVRows(f, name, comma), &ParseError{File: name}, fr)
 	if err != nil {
 		return err
 	}
@@ -137,11 +132,33 @@ func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, 
 	return nil
 }
 
+// maxRecord bounds one record of a delimited file, line breaks in quoted
+// fields included, and maxColumns the fields of one record: Excel's column
+// limit.
+const (
+	maxRecord  = 4 << 20
+	maxColumns = excelize.MaxColumns
+)
+
+// csvRows streams the records of a delimited file. Quotes are strict: a
+// stray quote is an error, never a field that swallows the lines after it.
+// A record is bounded as it is read, before encoding/csv holds it.
 type csvRows struct {
 	r    *csv.Reader
+	in   *recordBound
+	name string
 	rec  []string
 	err  error
 	line int
+}
+
+func newCSVRows(r io.Reader, name string, comma rune) *csvRows {
+	in := &recordBound{r: r}
+	c := &csvRows{r: csv.NewReader(in), in: in, name: name}
+	c.r.Comma = comma
+	c.r.FieldsPerRecord = -1
+	c.r.ReuseRecord = true
+	return c
 }
 
 func (c *csvRows) Next() bool {
@@ -149,22 +166,60 @@ func (c *csvRows) Next() bool {
 		return false
 	}
 	c.rec, c.err = c.r.Read()
-	if errors.Is(c.err, io.EOF) {
+	c.in.mark = c.r.InputOffset()
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(c.err, io.EOF):
 		c.err = nil
 		return false
-	}
-	if c.err != nil {
+	case errors.Is(c.err, errRecordTooLong):
+		line, _ := c.r.FieldPos(0)
+		c.err = &ParseError{File: c.name, Line: line, Err: errorf(ErrLimit, "record longer than %d bytes: over the record limit", maxRecord)}
+		return false
+	case errors.As(c.err, &pe):
+		msg := pe.Err.Error()
+		if pe.StartLine != pe.Line {
+			msg += fmt.Sprintf(", in the record that starts on line %d", pe.StartLine)
+		}
+		c.err = &ParseError{File: c.name, Line: pe.Line, Column: pe.Column, Err: errorf(ErrFormat,
+			"%s: a stray quote? quote the whole field and double each quote inside it", msg)}
+		return false
+	case c.err != nil:
+		c.err = &ParseError{File: c.name, Err: errorf(ErrFormat, "read: %v", c.err)}
 		return false
 	}
-	if c.line == 0 && len(c.rec) > 0 {
+	c.line++
+	if len(c.rec) > maxColumns {
+		line, _ := c.r.FieldPos(0)
+		c.err = &ParseError{File: c.name, Row: c.line, Line: line, Err: errorf(ErrLimit, "record of %d fields: over the %d-column limit", len(c.rec), maxColumns)}
+		return false
+	}
+	if c.line == 1 && len(c.rec) > 0 {
 		c.rec[0] = strings.TrimPrefix(c.rec[0], "\ufeff")
 	}
-	c.line++
 	return true
 }
 
 func (c *csvRows) Columns() ([]string, error) { return c.rec, nil }
 func (c *csvRows) Err() error                 { return c.err }
+
+var errRecordTooLong = errors.New("record too long")
+
+// recordBound fails a read that would take the current record past
+// maxRecord bytes; mark is where the record starts.
+type recordBound struct {
+	r       io.Reader
+	n, mark int64
+}
+
+func (b *recordBound) Read(p []byte) (int, error) {
+	if b.n-b.mark > maxRecord {
+		return 0, errRecordTooLong
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
+}
 
 // emitFunc receives each record with its location (File and Row or Line
 // set). header is true for rows the profile marks as headers, not codes.
@@ -198,7 +253,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		}
 	}
 	if err := src.Err(); err != nil {
-		return false, at.at(row, 0, "", errorf(ErrFormat, "%v", err))
+		return false, located(err, at.at(row, 0, "", nil))
 	}
 	if cols == nil {
 		return false, nil
@@ -254,7 +309,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		}
 	}
 	if err := src.Err(); err != nil {
-		return true, at.at(row, 0, "", errorf(ErrFormat, "%v", err))
+		return true, located(err, at.at(row, 0, "", nil))
 	}
 	return true, nil
 }
@@ -276,6 +331,17 @@ func nonEmpty(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// located returns err as it is when it names its place, or else at the
+// place at, as a format error.
+func located(err error, at *ParseError) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return err
+	}
+	at.Err = errorf(ErrFormat, "%v", err)
+	return at
 }
 
 // at returns a copy of the location e pointing at row and column.
