@@ -2,13 +2,12 @@ package ingest
 
 import (
 	"archive/zip"
+	"context"
 	"fmt"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/codeset/codeset"
 )
@@ -114,22 +113,26 @@ func byHeader(profiles []*Profile, f string) ([]codeset.System, error) {
 func topRows(f string, n int) ([][]string, error) {
 	var out [][]string
 	switch strings.ToLower(filepath.Ext(f)) {
-	case ".xlsx", ".xlsm":
-		wb, err := excelize.OpenFile(f)
+	case ".xlsx", ".xlsm", ".ods", ".xls":
+		wb, err := openWorkbook(context.Background(), f, f, DefaultLimits)
 		if err != nil {
-			return nil, &ParseError{File: f, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
+			return nil, err
 		}
 		defer wb.Close()
-		for _, sheet := range wb.GetSheetList() {
-			rows, err := wb.Rows(sheet)
+		for _, sh := range wb.readOrder() {
+			rows, err := wb.rows(context.Background(), sh)
 			if err != nil {
-				continue
+				return nil, err
 			}
 			for i := 0; i < n && rows.Next(); i++ {
 				cells, _ := rows.Columns()
 				out = append(out, cells)
 			}
+			err = rows.Err()
 			rows.Close()
+			if err != nil {
+				return nil, err
+			}
 		}
 	case ".csv", ".tsv", ".tab":
 		comma := ','

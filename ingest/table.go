@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/richardlehane/mscfb"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 
@@ -36,23 +37,17 @@ var (
 // reader by extension and checking that the content agrees with it. name is
 // the file as reported in errors (for a zip member: zip/member).
 func (rd *reader) table(ctx context.Context, path, name string, fr *FileReport) error {
-	head := make([]byte, 8)
-	f, err := os.Open(path)
+	head, err := fileHead(path, name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	head = head[:n]
-
 	ext := strings.ToLower(filepath.Ext(name))
 	switch {
 	case bytes.HasPrefix(head, oleMagic):
-		return &ParseError{File: name, Err: errorf(ErrFormat, "legacy Excel 97-2003 (.xls) workbook, which codeset does not read: %s", xlsHint(path))}
+		return oleError(path, name)
+	case ext == ".ods" || ext == ".ots" || ext == ".fods":
+		return &ParseError{File: name, Err: errorf(ErrFormat, "%s", odsRefusal)}
 	case ext == ".xlsx" || ext == ".xlsm":
-		if !bytes.HasPrefix(head, zipMagic) {
-			return &ParseError{File: name, Err: errorf(ErrFormat, "not an XLSX workbook: the file is not a zip archive")}
-		}
 		return rd.xlsx(ctx, path, name, fr)
 	case ext == ".csv":
 		return rd.delimited(ctx, path, name, ',', fr)
@@ -60,6 +55,38 @@ func (rd *reader) table(ctx context.Context, path, name string, fr *FileReport) 
 		return rd.delimited(ctx, path, name, '\t', fr)
 	}
 	return &ParseError{File: name, Err: errorf(ErrFormat, "unsupported file type %q: want .xlsx, .csv, .tsv, a fixed-width text file the profile names, or the publisher's zip", ext)}
+}
+
+// odsRefusal says why an OpenDocument spreadsheet is refused.
+const odsRefusal = "an OpenDocument spreadsheet (.ods), which codeset does not read: save it as .xlsx or CSV"
+
+// fileHead returns the first 8 bytes of a file, fewer if it is shorter.
+func fileHead(path, name string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	return head[:n], nil
+}
+
+// oleError says what an OLE compound file (the Office 97-2003 container) is
+// and what to use instead: an encrypted (password-protected) workbook of any
+// Excel version is such a file too, holding the encrypted package.
+func oleError(path, name string) error {
+	if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		if doc, err := mscfb.New(f); err == nil {
+			for e, err := doc.Next(); err == nil; e, err = doc.Next() {
+				if e.Name == "EncryptedPackage" || e.Name == "EncryptionInfo" {
+					return &ParseError{File: name, Err: errorf(ErrFormat, "an encrypted (password-protected) Excel workbook, which codeset cannot read: open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password) and save it as .xlsx")}
+				}
+			}
+		}
+	}
+	return &ParseError{File: name, Err: errorf(ErrFormat, "legacy Excel 97-2003 (.xls) workbook, which codeset does not read: %s", xlsHint(path))}
 }
 
 // xlsHint says what to use instead of a legacy .xls workbook: the
@@ -76,44 +103,42 @@ func xlsHint(path string) string {
 
 func (rd *reader) xlsx(ctx context.Context, path, name string, fr *FileReport) error {
 	p := rd.p
-	// The unpacked size is bounded as the parts are read: Go's zip reader
-	// refuses a part longer than its header says, and excelize refuses
-	// headers that add up to more than the limit.
-	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: rd.lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(rd.lim.MaxUnpackedBytes, 16<<20)})
+	wb, err := openWorkbook(ctx, path, name, rd.lim)
 	if err != nil {
-		return &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
+		return err
 	}
 	defer wb.Close()
-	sheets := wb.GetSheetList()
-	for _, sheet := range sheets {
-		rows, err := wb.Rows(sheet)
-		if err != nil {
-			// A chart sheet or a damaged part: it holds no codes.
-			continue
-		}
-		found, err := rd.scan(ctx, &xlsxRows{rows}, &ParseError{File: name, Sheet: sheet}, fr)
-		if cerr := rows.Close(); err == nil && cerr != nil {
-			err = &ParseError{File: name, Sheet: sheet, Err: errorf(ErrFormat, "read sheet: %v", cerr)}
-		}
+	for _, sh := range wb.readOrder() {
+		found, err := rd.sheet(ctx, wb, sh, fr)
 		if err != nil {
 			return err
 		}
 		if found {
-			fr.Sheet = sheet
+			fr.Sheet = sh.name
+			if sh.hidden() {
+				rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s: read the %s sheet %q: no visible sheet has a header row with %s",
+					name, sh.state, sh.name, p.headerWant()))
+			}
 			return nil
 		}
 	}
 	return &ParseError{File: name, Err: errorf(ErrNoHeader, "no sheet with a recognisable code column: looked in the first %d rows of sheets %s for a header row with %s",
-		p.HeaderScan, quoteList(sheets), p.headerWant())}
+		p.HeaderScan, quoteFew(wb.sheetNames(), 10), p.headerWant())}
 }
 
-// xlsxRows adapts excelize's row iterator: its errors surface on Close, but
-// a parse error mid-sheet must stop the scan at once.
-type xlsxRows struct{ r *excelize.Rows }
-
-func (x *xlsxRows) Next() bool                 { return x.r.Next() }
-func (x *xlsxRows) Columns() ([]string, error) { return x.r.Columns() }
-func (x *xlsxRows) Err() error                 { return x.r.Error() }
+// sheet reads one sheet, reporting false when it has no header row.
+func (rd *reader) sheet(ctx context.Context, wb *workbook, sh *wbSheet, fr *FileReport) (bool, error) {
+	rows, err := wb.rows(ctx, sh)
+	if err != nil {
+		return false, err
+	}
+	at := &ParseError{File: wb.name, Sheet: sh.name}
+	found, err := rd.scan(ctx, rows, at, fr)
+	if cerr := rows.Close(); err == nil && cerr != nil {
+		err = at.at(0, 0, "", errorf(ErrFormat, "read sheet: %v", cerr))
+	}
+	return found, err
+}
 
 func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, fr *FileReport) error {
 	p := rd.p
@@ -246,7 +271,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		var missing []string
 		if cols, missing = p.matchHeader(cells); len(missing) > 0 {
 			return false, at.at(row, 0, "", errorf(ErrLayout, "header row has the code column but lacks %s: found %s; the layout changed, or map the columns with --map",
-				p.columnWant(missing), quoteList(nonEmpty(cells))))
+				p.columnWant(missing), quoteFew(nonEmpty(cells), 60)))
 		}
 		if cols != nil {
 			break
@@ -464,6 +489,23 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// quoteFew quotes the first n of ss, each cut to a readable length, and
+// says how many more there are: an error stays one short line.
+func quoteFew(ss []string, n int) string {
+	if len(ss) <= n {
+		n = len(ss)
+	}
+	q := make([]string, n)
+	for i, s := range ss[:n] {
+		q[i] = fmt.Sprintf("%q", excerpt(s))
+	}
+	out := strings.Join(q, ", ")
+	if more := len(ss) - n; more > 0 {
+		out += fmt.Sprintf(" and %d more", more)
+	}
+	return out
 }
 
 func quoteList(ss []string) string {

@@ -67,7 +67,7 @@ func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 // (which is a zip too).
 func isZip(f string) bool {
 	switch strings.ToLower(filepath.Ext(f)) {
-	case ".xlsx", ".xlsm":
+	case ".xlsx", ".xlsm", ".ods", ".ots":
 		return false
 	case ".zip":
 		return true
