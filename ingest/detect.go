@@ -148,6 +148,9 @@ func topRows(f string, n int) ([][]string, error) {
 		for i := 0; i < n && src.Next(); i++ {
 			out = append(out, slices.Clone(src.rec))
 		}
+		if err := src.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -502,7 +502,7 @@ func TestReadZipErrors(t *testing.T) {
 		{
 			name:    "two code files",
 			members: []zipMember{{"2029/icd10cm_codes_2029.txt", codes}, {"2030/icd10cm_codes_2030.txt", codes}},
-			want:    []string{"several members match", "2029/icd10cm_codes_2029.txt, 2030/icd10cm_codes_2030.txt", "unpack the one you mean"},
+			want:    []string{"several members match", `"2029/icd10cm_codes_2029.txt", "2030/icd10cm_codes_2030.txt"`, "unpack the one you mean"},
 		},
 	}
 	for _, tt := range tests {

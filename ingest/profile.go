@@ -285,6 +285,9 @@ func (l *FixedLayout) compile() error {
 	if !hasCode {
 		return fmt.Errorf("fixed layout %q has no code field", l.Name)
 	}
+	if l.Length < 0 {
+		return fmt.Errorf("fixed layout %q: bad length %d", l.Name, l.Length)
+	}
 	if l.Record != "" {
 		re, err := regexp.Compile(l.Record)
 		if err != nil {

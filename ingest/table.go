@@ -158,10 +158,10 @@ func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, 
 }
 
 // maxRecord bounds one record of a delimited file, line breaks in quoted
-// fields included, and maxColumns the fields of one record: Excel's column
-// limit.
+// fields included, as maxLine bounds a line of a fixed-width file;
+// maxColumns bounds the fields of one record: Excel's column limit.
 const (
-	maxRecord  = 4 << 20
+	maxRecord  = maxLine
 	maxColumns = excelize.MaxColumns
 )
 
@@ -178,7 +178,7 @@ type csvRows struct {
 }
 
 func newCSVRows(r io.Reader, name string, comma rune) *csvRows {
-	in := &recordBound{r: r}
+	in := &recordBound{r: r, sep: byte(comma)}
 	c := &csvRows{r: csv.NewReader(in), in: in, name: name}
 	c.r.Comma = comma
 	c.r.FieldsPerRecord = -1
@@ -191,7 +191,7 @@ func (c *csvRows) Next() bool {
 		return false
 	}
 	c.rec, c.err = c.r.Read()
-	c.in.mark = c.r.InputOffset()
+	c.in.mark, c.in.seps = c.r.InputOffset(), 0
 	var pe *csv.ParseError
 	switch {
 	case errors.Is(c.err, io.EOF):
@@ -200,6 +200,10 @@ func (c *csvRows) Next() bool {
 	case errors.Is(c.err, errRecordTooLong):
 		line, _ := c.r.FieldPos(0)
 		c.err = &ParseError{File: c.name, Line: line, Err: errorf(ErrLimit, "record longer than %d bytes: over the record limit", maxRecord)}
+		return false
+	case errors.Is(c.err, errRecordTooWide):
+		line, _ := c.r.FieldPos(0)
+		c.err = &ParseError{File: c.name, Line: line, Err: errorf(ErrLimit, "record of more than %d separators: over the %d-column limit", maxSeparators, maxColumns)}
 		return false
 	case errors.As(c.err, &pe):
 		msg := pe.Err.Error()
@@ -228,21 +232,37 @@ func (c *csvRows) Next() bool {
 func (c *csvRows) Columns() ([]string, error) { return c.rec, nil }
 func (c *csvRows) Err() error                 { return c.err }
 
-var errRecordTooLong = errors.New("record too long")
+var (
+	errRecordTooLong = errors.New("record too long")
+	errRecordTooWide = errors.New("record too wide")
+)
+
+// maxSeparators bounds the separators read since a record began: once
+// encoding/csv has a line, it splits all of it, and a megabyte of commas
+// is half a million fields. Quoted separators count too, hence the margin.
+const maxSeparators = 4 * maxColumns
 
 // recordBound fails a read that would take the current record past
-// maxRecord bytes; mark is where the record starts.
+// maxRecord bytes or maxSeparators separators; mark is where the record
+// starts, seps the separators read since the reader last set mark (the
+// read-ahead of one buffer may go uncounted).
 type recordBound struct {
 	r       io.Reader
+	sep     byte
 	n, mark int64
+	seps    int
 }
 
 func (b *recordBound) Read(p []byte) (int, error) {
-	if b.n-b.mark > maxRecord {
+	switch {
+	case b.n-b.mark > maxRecord:
 		return 0, errRecordTooLong
+	case b.seps > maxSeparators:
+		return 0, errRecordTooWide
 	}
 	n, err := b.r.Read(p)
 	b.n += int64(n)
+	b.seps += bytes.Count(p[:n], []byte{b.sep})
 	return n, err
 }
 

@@ -310,7 +310,7 @@ func scanSharedStrings(ctx context.Context, zf *zip.File, lim Limits) (int, erro
 		case xml.CharData:
 			if inString {
 				if size += len(t); size > lim.MaxCellBytes {
-					return 0, errorf(ErrLimit, "string %d of more than %d bytes: over the %d-byte cell limit", n, size-len(t), lim.MaxCellBytes)
+					return 0, errorf(ErrLimit, "string %d of more than %d bytes: over the %d-byte cell limit", n, lim.MaxCellBytes, lim.MaxCellBytes)
 				}
 			}
 		}
@@ -428,7 +428,7 @@ func (s *sheetScan) token(tok xml.Token) error {
 			return nil
 		}
 		if s.size += len(t); s.size > s.lim.MaxCellBytes {
-			return at(ErrLimit, "cell of more than %d bytes: over the %d-byte cell limit", s.size-len(t), s.lim.MaxCellBytes)
+			return at(ErrLimit, "cell of more than %d bytes: over the %d-byte cell limit", s.lim.MaxCellBytes, s.lim.MaxCellBytes)
 		}
 		if s.inValue && len(s.value) < 32 {
 			s.value = append(s.value, t[:min(len(t), 32)]...)

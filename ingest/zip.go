@@ -136,7 +136,7 @@ func (p *Profile) fromZip(f, dir string, lim Limits) ([]input, error) {
 			for _, h := range hits {
 				hn = append(hn, h.Name)
 			}
-			return nil, nil, &ParseError{File: f, Err: errorf(ErrLayout, "several members match %q: %s; unpack the one you mean and pass it", m.Pattern, strings.Join(hn, ", "))}
+			return nil, nil, &ParseError{File: f, Err: errorf(ErrLayout, "several members match %q: %s; unpack the one you mean and pass it", m.Pattern, quoteFew(hn, 10))}
 		}
 		return nil, nil, nil
 	}
@@ -156,7 +156,7 @@ func (p *Profile) fromZip(f, dir string, lim Limits) ([]input, error) {
 		}
 		slices.Sort(names)
 		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: looked for names matching %s; the zip holds %s",
-			p.System, quoteList(pats), quoteList(names))}
+			p.System, quoteList(pats), quoteFew(names, 10))}
 	}
 	addenda, am, err := pick(roleAddenda)
 	if err != nil {
