@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +121,25 @@ func FuzzReadAddenda(f *testing.F) {
 			}
 			seen[k] = true
 		}
+	})
+}
+
+// FuzzReadSheetXML fuzzes the XML of a sheet's rows under a header row: the
+// read either fails with an error that names the workbook, or gives valid
+// codes; damaged XML never ends the sheet quietly.
+func FuzzReadSheetXML(f *testing.F) {
+	f.Add(`<row r="2"><c r="A2" t="inlineStr"><is><t>10021</t></is></c><c r="B2" t="inlineStr"><is><t>Drain</t></is></c></row>`)
+	f.Add(`<row r="2"><c r="A2" t="inlineStr"><is><t>10021&nbsp;</t></is></c></row>`)
+	f.Add(`<row r="3"><c r="B3"><v>1</v></c><c r="A3"><v>2</v></c></row><row r="2"/>`)
+	f.Add(`<row r="2"><c r="A2" t="s"><v>7</v></c></row>`)
+	f.Add(`<row r="2"><c r="A2" t="inlineStr"><is><t>10021</t></is></c>`)
+	p, err := Builtin(codeset.CPT)
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, rows string) {
+		path := hostileBook(t, filepath.Join(dir, "fuzz.xlsx"), 1, func(w io.Writer) { io.WriteString(w, headerRow+rows) }, nil)
+		checkRead(t, p, path)
 	})
 }

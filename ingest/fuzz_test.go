@@ -40,14 +40,19 @@ func (s *sliceRows) Next() bool                 { s.i++; return s.i <= len(s.row
 func (s *sliceRows) Columns() ([]string, error) { return s.rows[s.i-1], nil }
 func (s *sliceRows) Err() error                 { return nil }
 
-// readFuzzed writes data to path and reads it with p: the read either fails
-// with an error that names the file, or gives valid codes, sorted and
-// unique.
+// readFuzzed writes data to path and checks a read of it (see checkRead).
 func readFuzzed(t *testing.T, p *Profile, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	checkRead(t, p, path)
+}
+
+// checkRead reads the file at path with p: the read either fails with an
+// error that names the file, or gives valid codes, sorted and unique.
+func checkRead(t *testing.T, p *Profile, path string) {
+	t.Helper()
 	rel, _, err := Read(context.Background(), Options{Profile: p, Label: "f"}, path)
 	if err != nil {
 		if !strings.HasPrefix(err.Error(), path) {
