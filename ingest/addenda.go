@@ -1,10 +1,7 @@
 package ingest
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -41,9 +38,9 @@ var (
 // and a "Revise to" line, counts once. The summary block is kept in
 // Declaration.Counts; an addenda of only that block declares no change.
 func readAddenda(in input, p *Profile) (*codeset.Declaration, error) {
-	f, err := os.Open(in.path)
+	f, err := openText(in.path, in.name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.name, err)
+		return nil, err
 	}
 	defer f.Close()
 	return parseAddenda(f, in.name, p)
@@ -56,13 +53,16 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 	}
 	seen := map[key]bool{}
 	d := &codeset.Declaration{Source: filepath.Base(name)}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	sc := newLineScanner(r)
+	at := &ParseError{File: name}
 	line, changeLines := 0, 0
 	var sum summaryReader
 	for sc.Scan() {
 		line++
 		text := strings.TrimRight(sc.Text(), "\r")
+		if err := sc.cutShort(at, line, text); err != nil {
+			return nil, err
+		}
 		m := addendaLine.FindStringSubmatch(text)
 		if m == nil {
 			if err := sum.line(text); err != nil {
@@ -99,8 +99,8 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 		}
 		d.Changes = append(d.Changes, codeset.DeclaredChange{Code: code, Kind: kind, Detail: detail})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, &ParseError{File: name, Line: line + 1, Err: errorf(ErrFormat, "read: %v", err)}
+	if err := sc.failure(at, line+1, "not an addenda file"); err != nil {
+		return nil, err
 	}
 	d.Counts = sum.done()
 	if changeLines == 0 && len(d.Counts) == 0 {

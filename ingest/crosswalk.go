@@ -309,7 +309,7 @@ func (cp *CrosswalkProfile) readTable(ctx context.Context, file, name string, li
 	fr := FileReport{Name: name}
 	if err := rd.table(ctx, file, name, &fr); err != nil {
 		var pe *ParseError
-		if badField != "" && errors.As(err, &pe) && pe.Column == "" {
+		if badField != "" && errors.As(err, &pe) && pe.Column == 0 {
 			pe.Column, pe.Header = cp.locate(file, badField, lim)
 		}
 		return nil, err
@@ -319,14 +319,14 @@ func (cp *CrosswalkProfile) readTable(ctx context.Context, file, name string, li
 	return links, nil
 }
 
-// locate finds the column letter and header text of field in the header
+// locate finds the column number and header text of field in the header
 // row of file, which the table reader has already read within its limits.
 // The reader hands rows over without their columns, so a value error found
 // in a row is placed here.
-func (cp *CrosswalkProfile) locate(file, field string, lim Limits) (string, string) {
+func (cp *CrosswalkProfile) locate(file, field string, lim Limits) (int, string) {
 	s, err := sniff(file, filepath.Base(file), lim)
 	if err != nil {
-		return "", ""
+		return 0, ""
 	}
 	rows := s.csvRows()
 	for _, sh := range s.sheets {
@@ -335,11 +335,10 @@ func (cp *CrosswalkProfile) locate(file, field string, lim Limits) (string, stri
 	for _, r := range rows {
 		if cols, _ := cp.table.matchHeader(r); cols != nil && len(cols.idx[field]) > 0 {
 			i := cols.idx[field][0]
-			col, _ := excelize.ColumnNumberToName(i + 1)
-			return col, cols.headers[i]
+			return i + 1, cols.headers[i]
 		}
 	}
-	return "", ""
+	return 0, ""
 }
 
 // listItem is one code of a crosswalk list (last empty) or a range of codes

@@ -190,19 +190,19 @@ func (p *Profile) stripCode(code string) string {
 // sheets list the same changes in two orders).
 func (rd *reader) declarationFile(ctx context.Context, in input) ([]codeset.DeclaredChange, error) {
 	d := in.decl
-	wb, err := excelize.OpenFile(in.path, excelize.Options{UnzipSizeLimit: rd.lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(rd.lim.MaxUnpackedBytes, 16<<20)})
+	wb, err := openWorkbook(ctx, in.path, in.name, rd.lim)
 	if err != nil {
-		return nil, &ParseError{File: in.name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
+		return nil, err
 	}
 	defer wb.Close()
-	for _, sheet := range wb.GetSheetList() {
-		rows, err := wb.Rows(sheet)
+	for _, sh := range wb.readOrder() {
+		rows, err := wb.rows(ctx, sh)
 		if err != nil {
-			continue
+			return nil, err
 		}
-		out, found, err := rd.declarationSheet(ctx, d, &xlsxRows{rows}, &ParseError{File: in.name, Sheet: sheet})
+		out, found, err := rd.declarationSheet(ctx, d, rows, &ParseError{File: in.name, Sheet: sh.name})
 		if cerr := rows.Close(); err == nil && cerr != nil {
-			err = &ParseError{File: in.name, Sheet: sheet, Err: errorf(ErrFormat, "read sheet: %v", cerr)}
+			err = cerr
 		}
 		if err != nil || found {
 			return out, err
@@ -219,14 +219,14 @@ func (rd *reader) declarationSheet(ctx context.Context, d *DeclarationFile, src 
 		row++
 		cells, err := src.Columns()
 		if err != nil {
-			return nil, false, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
+			return nil, false, at.at(row, 0, "", errorf(ErrFormat, "read row: %v", err))
 		}
 		ci, ai = d.header(cells)
 	}
 	if ci < 0 {
 		return nil, false, src.Err()
 	}
-	codeCol, _ := excelize.ColumnNumberToName(ci + 1)
+	codeCol := ci + 1
 	actCol, _ := excelize.ColumnNumberToName(ai + 1)
 	var out []codeset.DeclaredChange
 	data := 0
@@ -239,13 +239,13 @@ func (rd *reader) declarationSheet(ctx context.Context, d *DeclarationFile, src 
 		}
 		cells, err := src.Columns()
 		if err != nil {
-			return nil, true, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
+			return nil, true, at.at(row, 0, "", errorf(ErrFormat, "read row: %v", err))
 		}
 		if blankRow(cells) {
 			continue
 		}
 		if data++; data > rd.lim.MaxRows {
-			return nil, true, at.at(row, "", "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
+			return nil, true, at.at(row, 0, "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
 		}
 		raw := cell(cells, ci)
 		code := p.stripCode(raw)
@@ -260,10 +260,10 @@ func (rd *reader) declarationSheet(ctx context.Context, d *DeclarationFile, src 
 		switch {
 		case !ok && d.Kinds != nil:
 			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s col %s: unknown action %q in the %s for %s: left out of the declared changes; known: %s",
-				locString(at.at(row, "", "", nil)), actCol, action, d.Name, code, quoteList(d.values())))
+				locString(at.at(row, 0, "", nil)), actCol, action, d.Name, code, quoteList(d.values())))
 			continue
 		case !ok:
-			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s col %s: cannot tell what %q declares for %s; left out of the declared changes", locString(at.at(row, "", "", nil)), actCol, action, code))
+			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s col %s: cannot tell what %q declares for %s; left out of the declared changes", locString(at.at(row, 0, "", nil)), actCol, action, code))
 			continue
 		case kind == "":
 			continue
@@ -271,7 +271,7 @@ func (rd *reader) declarationSheet(ctx context.Context, d *DeclarationFile, src 
 		out = append(out, codeset.DeclaredChange{Code: code, Kind: kind, Detail: action})
 	}
 	if err := src.Err(); err != nil {
-		return nil, true, at.at(row, "", "", errorf(ErrFormat, "%v", err))
+		return nil, true, at.at(row, 0, "", errorf(ErrFormat, "%v", err))
 	}
 	return out, true, nil
 }

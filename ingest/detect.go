@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -43,6 +46,9 @@ func DetectLimits(files []string, lim Limits) (codeset.System, error) {
 		}
 		switch {
 		case len(cands) == 0:
+			if err := explain(f, lim); err != nil {
+				return "", err
+			}
 			return "", fmt.Errorf("%s: cannot tell its code system from its content or name: pass --system", f)
 		case len(cands) > 1:
 			return "", fmt.Errorf("%s: its %s fits several code systems (%s): pass --system", f, how, systemNames(cands))
@@ -140,4 +146,69 @@ func systemNames(ss []codeset.System) string {
 		names = append(names, string(s))
 	}
 	return strings.Join(names, ", ")
+}
+
+// explain says why a file whose content fits no system cannot be read,
+// when its content tells: an encrypted, legacy or OpenDocument spreadsheet,
+// a zip that holds no workbook, a workbook or delimited file over an input
+// limit. It returns nil when the file reads within the limits and is simply
+// of no known kind. The file is read once more, within the limits, only on
+// this failure path.
+func explain(f string, lim Limits) error {
+	ctx := context.Background()
+	head, err := fileHead(f, f)
+	if err != nil {
+		return err
+	}
+	ext := strings.ToLower(filepath.Ext(f))
+	switch {
+	case bytes.HasPrefix(head, oleMagic):
+		return oleError(f, f)
+	case ext == ".ods" || ext == ".ots" || ext == ".fods":
+		return &ParseError{File: f, Err: errorf(ErrFormat, "%s", odsRefusal)}
+	case bytes.HasPrefix(head, zipMagic):
+		if isZip(f) {
+			return nil // a publisher's zip: the caller lists its members
+		}
+		wb, err := openWorkbook(ctx, f, f, lim)
+		if err != nil {
+			return err
+		}
+		defer wb.Close()
+		for _, sh := range wb.readOrder() {
+			rows, err := wb.rows(ctx, sh)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if _, err := rows.Columns(); err != nil {
+					break
+				}
+			}
+			err = rows.Err()
+			if cerr := rows.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		}
+	case ext == ".csv" || ext == ".tsv" || ext == ".tab":
+		comma := ','
+		if ext != ".csv" {
+			comma = '\t'
+		}
+		file, err := openText(f, f)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		src := newCSVRows(file, f, comma)
+		for src.Next() {
+		}
+		if err := src.Err(); errors.Is(err, ErrLimit) {
+			return err
+		}
+	}
+	return nil
 }

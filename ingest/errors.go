@@ -3,7 +3,10 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Sentinel errors, wrapped by ParseError and the other errors of this
@@ -23,14 +26,16 @@ var (
 
 // ParseError locates a problem in an input file, in the manner of
 // encoding/csv's ParseError: the file, the sheet (empty for text files), the
-// 1-based row and the column, as a spreadsheet letter and its header text.
+// 1-based row or line and the 1-based column, with the column's header text.
+// A column of a sheet or delimited file is shown as its spreadsheet letter
+// (col B), a column of a text line as its byte position (col 17).
 type ParseError struct {
 	File   string
 	Sheet  string
 	Row    int    // 0 when the problem is not on one row
 	Line   int    // line of a text file, instead of Row
-	Column string // column letter, e.g. "A"; empty when not on one cell
-	Header string // header text of the column, when known
+	Column int    // 1-based column; 0 when not on one cell or column
+	Header string // header text of the column, or the field, when known
 	Err    error
 }
 
@@ -46,8 +51,8 @@ func (e *ParseError) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, " line %d", e.Line)
 	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, " col %s", e.Column)
+	if e.Column > 0 {
+		b.WriteString(" col " + e.columnName())
 		if e.Header != "" {
 			fmt.Fprintf(&b, " (%s)", e.Header)
 		}
@@ -58,6 +63,17 @@ func (e *ParseError) Error() string {
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// columnName shows the column as a letter on a row of a table and as a
+// number on a line of text.
+func (e *ParseError) columnName() string {
+	if e.Line == 0 {
+		if name, err := excelize.ColumnNumberToName(e.Column); err == nil {
+			return name
+		}
+	}
+	return strconv.Itoa(e.Column)
+}
 
 // kindError attaches a sentinel to a detailed message: errors.Is finds the
 // sentinel, Error shows only the detail.

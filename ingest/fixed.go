@@ -1,12 +1,10 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
+	"slices"
 	"strings"
 )
 
@@ -39,13 +37,12 @@ const maxLine = 1 << 20
 // that names the line, the column and what the layout expected there.
 func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) error {
 	p := rd.p
-	f, err := os.Open(path)
+	f, err := openText(path, name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	sc := newLineScanner(f)
 	at := &ParseError{File: name}
 	has := map[string]bool{}
 	for _, fd := range l.Fields {
@@ -62,6 +59,9 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		// Fields are cut by byte column first and decoded after (clean reads
 		// Windows-1252 bytes), so a multi-byte decoding cannot shift them.
 		text := strings.TrimRight(sc.Text(), "\r")
+		if err := sc.cutShort(at, line, text); err != nil {
+			return err
+		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -69,16 +69,16 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 			if !started && line <= l.Preamble {
 				continue
 			}
-			return at.atLine(line, "", "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
+			return at.atLine(line, 0, "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
 				l.Name, l.Record, l.describe(), excerpt(text)))
 		}
 		started = true
 		if records++; records > rd.lim.MaxRows {
-			return at.atLine(line, "", "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
+			return at.atLine(line, 0, "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
 		}
 		for _, col := range l.Blank {
 			if col <= len(text) && text[col-1] != ' ' {
-				return at.atLine(line, strconv.Itoa(col), "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
+				return at.atLine(line, col, "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
 					l.Name, l.describe(), text[col-1:col], excerpt(text)))
 			}
 		}
@@ -86,26 +86,28 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		for _, fd := range l.Fields {
 			values[fd.Field] = fd.cut(text)
 		}
+		if need := l.minLength(p, values); len(text) < need {
+			return at.atLine(line, len(text)+1, "", errorf(ErrLayout, "record ends after %d bytes, want %d (%s layout: %s): the line is cut short",
+				len(text), need, l.Name, l.describe()))
+		}
 		for fld, re := range l.check {
 			if v := values[fld]; !re.MatchString(v) {
-				return at.atLine(line, strconv.Itoa(l.start(fld)), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
+				return at.atLine(line, l.start(fld), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
 					fld, v, l.Check[fld], l.Name, l.describe()))
 			}
 		}
 		header := l.Header != nil && values[l.Header.Field] == l.Header.Value
 		c, err := p.build(func(f string) string { return values[f] }, func(f string) bool { return has[f] }, header, rd.rep,
-			func(fld string, e error) error { return at.atLine(line, strconv.Itoa(l.start(fld)), fld, e) })
+			func(fld string, e error) error { return at.atLine(line, l.start(fld), fld, e) })
 		if err != nil {
 			return err
 		}
-		if err := rd.emit(c, header, at.atLine(line, "", "", nil)); err != nil {
+		if err := rd.emit(c, header, at.atLine(line, 0, "", nil)); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
-		return at.atLine(line+1, "", "", errorf(ErrLimit, "line longer than %d bytes: not a fixed-width code file", maxLine))
-	} else if err != nil {
-		return at.atLine(line+1, "", "", errorf(ErrFormat, "read: %v", err))
+	if err := sc.failure(at, line+1, "not a fixed-width code file"); err != nil {
+		return err
 	}
 	if !started {
 		want := l.describe()
@@ -115,6 +117,24 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		return &ParseError{File: name, Err: errorf(ErrLayout, "no line fits the %s layout: want %s", l.Name, want)}
 	}
 	return nil
+}
+
+// minLength is how long a record line must be for its fields to be whole:
+// the layout's Length, or else up to the end of its last closed field and
+// into its open one. A continuation record (HCPCS RECID 4 and 8) carries
+// only the text it continues and may stop anywhere.
+func (l *FixedLayout) minLength(p *Profile, values map[string]string) int {
+	if k := p.Continuation; k != nil && slices.Contains(k.Values, values[k.Field]) {
+		return 0
+	}
+	if l.Length > 0 {
+		return l.Length
+	}
+	need := 0
+	for _, fd := range l.Fields {
+		need = max(need, fd.End, fd.Start)
+	}
+	return need
 }
 
 // cut returns the field's cleaned value from a line; columns past the end of
@@ -164,7 +184,7 @@ func (l *FixedLayout) describe() string {
 
 // atLine returns a copy of the location e pointing at a line and column of a
 // text file.
-func (e *ParseError) atLine(line int, col, field string, err error) *ParseError {
+func (e *ParseError) atLine(line, col int, field string, err error) *ParseError {
 	c := *e
 	c.Line, c.Column, c.Header, c.Err = line, col, field, err
 	return &c

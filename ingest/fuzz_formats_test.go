@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ func FuzzReadFixed(f *testing.F) {
 	f.Add(0, "00001 001     0 Header title                                                 Header title\r\n00002 0016070 1 Short                                                        Long title\r\n")
 	f.Add(1, "***Disclaimers\t\t\r\n   A1001007Dressing"+strings.Repeat(" ", 60)+"\r\nA0021001003Ambulance"+strings.Repeat(" ", 300)+"\r\n")
 	f.Add(0, "garbage\n")
+	f.Add(0, "00001 0016070 1 Short                                                        Long\r00002 0016071 1 Short")
 	f.Add(1, "G0503001003"+strings.Repeat("x", 320)+"\nG0503002004more text\n")
 	pcs, err := Builtin(codeset.ICD10PCS)
 	if err != nil {
@@ -178,5 +180,25 @@ func FuzzIdentify(f *testing.F) {
 				t.Errorf("%s: unknown file without a description", p.System)
 			}
 		}
+	})
+}
+
+// FuzzReadSheetXML fuzzes the XML of a sheet's rows under a header row: the
+// read either fails with an error that names the workbook, or gives valid
+// codes; damaged XML never ends the sheet quietly.
+func FuzzReadSheetXML(f *testing.F) {
+	f.Add(`<row r="2"><c r="A2" t="inlineStr"><is><t>10021</t></is></c><c r="B2" t="inlineStr"><is><t>Drain</t></is></c></row>`)
+	f.Add(`<row r="2"><c r="A2" t="inlineStr"><is><t>10021&nbsp;</t></is></c></row>`)
+	f.Add(`<row r="3"><c r="B3"><v>1</v></c><c r="A3"><v>2</v></c></row><row r="2"/>`)
+	f.Add(`<row r="2"><c r="A2" t="s"><v>7</v></c></row>`)
+	f.Add(`<row r="2"><c r="A2" t="inlineStr"><is><t>10021</t></is></c>`)
+	p, err := Builtin(codeset.CPT)
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, rows string) {
+		path := hostileBook(t, filepath.Join(dir, "fuzz.xlsx"), 1, func(w io.Writer) { io.WriteString(w, headerRow+rows) }, nil)
+		checkRead(t, p, path)
 	})
 }

@@ -17,6 +17,8 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("Title\n\nCode,Description\n\"102\",\"a, b\"\n1123f,x\xa0y\n")
 	f.Add("Code,Description\n10021,a\n10021,b\n")
 	f.Add("\ufeffCode;Description\n")
+	f.Add("Code,Description\r10021,\"Drain\r0042T,Scan\r")
+	f.Add("\xff\xfeC\x00o\x00d\x00e\x00,\x00D\x00e\x00s\x00c\x00r\x00i\x00p\x00t\x00i\x00o\x00n\x00\n\x00")
 	p, err := Builtin("cpt")
 	if err != nil {
 		f.Fatal(err)
@@ -38,14 +40,19 @@ func (s *sliceRows) Next() bool                 { s.i++; return s.i <= len(s.row
 func (s *sliceRows) Columns() ([]string, error) { return s.rows[s.i-1], nil }
 func (s *sliceRows) Err() error                 { return nil }
 
-// readFuzzed writes data to path and reads it with p: the read either fails
-// with an error that names the file, or gives valid codes, sorted and
-// unique.
+// readFuzzed writes data to path and checks a read of it (see checkRead).
 func readFuzzed(t *testing.T, p *Profile, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	checkRead(t, p, path)
+}
+
+// checkRead reads the file at path with p: the read either fails with an
+// error that names the file, or gives valid codes, sorted and unique.
+func checkRead(t *testing.T, p *Profile, path string) {
+	t.Helper()
 	rel, _, err := Read(context.Background(), Options{Profile: p, Label: "f"}, path)
 	if err != nil {
 		if !strings.HasPrefix(err.Error(), path) {

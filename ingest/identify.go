@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -11,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // Files are recognised by their content; names only break ties. A sample
@@ -130,27 +129,23 @@ func textLike(head []byte) bool {
 // workbookSample reads the first rows of every sheet of an XLSX workbook,
 // through the same bounded reader as the main read.
 func workbookSample(path string, lim Limits) ([]sheetSample, error) {
-	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(lim.MaxUnpackedBytes, 16<<20)})
+	ctx := context.Background()
+	wb, err := openWorkbook(ctx, path, path, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer wb.Close()
 	var out []sheetSample
-	for _, sheet := range wb.GetSheetList() {
-		rows, err := wb.Rows(sheet)
+	for _, sh := range wb.readOrder() {
+		rows, err := wb.rows(ctx, sh)
 		if err != nil {
 			continue
 		}
-		ss := sheetSample{name: sheet}
+		ss := sheetSample{name: sh.name}
 		for i := 0; i < sampleRows && rows.Next(); i++ {
 			cells, err := rows.Columns()
 			if err != nil {
 				break
-			}
-			for j, c := range cells {
-				if len(c) > lim.MaxCellBytes {
-					cells[j] = c[:lim.MaxCellBytes]
-				}
 			}
 			ss.rows = append(ss.rows, cells)
 		}

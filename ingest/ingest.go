@@ -42,7 +42,9 @@ type Limits struct {
 	MaxUnpackedBytes int64 // all parts of one XLSX workbook, unpacked
 	MaxRatio         int64 // unpacked to packed size of a zip member
 	MaxRows          int   // data rows or records of one file
-	MaxCellBytes     int   // one spreadsheet cell
+	MaxCellBytes     int   // one spreadsheet cell, or one shared string
+	MaxSheets        int   // sheets of one workbook
+	MaxSharedStrings int   // entries of one workbook's shared-strings table
 }
 
 // DefaultLimits are generous for every real release (the largest, an ICD-10
@@ -54,6 +56,8 @@ var DefaultLimits = Limits{
 	MaxRatio:         1000,
 	MaxRows:          5_000_000,
 	MaxCellBytes:     64 << 10,
+	MaxSheets:        1000,
+	MaxSharedStrings: 1_000_000,
 }
 
 // orDefault fills the zero fields of l from DefaultLimits.
@@ -73,6 +77,12 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.MaxCellBytes > 0 {
 		d.MaxCellBytes = l.MaxCellBytes
+	}
+	if l.MaxSheets > 0 {
+		d.MaxSheets = l.MaxSheets
+	}
+	if l.MaxSharedStrings > 0 {
+		d.MaxSharedStrings = l.MaxSharedStrings
 	}
 	return d
 }

@@ -84,7 +84,7 @@ func TestXLSXUnpackLimit(t *testing.T) {
 	}
 	writeXLSX(t, path, sheet{"S", rows})
 	_, _, err := Read(context.Background(), Options{Profile: cptProfile(t), Label: "x", Limits: Limits{MaxUnpackedBytes: 4096}}, path)
-	if err == nil || !strings.Contains(err.Error(), "big.xlsx: not a readable XLSX workbook") || !strings.Contains(err.Error(), "4096") {
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "big.xlsx: its parts unpack to ") || !strings.Contains(err.Error(), "over the 4096-byte limit for one workbook") {
 		t.Errorf("err = %v, want the unpack limit refused", err)
 	}
 }

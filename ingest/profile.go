@@ -136,6 +136,11 @@ type FixedLayout struct {
 	// skipped (disclaimers); after it, every non-blank line must match.
 	Record   string `json:"record,omitempty"`
 	Preamble int    `json:"preamble,omitempty"`
+	// Length is the length of a record in bytes. A shorter record line is
+	// cut short, except a continuation record (see Profile.Continuation).
+	// Zero: a line must reach the end of the last closed field and the first
+	// column of an open one.
+	Length int `json:"length,omitempty"`
 	// Blank lists 1-based columns that must be spaces: the gaps between
 	// fields. A character there means the layout moved.
 	Blank []int `json:"blank,omitempty"`
@@ -302,6 +307,9 @@ func (l *FixedLayout) compile() error {
 	}
 	if !hasCode {
 		return fmt.Errorf("fixed layout %q has no code field", l.Name)
+	}
+	if l.Length < 0 {
+		return fmt.Errorf("fixed layout %q: bad length %d", l.Name, l.Length)
 	}
 	if l.Record != "" {
 		re, err := regexp.Compile(l.Record)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/richardlehane/mscfb"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 
@@ -36,23 +37,17 @@ var (
 // reader by extension and checking that the content agrees with it. name is
 // the file as reported in errors (for a zip member: zip/member).
 func (rd *reader) table(ctx context.Context, path, name string, fr *FileReport) error {
-	head := make([]byte, 8)
-	f, err := os.Open(path)
+	head, err := fileHead(path, name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	head = head[:n]
-
 	ext := strings.ToLower(filepath.Ext(name))
 	switch {
 	case bytes.HasPrefix(head, oleMagic):
-		return &ParseError{File: name, Err: errorf(ErrFormat, "legacy Excel 97-2003 (.xls) workbook, which codeset does not read: %s", xlsHint(path))}
+		return oleError(path, name)
+	case ext == ".ods" || ext == ".ots" || ext == ".fods":
+		return &ParseError{File: name, Err: errorf(ErrFormat, "%s", odsRefusal)}
 	case ext == ".xlsx" || ext == ".xlsm":
-		if !bytes.HasPrefix(head, zipMagic) {
-			return &ParseError{File: name, Err: errorf(ErrFormat, "not an XLSX workbook: the file is not a zip archive")}
-		}
 		return rd.xlsx(ctx, path, name, fr)
 	case ext == ".csv":
 		return rd.delimited(ctx, path, name, ',', fr)
@@ -60,6 +55,38 @@ func (rd *reader) table(ctx context.Context, path, name string, fr *FileReport) 
 		return rd.delimited(ctx, path, name, '\t', fr)
 	}
 	return &ParseError{File: name, Err: errorf(ErrFormat, "unsupported file type %q: want .xlsx, .csv, .tsv, a fixed-width text file the profile names, or the publisher's zip", ext)}
+}
+
+// odsRefusal says why an OpenDocument spreadsheet is refused.
+const odsRefusal = "an OpenDocument spreadsheet (.ods), which codeset does not read: save it as .xlsx or CSV"
+
+// fileHead returns the first 8 bytes of a file, fewer if it is shorter.
+func fileHead(path, name string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	return head[:n], nil
+}
+
+// oleError says what an OLE compound file (the Office 97-2003 container) is
+// and what to use instead: an encrypted (password-protected) workbook of any
+// Excel version is such a file too, holding the encrypted package.
+func oleError(path, name string) error {
+	if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		if doc, err := mscfb.New(f); err == nil {
+			for e, err := doc.Next(); err == nil; e, err = doc.Next() {
+				if e.Name == "EncryptedPackage" || e.Name == "EncryptionInfo" {
+					return &ParseError{File: name, Err: errorf(ErrFormat, "an encrypted (password-protected) Excel workbook, which codeset cannot read: open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password) and save it as .xlsx")}
+				}
+			}
+		}
+	}
+	return &ParseError{File: name, Err: errorf(ErrFormat, "legacy Excel 97-2003 (.xls) workbook, which codeset does not read: %s", xlsHint(path))}
 }
 
 // xlsHint says what to use instead of a legacy .xls workbook: the
@@ -76,58 +103,51 @@ func xlsHint(path string) string {
 
 func (rd *reader) xlsx(ctx context.Context, path, name string, fr *FileReport) error {
 	p := rd.p
-	// The unpacked size is bounded as the parts are read: Go's zip reader
-	// refuses a part longer than its header says, and excelize refuses
-	// headers that add up to more than the limit.
-	wb, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: rd.lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(rd.lim.MaxUnpackedBytes, 16<<20)})
+	wb, err := openWorkbook(ctx, path, name, rd.lim)
 	if err != nil {
-		return &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
+		return err
 	}
 	defer wb.Close()
-	sheets := wb.GetSheetList()
-	for _, sheet := range sheets {
-		rows, err := wb.Rows(sheet)
-		if err != nil {
-			// A chart sheet or a damaged part: it holds no codes.
-			continue
-		}
-		found, err := rd.scan(ctx, &xlsxRows{rows}, &ParseError{File: name, Sheet: sheet}, fr)
-		if cerr := rows.Close(); err == nil && cerr != nil {
-			err = &ParseError{File: name, Sheet: sheet, Err: errorf(ErrFormat, "read sheet: %v", cerr)}
-		}
+	for _, sh := range wb.readOrder() {
+		found, err := rd.sheet(ctx, wb, sh, fr)
 		if err != nil {
 			return err
 		}
 		if found {
-			fr.Sheet = sheet
+			fr.Sheet = sh.name
+			if sh.hidden() {
+				rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s: read the %s sheet %q: no visible sheet has a header row with %s",
+					name, sh.state, sh.name, p.headerWant()))
+			}
 			return nil
 		}
 	}
 	return &ParseError{File: name, Err: errorf(ErrNoHeader, "no sheet with a recognisable code column: looked in the first %d rows of sheets %s for a header row with %s",
-		p.HeaderScan, quoteList(sheets), p.headerWant())}
+		p.HeaderScan, quoteFew(wb.sheetNames(), 10), p.headerWant())}
 }
 
-// xlsxRows adapts excelize's row iterator: its errors surface on Close, but
-// a parse error mid-sheet must stop the scan at once.
-type xlsxRows struct{ r *excelize.Rows }
-
-func (x *xlsxRows) Next() bool                 { return x.r.Next() }
-func (x *xlsxRows) Columns() ([]string, error) { return x.r.Columns() }
-func (x *xlsxRows) Err() error                 { return x.r.Error() }
+// sheet reads one sheet, reporting false when it has no header row.
+func (rd *reader) sheet(ctx context.Context, wb *workbook, sh *wbSheet, fr *FileReport) (bool, error) {
+	rows, err := wb.rows(ctx, sh)
+	if err != nil {
+		return false, err
+	}
+	at := &ParseError{File: wb.name, Sheet: sh.name}
+	found, err := rd.scan(ctx, rows, at, fr)
+	if cerr := rows.Close(); err == nil && cerr != nil {
+		err = at.at(0, 0, "", errorf(ErrFormat, "read sheet: %v", cerr))
+	}
+	return found, err
+}
 
 func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, fr *FileReport) error {
 	p := rd.p
-	f, err := os.Open(path)
+	f, err := openText(path, name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = comma
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = true
-	found, err := rd.scan(ctx, &csvRows{r: r}, &ParseError{File: name}, fr)
+	found, err := rd.scan(ctx, newCSVRows(f, name, comma), &ParseError{File: name}, fr)
 	if err != nil {
 		return err
 	}
@@ -137,11 +157,33 @@ func (rd *reader) delimited(ctx context.Context, path, name string, comma rune, 
 	return nil
 }
 
+// maxRecord bounds one record of a delimited file, line breaks in quoted
+// fields included, as maxLine bounds a line of a fixed-width file;
+// maxColumns bounds the fields of one record: Excel's column limit.
+const (
+	maxRecord  = maxLine
+	maxColumns = excelize.MaxColumns
+)
+
+// csvRows streams the records of a delimited file. Quotes are strict: a
+// stray quote is an error, never a field that swallows the lines after it.
+// A record is bounded as it is read, before encoding/csv holds it.
 type csvRows struct {
 	r    *csv.Reader
+	in   *recordBound
+	name string
 	rec  []string
 	err  error
 	line int
+}
+
+func newCSVRows(r io.Reader, name string, comma rune) *csvRows {
+	in := &recordBound{r: r, sep: byte(comma)}
+	c := &csvRows{r: csv.NewReader(in), in: in, name: name}
+	c.r.Comma = comma
+	c.r.FieldsPerRecord = -1
+	c.r.ReuseRecord = true
+	return c
 }
 
 func (c *csvRows) Next() bool {
@@ -149,22 +191,80 @@ func (c *csvRows) Next() bool {
 		return false
 	}
 	c.rec, c.err = c.r.Read()
-	if errors.Is(c.err, io.EOF) {
+	c.in.mark, c.in.seps = c.r.InputOffset(), 0
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(c.err, io.EOF):
 		c.err = nil
 		return false
-	}
-	if c.err != nil {
+	case errors.Is(c.err, errRecordTooLong):
+		line, _ := c.r.FieldPos(0)
+		c.err = &ParseError{File: c.name, Line: line, Err: errorf(ErrLimit, "record longer than %d bytes: over the record limit", maxRecord)}
+		return false
+	case errors.Is(c.err, errRecordTooWide):
+		line, _ := c.r.FieldPos(0)
+		c.err = &ParseError{File: c.name, Line: line, Err: errorf(ErrLimit, "record of more than %d separators: over the %d-column limit", maxSeparators, maxColumns)}
+		return false
+	case errors.As(c.err, &pe):
+		msg := pe.Err.Error()
+		if pe.StartLine != pe.Line {
+			msg += fmt.Sprintf(", in the record that starts on line %d", pe.StartLine)
+		}
+		c.err = &ParseError{File: c.name, Line: pe.Line, Column: pe.Column, Err: errorf(ErrFormat,
+			"%s: a stray quote? quote the whole field and double each quote inside it", msg)}
+		return false
+	case c.err != nil:
+		c.err = &ParseError{File: c.name, Err: errorf(ErrFormat, "read: %v", c.err)}
 		return false
 	}
-	if c.line == 0 && len(c.rec) > 0 {
+	c.line++
+	if len(c.rec) > maxColumns {
+		line, _ := c.r.FieldPos(0)
+		c.err = &ParseError{File: c.name, Row: c.line, Line: line, Err: errorf(ErrLimit, "record of %d fields: over the %d-column limit", len(c.rec), maxColumns)}
+		return false
+	}
+	if c.line == 1 && len(c.rec) > 0 {
 		c.rec[0] = strings.TrimPrefix(c.rec[0], "\ufeff")
 	}
-	c.line++
 	return true
 }
 
 func (c *csvRows) Columns() ([]string, error) { return c.rec, nil }
 func (c *csvRows) Err() error                 { return c.err }
+
+var (
+	errRecordTooLong = errors.New("record too long")
+	errRecordTooWide = errors.New("record too wide")
+)
+
+// maxSeparators bounds the separators read since a record began: once
+// encoding/csv has a line, it splits all of it, and a megabyte of commas
+// is half a million fields. Quoted separators count too, hence the margin.
+const maxSeparators = 4 * maxColumns
+
+// recordBound fails a read that would take the current record past
+// maxRecord bytes or maxSeparators separators; mark is where the record
+// starts, seps the separators read since the reader last set mark (the
+// read-ahead of one buffer may go uncounted).
+type recordBound struct {
+	r       io.Reader
+	sep     byte
+	n, mark int64
+	seps    int
+}
+
+func (b *recordBound) Read(p []byte) (int, error) {
+	switch {
+	case b.n-b.mark > maxRecord:
+		return 0, errRecordTooLong
+	case b.seps > maxSeparators:
+		return 0, errRecordTooWide
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	b.seps += bytes.Count(p[:n], []byte{b.sep})
+	return n, err
+}
 
 // emitFunc receives each record with its location (File and Row or Line
 // set). header is true for rows the profile marks as headers, not codes.
@@ -186,19 +286,19 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		row++
 		cells, err := src.Columns()
 		if err != nil {
-			return false, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
+			return false, at.at(row, 0, "", errorf(ErrFormat, "read row: %v", err))
 		}
 		var missing []string
 		if cols, missing = p.matchHeader(cells); len(missing) > 0 {
-			return false, at.at(row, "", "", errorf(ErrLayout, "header row has the code column but lacks %s: found %s; the layout changed, or map the columns with --map",
-				p.columnWant(missing), quoteList(nonEmpty(cells))))
+			return false, at.at(row, 0, "", errorf(ErrLayout, "header row has the code column but lacks %s: found %s; the layout changed, or map the columns with --map",
+				p.columnWant(missing), quoteFew(nonEmpty(cells), 60)))
 		}
 		if cols != nil {
 			break
 		}
 	}
 	if err := src.Err(); err != nil {
-		return false, at.at(row, "", "", errorf(ErrFormat, "%v", err))
+		return false, located(err, at.at(row, 0, "", nil))
 	}
 	if cols == nil {
 		return false, nil
@@ -214,18 +314,17 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		}
 		cells, err := src.Columns()
 		if err != nil {
-			return true, at.at(row, "", "", errorf(ErrFormat, "read row: %v", err))
+			return true, at.at(row, 0, "", errorf(ErrFormat, "read row: %v", err))
 		}
 		if blankRow(cells) {
 			continue
 		}
 		if data++; data > rd.lim.MaxRows {
-			return true, at.at(row, "", "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
+			return true, at.at(row, 0, "", errorf(ErrLimit, "more than %d data rows: over the row limit", rd.lim.MaxRows))
 		}
 		for i, c := range cells {
 			if len(c) > rd.lim.MaxCellBytes {
-				col, _ := excelize.ColumnNumberToName(i + 1)
-				return true, at.at(row, col, "", errorf(ErrLimit, "cell of %d bytes: over the %d-byte cell limit", len(c), rd.lim.MaxCellBytes))
+				return true, at.at(row, i+1, "", errorf(ErrLimit, "cell of %d bytes: over the %d-byte cell limit", len(c), rd.lim.MaxCellBytes))
 			}
 		}
 		get := func(field string) string {
@@ -242,21 +341,20 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		has := func(field string) bool { return len(cols.idx[field]) > 0 }
 		fail := func(field string, e error) error {
 			if i := cols.idx[field]; len(i) > 0 {
-				col, _ := excelize.ColumnNumberToName(i[0] + 1)
-				return at.at(row, col, cols.headers[i[0]], e)
+				return at.at(row, i[0]+1, cols.headers[i[0]], e)
 			}
-			return at.at(row, "", "", e)
+			return at.at(row, 0, "", e)
 		}
 		c, err := p.build(get, has, false, rd.rep, fail)
 		if err != nil {
 			return true, err
 		}
-		if err := rd.emit(c, false, at.at(row, "", "", nil)); err != nil {
+		if err := rd.emit(c, false, at.at(row, 0, "", nil)); err != nil {
 			return true, err
 		}
 	}
 	if err := src.Err(); err != nil {
-		return true, at.at(row, "", "", errorf(ErrFormat, "%v", err))
+		return true, located(err, at.at(row, 0, "", nil))
 	}
 	return true, nil
 }
@@ -280,8 +378,19 @@ func nonEmpty(ss []string) []string {
 	return out
 }
 
+// located returns err as it is when it names its place, or else at the
+// place at, as a format error.
+func located(err error, at *ParseError) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return err
+	}
+	at.Err = errorf(ErrFormat, "%v", err)
+	return at
+}
+
 // at returns a copy of the location e pointing at row and column.
-func (e *ParseError) at(row int, col, header string, err error) *ParseError {
+func (e *ParseError) at(row, col int, header string, err error) *ParseError {
 	c := *e
 	c.Row, c.Column, c.Header, c.Err = row, col, header, err
 	return &c
@@ -400,6 +509,26 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// quoteFew quotes the first n of ss, each cut to a readable length, and
+// says how many more there are: an error stays one short line.
+func quoteFew(ss []string, n int) string {
+	q := make([]string, min(n, len(ss)))
+	for i := range q {
+		q[i] = fmt.Sprintf("%q", excerpt(ss[i]))
+	}
+	return joinFew(q, len(ss))
+}
+
+// joinFew joins the first items of a list of total, saying how many more
+// there are: "a, b and 7 more".
+func joinFew(items []string, total int) string {
+	out := strings.Join(items, ", ")
+	if more := total - len(items); more > 0 {
+		out += fmt.Sprintf(" and %d more", more)
+	}
+	return out
 }
 
 func quoteList(ss []string) string {

@@ -60,6 +60,9 @@ func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 			}
 			if c.id.role == "" {
 				if !tableLike(s) {
+					if err := explain(f, lim); err != nil {
+						return nil, cleanup, err
+					}
 					return nil, cleanup, &ParseError{File: f, Err: errorf(ErrFormat, "unsupported file: %s; want %s", c.id.looks, p.wants())}
 				}
 				// A spreadsheet the profile does not recognise: the table
@@ -247,7 +250,7 @@ func (p *Profile) best(cands []candidate, rank func(candidate) int, zipName stri
 // (which is a zip too).
 func isZip(f string) bool {
 	switch strings.ToLower(filepath.Ext(f)) {
-	case ".xlsx", ".xlsm":
+	case ".xlsx", ".xlsm", ".ods", ".ots":
 		return false
 	case ".zip":
 		return true
@@ -391,7 +394,7 @@ func (p *Profile) chooseZip(f string, cands []candidate) ([]input, error) {
 			held = []string{"no files"}
 		}
 		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: want %s; the zip holds %s",
-			p.System, p.wants(), strings.Join(held, ", "))}
+			p.System, p.wants(), joinFew(held[:min(len(held), 10)], len(held)))}
 	}
 	main, err := p.best(codes, p.codeRank, f)
 	if err != nil {

@@ -1,0 +1,601 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// maxSharedBytes bounds the unpacked shared-strings part of a workbook; the
+// largest real one (HCPCS 2025) is 1.5 MB.
+const maxSharedBytes = 64 << 20
+
+// workbook is an XLSX workbook opened within limits. openWorkbook is the one
+// way ingest opens a workbook, for reading and for detection alike.
+type workbook struct {
+	*excelize.File
+	name   string
+	sheets []*wbSheet // in workbook order
+	zr     *zip.ReadCloser
+	parts  map[string]*zip.File
+	lim    Limits
+	shared int // entries of the shared-strings table
+}
+
+// Close closes the workbook and its zip.
+func (w *workbook) Close() error {
+	w.zr.Close()
+	return w.File.Close()
+}
+
+// wbSheet is one sheet of a workbook as its XML says.
+type wbSheet struct {
+	name  string
+	state string // "visible" (or empty), "hidden" or "veryHidden"
+	part  string // the zip member holding the sheet's XML
+}
+
+func (s *wbSheet) hidden() bool { return s.state != "" && s.state != "visible" }
+
+// readOrder lists the visible sheets in workbook order, then the hidden
+// ones: a hidden sheet often keeps last year's codes.
+func (w *workbook) readOrder() []*wbSheet {
+	var vis, hid []*wbSheet
+	for _, s := range w.sheets {
+		if s.hidden() {
+			hid = append(hid, s)
+		} else {
+			vis = append(vis, s)
+		}
+	}
+	return append(vis, hid...)
+}
+
+// sheetNames lists the sheets for messages, hidden ones marked so.
+func (w *workbook) sheetNames() []string {
+	var names []string
+	for _, s := range w.readOrder() {
+		n := s.name
+		if s.hidden() {
+			n += " (" + s.state + ")"
+		}
+		names = append(names, n)
+	}
+	return names
+}
+
+// openWorkbook checks the workbook in file, reported as name, and opens it
+// within lim. excelize stops at the first XML error without a word, blanks a
+// cell it cannot decode and holds a row, a cell or the shared strings whole;
+// so the package and shared strings are streamed here first with a strict
+// tokenizer, and each sheet as it is read (see sheetRows): XML whole and
+// well-formed, rows in order and within a sheet's bounds, cells and shared
+// strings within the cell limit, sheets and shared strings within theirs.
+func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbook, err error) {
+	fail := func(kind error, format string, args ...any) error {
+		return &ParseError{File: name, Err: errorf(kind, format, args...)}
+	}
+	head, err := fileHead(file, name)
+	switch {
+	case err != nil:
+		return nil, err
+	case bytes.HasPrefix(head, oleMagic):
+		return nil, oleError(file, name)
+	case !bytes.HasPrefix(head, zipMagic):
+		return nil, fail(ErrFormat, "not an XLSX workbook: the file is not a zip archive")
+	}
+	zr, err := zip.OpenReader(file)
+	if err != nil {
+		return nil, fail(ErrFormat, "not a readable XLSX workbook: %v", err)
+	}
+	defer func() {
+		if err != nil {
+			zr.Close()
+		}
+	}()
+	w = &workbook{name: name, zr: zr, parts: map[string]*zip.File{}, lim: lim}
+	var unpacked uint64
+	for _, zf := range zr.File {
+		unpacked += zf.UncompressedSize64
+		w.parts[strings.ReplaceAll(zf.Name, `\`, "/")] = zf
+	}
+	if isODS(w.parts) {
+		return nil, fail(ErrFormat, "%s", odsRefusal)
+	}
+	if unpacked > uint64(lim.MaxUnpackedBytes) {
+		return nil, fail(ErrLimit, "its parts unpack to %d bytes: over the %d-byte limit for one workbook", unpacked, lim.MaxUnpackedBytes)
+	}
+	wbPart, err := officeDocument(ctx, w.parts, lim)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	if w.parts[wbPart] == nil {
+		return nil, fail(ErrFormat, "not an XLSX workbook: it has no workbook part (%s)", wbPart)
+	}
+	rids, err := w.readSheetList(ctx, w.parts[wbPart], lim)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	relsPart := path.Join(path.Dir(wbPart), "_rels", path.Base(wbPart)+".rels")
+	targets, err := readRels(ctx, w.parts[relsPart], rids, lim)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("%s: %w", relsPart, err)}
+	}
+	for i, s := range w.sheets {
+		s.part = partPath(wbPart, targets[rids[i]])
+		if w.parts[s.part] == nil {
+			return nil, &ParseError{File: name, Sheet: s.name, Err: errorf(ErrFormat, "the workbook lacks the sheet's part (%q): it is damaged", s.part)}
+		}
+	}
+	for p, zf := range w.parts {
+		if strings.EqualFold(p, "xl/sharedStrings.xml") {
+			if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
+				return nil, &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
+			}
+		}
+	}
+	f, err := excelize.OpenFile(file, excelize.Options{UnzipSizeLimit: lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(lim.MaxUnpackedBytes, 16<<20)})
+	if err != nil {
+		return nil, fail(ErrFormat, "not a readable XLSX workbook: %v", err)
+	}
+	w.File = f
+	return w, nil
+}
+
+// isODS reports whether a zip is an OpenDocument package, by its mimetype
+// member.
+func isODS(parts map[string]*zip.File) bool {
+	zf := parts["mimetype"]
+	if zf == nil || zf.UncompressedSize64 > 200 {
+		return false
+	}
+	r, err := zf.Open()
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(io.LimitReader(r, 200))
+	return bytes.HasPrefix(b, []byte("application/vnd.oasis.opendocument"))
+}
+
+// officeDocument returns the workbook part the package relationships name,
+// as excelize finds it, or the usual xl/workbook.xml.
+func officeDocument(ctx context.Context, parts map[string]*zip.File, lim Limits) (string, error) {
+	wb := "xl/workbook.xml"
+	zf := parts["_rels/.rels"]
+	if zf == nil {
+		return wb, nil
+	}
+	err := eachElement(ctx, zf, lim, func(e xml.StartElement) error {
+		if e.Name.Local == "Relationship" && strings.HasSuffix(attr(e, "Type"), "/officeDocument") {
+			wb = strings.TrimPrefix(attr(e, "Target"), "/")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("_rels/.rels: %w", err)
+	}
+	return wb, nil
+}
+
+// readSheetList reads the sheets of the workbook part into w and returns
+// their relationship ids, refusing more than lim.MaxSheets as it goes.
+func (w *workbook) readSheetList(ctx context.Context, zf *zip.File, lim Limits) ([]string, error) {
+	var rids []string
+	err := eachElement(ctx, zf, lim, func(e xml.StartElement) error {
+		if e.Name.Local != "sheet" {
+			return nil
+		}
+		if len(w.sheets) == lim.MaxSheets {
+			return errorf(ErrLimit, "more than %d sheets: over the sheet limit", lim.MaxSheets)
+		}
+		rid := ""
+		for _, a := range e.Attr {
+			if a.Name.Local == "id" && a.Name.Space != "" {
+				rid = a.Value
+			}
+		}
+		w.sheets = append(w.sheets, &wbSheet{name: attr(e, "name"), state: attr(e, "state")})
+		rids = append(rids, rid)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	return rids, nil
+}
+
+// readRels returns the targets of the relationships ids names.
+func readRels(ctx context.Context, zf *zip.File, ids []string, lim Limits) (map[string]string, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	targets := map[string]string{}
+	if zf == nil {
+		return targets, nil
+	}
+	err := eachElement(ctx, zf, lim, func(e xml.StartElement) error {
+		if id := attr(e, "Id"); e.Name.Local == "Relationship" && want[id] {
+			targets[id] = attr(e, "Target")
+		}
+		return nil
+	})
+	return targets, err
+}
+
+// partPath resolves a relationship target of the workbook part as excelize
+// does.
+func partPath(wbPart, target string) string {
+	if strings.HasPrefix(target, "/") {
+		return strings.TrimPrefix(path.Clean(target), "/")
+	}
+	return strings.TrimPrefix(path.Clean(path.Dir(wbPart)+"/"+target), "/")
+}
+
+func attr(e xml.StartElement, local string) string {
+	for _, a := range e.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// eachElement streams a small part, calling fn on each start element.
+func eachElement(ctx context.Context, zf *zip.File, lim Limits, fn func(xml.StartElement) error) error {
+	x, err := openPart(zf, lim)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	for {
+		tok, err := x.next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if e, ok := tok.(xml.StartElement); ok {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// scanSharedStrings checks the shared-strings part and returns how many
+// strings it holds.
+func scanSharedStrings(ctx context.Context, zf *zip.File, lim Limits) (int, error) {
+	if zf.UncompressedSize64 > maxSharedBytes {
+		return 0, errorf(ErrLimit, "%d bytes unpacked: over the %d-byte shared-strings limit", zf.UncompressedSize64, maxSharedBytes)
+	}
+	x, err := openPart(zf, lim)
+	if err != nil {
+		return 0, err
+	}
+	defer x.Close()
+	n, size, inString := 0, 0, false
+	for {
+		tok, err := x.next(ctx)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("string %d: %w", n, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local == "si" {
+				if n++; n > lim.MaxSharedStrings {
+					return 0, errorf(ErrLimit, "more than %d strings: over the shared-strings limit", lim.MaxSharedStrings)
+				}
+				size, inString = 0, true
+			}
+		case xml.EndElement:
+			if t.Name.Local == "si" {
+				inString = false
+			}
+		case xml.CharData:
+			if inString {
+				if size += len(t); size > lim.MaxCellBytes {
+					return 0, errorf(ErrLimit, "string %d of more than %d bytes: over the %d-byte cell limit", n, lim.MaxCellBytes, lim.MaxCellBytes)
+				}
+			}
+		}
+	}
+}
+
+// sheetScan checks one sheet's XML a little ahead of excelize, which reads
+// the same part after it: every row excelize is about to read has been
+// checked whole, so a damaged or hostile row stops the read, located,
+// before excelize silently ends the sheet there or holds the row.
+type sheetScan struct {
+	x      *xmlPart
+	lim    Limits
+	shared int
+	at     *ParseError
+	err    error
+	done   bool // the part was read to its end
+
+	row, col, cells int // the row and cell being read
+	inCell, inValue bool
+	cellType        string
+	size            int    // bytes of the cell's text so far
+	value           []byte // the start of the cell's value: a shared-string index
+	dimension       string
+}
+
+func newSheetScan(zf *zip.File, lim Limits, shared int, at *ParseError) (*sheetScan, error) {
+	x, err := openPart(zf, lim)
+	if err != nil {
+		return nil, at.at(0, 0, "", err)
+	}
+	return &sheetScan{x: x, lim: lim, shared: shared, at: at}, nil
+}
+
+func (s *sheetScan) Close() error { return s.x.Close() }
+
+// through checks the sheet up to the end of row last (or of the part) and
+// returns the first error found, located.
+func (s *sheetScan) through(ctx context.Context, last int) error {
+	for s.err == nil && !s.done && s.row <= last {
+		tok, err := s.x.next(ctx)
+		switch {
+		case err == io.EOF:
+			s.done = true
+			s.err = s.end()
+		case err != nil:
+			s.err = s.at.at(s.row, s.col, "", err)
+		default:
+			s.err = s.token(tok)
+		}
+	}
+	return s.err
+}
+
+func (s *sheetScan) token(tok xml.Token) error {
+	at := func(kind error, format string, args ...any) error {
+		return s.at.at(s.row, s.col, "", errorf(kind, format, args...))
+	}
+	atRow := func(kind error, format string, args ...any) error {
+		return s.at.at(s.row, 0, "", errorf(kind, format, args...))
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		switch t.Name.Local {
+		case "dimension":
+			s.dimension = attr(t, "ref")
+		case "row":
+			n := s.row + 1
+			if r := attr(t, "r"); r != "" {
+				var err error
+				if n, err = strconv.Atoi(r); err != nil || n < 1 {
+					return atRow(ErrFormat, "bad row number %q after row %d", r, s.row)
+				}
+			}
+			switch {
+			case n <= s.row:
+				return atRow(ErrFormat, "row %d follows row %d: rows out of order", n, s.row)
+			case n > excelize.TotalRows:
+				return atRow(ErrFormat, "row %d: past the last row a sheet can have (%d)", n, excelize.TotalRows)
+			}
+			s.row, s.col, s.cells = n, 0, 0
+		case "c":
+			if s.cells++; s.cells > maxColumns {
+				return atRow(ErrLimit, "more than %d cells in one row: over the column limit", maxColumns)
+			}
+			c := s.col + 1
+			if ref := attr(t, "r"); ref != "" {
+				cr, rr, err := excelize.CellNameToCoordinates(ref)
+				switch {
+				case err != nil:
+					return at(ErrFormat, "bad cell reference %q", ref)
+				case rr != s.row || cr <= s.col:
+					return at(ErrFormat, "cell %s out of place after column %d of row %d", ref, s.col, s.row)
+				}
+				c = cr
+			}
+			s.col, s.inCell, s.cellType, s.size, s.value = c, true, attr(t, "t"), 0, s.value[:0]
+		case "v":
+			s.inValue = s.inCell
+		}
+	case xml.EndElement:
+		switch t.Name.Local {
+		case "c":
+			if s.inCell && s.cellType == "s" {
+				if i, err := strconv.Atoi(string(bytes.TrimSpace(s.value))); err != nil || i < 0 || i >= s.shared {
+					return at(ErrFormat, "shared string %q: the workbook holds %d shared strings", s.value, s.shared)
+				}
+			}
+			s.inCell, s.inValue = false, false
+		case "v":
+			s.inValue = false
+		}
+	case xml.CharData:
+		if !s.inCell {
+			return nil
+		}
+		if s.size += len(t); s.size > s.lim.MaxCellBytes {
+			return at(ErrLimit, "cell of more than %d bytes: over the %d-byte cell limit", s.lim.MaxCellBytes, s.lim.MaxCellBytes)
+		}
+		if s.inValue && len(s.value) < 32 {
+			s.value = append(s.value, t[:min(len(t), 32)]...)
+		}
+	}
+	return nil
+}
+
+// end checks the sheet's declared extent against the rows it holds.
+func (s *sheetScan) end() error {
+	if _, last, ok := strings.Cut(s.dimension, ":"); ok {
+		if _, declared, err := excelize.CellNameToCoordinates(last); err == nil && declared > s.row {
+			return s.at.at(0, 0, "", errorf(ErrFormat, "the sheet declares rows up to %d (dimension %s) but its last row is %d: it is cut short", declared, s.dimension, s.row))
+		}
+	}
+	return nil
+}
+
+// sheetRows streams the rows of a sheet through excelize, its XML checked
+// just ahead. It reads on to the end of the part after the last row, and a
+// read that ends before the last row the XML holds is an error: excelize
+// ends a sheet quietly at anything it cannot parse.
+type sheetRows struct {
+	ctx context.Context
+	r   *excelize.Rows
+	pre *sheetScan
+	n   int // rows given
+	err error
+}
+
+// rows opens the rows of sheet sh.
+func (w *workbook) rows(ctx context.Context, sh *wbSheet) (*sheetRows, error) {
+	at := &ParseError{File: w.name, Sheet: sh.name}
+	pre, err := newSheetScan(w.parts[sh.part], w.lim, w.shared, at)
+	if err != nil {
+		return nil, err
+	}
+	r, err := w.Rows(sh.name)
+	if err != nil {
+		pre.Close()
+		return nil, at.at(0, 0, "", errorf(ErrFormat, "read sheet: %v", err))
+	}
+	return &sheetRows{ctx: ctx, r: r, pre: pre}, nil
+}
+
+func (s *sheetRows) Next() bool {
+	if s.err != nil {
+		return false
+	}
+	if s.err = s.pre.through(s.ctx, s.n+1); s.err != nil {
+		return false
+	}
+	if s.r.Next() {
+		s.n++
+		return true
+	}
+	if s.err = s.r.Error(); s.err != nil {
+		return false
+	}
+	if s.err = s.pre.through(s.ctx, math.MaxInt); s.err == nil && s.n != s.pre.row {
+		s.err = s.pre.at.at(s.n, 0, "", errorf(ErrFormat, "the read ended at row %d but the sheet's last row is %d: the workbook is damaged", s.n, s.pre.row))
+	}
+	return false
+}
+
+func (s *sheetRows) Columns() ([]string, error) { return s.r.Columns() }
+func (s *sheetRows) Err() error                 { return s.err }
+
+// Close ends the read, reporting an error excelize kept for the end.
+func (s *sheetRows) Close() error {
+	s.pre.Close()
+	return s.r.Close()
+}
+
+// xmlPart streams one XML part of a workbook with a strict tokenizer. No
+// token may take more than a bound of bytes, so a giant cell or tag is
+// refused before it is held, and the part must end with its root closed.
+type xmlPart struct {
+	rc    io.ReadCloser
+	in    *tokenBound
+	d     *xml.Decoder
+	open  []string // names of the open elements, to maxTrack deep
+	depth int
+	root  bool // the root element was seen
+	n     int
+}
+
+// maxTrack is how deep end tags are matched to their start tags; deeper
+// nesting is only counted, in constant memory.
+const maxTrack = 256
+
+func openPart(zf *zip.File, lim Limits) (*xmlPart, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, errorf(ErrFormat, "damaged part %s: %v", zf.Name, err)
+	}
+	in := &tokenBound{r: rc, max: 16*int64(lim.MaxCellBytes) + 64<<10}
+	d := xml.NewDecoder(in)
+	d.Strict = true
+	return &xmlPart{rc: rc, in: in, d: d}, nil
+}
+
+func (x *xmlPart) Close() error { return x.rc.Close() }
+
+// next returns the next token, io.EOF at a proper end, or an error that says
+// what is wrong with the XML.
+func (x *xmlPart) next(ctx context.Context) (xml.Token, error) {
+	if x.n++; x.n%8192 == 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	tok, err := x.d.RawToken()
+	x.in.mark = x.d.InputOffset()
+	var syn *xml.SyntaxError
+	switch {
+	case err == io.EOF:
+		if x.depth > 0 || !x.root {
+			return nil, errorf(ErrFormat, "damaged XML: it ends before its closing tags, cut short")
+		}
+		return nil, io.EOF
+	case errors.Is(err, errTokenTooLong):
+		return nil, errorf(ErrLimit, "an XML token of more than %d bytes: over the cell limit", x.in.max)
+	case errors.As(err, &syn):
+		return nil, errorf(ErrFormat, "damaged XML on line %d: %s", syn.Line, syn.Msg)
+	case err != nil:
+		return nil, errorf(ErrFormat, "damaged part: %v", err)
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if x.depth == 0 && x.root {
+			return nil, errorf(ErrFormat, "damaged XML: a second root element <%s>", t.Name.Local)
+		}
+		x.root = true
+		if x.depth < maxTrack {
+			x.open = append(x.open, t.Name.Local)
+		}
+		x.depth++
+	case xml.EndElement:
+		if x.depth == 0 {
+			return nil, errorf(ErrFormat, "damaged XML: </%s> closes nothing", t.Name.Local)
+		}
+		x.depth--
+		if x.depth < maxTrack {
+			if o := x.open[x.depth]; o != t.Name.Local {
+				return nil, errorf(ErrFormat, "damaged XML: <%s> closed by </%s>", o, t.Name.Local)
+			}
+			x.open = x.open[:x.depth]
+		}
+	}
+	return tok, nil
+}
+
+var errTokenTooLong = errors.New("XML token too long")
+
+// tokenBound fails a read that would take the current token past max bytes;
+// mark is where the token starts.
+type tokenBound struct {
+	r            io.Reader
+	n, mark, max int64
+}
+
+func (b *tokenBound) Read(p []byte) (int, error) {
+	if b.n-b.mark > b.max {
+		return 0, errTokenTooLong
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
+}
