@@ -2,17 +2,16 @@
 //
 // A Profile says which columns mean what; the reader finds the data sheet and
 // its header row by their contents, streams the rows (a sheet is never held
-// in memory whole), normalises the cells and validates every code. It is the
-// only package that imports excelize.
+// in memory whole), normalises the cells and validates every code. It is
+// the one reader of excelize (publish/changelog writes XLSX with it too), and
+// every workbook, whether read, sampled or used to detect a system, is
+// opened through one bounded opener (openWorkbook).
 package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish/durable"
 )
 
 // Options describe the release being read.
@@ -131,7 +131,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	}
 	rel := &codeset.Release{System: p.System, Label: opts.Label, Effective: opts.Effective}
 	for _, name := range files {
-		src, err := hashFile(name)
+		src, err := hashFile(ctx, name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -297,16 +297,15 @@ func openFile(name string) (*os.File, error) {
 	return f, nil
 }
 
-func hashFile(name string) (codeset.SourceFile, error) {
+func hashFile(ctx context.Context, name string) (codeset.SourceFile, error) {
 	f, err := openFile(name)
 	if err != nil {
 		return codeset.SourceFile{}, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, sum, err := durable.HashReader(ctx, f)
 	if err != nil {
 		return codeset.SourceFile{}, fmt.Errorf("%s: read: %w", name, err)
 	}
-	return codeset.SourceFile{Name: filepath.Base(name), SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: n}, nil
+	return codeset.SourceFile{Name: filepath.Base(name), SHA256: sum, Bytes: n}, nil
 }

@@ -1,66 +1,20 @@
-// Package publish owns what codeset writes for others to read: the SQLite
-// snapshot format, the Store of snapshots, the changelog renderers, the
-// published tree with its indexes, pointers and history database, and the
-// HTTP handler that serves it.
-//
-// # Snapshots
-//
-// A snapshot is one release in a SQLite file. PRAGMA application_id is
-// ApplicationID ("CSET") and PRAGMA user_version is SchemaVersion; a file
-// without them is refused. The tables, created by Schema:
-//
-//   - release: a single row of schema_version, system, label, effective
-//     (ISO date YYYY-MM-DD, or the empty string when unknown), tool_version and
-//     code_count.
-//   - source_files: name, sha256 and bytes of each publisher file the
-//     release was read from, in the order given.
-//   - category_counts: category and codes, the number of codes in each
-//     non-empty category.
-//   - codes: one row per code, WITHOUT ROWID and keyed by code (text, so
-//     "00100" keeps its zeros), with category, short, medium, long and
-//     status (all TEXT NOT NULL, empty when absent) and attributes, a JSON
-//     object of any other attributes with sorted keys, '{}' when none.
-//
-// A snapshot is written once and never changed. Its bytes depend only on
-// the release: codes are inserted in order and the file is vacuumed, so two
-// runs over the same input give identical files.
-//
-// # Store
-//
-// A Store keeps snapshots as DIR/SYSTEM/LABEL.sqlite.
-//
-// # Changelogs
-//
-// WriteJSON writes the machine-readable changelog, a stable contract:
-//
-//	{
-//	  "system": "cpt",
-//	  "from": "2025",              (null for a first release)
-//	  "to": "2026",
-//	  "from_effective": "2025-01-01", (or null)
-//	  "to_effective": "2026-01-01",   (or null)
-//	  "summary": {"added": 0, "deleted": 0, "revised": 0, "cosmetic": 0, "reactivated": 0, "unchanged": 0},
-//	  "changes": [
-//	    {"code": "...", "change": "revised", "category": "I", "description": "...",
-//	     "fields": {"long": {"before": "...", "after": "..."}}}
-//	  ]
-//	}
-//
-// WriteMarkdown and WriteHTML write the changelog people read; WriteCSV and
-// WriteXLSX the one coders sort and filter (a row per changed field, before
-// and after).
+// Package publish writes the published tree: one immutable folder per
+// release, and the indexes, pointers and history database that describe
+// them. The wire format it writes is package format's; the snapshot format
+// is package snapshot's; the changelogs are package changelog's; the server
+// that reads the tree is package server, which imports nothing from here.
 //
 // # Published tree
 //
 // The tree is plain files, so any web server, object store or CDN can serve
 // it unchanged:
 //
-//	OUT/index.json              every system and release (RootIndex)
+//	OUT/index.json              every system and release (format.RootIndex)
 //	OUT/index.html              the same for people
-//	OUT/SYSTEM/index.json       the system's releases, oldest first (SystemIndex)
-//	OUT/SYSTEM/latest.json      Pointer to the release with the latest effective date
-//	OUT/SYSTEM/current.json     Pointer to the latest release in effect (absent before any)
-//	OUT/SYSTEM/history.sqlite   every code across all releases (HistorySchema)
+//	OUT/SYSTEM/index.json       the system's releases, oldest first (format.SystemIndex)
+//	OUT/SYSTEM/latest.json      format.Pointer to the release with the latest effective date
+//	OUT/SYSTEM/current.json     format.Pointer to the latest release in effect (absent before any)
+//	OUT/SYSTEM/history.sqlite   every code across all releases (history.Schema)
 //	OUT/SYSTEM/LABEL/           one immutable folder per release:
 //	    SYSTEM-LABEL.sqlite     the snapshot
 //	    changelog.{md,html,json,csv,xlsx}
@@ -76,15 +30,12 @@
 // them; "current" depends on the date, so Reindex must run again when a
 // release takes effect (codeset reindex).
 //
-// PublishAt, Reindex, Unpublish and WriteSnapshot hold an flock on the
-// folder they write (the tree, or the snapshot's folder) while they work.
-// Temporary names all start with "." and are skipped by every reader;
-// holding the lock, a writer removes those left by a process that was
-// killed.
+// PublishAt, Reindex and Unpublish hold the tree's lock (durable.LockDir)
+// while they work. Temporary names all start with "." and are skipped by
+// every reader; holding the lock, a writer removes those left by a process
+// that was killed.
 //
 // Every published file is a function of the input files alone (and, for
 // current.json and the indexes, of the date): no wall-clock time, random
 // order or host name is written, so checksums mean something.
-//
-// NewHandler serves the tree over HTTP; package pull downloads from it.
 package publish

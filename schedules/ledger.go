@@ -3,6 +3,7 @@ package schedules
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS runs (
 	revised     INTEGER NOT NULL DEFAULT 0,
 	cosmetic    INTEGER NOT NULL DEFAULT 0,
 	reactivated INTEGER NOT NULL DEFAULT 0,
+	changes     TEXT NOT NULL DEFAULT '',   -- codeset.Summary as JSON: every change kind; '' in ledgers from before it
 	error       TEXT NOT NULL DEFAULT '',
 	started     TEXT NOT NULL,
 	ended       TEXT NOT NULL DEFAULT ''
@@ -110,6 +112,17 @@ func initLedger(ctx context.Context, db *sql.DB) error {
 	if _, err = tx.ExecContext(ctx, ledgerSchema); err != nil {
 		return err
 	}
+	// A ledger made before the changes column gets it; its old rows keep
+	// their per-kind columns, which Runs reads when changes is empty.
+	var has int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'changes'`).Scan(&has); err != nil {
+		return err
+	}
+	if has == 0 {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN changes TEXT NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 
@@ -162,10 +175,14 @@ func (l *Ledger) begin(ctx context.Context, r *Run) error {
 
 // finish records how run r ended.
 func (l *Ledger) finish(ctx context.Context, r *Run) error {
-	_, err := l.db.ExecContext(ctx, `UPDATE runs SET source = ?, sha256 = ?, label = ?, outcome = ?, codes = ?,
-		added = ?, deleted = ?, revised = ?, cosmetic = ?, reactivated = ?, error = ?, ended = ? WHERE id = ?`,
+	changes, err := json.Marshal(r.Changes)
+	if err != nil {
+		return fmt.Errorf("record run %d: %w", r.ID, err)
+	}
+	_, err = l.db.ExecContext(ctx, `UPDATE runs SET source = ?, sha256 = ?, label = ?, outcome = ?, codes = ?,
+		added = ?, deleted = ?, revised = ?, cosmetic = ?, reactivated = ?, changes = ?, error = ?, ended = ? WHERE id = ?`,
 		r.Source, r.SHA256, r.Label, r.Outcome, r.Codes,
-		r.Changes.Added, r.Changes.Deleted, r.Changes.Revised, r.Changes.Cosmetic, r.Changes.Reactivated,
+		r.Changes.Added, r.Changes.Deleted, r.Changes.Revised, r.Changes.Cosmetic, r.Changes.Reactivated, string(changes),
 		r.Error, formatTime(r.Ended), r.ID)
 	if err != nil {
 		return fmt.Errorf("record run %d: %w", r.ID, err)
@@ -176,7 +193,7 @@ func (l *Ledger) finish(ctx context.Context, r *Run) error {
 // Runs returns the runs of job (of every job when job is ""), newest
 // first, at most limit of them (all when limit <= 0).
 func (l *Ledger) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
-	q := `SELECT id, job, trigger, source, sha256, label, outcome, codes, added, deleted, revised, cosmetic, reactivated, error, started, ended FROM runs`
+	q := `SELECT id, job, trigger, source, sha256, label, outcome, codes, added, deleted, revised, cosmetic, reactivated, changes, error, started, ended FROM runs`
 	var args []any
 	if job != "" {
 		q += ` WHERE job = ?`
@@ -195,11 +212,16 @@ func (l *Ledger) Runs(ctx context.Context, job string, limit int) ([]Run, error)
 	var runs []Run
 	for rows.Next() {
 		var r Run
-		var started, ended string
+		var started, ended, changes string
 		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Source, &r.SHA256, &r.Label, &r.Outcome, &r.Codes,
 			&r.Changes.Added, &r.Changes.Deleted, &r.Changes.Revised, &r.Changes.Cosmetic, &r.Changes.Reactivated,
-			&r.Error, &started, &ended); err != nil {
+			&changes, &r.Error, &started, &ended); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
+		}
+		if changes != "" {
+			if err := json.Unmarshal([]byte(changes), &r.Changes); err != nil {
+				return nil, fmt.Errorf("read ledger: run %d: bad changes: %w", r.ID, err)
+			}
 		}
 		if r.Started, err = parseTime(started); err == nil {
 			r.Ended, err = parseTime(ended)

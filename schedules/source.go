@@ -2,8 +2,6 @@ package schedules
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/codeset/codeset/publish/durable"
 )
 
 // ErrNoFile reports a source that holds no release file yet.
@@ -142,7 +142,7 @@ func copyHashed(dst string, r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
+	h := durable.NewHasher()
 	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
 		f.Close()
 		return "", err
@@ -150,7 +150,8 @@ func copyHashed(dst string, r io.Reader) (string, error) {
 	if err := f.Close(); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	_, sum := h.Sum()
+	return sum, nil
 }
 
 // HTTPSource downloads the release file from an HTTP(S) URL with a

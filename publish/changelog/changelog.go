@@ -15,14 +15,10 @@ import (
 	"github.com/codeset/codeset/diff"
 )
 
-// kindTitles are the section headings of the Markdown changelog.
-var kindTitles = map[codeset.ChangeKind]string{
-	codeset.Added:        "Added",
-	codeset.Deleted:      "Deleted",
-	codeset.Revised:      "Revised",
-	codeset.Cosmetic:     "Cosmetic",
-	codeset.Reactivated:  "Reactivated",
-	codeset.Discontinued: "Discontinued",
+// kindTitle is the heading of the section or sheet of changes of kind k:
+// the kind's name, capitalised ("Added").
+func kindTitle(k codeset.ChangeKind) string {
+	return strings.ToUpper(string(k[:1])) + string(k[1:])
 }
 
 // hasFields reports whether changes of kind k carry fields with before and
@@ -110,7 +106,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		if len(of) == 0 {
 			continue
 		}
-		p("\n## %s (%d)\n\n", kindTitles[k], len(of))
+		p("\n## %s (%d)\n\n", kindTitle(k), len(of))
 		switch k {
 		case codeset.Revised:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")

@@ -94,8 +94,8 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	slices.SortFunc(v.Categories, codeset.CompareCategories)
 
 	for _, k := range shownKinds(l) {
-		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitles[k], N: l.Summary.Count(k)})
-		sec := htmlSection{Kind: k, Title: kindTitles[k], Fields: hasFields(k)}
+		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitle(k), N: l.Summary.Count(k)})
+		sec := htmlSection{Kind: k, Title: kindTitle(k), Fields: hasFields(k)}
 		for _, c := range changes {
 			if c.Kind != k {
 				continue

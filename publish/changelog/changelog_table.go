@@ -165,7 +165,7 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 
 	rows := changeRows(l)
 	for _, k := range shownKinds(l) {
-		sheet := kindTitles[k]
+		sheet := kindTitle(k)
 		if _, err := f.NewSheet(sheet); err != nil {
 			return err
 		}

@@ -27,8 +27,8 @@ const SchemaVersion = 2
 // application_id). The value spells "CSET" in ASCII.
 const ApplicationID = 0x43534554
 
-// Schema is the SQL that creates an empty snapshot. See doc.go for the
-// meaning of each table.
+// Schema is the SQL that creates an empty snapshot; see the package
+// documentation for the meaning of each table.
 const Schema = `
 -- One row describing the release.
 CREATE TABLE release (

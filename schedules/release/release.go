@@ -79,7 +79,7 @@ func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
 	}
 	path := p.Store.Path(rel.System, rel.Label)
 	if err := snapshot.Write(ctx, path, rel); err != nil {
-		return nil, fmt.Errorf("store snapshot: %w", err)
+		return nil, err
 	}
 	return &Result{Release: rel, Report: rep, Snapshot: path}, nil
 }
@@ -110,10 +110,10 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if published {
 		dir := format.ReleaseDir(p.OutDir, rel.System, rel.Label)
 		if _, err := publish.Reindex(ctx, p.OutDir, p.now()); err != nil {
-			return nil, fmt.Errorf("publish: %w", err)
+			return nil, err
 		}
 		if res.Manifest, err = format.ReadManifest(dir); err != nil {
-			return nil, fmt.Errorf("publish: %w", err)
+			return nil, err
 		}
 		res.Published = dir
 		p.logger().Info("already published from the same files; indexes rebuilt", "system", rel.System, "release", rel.Label, "dir", dir)
@@ -132,7 +132,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
-		return nil, fmt.Errorf("store snapshot: %w", err)
+		return nil, err
 	}
 	res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now())
 	if err != nil {
@@ -141,7 +141,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 		if rerr := os.Remove(res.Snapshot); rerr != nil {
 			p.logger().Error("roll back snapshot", "path", res.Snapshot, "err", rerr)
 		}
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, err
 	}
 	res.Published = format.ReleaseDir(p.OutDir, rel.System, rel.Label)
 	p.logger().Info("published", "system", rel.System, "release", rel.Label, "codes", len(rel.Codes), "dir", res.Published)
@@ -167,7 +167,7 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 	}
 	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
 	if res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now()); err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, err
 	}
 	res.Published = format.ReleaseDir(p.OutDir, sys, label)
 	return res, nil
@@ -234,7 +234,7 @@ func (p *Pipeline) read(ctx context.Context, req Request, taken bool) (*codeset.
 		return nil, nil, err
 	}
 	for _, w := range rep.Warnings {
-		p.logger().Warn(w, "system", rel.System, "release", rel.Label)
+		p.logger().Warn("ingest warning", "warning", w, "system", rel.System, "release", rel.Label)
 	}
 	return rel, rep, nil
 }

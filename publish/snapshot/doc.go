@@ -1,0 +1,26 @@
+// Package snapshot owns the snapshot format, one release in a SQLite file,
+// and the Store that keeps them as DIR/SYSTEM/LABEL.sqlite.
+//
+// PRAGMA application_id is ApplicationID ("CSET") and PRAGMA user_version
+// is SchemaVersion; a file without them is refused. Schema creates the
+// tables and says what each column holds:
+//
+//   - release: one row: schema version, system, label, effective date
+//     (YYYY-MM-DD or ''), the codeset version that wrote it, the number of
+//     codes, and the source of the publisher's declared changes.
+//   - source_files: name, SHA-256 and size of each publisher file read.
+//   - category_counts: codes per non-empty category.
+//   - codes: one row per code, keyed by code (text: "00100" keeps its
+//     zeros): category, short, medium, long, status, attributes (compared,
+//     a JSON object with sorted keys) and meta (publisher bookkeeping such
+//     as action codes and dates, not compared).
+//   - headers: rows shipped beside the codes that are not codes (ICD-10
+//     non-billable headers), in the same shape.
+//   - declared_changes: what the publisher says changed (HCPCS action
+//     codes, ICD-10 addenda).
+//
+// A snapshot is written once and never changed. Its bytes depend only on
+// the release: codes are inserted in order and the file is vacuumed, so two
+// runs over the same input give identical files. Write builds it under a
+// temporary name and links it into place only when complete and synced.
+package snapshot
