@@ -2,6 +2,7 @@ package schedules
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/schedules/release"
 )
 
 func TestMissed(t *testing.T) {
@@ -210,5 +212,49 @@ func TestServiceMovesCurrent(t *testing.T) {
 	}
 	if cur, err := format.ReadPointer(e.out, codeset.CPT, "current"); err != nil || cur.Label != "2026" {
 		t.Errorf("current after 2026-01-01 = %+v, %v; want 2026", cur, err)
+	}
+}
+
+// TestHTTPTriggerRefusal checks that a release a publish guard stops is
+// answered 422 with the run and the refusal, never 500, and that a failure
+// hint set by the front end reaches the answer and the ledger.
+func TestHTTPTriggerRefusal(t *testing.T) {
+	e := newEnv(t)
+	src := &fakeSource{}
+	src.set("CPT2024.xlsx", demoBytes(t, "2024"))
+	job := &Job{Name: "cpt", System: codeset.CPT, Source: src, Guards: release.Guards{MaxDeleteShare: 0.01}}
+	e.runner.Hint = func(j *Job, err error) error { return fmt.Errorf("%w; hint for %s", err, j.Name) }
+	svc := &Service{Runner: e.runner, Jobs: []*Job{job}, Token: "s3cret"}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop(context.Background())
+	srv := httptest.NewServer(svc.Handler())
+	defer srv.Close()
+	trigger := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/jobs/cpt/runs", nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := trigger(); status != http.StatusOK {
+		t.Fatalf("first release: %d %s", status, body)
+	}
+	src.set("CPT2025.xlsx", demoBytes(t, "2025")) // deletes 2 of 47 codes, over 1%
+	status, body := trigger()
+	for _, want := range []string{`"outcome": "refused"`, `refused to publish`, `hint for cpt`} {
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+			t.Errorf("refused release: %d %s\nwant 422 with %q", status, body, want)
+		}
+	}
+	runs, err := e.ledger.Runs(context.Background(), "cpt", 1)
+	if err != nil || len(runs) != 1 || !strings.Contains(runs[0].Error, "hint for cpt") {
+		t.Errorf("ledger = %+v, %v; want the refusal with its hint", runs, err)
 	}
 }
