@@ -48,7 +48,9 @@ func (s *Service) track() bool {
 type cronLogger struct{ l *slog.Logger }
 
 // Info logs cron's routine messages at debug level.
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron", append([]any{"event", msg}, kv...)...) }
+func (c cronLogger) Info(msg string, kv ...any) {
+	c.l.Debug("cron", append([]any{"event", msg}, kv...)...)
+}
 
 // Error logs cron's errors, recovered panics among them.
 func (c cronLogger) Error(err error, msg string, kv ...any) {

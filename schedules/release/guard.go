@@ -46,7 +46,9 @@ func (e *GuardError) Error() string { return "refused to publish: " + e.Msg }
 
 // Is makes errors.Is(err, ErrRefused), and of the kind codeset.ErrRefused,
 // true for every refusal.
-func (e *GuardError) Is(target error) bool { return target == ErrRefused || target == codeset.ErrRefused }
+func (e *GuardError) Is(target error) bool {
+	return target == ErrRefused || target == codeset.ErrRefused
+}
 
 // lostFieldShare is how full a field must have been in the previous release
 // for its disappearance to count as a lost column.
