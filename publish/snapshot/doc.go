@@ -6,7 +6,7 @@
 // tables and says what each column holds:
 //
 //   - release: one row: schema version, system, label, effective date
-//     (YYYY-MM-DD or ”), the codeset version that wrote it, the number of
+//     (YYYY-MM-DD, or empty), the codeset version that wrote it, the number of
 //     codes, and the source of the publisher's declared changes.
 //   - source_files: name, SHA-256 and size of each publisher file read.
 //   - category_counts: codes per non-empty category.
