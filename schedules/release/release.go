@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -49,6 +50,9 @@ type Request struct {
 	Label     string
 	Effective time.Time       // zero: derived from the label
 	Profile   *ingest.Profile // nil: the system's built-in profile
+	// Crosswalk is the layout of the replacement crosswalks among Files;
+	// nil: the system's built-in crosswalk profile, if it has one.
+	Crosswalk *ingest.CrosswalkProfile
 	Files     []string
 	Guards    Guards // checks before publishing
 }
@@ -229,13 +233,66 @@ func (p *Pipeline) read(ctx context.Context, req Request, taken bool) (*codeset.
 	if prof.System != req.System {
 		return nil, nil, fmt.Errorf("profile is for %s, not %s", prof.System, req.System)
 	}
-	rel, rep, err := ingest.Read(ctx, ingest.Options{Profile: prof, Label: req.Label, Effective: eff}, req.Files...)
+	rel, rep, err := ReadRelease(ctx, prof, req.Crosswalk, req.Label, eff, req.Files...)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, w := range rep.Warnings {
 		p.logger().Warn(w, "system", rel.System, "release", rel.Label)
 	}
+	return rel, rep, nil
+}
+
+// ReadRelease reads files into a release of prof's system, with the
+// replacement links the publisher states: the crosswalks among files (recognised
+// by their header rows with cp, or the system's built-in crosswalk profile
+// when cp is nil) are read as links and the other files as the release;
+// the links a release names in its own records (HCPCS XREF of discontinued
+// codes) are added. Crosswalk files are sources of the release like the
+// others, in the order given. Files that are all crosswalks are refused:
+// a crosswalk alone is no release (attach it to a stored one with
+// Pipeline.AddCrosswalk).
+func ReadRelease(ctx context.Context, prof *ingest.Profile, cp *ingest.CrosswalkProfile, label string, eff time.Time, files ...string) (*codeset.Release, *ingest.Report, error) {
+	if cp == nil {
+		cp, _ = ingest.BuiltinCrosswalk(prof.System) // nil: the system has none
+	}
+	rest := files
+	var links []codeset.Replacement
+	var xrep *ingest.Report
+	if cp != nil {
+		var err error
+		if links, rest, xrep, err = ingest.ReadCrosswalks(ctx, ingest.CrosswalkOptions{Profile: cp}, files...); err != nil {
+			return nil, nil, err
+		}
+		if len(rest) == 0 {
+			return nil, nil, codeset.NewError(codeset.ErrInvalid, "%s: every file given is a %s, not the release's code files: give them beside the release's files, or attach them to a stored release with 'codeset crosswalk add'", strings.Join(files, ", "), cp.Name)
+		}
+	}
+	rel, rep, err := ingest.Read(ctx, ingest.Options{Profile: prof, Label: label, Effective: eff}, rest...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rest) < len(files) {
+		// Sources in the order given, crosswalks included.
+		var srcs []codeset.SourceFile
+		for _, f := range files {
+			if i := slices.Index(rest, f); i >= 0 {
+				srcs = append(srcs, rel.Sources[i])
+				continue
+			}
+			s, err := ingest.Source(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			srcs = append(srcs, s)
+		}
+		rel.Sources = srcs
+	}
+	if xrep != nil {
+		rep.Files = append(rep.Files, xrep.Files...)
+		rep.Warnings = append(rep.Warnings, xrep.Warnings...)
+	}
+	rel.Replacements = append(links, ingest.FieldReplacements(rel, ingest.XrefField)...)
 	return rel, rep, nil
 }
 
