@@ -45,7 +45,11 @@ func runDemo(t *testing.T) (data, out string) {
 	dir := t.TempDir()
 	data, out = filepath.Join(dir, "data"), filepath.Join(dir, "public")
 	for _, r := range demoReleases {
-		if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)); err != nil {
+		args := []string{"run", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)}
+		if r.crosswalk != "" {
+			args = append(args, filepath.Join(fixtures, r.crosswalk))
+		}
+		if _, stderr, err := run(t, data, out, args...); err != nil {
 			t.Fatalf("run %s: %v\n%s", r.label, err, stderr)
 		}
 	}
@@ -108,6 +112,7 @@ type expected struct {
 		Counts     map[string]int            `json:"counts"`
 		ByCategory map[string]map[string]int `json:"by_category"`
 		Codes      map[string][]string       `json:"codes"`
+		ReplacedBy map[string][]string       `json:"replaced_by"`
 	} `json:"transitions"`
 }
 
@@ -131,9 +136,12 @@ func TestDemoCountsMatchGenerator(t *testing.T) {
 			From    *string        `json:"from"`
 			Summary map[string]int `json:"summary"`
 			Changes []struct {
-				Code     string `json:"code"`
-				Change   string `json:"change"`
-				Category string `json:"category"`
+				Code       string `json:"code"`
+				Change     string `json:"change"`
+				Category   string `json:"category"`
+				ReplacedBy []struct {
+					Code string `json:"code"`
+				} `json:"replaced_by"`
 			} `json:"changes"`
 		}
 		raw, err := os.ReadFile(filepath.Join(out, "cpt", tr.To, "changelog.json"))
@@ -161,6 +169,16 @@ func TestDemoCountsMatchGenerator(t *testing.T) {
 		codes := map[string][]string{}
 		byCat := map[string]map[string]int{}
 		for _, c := range got.Changes {
+			if c.Change == "deleted" {
+				// The crosswalk given with the release names these.
+				rb := []string{}
+				for _, x := range c.ReplacedBy {
+					rb = append(rb, x.Code)
+				}
+				if want := tr.ReplacedBy[c.Code]; !reflect.DeepEqual(rb, want) {
+					t.Errorf("%s: %s replaced by %v, the crosswalk names %v", tr.To, c.Code, rb, want)
+				}
+			}
 			codes[c.Change] = append(codes[c.Change], c.Code)
 			if byCat[c.Category] == nil {
 				byCat[c.Category] = map[string]int{}

@@ -268,8 +268,12 @@ func linkSummary(l *codeset.Changelog) string {
 			}
 		}
 	}
-	return fmt.Sprintf("The publisher names a replacement for %d of the %d codes deleted or discontinued; %d of the %d codes added or reactivated replace a code; %d links in all.",
-		named, gone, replacing, arrived, len(l.Replacements))
+	links := "links"
+	if len(l.Replacements) == 1 {
+		links = "link"
+	}
+	return fmt.Sprintf("The publisher names a replacement for %d of the %d codes deleted or discontinued; %d of the %d codes added or reactivated replace a code (%d %s).",
+		named, gone, replacing, arrived, len(l.Replacements), links)
 }
 
 // effectiveText describes an effective date for the Markdown header.
