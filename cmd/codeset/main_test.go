@@ -539,3 +539,49 @@ func TestGuardOverride(t *testing.T) {
 		t.Errorf("codeset runs:\n%s", stdout)
 	}
 }
+
+// TestCrosswalkAdd attaches the demo crosswalks after the fact: to a
+// published release as a new revision, publishing nothing, and to a
+// release only stored by replacing its snapshot.
+func TestCrosswalkAdd(t *testing.T) {
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	for _, r := range demoReleases[:2] {
+		if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)); err != nil {
+			t.Fatalf("run %s: %v\n%s", r.label, err, stderr)
+		}
+	}
+	published, err := os.ReadFile(filepath.Join(out, "cpt", "2025", "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := run(t, data, out, "crosswalk", "add", "--system", "cpt", "--release", "2025", filepath.Join(fixtures, "cpt-2025-crosswalk.csv"))
+	if err != nil || !strings.Contains(stdout, "new revision 2025-r2") {
+		t.Fatalf("crosswalk add to published 2025: %v\n%s%s", err, stdout, stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(out, "cpt", "2025", "changelog.json")); !bytes.Equal(again, published) {
+		t.Errorf("crosswalk add changed the published 2025 changelog")
+	}
+	if _, err := os.Stat(filepath.Join(out, "cpt", "2025-r2")); err == nil {
+		t.Errorf("crosswalk add published the revision")
+	}
+	stdout, stderr, err = run(t, data, out, "diff", "--system", "cpt", "--from", "2024", "--to", "2025-r2")
+	if err != nil || !strings.Contains(stdout, "| 5252F | II | Test result shared with the synthetic patient and recorded in the chart | 1174F |") {
+		t.Errorf("diff 2024 → 2025-r2 does not show 5252F replaced by 1174F: %v\n%s%s", err, stdout, stderr)
+	}
+	// Stored, not published: the snapshot takes the links.
+	if _, stderr, err := run(t, data, out, "ingest", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026.xlsx")); err != nil {
+		t.Fatalf("ingest 2026: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := run(t, data, out, "crosswalk", "add", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026-crosswalk.csv")); err != nil {
+		t.Fatalf("crosswalk add to stored 2026: %v\n%s", err, stderr)
+	}
+	stdout, stderr, err = run(t, data, out, "publish", "--system", "cpt", "--release", "2026")
+	if err != nil || !strings.Contains(stdout, "deleted 2, 2 with a replacement named by the publisher") {
+		t.Errorf("publish 2026 after crosswalk add: %v\n%s%s", err, stdout, stderr)
+	}
+	// The same file twice is refused.
+	if _, _, err := run(t, data, out, "crosswalk", "add", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026-crosswalk.csv")); err == nil {
+		t.Errorf("crosswalk add of a file already among the sources succeeded")
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -387,4 +389,100 @@ func before(a, b snapshot.Info) bool {
 		return a.Effective.Before(b.Effective)
 	}
 	return codeset.CompareLabels(a.Label, b.Label) < 0
+}
+
+// revisionSuffix is the "-rN" that ends the label of a revision.
+var revisionSuffix = regexp.MustCompile(`-r[0-9]{1,9}$`)
+
+// CrosswalkResult is what AddCrosswalk did.
+type CrosswalkResult struct {
+	Release *codeset.Release // with the links added, under its new label when Revision
+	Links   int              // links read from the files
+	// Revision is true when the release was published, so a new revision
+	// was stored beside it; false when the stored snapshot was replaced.
+	Revision bool
+	Snapshot string
+}
+
+// AddCrosswalk attaches crosswalk files to the stored release sys/label: their
+// links are added to the release's replacements and the files to its
+// sources. What was published is never changed:
+//
+//   - a release stored but not published has its snapshot replaced (nothing
+//     depends on its bytes yet); publishing it then shows the links;
+//   - a published release keeps its snapshot and its published folder; the
+//     links go into a new revision LABEL-rN (the next free number), stored
+//     and not published, with the same codes. Compare it with the release
+//     before (codeset diff --from PREV --to LABEL-rN) to see the links.
+//
+// Files that hold no crosswalk are refused, and so is a crosswalk already
+// among the release's sources.
+func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label string, cp *ingest.CrosswalkProfile, files ...string) (*CrosswalkResult, error) {
+	if len(files) == 0 {
+		return nil, codeset.NewError(codeset.ErrInvalid, "no crosswalk files given")
+	}
+	if cp == nil {
+		var err error
+		if cp, err = ingest.BuiltinCrosswalk(sys); err != nil {
+			return nil, err
+		}
+	}
+	rel, err := p.Store.Get(ctx, sys, label)
+	if err != nil {
+		return nil, err
+	}
+	var links []codeset.Replacement
+	for _, f := range files {
+		l, _, err := ingest.ReadCrosswalk(ctx, f, ingest.CrosswalkOptions{Profile: cp})
+		if err != nil {
+			return nil, err
+		}
+		src, err := ingest.Source(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range rel.Sources {
+			if s.SHA256 == src.SHA256 {
+				return nil, codeset.NewError(codeset.ErrConflict, "%s %s: %s is already a source of the release (as %s)", sys, label, f, s.Name)
+			}
+		}
+		rel.Sources = append(rel.Sources, src)
+		links = append(links, l...)
+	}
+	rel.Replacements = append(rel.Replacements, links...)
+	res := &CrosswalkResult{Release: rel, Links: len(links)}
+	if !publish.Published(p.OutDir, sys, label) {
+		path := p.Store.Path(sys, label)
+		// Build the new snapshot beside the old one, then rename it over.
+		dir, err := os.MkdirTemp(filepath.Dir(path), ".crosswalk-")
+		if err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		tmp := filepath.Join(dir, filepath.Base(path))
+		if err := snapshot.Write(ctx, tmp, rel); err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+		res.Snapshot = path
+		p.logger().Info("crosswalk attached to the stored release", "system", sys, "release", label, "links", len(links))
+		return res, nil
+	}
+	base := revisionSuffix.ReplaceAllString(label, "")
+	for n := 2; ; n++ {
+		next := fmt.Sprintf("%s-r%d", base, n)
+		if codeset.CompareLabels(next, label) <= 0 || p.Store.Exists(sys, next) || publish.Published(p.OutDir, sys, next) {
+			continue
+		}
+		rel.Label = next
+		break
+	}
+	res.Revision, res.Snapshot = true, p.Store.Path(sys, rel.Label)
+	if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
+		return nil, fmt.Errorf("store snapshot: %w", err)
+	}
+	p.logger().Info("crosswalk stored as a new revision of a published release", "system", sys, "release", label, "revision", rel.Label, "links", len(links))
+	return res, nil
 }
