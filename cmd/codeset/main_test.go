@@ -237,7 +237,11 @@ func TestIngestThenPublish(t *testing.T) {
 	dir := t.TempDir()
 	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
 	for _, r := range demoReleases[:2] {
-		if _, stderr, err := run(t, data, out, "ingest", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)); err != nil {
+		args := []string{"ingest", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)}
+		if r.crosswalk != "" {
+			args = append(args, filepath.Join(fixtures, r.crosswalk))
+		}
+		if _, stderr, err := run(t, data, out, args...); err != nil {
 			t.Fatalf("ingest %s: %v\n%s", r.label, err, stderr)
 		}
 	}
@@ -438,7 +442,7 @@ func TestBinary(t *testing.T) {
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
 		{[]string{"run", "--release", "2026"}, 2, "", "--system is required"},
 		{[]string{"run", "--release", "2026", "x.xlsx"}, 1, "", "codeset: x.xlsx: file not found"},
-		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its name or header row: pass --system"},
+		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its content or name: pass --system"},
 		{[]string{"serve", "--help"}, 0, "", "Usage: codeset serve"},
 		{[]string{"trigger", "--help"}, 0, "", "Usage: codeset trigger JOB --config FILE [--wait]"},
 		{[]string{"runs", "--help"}, 0, "", "Usage: codeset runs [--job J]"},
