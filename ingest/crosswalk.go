@@ -514,3 +514,48 @@ func FieldReplacements(rel *codeset.Release, field string) []codeset.Replacement
 	}
 	return out
 }
+
+// recognises reports whether the sampled file has a header row of cp's
+// crosswalk within the rows searched for one.
+func (cp *CrosswalkProfile) recognises(s *sample) bool {
+	var sheets [][][]string
+	switch s.shape {
+	case shapeWorkbook:
+		for _, sh := range s.sheets {
+			sheets = append(sheets, sh.rows)
+		}
+	case shapeText:
+		sheets = append(sheets, s.csvRows())
+	}
+	for _, rows := range sheets {
+		for i, row := range rows {
+			if i >= cp.table.HeaderScan {
+				break
+			}
+			if m, _ := cp.table.matchHeader(row); m != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// crosswalkSystems returns the systems whose built-in crosswalk profile
+// recognises the file at f (not a zip) by its header row.
+func crosswalkSystems(f string, lim Limits) ([]codeset.System, error) {
+	s, err := sniff(f, f, lim)
+	if err != nil {
+		return nil, err
+	}
+	var out []codeset.System
+	for _, sys := range codeset.Systems {
+		cp, err := BuiltinCrosswalk(sys)
+		if err != nil {
+			continue
+		}
+		if cp.recognises(s) {
+			out = append(out, sys)
+		}
+	}
+	return out, nil
+}

@@ -26,7 +26,8 @@ func Detect(files []string) (codeset.System, error) {
 // spreadsheet, addenda lines, a declaration file (inside a zip, its
 // members). Workbooks are opened through the same bounded reader as the
 // main read. Only when the content fits no system do the publisher's file
-// names decide. Every file must point to the same one system; anything
+// names decide. A crosswalk (recognised by its header row) is passed
+// over: it goes with the release it is given with. Every file must point to the same one system; anything
 // else is an error that asks for --system rather than a guess.
 func DetectLimits(files []string, lim Limits) (codeset.System, error) {
 	lim = lim.orDefault()
@@ -39,7 +40,17 @@ func DetectLimits(files []string, lim Limits) (codeset.System, error) {
 		profiles = append(profiles, p)
 	}
 	var found codeset.System
+	var crosswalks []string
 	for _, f := range files {
+		// A crosswalk given beside a release (a conversion table) names
+		// no system of its own: ICD-10-CM's and ICD-10-PCS's share a
+		// header. It goes with the release.
+		if !isZip(f) {
+			if xs, err := crosswalkSystems(f, lim); err == nil && len(xs) > 0 {
+				crosswalks = append(crosswalks, f)
+				continue
+			}
+		}
 		cands, how, err := detectFile(profiles, f, lim)
 		if err != nil {
 			return "", err
@@ -56,6 +67,9 @@ func DetectLimits(files []string, lim Limits) (codeset.System, error) {
 			return "", fmt.Errorf("%s is %s but an earlier file is %s: pass the files of one release", f, cands[0], found)
 		}
 		found = cands[0]
+	}
+	if found == "" && len(crosswalks) > 0 {
+		return "", fmt.Errorf("%s: a crosswalk of replacement links, which names no code system by itself: give it beside the release's files, or pass --system", strings.Join(crosswalks, ", "))
 	}
 	if found == "" {
 		return "", fmt.Errorf("no input files")

@@ -17,25 +17,29 @@ import (
 // demoMarker marks a directory as demo output, which the demo may wipe.
 const demoMarker = ".codeset-demo"
 
-// demoReleases are the bundled synthetic CPT releases, oldest first.
-var demoReleases = []struct{ label, file string }{
-	{"2024", "cpt-2024.xlsx"},
-	{"2025", "cpt-2025.xlsx"},
-	{"2026", "cpt-2026.xlsx"},
+// demoReleases are the bundled synthetic CPT releases, oldest first, with
+// the deleted-code crosswalk given beside each later one.
+var demoReleases = []struct{ label, file, crosswalk string }{
+	{"2024", "cpt-2024.xlsx", ""},
+	{"2025", "cpt-2025.xlsx", "cpt-2025-crosswalk.csv"},
+	{"2026", "cpt-2026.xlsx", "cpt-2026-crosswalk.csv"},
 }
 
 func (m *Main) demoCommand(ctx context.Context, args []string) error {
 	fset := m.flags("demo", "[--dir DIR] [--fixtures DIR]",
 		"Run the release pipeline on the three bundled synthetic CPT releases (2024, 2025, 2026),\n"+
-			"each compared with the one before, into a fresh demo directory.")
+			"each compared with the one before and given with its deleted-code crosswalk,\n"+
+			"into a fresh demo directory.")
 	dir := fset.String("dir", "codeset-demo", "demo output `dir`ectory; replaced on every run")
 	fixtures := fset.String("fixtures", filepath.Join("testdata", "demo"), "`dir`ectory holding the demo workbooks")
 	if err := parse(fset, args); err != nil {
 		return err
 	}
 	for _, r := range demoReleases {
-		if _, err := os.Stat(filepath.Join(*fixtures, r.file)); err != nil {
-			return fmt.Errorf("demo workbook %s not found: run the demo from the repository root, or pass --fixtures", filepath.Join(*fixtures, r.file))
+		for _, f := range []string{r.file, r.crosswalk} {
+			if _, err := os.Stat(filepath.Join(*fixtures, f)); f != "" && err != nil {
+				return fmt.Errorf("demo file %s not found: run the demo from the repository root, or pass --fixtures", filepath.Join(*fixtures, f))
+			}
 		}
 	}
 	if err := resetDemoDir(*dir); err != nil {
@@ -51,7 +55,11 @@ func (m *Main) demoCommand(ctx context.Context, args []string) error {
 		if i > 0 {
 			fmt.Fprintln(m.Stdout)
 		}
-		res, err := p.Run(ctx, release.Request{System: codeset.CPT, Label: r.label, Files: []string{filepath.Join(*fixtures, r.file)}})
+		files := []string{filepath.Join(*fixtures, r.file)}
+		if r.crosswalk != "" {
+			files = append(files, filepath.Join(*fixtures, r.crosswalk))
+		}
+		res, err := p.Run(ctx, release.Request{System: codeset.CPT, Label: r.label, Files: files})
 		if err != nil {
 			return err
 		}

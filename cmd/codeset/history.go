@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
@@ -21,7 +22,8 @@ func (m *Main) historyCommand(ctx context.Context, args []string) error {
 	fset := m.flags("history", "--system S [--format text|json] CODE",
 		"Show one code across every release of a system: the first and last release that had it,\n"+
 			"its last record, and every change (added, deleted, revised with before and after,\n"+
-			"cosmetic, reactivated). Reads the published history database SYSTEM/history.sqlite,\n"+
+			"cosmetic, reactivated), the codes it replaced and was replaced by, and the codes valid\n"+
+			"today that the chain of replacements leads to. Reads the published history database SYSTEM/history.sqlite,\n"+
 			"or builds the history from the stored snapshots when nothing is published.")
 	sysFlag := fset.String("system", "", "code `system`: "+systemList())
 	outFormat := fset.String("format", "text", "output `format`: text or json")
@@ -109,6 +111,31 @@ func writeHistory(m *Main, sys codeset.System, h *format.CodeHistory) error {
 		for _, name := range slices.Sorted(maps.Keys(e.Fields)) {
 			fc := e.Fields[name]
 			fmt.Fprintf(w, "      %s: %q -> %q\n", name, fc.Before, fc.After)
+		}
+	}
+	links := func(title string, ls []format.HistoryLink) {
+		if len(ls) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "%s:\n", title)
+		for _, l := range ls {
+			fmt.Fprintf(w, "  %s  %s  (%s, %s)\n", l.Release, sys.Display(l.Code), l.How, l.Source)
+		}
+	}
+	links("replaces (predecessors)", h.Replaces)
+	links("replaced by (successors)", h.ReplacedBy)
+	if len(h.ReplacedBy) > 0 || len(h.Replaces) > 0 {
+		var cur []string
+		for _, c := range h.Current {
+			cur = append(cur, sys.Display(c))
+		}
+		switch {
+		case len(cur) == 0:
+			fmt.Fprintln(w, "valid today: none; the chain of replacements ends at a code with no replacement named")
+		case len(cur) == 1 && h.Current[0] == h.Code:
+			fmt.Fprintf(w, "valid today: %s itself\n", sys.Display(h.Code))
+		default:
+			fmt.Fprintf(w, "valid today, following the replacements: %s\n", strings.Join(cur, ", "))
 		}
 	}
 	return nil

@@ -122,6 +122,7 @@ var commands = []command{
 	{"ingest", "ingest release files into a snapshot without publishing", (*Main).ingestCommand},
 	{"publish", "publish a stored snapshot with its changelog", (*Main).publishCommand},
 	{"diff", "compare two stored releases of a system", (*Main).diffCommand},
+	{"crosswalk", "attach a publisher's crosswalk (replacement links) to a stored release: crosswalk add", (*Main).crosswalkCommand},
 	{"releases", "list stored releases", (*Main).releasesCommand},
 	{"demo", "run the pipeline on the bundled demo CPT releases", (*Main).demoCommand},
 	{"serve", "serve the published tree and, with --config, run the jobs on their schedules", (*Main).serveCommand},

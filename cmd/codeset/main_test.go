@@ -45,7 +45,11 @@ func runDemo(t *testing.T) (data, out string) {
 	dir := t.TempDir()
 	data, out = filepath.Join(dir, "data"), filepath.Join(dir, "public")
 	for _, r := range demoReleases {
-		if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)); err != nil {
+		args := []string{"run", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)}
+		if r.crosswalk != "" {
+			args = append(args, filepath.Join(fixtures, r.crosswalk))
+		}
+		if _, stderr, err := run(t, data, out, args...); err != nil {
 			t.Fatalf("run %s: %v\n%s", r.label, err, stderr)
 		}
 	}
@@ -108,6 +112,7 @@ type expected struct {
 		Counts     map[string]int            `json:"counts"`
 		ByCategory map[string]map[string]int `json:"by_category"`
 		Codes      map[string][]string       `json:"codes"`
+		ReplacedBy map[string][]string       `json:"replaced_by"`
 	} `json:"transitions"`
 }
 
@@ -131,9 +136,12 @@ func TestDemoCountsMatchGenerator(t *testing.T) {
 			From    *string        `json:"from"`
 			Summary map[string]int `json:"summary"`
 			Changes []struct {
-				Code     string `json:"code"`
-				Change   string `json:"change"`
-				Category string `json:"category"`
+				Code       string `json:"code"`
+				Change     string `json:"change"`
+				Category   string `json:"category"`
+				ReplacedBy []struct {
+					Code string `json:"code"`
+				} `json:"replaced_by"`
 			} `json:"changes"`
 		}
 		raw, err := os.ReadFile(filepath.Join(out, "cpt", tr.To, "changelog.json"))
@@ -161,6 +169,16 @@ func TestDemoCountsMatchGenerator(t *testing.T) {
 		codes := map[string][]string{}
 		byCat := map[string]map[string]int{}
 		for _, c := range got.Changes {
+			if c.Change == "deleted" {
+				// The crosswalk given with the release names these.
+				rb := []string{}
+				for _, x := range c.ReplacedBy {
+					rb = append(rb, x.Code)
+				}
+				if want := tr.ReplacedBy[c.Code]; !reflect.DeepEqual(rb, want) {
+					t.Errorf("%s: %s replaced by %v, the crosswalk names %v", tr.To, c.Code, rb, want)
+				}
+			}
 			codes[c.Change] = append(codes[c.Change], c.Code)
 			if byCat[c.Category] == nil {
 				byCat[c.Category] = map[string]int{}
@@ -219,7 +237,11 @@ func TestIngestThenPublish(t *testing.T) {
 	dir := t.TempDir()
 	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
 	for _, r := range demoReleases[:2] {
-		if _, stderr, err := run(t, data, out, "ingest", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)); err != nil {
+		args := []string{"ingest", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)}
+		if r.crosswalk != "" {
+			args = append(args, filepath.Join(fixtures, r.crosswalk))
+		}
+		if _, stderr, err := run(t, data, out, args...); err != nil {
 			t.Fatalf("ingest %s: %v\n%s", r.label, err, stderr)
 		}
 	}
@@ -420,7 +442,7 @@ func TestBinary(t *testing.T) {
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
 		{[]string{"run", "--release", "2026"}, 2, "", "--system is required"},
 		{[]string{"run", "--release", "2026", "x.xlsx"}, 1, "", "codeset: x.xlsx: file not found"},
-		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its name or header row: pass --system"},
+		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its content or name: pass --system"},
 		{[]string{"serve", "--help"}, 0, "", "Usage: codeset serve"},
 		{[]string{"trigger", "--help"}, 0, "", "Usage: codeset trigger JOB --config FILE [--wait]"},
 		{[]string{"runs", "--help"}, 0, "", "Usage: codeset runs [--job J]"},
@@ -519,5 +541,51 @@ func TestGuardOverride(t *testing.T) {
 	if len(lines) != 4 || !strings.Contains(lines[1], "published  2025") || !strings.Contains(lines[2], "refused    2025") ||
 		!strings.Contains(lines[2], "--allow-lost-field") || !strings.Contains(lines[3], "published  2024") {
 		t.Errorf("codeset runs:\n%s", stdout)
+	}
+}
+
+// TestCrosswalkAdd attaches the demo crosswalks after the fact: to a
+// published release as a new revision, publishing nothing, and to a
+// release only stored by replacing its snapshot.
+func TestCrosswalkAdd(t *testing.T) {
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	for _, r := range demoReleases[:2] {
+		if _, stderr, err := run(t, data, out, "run", "--system", "cpt", "--release", r.label, filepath.Join(fixtures, r.file)); err != nil {
+			t.Fatalf("run %s: %v\n%s", r.label, err, stderr)
+		}
+	}
+	published, err := os.ReadFile(filepath.Join(out, "cpt", "2025", "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := run(t, data, out, "crosswalk", "add", "--system", "cpt", "--release", "2025", filepath.Join(fixtures, "cpt-2025-crosswalk.csv"))
+	if err != nil || !strings.Contains(stdout, "new revision 2025-r2") {
+		t.Fatalf("crosswalk add to published 2025: %v\n%s%s", err, stdout, stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(out, "cpt", "2025", "changelog.json")); !bytes.Equal(again, published) {
+		t.Errorf("crosswalk add changed the published 2025 changelog")
+	}
+	if _, err := os.Stat(filepath.Join(out, "cpt", "2025-r2")); err == nil {
+		t.Errorf("crosswalk add published the revision")
+	}
+	stdout, stderr, err = run(t, data, out, "diff", "--system", "cpt", "--from", "2024", "--to", "2025-r2")
+	if err != nil || !strings.Contains(stdout, "| 5252F | II | Test result shared with the synthetic patient and recorded in the chart | 1174F |") {
+		t.Errorf("diff 2024 → 2025-r2 does not show 5252F replaced by 1174F: %v\n%s%s", err, stdout, stderr)
+	}
+	// Stored, not published: the snapshot takes the links.
+	if _, stderr, err := run(t, data, out, "ingest", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026.xlsx")); err != nil {
+		t.Fatalf("ingest 2026: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := run(t, data, out, "crosswalk", "add", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026-crosswalk.csv")); err != nil {
+		t.Fatalf("crosswalk add to stored 2026: %v\n%s", err, stderr)
+	}
+	stdout, stderr, err = run(t, data, out, "publish", "--system", "cpt", "--release", "2026")
+	if err != nil || !strings.Contains(stdout, "deleted 2, 2 with a replacement named by the publisher") {
+		t.Errorf("publish 2026 after crosswalk add: %v\n%s%s", err, stdout, stderr)
+	}
+	// The same file twice is refused.
+	if _, _, err := run(t, data, out, "crosswalk", "add", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026-crosswalk.csv")); err == nil {
+		t.Errorf("crosswalk add of a file already among the sources succeeded")
 	}
 }

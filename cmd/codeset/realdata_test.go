@@ -6,8 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
@@ -31,7 +36,13 @@ func realdata(t *testing.T) string {
 
 // changelogJSON is the part of the published JSON changelog these tests read.
 type changelogJSON struct {
-	Summary        codeset.Summary `json:"summary"`
+	Summary codeset.Summary `json:"summary"`
+	Changes []struct {
+		Code       string            `json:"code"`
+		Change     string            `json:"change"`
+		ReplacedBy []json.RawMessage `json:"replaced_by"`
+		Replaces   []json.RawMessage `json:"replaces"`
+	} `json:"changes"`
 	Reconciliation *struct {
 		Declared      int `json:"declared"`
 		Agreed        int `json:"agreed"`
@@ -159,7 +170,13 @@ func TestRealHCPCS(t *testing.T) {
 	rels := map[string]*codeset.Release{}
 	for _, y := range years {
 		// No --system: the files identify themselves.
-		publishRun(t, data, out, "hcpcs/"+y.label, "--release", y.label, filepath.Join(rd, y.file))
+		l := publishRun(t, data, out, "hcpcs/"+y.label, "--release", y.label, filepath.Join(rd, y.file))
+		if y.label == "2018" {
+			// XREF1 of the discontinued C9484 names J1428.
+			if got := replacedBy(t, l, "C9484"); !reflect.DeepEqual(got, []string{"J1428"}) {
+				t.Errorf("2018: C9484 replaced by %v in changelog.json, want [J1428]", got)
+			}
+		}
 		rel, err := snapshot.Read(context.Background(), filepath.Join(data, "hcpcs", y.label+".sqlite"))
 		if err != nil {
 			t.Fatal(err)
@@ -238,4 +255,165 @@ func find(r *codeset.Release, code string) codeset.Code {
 		}
 	}
 	return codeset.Code{}
+}
+
+// replacedBy returns the codes changelog.json names as replacing code.
+func replacedBy(t *testing.T, l changelogJSON, code string) []string {
+	t.Helper()
+	for _, c := range l.Changes {
+		if c.Code != code {
+			continue
+		}
+		out := []string{}
+		for _, raw := range c.ReplacedBy {
+			var x struct{ Code string }
+			if err := json.Unmarshal(raw, &x); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, x.Code)
+		}
+		return out
+	}
+	t.Errorf("changelog.json has no change of %s", code)
+	return nil
+}
+
+// TestRealICD10CMConversionTableRun runs FY2024, then FY2025 with CDC's
+// FY2025 conversion table given beside the release, through the command
+// line: every deleted code lists in changelog.json exactly the
+// replacements the table gives, read here straight from the workbook with
+// ranges and categories expanded.
+func TestRealICD10CMConversionTableRun(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	publishRun(t, data, out, "icd10cm/FY2024", "--release", "FY2024", filepath.Join(rd, "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip"))
+	table := filepath.Join(rd, "icd10cm/conversion-tables/icd-10-cm-conversion-table-FY2025.xlsx")
+	// No --system: the zip names it, and the table goes with the release.
+	stdout, stderr, err := run(t, data, out, "run", "--release", "FY2025", filepath.Join(rd, "icd10cm/2025/cms_2025_dx.zip"), table)
+	if err != nil {
+		t.Fatalf("codeset run FY2025 with the table: %v\n%s", err, stderr)
+	}
+	if want := "deleted 36, 35 with a replacement named by the publisher"; !strings.Contains(stdout, want) {
+		t.Errorf("terminal summary lacks %q:\n%s", want, stdout)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "icd10cm", "FY2025", "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l changelogJSON
+	if err := json.Unmarshal(raw, &l); err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, label := range []string{"FY2024", "FY2025"} {
+		rel, err := snapshot.Read(context.Background(), filepath.Join(data, "icd10cm", label+".sqlite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range rel.Codes {
+			codes = append(codes, c.Code)
+		}
+	}
+	slices.Sort(codes)
+	codes = slices.Compact(codes)
+	want := tableReplacements(t, table, codes, time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
+	deleted, named := 0, 0
+	for _, c := range l.Changes {
+		if c.Change != "deleted" {
+			continue
+		}
+		deleted++
+		got := replacedBy(t, l, c.Code)
+		if len(got) > 0 {
+			named++
+		}
+		w := want[c.Code]
+		if w == nil {
+			w = []string{}
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("FY2025: %s replaced by %v in changelog.json, the table gives %v", c.Code, got, w)
+		}
+	}
+	if deleted != 36 || named != 35 {
+		t.Errorf("FY2025: %d deleted, %d with a replacement; want 36, 35", deleted, named)
+	}
+	// The snapshot keeps the table's links as stated.
+	rel, err := snapshot.Read(context.Background(), filepath.Join(data, "icd10cm", "FY2025.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rel.Replacements) < 1000 || !slices.ContainsFunc(rel.Sources, func(s codeset.SourceFile) bool { return s.Name == filepath.Base(table) }) {
+		t.Errorf("FY2025 snapshot: %d links, sources %v; want the cumulative table's links and the table among the sources", len(rel.Replacements), rel.Sources)
+	}
+}
+
+// tableReplacements reads a CDC conversion table straight with excelize
+// and returns, for each previous code, its current codes (sorted), of the
+// rows effective after lo and no later than hi. Previous codes are
+// expanded against codes (sorted): a range "H02.101-H02.106" holds the
+// codes from first to last and those under last, a category "I63.-" every
+// code under it.
+func tableReplacements(t *testing.T, file string, codes []string, lo, hi time.Time) map[string][]string {
+	t.Helper()
+	wb, err := excelize.OpenFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows(wb.GetSheetList()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := `[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?`
+	prev := regexp.MustCompile(`(` + code + `)\.?(\s*-\s*(` + code + `)?)?`)
+	nodot := func(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), ".", "") }
+	out := map[string][]string{}
+	header := false
+	for _, r := range rows {
+		if len(r) > 0 && strings.TrimSpace(r[0]) == "Current code assignment" {
+			header = true
+			continue
+		}
+		if !header || len(r) < 3 || strings.TrimSpace(r[0]) == "" {
+			continue
+		}
+		var eff time.Time
+		if e := strings.TrimSpace(r[1]); len(e) == 4 {
+			y, _ := time.Parse("2006", e)
+			eff = y.AddDate(0, 9, 0)
+		} else if eff, err = time.Parse("01/02/06", e); err != nil {
+			t.Fatalf("effective %q of %s", e, r[0])
+		}
+		if !eff.After(lo) || eff.After(hi) {
+			continue
+		}
+		cur := nodot(r[0])
+		for _, m := range prev.FindAllStringSubmatch(r[2], -1) {
+			first := nodot(m[1])
+			switch {
+			case m[2] == "":
+				out[first] = append(out[first], cur)
+			case m[3] == "":
+				for _, c := range codes {
+					if strings.HasPrefix(c, first) {
+						out[c] = append(out[c], cur)
+					}
+				}
+			default:
+				last := nodot(m[3])
+				for _, c := range codes {
+					if c >= first && (c <= last || strings.HasPrefix(c, last)) {
+						out[c] = append(out[c], cur)
+					}
+				}
+			}
+		}
+	}
+	for k, v := range out {
+		slices.Sort(v)
+		out[k] = slices.Compact(v)
+	}
+	return out
 }

@@ -127,14 +127,27 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 				}
 			}
 		case codeset.Discontinued:
-			p("| code | category | termination date | description |\n|---|---|---|---|\n")
+			lh := linkHeader(l, k)
+			p("| code | category | termination date | description |%s\n|---|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
 			for _, c := range of {
-				p("| %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(c.Record.Description()))
+				p("| %s | %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(c.Record.Description()), mdExtra(lh, linkCell(l, lh, c)))
 			}
 		default:
-			p("| code | category | description |\n|---|---|---|\n")
+			lh := linkHeader(l, k)
+			p("| code | category | description |%s\n|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
 			for _, c := range of {
-				p("| %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(c.Record.Description()))
+				p("| %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Description()), mdExtra(lh, linkCell(l, lh, c)))
+			}
+		}
+	}
+	if l.Replacements != nil {
+		p("\n## Replacement links\n\n%s", cell(linkSummary(l)))
+		if len(l.LinkProblems) == 0 {
+			p("\n")
+		} else {
+			p(" What does not add up (%d):\n\n| code | problem | other code | stated in | why |\n|---|---|---|---|---|\n", len(l.LinkProblems))
+			for _, lp := range l.LinkProblems {
+				p("| %s | %s | %s | %s | %s |\n", code(lp.Code), cell(string(lp.Kind)), cell(displayOther(l.System, lp.Other)), cell(lp.Source), cell(lp.Reason))
 			}
 		}
 	}
@@ -159,6 +172,104 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		return fmt.Errorf("write markdown changelog: %w", err)
 	}
 	return nil
+}
+
+// linkHeader names the column of replacement links that changes of kind
+// k get: "replaced by" for deleted and discontinued codes, "replaces" for
+// added and reactivated ones; "" for other kinds, or when the new release
+// states no links at all (then there is nothing to show).
+func linkHeader(l *codeset.Changelog, k codeset.ChangeKind) string {
+	if l.Replacements == nil {
+		return ""
+	}
+	switch k {
+	case codeset.Deleted, codeset.Discontinued:
+		return "replaced by"
+	case codeset.Added, codeset.Reactivated:
+		return "replaces"
+	}
+	return ""
+}
+
+// linkCodes returns the codes c is replaced by (or replaces, by its kind)
+// in display form, separated by ", ".
+func linkCodes(sys codeset.System, c codeset.Change) string {
+	codes := c.Replaces
+	if c.Kind == codeset.Deleted || c.Kind == codeset.Discontinued {
+		codes = c.ReplacedBy
+	}
+	out := make([]string, len(codes))
+	for i, x := range codes {
+		out[i] = sys.Display(x)
+	}
+	return strings.Join(out, ", ")
+}
+
+// linkCell is the link column's cell for c under header lh: "" when the
+// column is not shown, "(none named)" for a deleted code without one.
+func linkCell(l *codeset.Changelog, lh string, c codeset.Change) string {
+	if lh == "" {
+		return ""
+	}
+	s := linkCodes(l.System, c)
+	if s == "" && lh == "replaced by" {
+		return "(none named)"
+	}
+	return s
+}
+
+// mdExtra and mdRule add an optional last column, shown when its header
+// is not empty, to a Markdown table row and to its rule.
+func mdExtra(header, v string) string {
+	if header == "" {
+		return ""
+	}
+	return " " + cell(v) + " |"
+}
+
+func mdRule(header string) string {
+	if header == "" {
+		return ""
+	}
+	return "---|"
+}
+
+// displayOther shows the other code of a link problem, a code or a
+// "first-last" range, in display form.
+func displayOther(sys codeset.System, other string) string {
+	if other == "" {
+		return ""
+	}
+	if first, last, ok := strings.Cut(other, "-"); ok {
+		return sys.Display(first) + "-" + sys.Display(last)
+	}
+	return sys.Display(other)
+}
+
+// linkSummary says in one sentence how many of the codes that went away
+// the publisher names a replacement for.
+func linkSummary(l *codeset.Changelog) string {
+	gone, named, arrived, replacing := 0, 0, 0, 0
+	for _, c := range l.Changes {
+		switch c.Kind {
+		case codeset.Deleted, codeset.Discontinued:
+			gone++
+			if len(c.ReplacedBy) > 0 {
+				named++
+			}
+		case codeset.Added, codeset.Reactivated:
+			arrived++
+			if len(c.Replaces) > 0 {
+				replacing++
+			}
+		}
+	}
+	links := "links"
+	if len(l.Replacements) == 1 {
+		links = "link"
+	}
+	return fmt.Sprintf("The publisher names a replacement for %d of the %d codes deleted or discontinued; %d of the %d codes added or reactivated replace a code (%d %s).",
+		named, gone, replacing, arrived, len(l.Replacements), links)
 }
 
 // effectiveText describes an effective date for the Markdown header.

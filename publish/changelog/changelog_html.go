@@ -34,6 +34,13 @@ type htmlChangelog struct {
 	Sections   []htmlSection
 	// Reconciliation is nil when the publisher declares no changes.
 	Reconciliation *htmlReconciliation
+	// Links is nil when the new release states no replacement links.
+	Links *htmlLinks
+}
+
+type htmlLinks struct {
+	Summary  string
+	Problems []codeset.LinkProblem // Code and Other in display form
 }
 
 type htmlReconciliation struct {
@@ -52,13 +59,16 @@ type htmlSection struct {
 	Kind   codeset.ChangeKind
 	Title  string
 	Fields bool // rows show a field with before and after
-	Rows   []htmlRow
+	// LinkHeader heads the column of replacement links, when shown.
+	LinkHeader string
+	Rows       []htmlRow
 }
 
 type htmlRow struct {
 	Code, Category, Description string
 	Field, Before, After        string
 	Segments                    []htmlSegment
+	Links                       string // the codes replaced by or replaced, in display form
 }
 
 // htmlSegment is one run of a word-level revision: Op is "eq", "del" or
@@ -95,12 +105,12 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 
 	for _, k := range shownKinds(l) {
 		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitle(k), N: l.Summary.Count(k)})
-		sec := htmlSection{Kind: k, Title: kindTitle(k), Fields: hasFields(k)}
+		sec := htmlSection{Kind: k, Title: kindTitle(k), Fields: hasFields(k), LinkHeader: linkHeader(l, k)}
 		for _, c := range changes {
 			if c.Kind != k {
 				continue
 			}
-			row := htmlRow{Code: l.System.Display(c.Code), Category: c.Category, Description: c.Record.Description()}
+			row := htmlRow{Code: l.System.Display(c.Code), Category: c.Category, Description: c.Record.Description(), Links: linkCell(l, sec.LinkHeader, c)}
 			if !sec.Fields || len(c.Fields) == 0 {
 				sec.Rows = append(sec.Rows, row)
 				continue
@@ -132,6 +142,14 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 		for _, d := range r.Disagreements {
 			d.Code = l.System.Display(d.Code)
 			v.Reconciliation.Rows = append(v.Reconciliation.Rows, d)
+		}
+	}
+
+	if l.Replacements != nil {
+		v.Links = &htmlLinks{Summary: linkSummary(l)}
+		for _, p := range l.LinkProblems {
+			p.Code, p.Other = l.System.Display(p.Code), displayOther(l.System, p.Other)
+			v.Links.Problems = append(v.Links.Problems, p)
 		}
 	}
 

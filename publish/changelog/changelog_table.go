@@ -20,9 +20,17 @@ import (
 func changeRows(l *codeset.Changelog) []changeRow {
 	changes := slices.Clone(l.Changes)
 	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	problems := map[string]string{}
+	for _, p := range l.LinkProblems {
+		if problems[p.Code] != "" {
+			problems[p.Code] += "; "
+		}
+		problems[p.Code] += p.Reason
+	}
 	var rows []changeRow
 	for _, c := range changes {
-		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: c.Record.Description()}
+		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: c.Record.Description(),
+			ReplacedBy: displayCodes(l.System, c.ReplacedBy), Replaces: displayCodes(l.System, c.Replaces), Problems: problems[c.Code]}
 		if len(c.Fields) == 0 {
 			rows = append(rows, base)
 			continue
@@ -44,15 +52,31 @@ type changeRow struct {
 	Before      string
 	After       string
 	Description string
+	ReplacedBy  string // display forms, separated by " "
+	Replaces    string
+	Problems    string // the reasons of the code's link problems, separated by "; "
+}
+
+// displayCodes returns codes in display form separated by spaces.
+func displayCodes(sys codeset.System, codes []string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = sys.Display(c)
+	}
+	return strings.Join(out, " ")
 }
 
 // csvHeader is the first line of the CSV changelog.
-var csvHeader = []string{"code", "change", "category", "field", "before", "after", "description"}
+var csvHeader = []string{"code", "change", "category", "field", "before", "after", "description", "replaced_by", "replaces", "link_problems"}
 
 // WriteCSV writes l as CSV with the header code, change, category, field,
-// before, after, description: one row per changed field, or one row with
-// empty field, before and after for an added or deleted code. Rows are
-// sorted by code, lines end in CRLF as RFC 4180 asks.
+// before, after, description, replaced_by, replaces, link_problems: one row
+// per changed field, or one row with empty field, before and after for an
+// added or deleted code. replaced_by (of a deleted or discontinued code) and
+// replaces (of an added or reactivated one) hold the publisher's
+// replacement links in display form, separated by spaces; link_problems
+// the reasons of what does not add up about the code's links, separated by
+// "; ". Rows are sorted by code, lines end in CRLF as RFC 4180 asks.
 func WriteCSV(w io.Writer, l *codeset.Changelog) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -60,7 +84,7 @@ func WriteCSV(w io.Writer, l *codeset.Changelog) error {
 		return fmt.Errorf("write csv changelog: %w", err)
 	}
 	for _, r := range changeRows(l) {
-		if err := cw.Write([]string{r.Code, string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description}); err != nil {
+		if err := cw.Write([]string{r.Code, string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description, r.ReplacedBy, r.Replaces, r.Problems}); err != nil {
 			return fmt.Errorf("write csv changelog: %w", err)
 		}
 	}
@@ -171,6 +195,10 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 		}
 		withFields := hasFields(k)
 		cols := xlsxColumns[withFields]
+		lh := linkHeader(l, k)
+		if lh != "" {
+			cols = append(slices.Clone(cols), strings.ToUpper(lh[:1])+lh[1:])
+		}
 		header := make([]any, len(cols))
 		for i, c := range cols {
 			header[i] = c
@@ -190,6 +218,12 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 				vals = []any{code, r.Category, r.Field, r.Before, r.After, r.Description}
 			} else {
 				vals = []any{code, r.Category, r.Description}
+			}
+			switch lh {
+			case "replaced by":
+				vals = append(vals, r.ReplacedBy)
+			case "replaces":
+				vals = append(vals, r.Replaces)
 			}
 			if err := f.SetSheetRow(sheet, cellName(1, n), &vals); err != nil {
 				return err
@@ -227,6 +261,11 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 	}
 	if r := l.Reconciliation; r != nil {
 		if err := reconciliationSheet(f, l, bold, wrap); err != nil {
+			return err
+		}
+	}
+	if l.Replacements != nil {
+		if err := linksSheet(f, l, bold, wrap); err != nil {
 			return err
 		}
 	}
@@ -276,6 +315,45 @@ func reconciliationSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int)
 		return err
 	}
 	return f.AutoFilter(sheet, "A2:"+cellName(4, len(rows)), nil)
+}
+
+// linksSheet adds a sheet with the count of replacement links and what
+// does not add up between them and the changes.
+func linksSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int) error {
+	const sheet = "Replacement links"
+	if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	rows := [][]any{
+		{linkSummary(l)},
+		{"Code", "Problem", "Other code", "Stated in", "Why"},
+	}
+	for _, p := range l.LinkProblems {
+		rows = append(rows, []any{l.System.Display(p.Code), string(p.Kind), displayOther(l.System, p.Other), p.Source, p.Reason})
+	}
+	for i, row := range rows {
+		if err := f.SetSheetRow(sheet, cellName(1, i+1), &row); err != nil {
+			return err
+		}
+	}
+	if err := f.SetCellStyle(sheet, "A2", "E2", bold); err != nil {
+		return err
+	}
+	if len(rows) > 2 {
+		if err := f.SetCellStyle(sheet, "A3", cellName(5, len(rows)), wrap); err != nil {
+			return err
+		}
+	}
+	if err := f.SetColWidth(sheet, "A", "D", 14); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sheet, "E", "E", 80); err != nil {
+		return err
+	}
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	return f.AutoFilter(sheet, "A2:"+cellName(5, len(rows)), nil)
 }
 
 // cellName returns the A1-style name of a cell; col and row count from 1

@@ -28,14 +28,14 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"code", "change", "category", "field", "before", "after", "description"},
-		{"0001U", "added", "PLA", "", "", "", "Red blood cell | antigen typing"},
-		{"00100", "revised", "I", "long", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy", "Anesthesia for all procedures on salivary glands, with biopsy"},
-		{"00100", "revised", "I", "short", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS", "Anesthesia for all procedures on salivary glands, with biopsy"},
-		{"0500F", "deleted", "II", "", "", "", "Initial prenatal care visit"},
-		{"0596T", "reactivated", "III", "status", "deleted", "active", "TEMP FEMALE INTRAURETHRAL"},
-		{"99213", "cosmetic", "I", "long", "Office  visit", "Office visit ", "Office visit "},
-		{"A0021", "added", "", "", "", "", "Ambulance *outside* state"},
+		{"code", "change", "category", "field", "before", "after", "description", "replaced_by", "replaces", "link_problems"},
+		{"0001U", "added", "PLA", "", "", "", "Red blood cell | antigen typing", "", "", ""},
+		{"00100", "revised", "I", "long", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy", "Anesthesia for all procedures on salivary glands, with biopsy", "", "", ""},
+		{"00100", "revised", "I", "short", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS", "Anesthesia for all procedures on salivary glands, with biopsy", "", "", ""},
+		{"0500F", "deleted", "II", "", "", "", "Initial prenatal care visit", "", "", ""},
+		{"0596T", "reactivated", "III", "status", "deleted", "active", "TEMP FEMALE INTRAURETHRAL", "", "", ""},
+		{"99213", "cosmetic", "I", "long", "Office  visit", "Office visit ", "Office visit ", "", "", ""},
+		{"A0021", "added", "", "", "", "", "Ambulance *outside* state", "", "", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("CSV rows:\ngot  %q\nwant %q", rows, want)
@@ -246,5 +246,85 @@ func TestReconciliationRendered(t *testing.T) {
 	}
 	if cosm, _ := f.GetRows("Cosmetic"); len(cosm) != 2 || cosm[1][0] != "Y07.45" {
 		t.Errorf("Cosmetic sheet = %q, want Y07.45 shown with its dot", cosm)
+	}
+}
+
+// linkedChangelog is the sample changelog with replacement links: 0500F is
+// replaced by 0001U, and a link names a code in neither release.
+func linkedChangelog() *codeset.Changelog {
+	l := fixture.SampleChangelog()
+	for i := range l.Changes {
+		switch l.Changes[i].Code {
+		case "0500F":
+			l.Changes[i].ReplacedBy = []string{"0001U"}
+		case "0001U":
+			l.Changes[i].Replaces = []string{"0500F"}
+		}
+	}
+	l.Replacements = []codeset.Replacement{{Old: "0500F", New: "0001U", Source: "crosswalk.csv", How: codeset.StatedDirect}}
+	l.LinkProblems = []codeset.LinkProblem{{Code: "0500F", Kind: codeset.UnknownCode, Other: "0999F", Source: "crosswalk.csv", Reason: "named as replaced by 0999F, which is in neither release"}}
+	return l
+}
+
+// Every changelog for people shows the links: a "replaced by" and a
+// "replaces" column and the link problems.
+func TestChangelogsShowLinks(t *testing.T) {
+	l := linkedChangelog()
+	var md, html, csvb bytes.Buffer
+	if err := WriteMarkdown(&md, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCSV(&csvb, l); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, out, want string }{
+		{"markdown deleted", md.String(), "| code | category | description | replaced by |"},
+		{"markdown deleted row", md.String(), "| 0500F | II | Initial prenatal care visit | 0001U |"},
+		{"markdown added row", md.String(), "| 0001U | PLA | Red blood cell \\| antigen typing | 0500F |"},
+		{"markdown added none", md.String(), "| A0021 |  | Ambulance \\*outside\\* state |  |"},
+		{"markdown problems", md.String(), "| 0500F | unknown-code | 0999F | crosswalk.csv | named as replaced by 0999F, which is in neither release |"},
+		{"markdown summary", md.String(), "names a replacement for 1 of the 1 codes deleted or discontinued"},
+		{"html column", html.String(), "<th>replaced by</th>"},
+		{"html problems", html.String(), "<td>unknown-code</td>"},
+		{"csv row", csvb.String(), "0500F,deleted,II,,,,Initial prenatal care visit,0001U,,\"named as replaced by 0999F, which is in neither release\"\r\n"},
+	} {
+		if !strings.Contains(tc.out, tc.want) {
+			t.Errorf("%s: output lacks %q:\n%s", tc.name, tc.want, tc.out)
+		}
+	}
+	// No links stated: no columns, no section.
+	md.Reset()
+	if err := WriteMarkdown(&md, fixture.SampleChangelog()); err != nil {
+		t.Fatal(err)
+	}
+	if s := md.String(); strings.Contains(s, "replaced by") || strings.Contains(s, "Replacement links") {
+		t.Errorf("changelog without links shows link columns:\n%s", s)
+	}
+
+	var x bytes.Buffer
+	if err := WriteXLSX(&x, l); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	del, err := f.GetRows("Deleted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"Code", "Category", "Description", "Replaced by"}, {"0500F", "II", "Initial prenatal care visit", "0001U"}}; !reflect.DeepEqual(del, want) {
+		t.Errorf("Deleted sheet = %q, want %q", del, want)
+	}
+	probs, err := f.GetRows("Replacement links")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(probs) != 3 || probs[2][1] != "unknown-code" {
+		t.Errorf("Replacement links sheet = %q, want the summary, a header and one problem", probs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/codeset/codeset"
@@ -69,5 +70,73 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 		}
 		return n
 	})
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if l.Replacements != nil {
+		writeLinkSummary(w, l)
+	}
+	if r := l.Reconciliation; r != nil {
+		writeReconciliation(w, l.System, r)
+	}
+	return nil
+}
+
+// summaryDisagreements is how many disagreements the terminal summary
+// lists; the changelogs list them all.
+const summaryDisagreements = 5
+
+// writeLinkSummary says how many of the codes that went away the
+// publisher names a replacement for, and how many links do not add up.
+func writeLinkSummary(w io.Writer, l *codeset.Changelog) {
+	counts := map[codeset.ChangeKind][2]int{}
+	for _, c := range l.Changes {
+		n := counts[c.Kind]
+		n[0]++
+		if len(c.ReplacedBy) > 0 || len(c.Replaces) > 0 {
+			n[1]++
+		}
+		counts[c.Kind] = n
+	}
+	for _, k := range []codeset.ChangeKind{codeset.Deleted, codeset.Discontinued} {
+		if n := counts[k]; n[0] > 0 {
+			fmt.Fprintf(w, "%s %d, %d with a replacement named by the publisher\n", k, n[0], n[1])
+		}
+	}
+	for _, k := range []codeset.ChangeKind{codeset.Added, codeset.Reactivated} {
+		if n := counts[k]; n[1] > 0 {
+			fmt.Fprintf(w, "%s %d, %d named as replacing a code\n", k, n[0], n[1])
+		}
+	}
+	if n := len(l.LinkProblems); n > 0 {
+		byKind := map[codeset.LinkProblemKind]int{}
+		for _, p := range l.LinkProblems {
+			byKind[p.Kind]++
+		}
+		var parts []string
+		for _, k := range []codeset.LinkProblemKind{codeset.NoReplacement, codeset.UnknownCode, codeset.ReplacementDeleted} {
+			if byKind[k] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", byKind[k], k))
+			}
+		}
+		fmt.Fprintf(w, "replacement links: %d problems (%s); see the changelog\n", n, strings.Join(parts, ", "))
+	}
+}
+
+// writeReconciliation shows the comparison with the publisher's own list:
+// how many changes it declares, how many the diff confirms, and the first
+// few disagreements with their reasons.
+func writeReconciliation(w io.Writer, sys codeset.System, r *codeset.Reconciliation) {
+	fmt.Fprintf(w, "publisher's list (%s): declared %d, agreed %d, %d disagreements\n", r.Source, r.Declared, r.Agreed, len(r.Disagreements))
+	for i, d := range r.Disagreements {
+		if i == summaryDisagreements {
+			fmt.Fprintf(w, "  ... and %d more; see the changelog\n", len(r.Disagreements)-i)
+			break
+		}
+		decl := d.Declared
+		if decl == "" {
+			decl = "nothing"
+		}
+		fmt.Fprintf(w, "  %s: declared %s, computed %s: %s\n", sys.Display(d.Code), decl, d.Computed, d.Reason)
+	}
 }

@@ -9,6 +9,24 @@ type CodeHistory struct {
 	LastRelease  string         `json:"last_release"`
 	Record       Record         `json:"last_record"` // as in the last release that had it
 	Events       []HistoryEvent `json:"events"`      // oldest first
+	// Replacement links across releases (additive): the codes the
+	// publisher named as replaced by this one, and as its replacements,
+	// each with the release that made the change. Current follows
+	// replaced_by from release to release to the codes valid in the latest
+	// release (A → B → C: A's current codes are C); it is the code itself
+	// when it is valid, empty when the chain ends at a code with no
+	// replacement named. All three are empty arrays when there is nothing.
+	Replaces   []HistoryLink `json:"replaces"`
+	ReplacedBy []HistoryLink `json:"replaced_by"`
+	Current    []string      `json:"current"`
+}
+
+// HistoryLink is one replacement link of a code's history.
+type HistoryLink struct {
+	Code    string         `json:"code"`    // the other code of the link
+	Release string         `json:"release"` // the release whose changelog shows it
+	Source  string         `json:"source"`  // the file that states it
+	How     codeset.Stated `json:"how"`     // direct, list or range
 }
 
 // Record is a code record as the history database and the HTTP API present

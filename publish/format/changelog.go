@@ -22,6 +22,23 @@ type jsonChangelog struct {
 	Changes       []jsonChange    `json:"changes"`
 	// Reconciliation is null when the publisher declares no changes.
 	Reconciliation *jsonReconciliation `json:"reconciliation"`
+	// LinkProblems is null when the new release states no replacement
+	// links, else every problem (possibly none).
+	LinkProblems []jsonLinkProblem `json:"link_problems"`
+}
+
+type jsonCode struct {
+	Code    string `json:"code"`
+	Display string `json:"display"`
+}
+
+type jsonLinkProblem struct {
+	Code    string                  `json:"code"`
+	Display string                  `json:"display"`
+	Problem codeset.LinkProblemKind `json:"problem"`
+	Other   string                  `json:"other"`
+	Source  string                  `json:"source"`
+	Reason  string                  `json:"reason"`
 }
 
 type jsonChange struct {
@@ -31,6 +48,8 @@ type jsonChange struct {
 	Category    string                         `json:"category"`
 	Description string                         `json:"description"`
 	Fields      map[string]codeset.FieldChange `json:"fields"`
+	ReplacedBy  []jsonCode                     `json:"replaced_by"`
+	Replaces    []jsonCode                     `json:"replaces"`
 }
 
 type jsonReconciliation struct {
@@ -50,7 +69,18 @@ type jsonDisagreement struct {
 
 // WriteChangelog writes l as the JSON changelog other tools parse: two-space
 // indentation, a trailing newline, null for an unknown from label or date,
-// and "fields" present on every change.
+// and "fields", "replaced_by" and "replaces" present on every change.
+//
+// Replacement links (additive to the first contract): a deleted or
+// discontinued change carries "replaced_by", the codes the publisher names
+// as its replacements, and an added or reactivated change "replaces", the
+// codes it takes the place of; each an array of {"code", "display"}
+// sorted by code, empty when the publisher names none (or states no links
+// at all). "link_problems" lists what does not add up between the changes
+// and the links (problem "no-replacement", "unknown-code" or
+// "replacement-deleted", the other code of the link, the file that states
+// it and the reason in words); it is null when the new release states no
+// links.
 func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 	j := jsonChangelog{
 		System:        l.System,
@@ -75,7 +105,17 @@ func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 			Category:    c.Category,
 			Description: c.Record.Description(),
 			Fields:      fields,
+			ReplacedBy:  jsonCodes(l.System, c.ReplacedBy),
+			Replaces:    jsonCodes(l.System, c.Replaces),
 		})
+	}
+	if l.Replacements != nil {
+		j.LinkProblems = []jsonLinkProblem{}
+		for _, p := range l.LinkProblems {
+			j.LinkProblems = append(j.LinkProblems, jsonLinkProblem{
+				Code: p.Code, Display: l.System.Display(p.Code), Problem: p.Kind, Other: p.Other, Source: p.Source, Reason: p.Reason,
+			})
+		}
 	}
 	if r := l.Reconciliation; r != nil {
 		j.Reconciliation = &jsonReconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed, Disagreements: []jsonDisagreement{}}
@@ -92,6 +132,16 @@ func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 		return fmt.Errorf("write json changelog: %w", err)
 	}
 	return nil
+}
+
+// jsonCodes returns codes with their display forms; an empty array, never
+// null, when there are none.
+func jsonCodes(sys codeset.System, codes []string) []jsonCode {
+	out := make([]jsonCode, 0, len(codes))
+	for _, c := range codes {
+		out = append(out, jsonCode{Code: c, Display: sys.Display(c)})
+	}
+	return out
 }
 
 // jsonDate returns t as YYYY-MM-DD, or nil for the zero time.
@@ -140,6 +190,12 @@ func ReadChangelog(r io.Reader) (*codeset.Changelog, error) {
 		if len(c.Fields) > 0 {
 			ch.Fields = c.Fields
 		}
+		for _, x := range c.ReplacedBy {
+			ch.ReplacedBy = append(ch.ReplacedBy, x.Code)
+		}
+		for _, x := range c.Replaces {
+			ch.Replaces = append(ch.Replaces, x.Code)
+		}
 		l.Changes = append(l.Changes, ch)
 	}
 	if r := j.Reconciliation; r != nil {
@@ -149,6 +205,9 @@ func ReadChangelog(r io.Reader) (*codeset.Changelog, error) {
 				Code: d.Code, Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
 			})
 		}
+	}
+	for _, p := range j.LinkProblems {
+		l.LinkProblems = append(l.LinkProblems, codeset.LinkProblem{Code: p.Code, Kind: p.Problem, Other: p.Other, Source: p.Source, Reason: p.Reason})
 	}
 	return l, nil
 }

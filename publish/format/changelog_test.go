@@ -53,7 +53,7 @@ func TestWriteJSONContract(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			if want := []string{"changes", "from", "from_effective", "reconciliation", "summary", "system", "to", "to_effective"}; !reflect.DeepEqual(keys, want) {
+			if want := []string{"changes", "from", "from_effective", "link_problems", "reconciliation", "summary", "system", "to", "to_effective"}; !reflect.DeepEqual(keys, want) {
 				t.Errorf("top-level keys = %v, want %v", keys, want)
 			}
 			for k, want := range tt.want {
@@ -76,9 +76,14 @@ func TestWriteJSONContract(t *testing.T) {
 			}
 			for _, c := range changes {
 				c := c.(map[string]any)
-				for _, k := range []string{"code", "display", "change", "category", "description", "fields"} {
+				for _, k := range []string{"code", "display", "change", "category", "description", "fields", "replaced_by", "replaces"} {
 					if _, ok := c[k]; !ok {
 						t.Errorf("change %v lacks %q", c["code"], k)
+					}
+				}
+				for _, k := range []string{"replaced_by", "replaces"} {
+					if _, ok := c[k].([]any); !ok {
+						t.Errorf("change %v %s = %#v, want an array", c["code"], k, c[k])
 					}
 				}
 				if _, ok := c["fields"].(map[string]any); !ok {
@@ -110,6 +115,64 @@ func TestWriteJSONChange(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("JSON lacks\n%s\ngot\n%s", want, buf.String())
 		}
+	}
+}
+
+// The replacement links of a change, and the link problems, as the
+// contract shows them: codes with their display forms, arrays never null
+// on a change, link_problems null only when no links are stated.
+func TestWriteJSONReplacements(t *testing.T) {
+	l := &codeset.Changelog{
+		System: codeset.ICD10CM, From: "FY2024", To: "FY2025",
+		Changes: []codeset.Change{
+			{Code: "A047", Kind: codeset.Deleted, ReplacedBy: []string{"A0471", "A0472"}},
+			{Code: "A0471", Kind: codeset.Added, Replaces: []string{"A047"}},
+			{Code: "Z9999", Kind: codeset.Deleted},
+		},
+		Replacements: []codeset.Replacement{{Old: "A047", New: "A0471"}, {Old: "A047", New: "A0472"}},
+		LinkProblems: []codeset.LinkProblem{{Code: "Z9999", Kind: codeset.NoReplacement, Reason: "deleted, and the publisher names no replacement"}},
+	}
+	var buf bytes.Buffer
+	if err := WriteChangelog(&buf, l); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Changes []struct {
+			Code       string           `json:"code"`
+			ReplacedBy []map[string]any `json:"replaced_by"`
+			Replaces   []map[string]any `json:"replaces"`
+		} `json:"changes"`
+		LinkProblems []map[string]any `json:"link_problems"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.Changes[0].ReplacedBy); n != 2 || got.Changes[0].ReplacedBy[1]["display"] != "A04.72" || got.Changes[0].ReplacedBy[1]["code"] != "A0472" {
+		t.Errorf("A04.7 replaced_by = %v, want A04.71 and A04.72 with display forms", got.Changes[0].ReplacedBy)
+	}
+	if got.Changes[1].Replaces[0]["display"] != "A04.7" {
+		t.Errorf("A04.71 replaces = %v, want A04.7", got.Changes[1].Replaces)
+	}
+	if got.Changes[2].ReplacedBy == nil || len(got.Changes[2].ReplacedBy) != 0 {
+		t.Errorf("Z99.99 replaced_by = %#v, want []", got.Changes[2].ReplacedBy)
+	}
+	if len(got.LinkProblems) != 1 || got.LinkProblems[0]["problem"] != "no-replacement" || got.LinkProblems[0]["display"] != "Z99.99" {
+		t.Errorf("link_problems = %v, want Z99.99 no-replacement", got.LinkProblems)
+	}
+	back, err := ReadChangelog(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Changes[0].ReplacedBy, l.Changes[0].ReplacedBy) || !reflect.DeepEqual(back.LinkProblems, l.LinkProblems) {
+		t.Errorf("round trip: replaced_by %v, problems %v", back.Changes[0].ReplacedBy, back.LinkProblems)
+	}
+	l.Replacements = nil
+	buf.Reset()
+	if err := WriteChangelog(&buf, l); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"link_problems": null`) {
+		t.Errorf("no links stated: want \"link_problems\": null, got\n%s", buf.String())
 	}
 }
 

@@ -61,6 +61,38 @@ CREATE TABLE events (
 	PRIMARY KEY (code, seq, field)
 ) WITHOUT ROWID;
 
+-- The publisher's replacement links as the changelogs show them: for each
+-- release, the links of its transition from the release before (ranges
+-- expanded, only links that touch a change of that transition). Together
+-- they form the graph old -> new across all releases. A link naming a code
+-- in neither release of its transition is not kept here but reported in
+-- replacement_problems.
+CREATE TABLE replacements (
+	old       TEXT NOT NULL,
+	new       TEXT NOT NULL,
+	seq       INTEGER NOT NULL, -- releases.seq of the release whose transition shows the link
+	release   TEXT NOT NULL,
+	source    TEXT NOT NULL,    -- the file that states the link
+	effective TEXT NOT NULL,    -- YYYY-MM-DD or ''
+	how       TEXT NOT NULL,    -- direct, list or range
+	PRIMARY KEY (old, new, seq, source)
+) WITHOUT ROWID;
+
+-- What does not add up in those links, reported rather than kept as links
+-- silently: a link naming a code in neither release of its transition
+-- (unknown-code), a replacement deleted in the same release
+-- (replacement-deleted). Deleted codes without a replacement named are not
+-- listed here; the changelogs show them.
+CREATE TABLE replacement_problems (
+	code    TEXT NOT NULL,    -- the changed code the problem is about
+	seq     INTEGER NOT NULL,
+	release TEXT NOT NULL,
+	problem TEXT NOT NULL,    -- unknown-code or replacement-deleted
+	other   TEXT NOT NULL,    -- the other code (or first-last range) of the link
+	source  TEXT NOT NULL,
+	reason  TEXT NOT NULL
+);
+
 -- Full-text index of the descriptors in codes (an external-content table:
 -- the text itself is stored once, in codes).
 CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
@@ -114,6 +146,9 @@ func Build(ctx context.Context, dst string, paths []string) (err error) {
 			return fmt.Errorf("release %s: %w", cur.Label, err)
 		}
 		l := diff.Compare(prev, cur, earlier)
+		if err := insertLinks(ctx, tx, seq, cur.Label, l); err != nil {
+			return err
+		}
 		for _, c := range l.Changes {
 			if len(c.Fields) == 0 {
 				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), "", "", ""); err != nil {
@@ -189,6 +224,102 @@ func Build(ctx context.Context, dst string, paths []string) (err error) {
 	return durable.SyncFile(dst)
 }
 
+// insertLinks records the replacement links of one transition and what
+// does not add up in them.
+func insertLinks(ctx context.Context, tx *sql.Tx, seq int, label string, l *codeset.Changelog) error {
+	// A link naming a code in neither release of its transition goes to
+	// replacement_problems, not into the graph.
+	unknown := map[[2]string]bool{}
+	for _, p := range l.LinkProblems {
+		if p.Kind == codeset.UnknownCode {
+			unknown[[2]string{p.Code, p.Other}] = true
+		}
+	}
+	for _, r := range l.Replacements {
+		if unknown[[2]string{r.Old, r.New}] || unknown[[2]string{r.New, r.Old}] {
+			continue
+		}
+		eff := ""
+		if !r.Effective.IsZero() {
+			eff = r.Effective.Format(codeset.DateLayout)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO replacements (old, new, seq, release, source, effective, how) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.Old, r.New, seq, label, r.Source, eff, string(r.How)); err != nil {
+			return fmt.Errorf("replacement %s -> %s: %w", r.Old, r.New, err)
+		}
+	}
+	for _, p := range l.LinkProblems {
+		if p.Kind == codeset.NoReplacement {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO replacement_problems (code, seq, release, problem, other, source, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			p.Code, seq, label, string(p.Kind), p.Other, p.Source, p.Reason); err != nil {
+			return fmt.Errorf("replacement problem of %s: %w", p.Code, err)
+		}
+	}
+	return nil
+}
+
+// readLinks fills h's replacement links and follows them to the codes
+// valid in the latest release.
+func readLinks(ctx context.Context, db *sql.DB, h *format.CodeHistory) error {
+	h.Replaces, h.ReplacedBy, h.Current = []format.HistoryLink{}, []format.HistoryLink{}, []string{}
+	// A history built before links were recorded has no such table.
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'replacements'`).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	var latest string
+	if err := db.QueryRowContext(ctx, `SELECT label FROM releases ORDER BY seq DESC LIMIT 1`).Scan(&latest); err != nil {
+		return err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT old, new, release, source, how FROM replacements ORDER BY seq, old, new, source`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var links []codeset.Replacement
+	for rows.Next() {
+		var r codeset.Replacement
+		var rel, how string
+		if err := rows.Scan(&r.Old, &r.New, &rel, &r.Source, &how); err != nil {
+			return err
+		}
+		r.How = codeset.Stated(how)
+		links = append(links, r)
+		if r.Old == h.Code {
+			h.ReplacedBy = append(h.ReplacedBy, format.HistoryLink{Code: r.New, Release: rel, Source: r.Source, How: r.How})
+		}
+		if r.New == h.Code {
+			h.Replaces = append(h.Replaces, format.HistoryLink{Code: r.Old, Release: rel, Source: r.Source, How: r.How})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	valid := map[string]bool{}
+	vrows, err := db.QueryContext(ctx, `SELECT code FROM codes WHERE last_release = ? AND status != ?`, latest, codeset.StatusDiscontinued)
+	if err != nil {
+		return err
+	}
+	defer vrows.Close()
+	for vrows.Next() {
+		var c string
+		if err := vrows.Scan(&c); err != nil {
+			return err
+		}
+		valid[c] = true
+	}
+	if err := vrows.Err(); err != nil {
+		return err
+	}
+	cur, _ := diff.Successors(h.Code, links, func(c string) bool { return valid[c] })
+	if cur != nil {
+		h.Current = cur
+	}
+	return nil
+}
+
 // openHistory opens a history database read-only.
 func openHistory(ctx context.Context, path string) (*sql.DB, error) {
 	db, err := dbfile.OpenReadOnly(path, "history")
@@ -249,6 +380,9 @@ func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	if err := readLinks(ctx, db, h); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
 	return h, nil

@@ -87,6 +87,38 @@ CREATE TABLE declared_changes (
 	detail TEXT NOT NULL, -- the publisher's word, e.g. 'Revise' or 'C'
 	PRIMARY KEY (code, kind)
 ) WITHOUT ROWID;
+
+-- The publisher's own totals for declared_changes, from the summary block
+-- that ends an ICD-10 addenda: one row per part. from_file and from_count
+-- name the version the list was made against, which need not be a release
+-- that was ingested (a mid-year update, say).
+CREATE TABLE declared_counts (
+	part       TEXT    NOT NULL PRIMARY KEY, -- 'codes' or 'headers'
+	from_file  TEXT    NOT NULL,
+	from_count INTEGER NOT NULL,
+	to_file    TEXT    NOT NULL,
+	to_count   INTEGER NOT NULL,
+	added      INTEGER NOT NULL,
+	deleted    INTEGER NOT NULL,
+	revised    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Replacement links the publisher states with this release: the rows of a
+-- crosswalk given with it (CDC's conversion tables are cumulative and reach
+-- back years) and the codes its own records name (HCPCS XREF of a
+-- discontinued code). One row per link as stated: old is the code that
+-- goes away, new the code that takes its place. A range not expanded has
+-- old_through (or new_through) set and covers old through old_through and
+-- the codes below it; changelogs expand it against the releases compared.
+CREATE TABLE replacements (
+	old         TEXT NOT NULL, -- stored form (no dot)
+	old_through TEXT NOT NULL, -- '' unless old starts a range
+	new         TEXT NOT NULL,
+	new_through TEXT NOT NULL, -- '' unless new starts a range
+	source      TEXT NOT NULL, -- base name of the file that states the link
+	effective   TEXT NOT NULL, -- YYYY-MM-DD, or '' when the publisher gives no date
+	how         TEXT NOT NULL  -- 'direct', 'list' or 'range'
+);
 `
 
 // Write writes r as a snapshot file at path, creating path's
@@ -228,6 +260,24 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 			}
 		}
 	}
+	if r.Declared != nil {
+		for _, c := range r.Declared.Counts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO declared_counts (part, from_file, from_count, to_file, to_count, added, deleted, revised) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.Part, c.FromFile, c.From, c.ToFile, c.To, c.Added, c.Deleted, c.Revised); err != nil {
+				return fmt.Errorf("insert declared counts %s: %w", c.Part, err)
+			}
+		}
+	}
+	for _, x := range sortedLinks(r.Replacements) {
+		eff := ""
+		if !x.Effective.IsZero() {
+			eff = x.Effective.Format(codeset.DateLayout)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO replacements (old, old_through, new, new_through, source, effective, how) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			x.Old, x.OldThrough, x.New, x.NewThrough, x.Source, eff, string(x.How)); err != nil {
+			return fmt.Errorf("insert replacement %s -> %s: %w", x.Old, x.New, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -289,6 +339,82 @@ func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	return out, nil
+}
+
+// sortedLinks returns links sorted and without exact repeats, so that the
+// same release always gives the same bytes.
+func sortedLinks(links []codeset.Replacement) []codeset.Replacement {
+	out := slices.Clone(links)
+	key := func(x codeset.Replacement) string {
+		return strings.Join([]string{x.Old, x.OldThrough, x.New, x.NewThrough, x.Source, x.Effective.Format(codeset.DateLayout), string(x.How)}, "\x00")
+	}
+	slices.SortStableFunc(out, func(a, b codeset.Replacement) int { return strings.Compare(key(a), key(b)) })
+	return slices.CompactFunc(out, func(a, b codeset.Replacement) bool { return key(a) == key(b) })
+}
+
+// readAdditive reads the tables added to the schema after its version was
+// set (declared_counts, replacements); a snapshot written before holds
+// none of them.
+func readAdditive(ctx context.Context, db *sql.DB, path string, r *codeset.Release) error {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if have["declared_counts"] && r.Declared != nil {
+		rows, err := db.QueryContext(ctx, `SELECT part, from_file, from_count, to_file, to_count, added, deleted, revised FROM declared_counts ORDER BY part`)
+		if err != nil {
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c codeset.DeclaredCounts
+			if err := rows.Scan(&c.Part, &c.FromFile, &c.From, &c.ToFile, &c.To, &c.Added, &c.Deleted, &c.Revised); err != nil {
+				return fmt.Errorf("read snapshot %s: %w", path, err)
+			}
+			r.Declared.Counts = append(r.Declared.Counts, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+	}
+	if have["replacements"] {
+		rows, err := db.QueryContext(ctx, `SELECT old, old_through, new, new_through, source, effective, how FROM replacements ORDER BY rowid`)
+		if err != nil {
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var x codeset.Replacement
+			var eff, how string
+			if err := rows.Scan(&x.Old, &x.OldThrough, &x.New, &x.NewThrough, &x.Source, &eff, &how); err != nil {
+				return fmt.Errorf("read snapshot %s: %w", path, err)
+			}
+			if eff != "" {
+				if x.Effective, err = time.Parse(codeset.DateLayout, eff); err != nil {
+					return fmt.Errorf("read snapshot %s: replacement %s -> %s: bad effective date %q: want YYYY-MM-DD", path, x.Old, x.New, eff)
+				}
+			}
+			x.How = codeset.Stated(how)
+			r.Replacements = append(r.Replacements, x)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // DecodeAttrs parses a JSON object written by EncodeAttrs; nil when empty.
@@ -378,6 +504,9 @@ func Read(ctx context.Context, path string) (*codeset.Release, error) {
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 		}
+	}
+	if err := readAdditive(ctx, db, path, r); err != nil {
+		return nil, err
 	}
 	if len(r.Codes) != info.Codes {
 		return nil, fmt.Errorf("read snapshot %s: holds %d codes, release row says %d", path, len(r.Codes), info.Codes)

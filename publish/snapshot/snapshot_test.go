@@ -12,8 +12,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/dbfile"
 	"github.com/codeset/codeset/publish/internal/fixture"
 )
 
@@ -38,6 +40,23 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		{"sample", fixture.SampleRelease()},
 		{"no date no sources no codes", &codeset.Release{System: codeset.ICD10CM, Label: "FY2026"}},
 		{"one code", &codeset.Release{System: codeset.HCPCS, Label: "2026Q2", Codes: []codeset.Code{{Code: "A0021", Long: "Ambulance service, outside state per mile, transport"}}}},
+		{"links and declared counts", &codeset.Release{
+			System: codeset.ICD10CM, Label: "FY2025", Effective: time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC),
+			Codes: []codeset.Code{{Code: "H02101", Long: "Unspecified ectropion of right upper eyelid"}},
+			Declared: &codeset.Declaration{
+				Source:  "icd10cm_codes_addenda_2025.txt",
+				Changes: []codeset.DeclaredChange{{Code: "H02101", Kind: codeset.Added, Detail: "Add"}},
+				Counts: []codeset.DeclaredCounts{
+					{Part: "codes", FromFile: "icd10cm_codes_2024.txt", From: 74044, ToFile: "icd10cm_codes_2025.txt", To: 74260, Added: 252, Deleted: 36},
+					{Part: "headers", FromFile: "a", From: 1, ToFile: "b", To: 2, Revised: 3},
+				},
+			},
+			// Sorted as stored: by old, then the rest.
+			Replacements: []codeset.Replacement{
+				{Old: "H0210", New: "H02101", NewThrough: "H02106", Source: "conversion-table.xlsx", Effective: time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), How: codeset.StatedRange},
+				{Old: "H0211", New: "H02111", Source: "conversion-table.xlsx", How: codeset.StatedList},
+			},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,5 +221,35 @@ func TestReadSnapshotRefusesOtherFiles(t *testing.T) {
 				t.Errorf("ReadSnapshotInfo error = nil, want one")
 			}
 		})
+	}
+}
+
+// A snapshot written before declared_counts and replacements were added
+// reads as one without links or counts.
+func TestSnapshotWithoutAdditiveTables(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "2025.sqlite")
+	rel := &codeset.Release{System: codeset.HCPCS, Label: "2025", Codes: []codeset.Code{{Code: "C9484", Status: codeset.StatusDiscontinued}},
+		Declared:     &codeset.Declaration{Source: "ACTION CD", Counts: []codeset.DeclaredCounts{{Part: "codes"}}},
+		Replacements: []codeset.Replacement{{Old: "C9484", New: "J1428", How: codeset.StatedDirect}}}
+	if err := Write(ctx, path, rel); err != nil {
+		t.Fatal(err)
+	}
+	db, err := dbfile.Open(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tbl := range []string{"declared_counts", "replacements"} {
+		if _, err := db.ExecContext(ctx, "DROP TABLE "+tbl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	got, err := Read(ctx, path)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if got.Replacements != nil || got.Declared == nil || got.Declared.Counts != nil {
+		t.Errorf("Read: replacements %v, declaration %+v; want none and a declaration without counts", got.Replacements, got.Declared)
 	}
 }

@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -49,6 +52,9 @@ type Request struct {
 	Label     string
 	Effective time.Time       // zero: derived from the label
 	Profile   *ingest.Profile // nil: the system's built-in profile
+	// Crosswalk is the layout of the replacement crosswalks among Files;
+	// nil: the system's built-in crosswalk profile, if it has one.
+	Crosswalk *ingest.CrosswalkProfile
 	Files     []string
 	Guards    Guards // checks before publishing
 }
@@ -229,13 +235,66 @@ func (p *Pipeline) read(ctx context.Context, req Request, taken bool) (*codeset.
 	if prof.System != req.System {
 		return nil, nil, fmt.Errorf("profile is for %s, not %s", prof.System, req.System)
 	}
-	rel, rep, err := ingest.Read(ctx, ingest.Options{Profile: prof, Label: req.Label, Effective: eff}, req.Files...)
+	rel, rep, err := ReadRelease(ctx, prof, req.Crosswalk, req.Label, eff, req.Files...)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, w := range rep.Warnings {
 		p.logger().Warn("ingest warning", "warning", w, "system", rel.System, "release", rel.Label)
 	}
+	return rel, rep, nil
+}
+
+// ReadRelease reads files into a release of prof's system, with the
+// replacement links the publisher states: the crosswalks among files (recognised
+// by their header rows with cp, or the system's built-in crosswalk profile
+// when cp is nil) are read as links and the other files as the release;
+// the links a release names in its own records (HCPCS XREF of discontinued
+// codes) are added. Crosswalk files are sources of the release like the
+// others, in the order given. Files that are all crosswalks are refused:
+// a crosswalk alone is no release (attach it to a stored one with
+// Pipeline.AddCrosswalk).
+func ReadRelease(ctx context.Context, prof *ingest.Profile, cp *ingest.CrosswalkProfile, label string, eff time.Time, files ...string) (*codeset.Release, *ingest.Report, error) {
+	if cp == nil {
+		cp, _ = ingest.BuiltinCrosswalk(prof.System) // nil: the system has none
+	}
+	rest := files
+	var links []codeset.Replacement
+	var xrep *ingest.Report
+	if cp != nil {
+		var err error
+		if links, rest, xrep, err = ingest.ReadCrosswalks(ctx, ingest.CrosswalkOptions{Profile: cp}, files...); err != nil {
+			return nil, nil, err
+		}
+		if len(rest) == 0 {
+			return nil, nil, codeset.NewError(codeset.ErrInvalid, "%s: every file given is a %s, not the release's code files: give them beside the release's files, or attach them to a stored release with 'codeset crosswalk add'", strings.Join(files, ", "), cp.Name)
+		}
+	}
+	rel, rep, err := ingest.Read(ctx, ingest.Options{Profile: prof, Label: label, Effective: eff}, rest...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rest) < len(files) {
+		// Sources in the order given, crosswalks included.
+		var srcs []codeset.SourceFile
+		for _, f := range files {
+			if i := slices.Index(rest, f); i >= 0 {
+				srcs = append(srcs, rel.Sources[i])
+				continue
+			}
+			s, err := ingest.Source(ctx, f)
+			if err != nil {
+				return nil, nil, err
+			}
+			srcs = append(srcs, s)
+		}
+		rel.Sources = srcs
+	}
+	if xrep != nil {
+		rep.Files = append(rep.Files, xrep.Files...)
+		rep.Warnings = append(rep.Warnings, xrep.Warnings...)
+	}
+	rel.Replacements = append(links, ingest.FieldReplacements(rel, ingest.XrefField)...)
 	return rel, rep, nil
 }
 
@@ -330,4 +389,100 @@ func before(a, b snapshot.Info) bool {
 		return a.Effective.Before(b.Effective)
 	}
 	return codeset.CompareLabels(a.Label, b.Label) < 0
+}
+
+// revisionSuffix is the "-rN" that ends the label of a revision.
+var revisionSuffix = regexp.MustCompile(`-r[0-9]{1,9}$`)
+
+// CrosswalkResult is what AddCrosswalk did.
+type CrosswalkResult struct {
+	Release *codeset.Release // with the links added, under its new label when Revision
+	Links   int              // links read from the files
+	// Revision is true when the release was published, so a new revision
+	// was stored beside it; false when the stored snapshot was replaced.
+	Revision bool
+	Snapshot string
+}
+
+// AddCrosswalk attaches crosswalk files to the stored release sys/label: their
+// links are added to the release's replacements and the files to its
+// sources. What was published is never changed:
+//
+//   - a release stored but not published has its snapshot replaced (nothing
+//     depends on its bytes yet); publishing it then shows the links;
+//   - a published release keeps its snapshot and its published folder; the
+//     links go into a new revision LABEL-rN (the next free number), stored
+//     and not published, with the same codes. Compare it with the release
+//     before (codeset diff --from PREV --to LABEL-rN) to see the links.
+//
+// Files that hold no crosswalk are refused, and so is a crosswalk already
+// among the release's sources.
+func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label string, cp *ingest.CrosswalkProfile, files ...string) (*CrosswalkResult, error) {
+	if len(files) == 0 {
+		return nil, codeset.NewError(codeset.ErrInvalid, "no crosswalk files given")
+	}
+	if cp == nil {
+		var err error
+		if cp, err = ingest.BuiltinCrosswalk(sys); err != nil {
+			return nil, err
+		}
+	}
+	rel, err := p.Store.Get(ctx, sys, label)
+	if err != nil {
+		return nil, err
+	}
+	var links []codeset.Replacement
+	for _, f := range files {
+		l, _, err := ingest.ReadCrosswalk(ctx, f, ingest.CrosswalkOptions{Profile: cp})
+		if err != nil {
+			return nil, err
+		}
+		src, err := ingest.Source(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range rel.Sources {
+			if s.SHA256 == src.SHA256 {
+				return nil, codeset.NewError(codeset.ErrConflict, "%s %s: %s is already a source of the release (as %s)", sys, label, f, s.Name)
+			}
+		}
+		rel.Sources = append(rel.Sources, src)
+		links = append(links, l...)
+	}
+	rel.Replacements = append(rel.Replacements, links...)
+	res := &CrosswalkResult{Release: rel, Links: len(links)}
+	if !publish.Published(p.OutDir, sys, label) {
+		path := p.Store.Path(sys, label)
+		// Build the new snapshot beside the old one, then rename it over.
+		dir, err := os.MkdirTemp(filepath.Dir(path), ".crosswalk-")
+		if err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		tmp := filepath.Join(dir, filepath.Base(path))
+		if err := snapshot.Write(ctx, tmp, rel); err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, fmt.Errorf("store snapshot: %w", err)
+		}
+		res.Snapshot = path
+		p.logger().Info("crosswalk attached to the stored release", "system", sys, "release", label, "links", len(links))
+		return res, nil
+	}
+	base := revisionSuffix.ReplaceAllString(label, "")
+	for n := 2; ; n++ {
+		next := fmt.Sprintf("%s-r%d", base, n)
+		if codeset.CompareLabels(next, label) <= 0 || p.Store.Exists(sys, next) || publish.Published(p.OutDir, sys, next) {
+			continue
+		}
+		rel.Label = next
+		break
+	}
+	res.Revision, res.Snapshot = true, p.Store.Path(sys, rel.Label)
+	if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
+		return nil, fmt.Errorf("store snapshot: %w", err)
+	}
+	p.logger().Info("crosswalk stored as a new revision of a published release", "system", sys, "release", label, "revision", rel.Label, "links", len(links))
+	return res, nil
 }

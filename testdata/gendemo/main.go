@@ -1,6 +1,8 @@
 // Command gendemo writes the synthetic CPT-style demo releases in testdata/demo:
-// cpt-2024.xlsx, cpt-2025.xlsx and cpt-2026.xlsx, plus expected.json, which
-// records the changes the generator meant to put between them.
+// cpt-2024.xlsx, cpt-2025.xlsx and cpt-2026.xlsx, the deleted-code
+// crosswalks cpt-2025-crosswalk.csv and cpt-2026-crosswalk.csv, plus
+// expected.json, which records the changes the generator meant to put
+// between them and the replacements the crosswalks name.
 //
 // Every descriptor here was invented for testing. None of it is AMA CPT text.
 //
@@ -18,6 +20,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -53,6 +56,16 @@ type release struct {
 	year  int
 	sheet string
 	edits edits // from the previous release; unused for the first
+	// crosswalk is the deleted-code crosswalk shipped with the release,
+	// written as cpt-YEAR-crosswalk.csv when not empty: each deleted code
+	// with the codes to use instead.
+	crosswalk []xlink
+}
+
+// xlink is one row of a deleted-code crosswalk.
+type xlink struct {
+	old  string
+	news []string
 }
 
 const (
@@ -154,6 +167,9 @@ var releases = []release{
 		cosmetic: []entry{
 			{Code: "66987", Long: "Removal of a clouded synthetic eye lens and placement of a clear  artificial lens, standard technique"},
 		},
+	}, crosswalk: []xlink{
+		// 20958 is deleted with no replacement named (it comes back in 2026).
+		{"5252F", []string{"1174F"}},
 	}},
 	{year: 2026, sheet: "Release 2026", edits: edits{
 		add: []entry{
@@ -181,6 +197,9 @@ var releases = []release{
 			{Code: "97113", Long: "Water-based exercise therapy for a synthetic patient, each fifteen\u00a0minutes of direct contact"},
 			{Code: "71048", Short: "DEMO CHEST FILM 2 VIEWS  "},
 		},
+	}, crosswalk: []xlink{
+		{"0037U", []string{"0503U"}},
+		{"0048T", []string{"0938T", "0944T"}},
 	}},
 }
 
@@ -286,6 +305,9 @@ type Transition struct {
 	// release only in ways the ingester removes (NBSP, leading/trailing
 	// spaces): they must come out unchanged.
 	NormalisedAway []string `json:"normalised_away"`
+	// ReplacedBy gives, for every deleted code, the codes the release's
+	// crosswalk names to use instead (empty when it names none).
+	ReplacedBy map[string][]string `json:"replaced_by"`
 }
 
 // Release is what expected.json says about one workbook.
@@ -303,6 +325,9 @@ type Release struct {
 	NumFmt       string         `json:"numeric_code_format"`
 	Total        int            `json:"total"`
 	ByCategory   map[string]int `json:"by_category"`
+	// Crosswalk is the deleted-code crosswalk CSV shipped with the
+	// release, if any.
+	Crosswalk string `json:"crosswalk,omitempty"`
 }
 
 // Expected is the whole of expected.json.
@@ -349,12 +374,33 @@ func run(out string) error {
 		if err := checkWorkbook(path, b, exp.Releases[i]); err != nil {
 			return fmt.Errorf("check %s: %w", path, err)
 		}
+		if name := exp.Releases[i].Crosswalk; name != "" {
+			if err := os.WriteFile(filepath.Join(out, name), crosswalkCSV(b), 0o644); err != nil {
+				return err
+			}
+		}
 	}
 	data, err := json.MarshalIndent(exp, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "expected.json"), append(data, '\n'), 0o644)
+}
+
+// crosswalkCSV renders a release's deleted-code crosswalk the way a
+// licensee's export might look: a title line and a blank line above the
+// header, several replacements in one cell separated by ", ".
+func crosswalkCSV(b built) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{fmt.Sprintf("Demo deleted-code crosswalk %d (synthetic test data; not AMA content)", b.year)})
+	w.Write([]string{""})
+	w.Write([]string{"Deleted Code", "Replacement Code(s)", "Effective Date"})
+	for _, x := range b.crosswalk {
+		w.Write([]string{x.old, strings.Join(x.news, ", "), fmt.Sprintf("01/01/%d", b.year)})
+	}
+	w.Flush()
+	return buf.Bytes()
 }
 
 // build applies each year's edits to the previous release.
@@ -548,6 +594,21 @@ func expect(bs []built) (*Expected, error) {
 				*l = []string{}
 			}
 		}
+		t.ReplacedBy = map[string][]string{}
+		for _, code := range t.Codes.Deleted {
+			t.ReplacedBy[code] = []string{}
+		}
+		for _, x := range b.crosswalk {
+			if _, ok := t.ReplacedBy[x.old]; !ok {
+				errs = append(errs, fmt.Errorf("%s: crosswalk names %s, which is not deleted", t.Name, x.old))
+			}
+			for _, n := range x.news {
+				if _, ok := cur[n]; !ok {
+					errs = append(errs, fmt.Errorf("%s: crosswalk replaces %s by %s, which is not in the release", t.Name, x.old, n))
+				}
+			}
+			t.ReplacedBy[x.old] = slices.Sorted(slices.Values(x.news))
+		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
@@ -573,6 +634,9 @@ func describe(b built) Release {
 		NumFmt:       anesNumFmt,
 		ByCategory:   map[string]int{},
 		NumericCodes: []string{},
+	}
+	if len(b.crosswalk) > 0 {
+		r.Crosswalk = fmt.Sprintf("cpt-%d-crosswalk.csv", b.year)
 	}
 	for _, c := range categories {
 		r.ByCategory[c] = 0
