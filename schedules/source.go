@@ -2,8 +2,6 @@ package schedules
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
 )
 
 // ErrNoFile reports a source that holds no release file yet.
@@ -128,7 +129,7 @@ func (s InboxSource) Fetch(ctx context.Context, dir string, prev FetchState) (*F
 	}
 	defer in.Close()
 	dst := filepath.Join(dir, newest.Name())
-	sum, err := copyHashed(dst, in)
+	sum, err := copyHashed(ctx, dst, in, -1)
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", src, err)
 	}
@@ -136,21 +137,47 @@ func (s InboxSource) Fetch(ctx context.Context, dir string, prev FetchState) (*F
 }
 
 // copyHashed writes r to the new file dst and returns the SHA-256 of what
-// it wrote.
-func copyHashed(dst string, r io.Reader) (string, error) {
+// it wrote. It stops when ctx is done, and with ErrTooLarge after max bytes
+// when max >= 0.
+func copyHashed(ctx context.Context, dst string, r io.Reader, max int64) (string, error) {
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+	if max >= 0 {
+		r = io.LimitReader(r, max+1)
+	}
+	h := durable.NewHasher()
+	n, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx, r})
+	if err == nil && max >= 0 && n > max {
+		err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	if err != nil {
 		f.Close()
 		return "", err
 	}
 	if err := f.Close(); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	_, sum := h.Sum()
+	return sum, nil
+}
+
+// ErrTooLarge reports a download larger than its source allows.
+var ErrTooLarge = codeset.NewError(codeset.ErrRefused, "file too large")
+
+// ctxReader fails once its context is done, so a copy from an endless
+// stream can be stopped.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // HTTPSource downloads the release file from an HTTP(S) URL with a
@@ -159,15 +186,25 @@ func copyHashed(dst string, r io.Reader) (string, error) {
 // exponential backoff.
 type HTTPSource struct {
 	URL    string
-	Client *http.Client // nil: a client with Timeout
-	// Timeout bounds each attempt, download included; zero means 10 minutes.
+	Client *http.Client // nil: the default client
+	// Timeout bounds each attempt, download included, whatever the client;
+	// zero means 10 minutes.
 	Timeout time.Duration
+	// MaxBytes caps the size of the file; zero means DefaultMaxBytes. A
+	// larger file (by its Content-Length, or as it streams) fails the run
+	// and is not retried.
+	MaxBytes int64
 	// Retries is how many times a failed attempt is retried.
 	Retries int
 	// Backoff is the wait before the first retry, doubled for each next
 	// one; zero means one second.
 	Backoff time.Duration
 }
+
+// DefaultMaxBytes is the largest file an HTTP source downloads unless its
+// job says otherwise: far above any code-set release (the largest, a
+// zip of ICD-10-CM files, is tens of megabytes).
+const DefaultMaxBytes = 1 << 30
 
 // String is the URL; it also keys the source's state in the ledger.
 func (s HTTPSource) String() string { return s.URL }
@@ -210,12 +247,19 @@ func (s HTTPSource) Fetch(ctx context.Context, dir string, prev FetchState) (*Fe
 func (s HTTPSource) get(ctx context.Context, dir string, prev FetchState) (*Fetched, error) {
 	client := s.Client
 	if client == nil {
-		timeout := s.Timeout
-		if timeout <= 0 {
-			timeout = 10 * time.Minute
-		}
-		client = &http.Client{Timeout: timeout}
+		client = http.DefaultClient
 	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	maxBytes := s.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
 	if err != nil {
 		return nil, err
@@ -228,7 +272,7 @@ func (s HTTPSource) get(ctx context.Context, dir string, prev FetchState) (*Fetc
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			return nil, err
 		}
 		return nil, retryable{err}
@@ -246,11 +290,17 @@ func (s HTTPSource) get(ctx context.Context, dir string, prev FetchState) (*Fetc
 	if name == "" {
 		return nil, fmt.Errorf("no file name in the URL path or Content-Disposition")
 	}
+	if resp.ContentLength > maxBytes {
+		return nil, fmt.Errorf("%w: the server announces %d bytes, more than the %d allowed (set max_bytes in the job)", ErrTooLarge, resp.ContentLength, maxBytes)
+	}
 	dst := filepath.Join(dir, name)
-	sum, err := copyHashed(dst, resp.Body)
+	sum, err := copyHashed(ctx, dst, resp.Body, maxBytes)
 	if err != nil {
 		os.Remove(dst)
-		if ctx.Err() != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, fmt.Errorf("download: %w (set max_bytes in the job)", err)
+		}
+		if parent.Err() != nil {
 			return nil, err
 		}
 		return nil, retryable{fmt.Errorf("download: %w", err)}

@@ -401,7 +401,8 @@ func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *
 	}
 	hits, err := history.Search(ctx, hist, q, limit)
 	if err != nil {
-		ReplyError(w, http.StatusInternalServerError, err.Error())
+		// A query refused for its size or cost is the client's: 400.
+		ReplyError(w, Status(err), err.Error())
 		return
 	}
 	Reply(w, http.StatusOK, format.SearchResponse{System: sys, Query: q, Results: hits})
