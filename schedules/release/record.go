@@ -83,7 +83,7 @@ func (p *Pipeline) writeRecord(sys codeset.System, label string, r *Record) erro
 	if err := durable.MkdirAll(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("write release record: %w", err)
 	}
-	if err := durable.Replace(filepath.Dir(path), filepath.Base(path), ".tmp-", append(b, '\n')); err != nil {
+	if err := durable.Replace(filepath.Dir(path), filepath.Base(path), recordTempPrefix, append(b, '\n')); err != nil {
 		return fmt.Errorf("write release record %s: %w", path, err)
 	}
 	return nil
@@ -201,13 +201,25 @@ func (p *Pipeline) LockSystem(ctx context.Context, sys codeset.System) (unlock f
 		return nil, fmt.Errorf("lock %s: %w", sys, err)
 	}
 	var once sync.Once
-	return func() {
+	unlock = func() {
 		once.Do(func() {
 			f.Close()
 			<-mu
 		})
-	}, nil
+	}
+	// Records are written under this lock: a temporary one is a killed
+	// writer's.
+	if err := durable.RemoveLeftovers(filepath.Join(p.Store.Dir, string(sys)), func(name string) bool {
+		return strings.HasPrefix(name, recordTempPrefix)
+	}); err != nil {
+		unlock()
+		return nil, fmt.Errorf("lock %s: %w", sys, err)
+	}
+	return unlock, nil
 }
+
+// recordTempPrefix starts the temporary name of a record being written.
+const recordTempPrefix = ".tmp-"
 
 // ErrWithdrawn reports a label that was withdrawn and so is never used
 // again; it is of kind codeset.ErrConflict.
