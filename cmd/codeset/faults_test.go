@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // The fault-injection suite of issue 12: kills during a service-triggered

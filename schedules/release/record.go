@@ -31,7 +31,11 @@ type Record struct {
 
 // TreeRecord is one published tree of a release.
 type TreeRecord struct {
-	Path string `json:"path"` // absolute path of the tree
+	// Path is the tree's path relative to the data directory (absolute
+	// when no relative path leads there), so that a data directory and a
+	// tree moved together still match and the record's bytes do not
+	// depend on where they live.
+	Path string `json:"path"`
 	// Done is false while the release is being published there: a run
 	// killed before it finished leaves it false.
 	Done bool `json:"done"`
@@ -89,13 +93,29 @@ func (p *Pipeline) writeRecord(sys codeset.System, label string, r *Record) erro
 	return nil
 }
 
-// tree returns the absolute path of the pipeline's tree, as records name it.
+// tree returns the pipeline's tree as records name it (see TreeRecord).
 func (p *Pipeline) tree() string {
-	abs, err := filepath.Abs(p.OutDir)
+	out, err := filepath.Abs(p.OutDir)
 	if err != nil {
 		return filepath.Clean(p.OutDir)
 	}
-	return abs
+	data, err := filepath.Abs(p.Store.Dir)
+	if err != nil {
+		return out
+	}
+	if rel, err := filepath.Rel(data, out); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return out
+}
+
+// treePath resolves a record's tree path to a path to open.
+func (p *Pipeline) treePath(t TreeRecord) string {
+	path := filepath.FromSlash(t.Path)
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(p.Store.Dir, path)
 }
 
 // markTree records that release label of sys is being published (done
@@ -152,10 +172,11 @@ func (p *Pipeline) elsewhere(sys codeset.System, label string) error {
 		if !t.Done {
 			what = "was being published"
 		}
-		if _, err := os.Stat(t.Path); err != nil {
+		path := p.treePath(t)
+		if _, err := os.Stat(path); err != nil {
 			what += " (the tree is not reachable now: is it mounted?)"
 		}
-		return fmt.Errorf("%s %s: %w: it %s to %s, not to %s: run with --out %s", sys, label, ErrElsewhere, what, t.Path, p.tree(), t.Path)
+		return fmt.Errorf("%s %s: %w: it %s to %s, not to %s: run with --out %s", sys, label, ErrElsewhere, what, path, p.OutDir, path)
 	}
 	return nil
 }

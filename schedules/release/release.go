@@ -152,7 +152,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if stored {
 		// An interrupted run (or codeset ingest) stored it from the same
 		// files: publish that snapshot, never remove it.
-		p.logger().Warn("publishing the snapshot an earlier run stored without publishing", "path", res.Snapshot)
+		p.logger().Warn("publishing the snapshot an interrupted run (or codeset ingest) stored without publishing", "path", res.Snapshot)
 	} else if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
 		return nil, fmt.Errorf("store snapshot: %w", err)
 	}
