@@ -480,11 +480,52 @@ var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // CheckLabel reports whether label is usable as a release label: it names
 // directories and files, so it is limited to letters, digits, '.', '_' and '-'.
+//
+// A label must not look like a file of the published tree (history.sqlite,
+// index.json, latest.json sit beside the release folders), and a label
+// that implies an effective date (FY2026, 2026, 2026Q2, 2026-04) must imply
+// a plausible one: a year from MinYear to MaxYear and a month from 01 to 12.
 func CheckLabel(label string) error {
 	if !labelRE.MatchString(label) {
 		return fmt.Errorf("bad release label %q: want letters, digits, '.', '_' or '-', starting with a letter or digit", label)
 	}
+	if i := strings.LastIndexByte(label, '.'); i >= 0 && fileExts[strings.ToLower(label[i+1:])] {
+		return fmt.Errorf("bad release label %q: it looks like a file name (.%s); release folders sit beside the tree's own files", label, label[i+1:])
+	}
+	year := ""
+	if m := fyRE.FindStringSubmatch(label); m != nil {
+		year = m[1]
+	} else if m := leadingYearRE.FindStringSubmatch(label); m != nil {
+		year = m[1]
+	}
+	if year != "" {
+		if y, _ := strconv.Atoi(year); y < MinYear || y > MaxYear {
+			return fmt.Errorf("bad release label %q: year %s is not a release year (want %d to %d)", label, year, MinYear, MaxYear)
+		}
+	}
+	if m := monthRE.FindStringSubmatch(label); m != nil {
+		if mon, _ := strconv.Atoi(m[2]); mon < 1 || mon > 12 {
+			return fmt.Errorf("bad release label %q: month %s is not a month", label, m[2])
+		}
+	}
 	return nil
+}
+
+// The years a release label may name.
+const (
+	MinYear = 1900
+	MaxYear = 2999
+)
+
+// leadingYearRE is a label that starts with a four-digit year.
+var leadingYearRE = regexp.MustCompile(`^(\d{4})(?:\D|$)`)
+
+// fileExts are the extensions of the files a published tree or a data
+// directory holds; a label ending in one would be taken for such a file.
+var fileExts = map[string]bool{
+	"json": true, "html": true, "htm": true, "sqlite": true, "md": true, "csv": true, "xlsx": true,
+	"lock": true, "partial": true, "tmp": true, "txt": true, "zip": true, "xls": true,
+	"sqlite-wal": true, "sqlite-shm": true, "sqlite-journal": true,
 }
 
 var (

@@ -82,7 +82,11 @@ func TestCheckLabel(t *testing.T) {
 			t.Errorf("CheckLabel(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "../x", "-r2", "a/b", "two words", ".hidden"} {
+	// Issue 12: labels a command could store but never read again, or that
+	// name a file of the tree, are refused up front.
+	for _, bad := range []string{"", "../x", "-r2", "a/b", "two words", ".hidden",
+		"FY0000", "0000", "FY1066", "3000", "2026-13", "2026-00", "history.sqlite", "index.json", "latest.json",
+		"current.json", "withdrawn.json", "index.html", "x.partial", "cpt-2026.SQLITE"} {
 		if err := CheckLabel(bad); err == nil {
 			t.Errorf("CheckLabel(%q) accepted", bad)
 		}

@@ -79,7 +79,7 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 		if err != nil {
 			return nil, fmt.Errorf("reindex %s: %w", sys, err)
 		}
-		if len(idx.Releases) == 0 {
+		if len(idx.Releases) == 0 && len(idx.Withdrawn) == 0 {
 			continue
 		}
 		// The root index repeats the system index with paths from the root.
@@ -124,7 +124,15 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	if err != nil {
 		return nil, err
 	}
-	idx := &format.SystemIndex{Format: format.IndexFormat, System: sys, Name: sys.Name(), Releases: []format.IndexRelease{}}
+	withdrawn, err := format.ReadWithdrawn(outDir, sys)
+	if err != nil {
+		return nil, err
+	}
+	idx := &format.SystemIndex{Format: format.IndexFormat, System: sys, Name: sys.Name(), Releases: []format.IndexRelease{}, Withdrawn: withdrawn}
+	// A withdrawn release keeps its folder but is listed nowhere else.
+	ms = slices.DeleteFunc(ms, func(m *format.Manifest) bool {
+		return slices.ContainsFunc(withdrawn, func(w format.WithdrawnRelease) bool { return w.Label == m.Label })
+	})
 	var snaps []string
 	var latest, current *format.IndexRelease
 	for _, m := range ms {

@@ -69,8 +69,10 @@ type InboxConfig struct {
 type URLConfig struct {
 	URL     string        `toml:"url"`
 	Timeout time.Duration `toml:"timeout"`
-	Retries *int          `toml:"retries"` // default 3
-	Backoff time.Duration `toml:"backoff"`
+	// MaxBytes caps the downloaded file; default 1 GiB.
+	MaxBytes int64         `toml:"max_bytes"`
+	Retries  *int          `toml:"retries"` // default 3
+	Backoff  time.Duration `toml:"backoff"`
 }
 
 // CronParser parses job schedules: five fields, or six with leading
@@ -191,8 +193,9 @@ func (c *Config) job(j JobConfig) (*Job, error) {
 	}
 	job := &Job{Name: j.Name, System: sys, CatchUp: j.CatchUp == nil || *j.CatchUp,
 		Guards: release.Guards{MaxDeleteShare: j.MaxDeleteShare, MinKeepShare: j.MinKeepShare}}
-	if j.MaxDeleteShare < 0 || j.MaxDeleteShare > 1 || j.MinKeepShare < 0 || j.MinKeepShare > 1 {
-		return nil, fmt.Errorf("max_delete_share and min_keep_share are shares between 0 and 1")
+	// NaN passes every comparison as false, so check for it by name.
+	if err := job.Guards.Validate(); err != nil {
+		return nil, fmt.Errorf("max_delete_share and min_keep_share are shares between 0 and 1: %w", err)
 	}
 	switch {
 	case (j.Inbox == nil) == (j.URL == nil):
@@ -210,7 +213,10 @@ func (c *Config) job(j JobConfig) (*Job, error) {
 		if j.URL.Retries != nil {
 			retries = *j.URL.Retries
 		}
-		src := HTTPSource{URL: j.URL.URL, Timeout: j.URL.Timeout, Retries: retries, Backoff: j.URL.Backoff}
+		if j.URL.MaxBytes < 0 || j.URL.Timeout < 0 || retries < 0 || j.URL.Backoff < 0 {
+			return nil, fmt.Errorf("url: max_bytes, timeout, retries and backoff must not be negative")
+		}
+		src := HTTPSource{URL: j.URL.URL, Timeout: j.URL.Timeout, MaxBytes: j.URL.MaxBytes, Retries: retries, Backoff: j.URL.Backoff}
 		if !strings.HasPrefix(src.URL, "http://") && !strings.HasPrefix(src.URL, "https://") {
 			return nil, fmt.Errorf("url: want an http:// or https:// URL, got %q", src.URL)
 		}

@@ -2,11 +2,13 @@ package schedules
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/server"
 )
 
@@ -20,6 +22,8 @@ const maxTriggerBody = 4 << 10
 //	POST /api/v1/jobs/{name}/runs      run a job now (bearer token required)
 //	GET  /api/v1/jobs/{name}/runs      the job's runs, newest first
 //	GET  /api/v1/runs[?job=J&limit=N]  the ledger, newest first
+//	POST /api/v1/releases/{system}/{label}/withdraw  withdraw a published
+//	     release; body {"reason": "..."} (bearer token required)
 //
 // A trigger answers 200 with the run when it published or found nothing
 // new; with the run and an error when it did not: 422 when a publish guard
@@ -32,6 +36,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/api/v1/jobs", s.handleJobs)
 	mux.HandleFunc("/api/v1/jobs/{name}/runs", s.handleJobRuns)
 	mux.HandleFunc("/api/v1/runs", s.handleRuns)
+	mux.HandleFunc("/api/v1/releases/{system}/{label}/withdraw", s.handleWithdraw)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		server.ReplyError(w, http.StatusNotFound, "no such API endpoint")
 	})
@@ -148,4 +153,46 @@ func (s *Service) listRuns(w http.ResponseWriter, r *http.Request, job string) {
 		runs = []Run{}
 	}
 	server.Reply(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+// maxWithdrawBody caps the body of a withdrawal, which holds a reason.
+const maxWithdrawBody = 16 << 10
+
+func (s *Service) handleWithdraw(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="codeset"`)
+		server.ReplyError(w, http.StatusUnauthorized, "a valid bearer token is required")
+		return
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWithdrawBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		server.ReplyError(w, http.StatusBadRequest, `bad body: want {"reason": "..."}: `+err.Error())
+		return
+	}
+	sys, err := codeset.ParseSystem(r.PathValue("system"))
+	if err != nil {
+		server.ReplyError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if !s.track() {
+		server.ReplyError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	defer s.wg.Done()
+	run, err := s.Runner.Withdraw(s.ctx, sys, r.PathValue("label"), body.Reason, TriggerAPI)
+	switch {
+	case run == nil:
+		server.ReplyError(w, server.Status(err), err.Error())
+	case err != nil:
+		server.Reply(w, server.Status(err), map[string]any{"run": run, "error": err.Error()})
+	default:
+		server.Reply(w, http.StatusOK, map[string]any{"run": run})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -23,6 +24,7 @@ const (
 	TriggerSchedule Trigger = "schedule"
 	TriggerManual   Trigger = "manual"
 	TriggerCatchUp  Trigger = "catch-up"
+	TriggerAPI      Trigger = "api"
 )
 
 // Outcome says how a run ended.
@@ -43,8 +45,12 @@ const (
 	// OutcomeRefused: a publish guard stopped the release; Error gives the
 	// numbers and the override. Nothing was published.
 	OutcomeRefused Outcome = "refused"
-	// OutcomeAbandoned: the process running it died; nothing was published.
+	// OutcomeAbandoned: the process running it died, or it was stopped
+	// (SIGTERM) before it finished; the next run finishes its work.
 	OutcomeAbandoned Outcome = "abandoned"
+	// OutcomeWithdrawn: the release Label was withdrawn; Error holds the
+	// reason.
+	OutcomeWithdrawn Outcome = "withdrawn"
 )
 
 // Job is one release feed to watch: where its files come from, how their
@@ -161,6 +167,10 @@ func (r *Runner) Run(ctx context.Context, job *Job, trig Trigger, wait bool) (*R
 		run.Outcome, run.Error, err = OutcomeNoFile, err.Error(), nil
 	case errors.Is(err, release.ErrRefused):
 		run.Outcome, run.Error = OutcomeRefused, err.Error()
+	case err != nil && ctx.Err() != nil:
+		// Stopped (SIGTERM, shutdown grace over) before it finished:
+		// abandoned, not failed; the next start or trigger finishes it.
+		run.Outcome, run.Error = OutcomeAbandoned, "stopped before it finished: "+err.Error()
 	case err != nil:
 		run.Outcome, run.Error = OutcomeFailed, err.Error()
 	}
@@ -198,21 +208,41 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 	if err != nil {
 		return err
 	}
+	if f.NotModified && r.Ledger != nil {
+		// The source still holds the file of the last good run; trust
+		// that only when its release is in the tree, else fetch it again:
+		// a run killed while publishing recorded nothing published.
+		sha, label, err := r.Ledger.lastIngested(ctx, job.Name, f.Origin)
+		if err != nil {
+			return err
+		}
+		if label != "" && r.Pipeline.Published(job.System, label) {
+			run.Source, run.SHA256, run.Label, run.Outcome = f.Origin, sha, label, OutcomeUnchanged
+			return nil
+		}
+		if f, err = job.Source.Fetch(ctx, dir, FetchState{}); err != nil {
+			return err
+		}
+	}
 	run.Source, run.SHA256 = f.Origin, f.SHA256
 	if f.NotModified {
 		run.Outcome = OutcomeUnchanged
-		if r.Ledger != nil {
-			// Say which file and release the source still holds.
-			run.SHA256, run.Label, err = r.Ledger.lastIngested(ctx, job.Name, f.Origin)
-		}
+		return nil
+	}
+	// Read the store, decide the label and publish under the system's
+	// lock, so no other run, ingest or publish of the system interleaves.
+	unlock, err := r.Pipeline.LockSystem(ctx, job.System)
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	if f.SHA256 != "" && r.Ledger != nil {
 		seen, label, err := r.Ledger.ingested(ctx, job.Name, f.SHA256)
 		if err != nil {
 			return err
 		}
-		if seen {
+		// The ledger's word counts only when the tree agrees.
+		if seen && label != "" && r.Pipeline.Published(job.System, label) {
 			run.Outcome, run.Label = OutcomeUnchanged, label
 			r.saveState(ctx, job, f)
 			return nil
@@ -228,7 +258,7 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 		r.saveState(ctx, job, f)
 		return nil
 	}
-	res, err := r.Pipeline.Run(ctx, release.Request{System: job.System, Label: label, Effective: eff, Profile: job.Profile, Files: f.Files, Guards: job.Guards})
+	res, err := r.Pipeline.Run(ctx, release.Request{System: job.System, Label: label, Effective: eff, Profile: job.Profile, Files: f.Files, Guards: job.Guards, Locked: true})
 	if err != nil {
 		return err
 	}
@@ -255,8 +285,10 @@ func (r *Runner) saveState(ctx context.Context, job *Job, f *Fetched) {
 }
 
 // label decides the release label of fetched file f and its effective
-// date. same is set when a stored release of that label or one of its
-// revisions was read from this very file.
+// date. same is set when a release of that label or one of its revisions
+// was read from this very file and is published in the tree. A stored
+// release read from it but not published (a run killed while publishing)
+// gets its own label back, so that the pipeline finishes publishing it.
 func (r *Runner) label(ctx context.Context, job *Job, f *Fetched) (label string, eff time.Time, same bool, err error) {
 	if job.Label != "" {
 		return job.Label, job.Effective, false, nil
@@ -280,7 +312,7 @@ func (r *Runner) label(ctx context.Context, job *Job, f *Fetched) (label string,
 			continue
 		}
 		if f.SHA256 != "" && len(in.Sources) == 1 && in.Sources[0].SHA256 == f.SHA256 {
-			return in.Label, in.Effective, true, nil
+			return in.Label, in.Effective, r.Pipeline.Published(job.System, in.Label), nil
 		}
 		if in.Label == base && eff.IsZero() {
 			eff = in.Effective // revisions take effect when the release does
@@ -300,4 +332,77 @@ func (r *Runner) label(ctx context.Context, job *Job, f *Fetched) (label string,
 		label = fmt.Sprintf("%s-r%d", base, n)
 	}
 	return label, eff, false, nil
+}
+
+// Reap marks as abandoned every run the ledger records as running whose
+// job's lock is free: the process that ran it was killed. It returns the
+// jobs it found so, whose interrupted work the next run finishes (see
+// Service.Start). A job running now, in this process or another, is left
+// alone.
+func (r *Runner) Reap(ctx context.Context) ([]string, error) {
+	if r.Ledger == nil {
+		return nil, nil
+	}
+	jobs, err := r.Ledger.running(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var dead []string
+	for _, job := range jobs {
+		unlock, err := r.Locks.Acquire(ctx, job, false)
+		if errors.Is(err, ErrBusy) {
+			continue
+		}
+		if err != nil {
+			return dead, err
+		}
+		n, err := r.Ledger.abandon(ctx, job, r.now())
+		unlock()
+		if err != nil {
+			return dead, err
+		}
+		if n > 0 {
+			r.logger().Warn("run abandoned: its process died", "job", job)
+			dead = append(dead, job)
+		}
+	}
+	return dead, nil
+}
+
+// WithdrawJob names the ledger's runs that withdraw a release of sys.
+func WithdrawJob(sys codeset.System) string { return "withdraw-" + string(sys) }
+
+// Withdraw takes back the published release label of sys for reason (see
+// release.Pipeline.Withdraw) and records it in the ledger as a run of
+// WithdrawJob(sys) with outcome withdrawn. A withdrawal killed half way
+// is finished by withdrawing again.
+func (r *Runner) Withdraw(ctx context.Context, sys codeset.System, label, reason string, trig Trigger) (*Run, error) {
+	name := WithdrawJob(sys)
+	unlock, err := r.Locks.Acquire(ctx, name, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	run := &Run{Job: name, Trigger: trig, Outcome: OutcomeRunning, Source: r.Pipeline.OutDir, Label: label, Started: r.now()}
+	if r.Ledger != nil {
+		if err := r.Ledger.begin(ctx, run); err != nil {
+			return nil, err
+		}
+	}
+	err = r.Pipeline.Withdraw(ctx, sys, label, reason)
+	run.Ended = r.now()
+	switch {
+	case err == nil:
+		run.Outcome, run.Error = OutcomeWithdrawn, strings.TrimSpace(reason)
+	case ctx.Err() != nil:
+		run.Outcome, run.Error = OutcomeAbandoned, "stopped before it finished: "+err.Error()
+	default:
+		run.Outcome, run.Error = OutcomeFailed, err.Error()
+	}
+	if r.Ledger != nil {
+		if lerr := r.Ledger.finish(context.WithoutCancel(ctx), run); lerr != nil {
+			err = errors.Join(err, lerr)
+		}
+	}
+	return run, err
 }

@@ -313,3 +313,32 @@ func (l *Ledger) saveSourceState(ctx context.Context, job, url string, st FetchS
 	}
 	return nil
 }
+
+// running returns the jobs that have a run recorded as running.
+func (l *Ledger) running(ctx context.Context) ([]string, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT job FROM runs WHERE outcome = ? ORDER BY job`, OutcomeRunning)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	defer rows.Close()
+	var jobs []string
+	for rows.Next() {
+		var j string
+		if err := rows.Scan(&j); err != nil {
+			return nil, fmt.Errorf("read ledger: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// abandon marks the runs of job still recorded as running as abandoned;
+// the caller holds the job's lock, so their process is gone.
+func (l *Ledger) abandon(ctx context.Context, job string, now time.Time) (int64, error) {
+	res, err := l.db.ExecContext(ctx, `UPDATE runs SET outcome = ?, error = ?, ended = ? WHERE job = ? AND outcome = ?`,
+		OutcomeAbandoned, "the process running it ended before it finished", formatTime(now), job, OutcomeRunning)
+	if err != nil {
+		return 0, fmt.Errorf("record run: %w", err)
+	}
+	return res.RowsAffected()
+}

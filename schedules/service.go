@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,6 +94,18 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	now := s.Runner.now()
 	var catchUp []*Job
+	// A run killed while the service was down (or with it) is recorded as
+	// abandoned and run again now, which finishes what it left undone.
+	dead, err := s.Runner.Reap(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range dead {
+		if job := s.job(name); job != nil {
+			s.logger().Info("finishing an interrupted run", "job", name)
+			catchUp = append(catchUp, job)
+		}
+	}
 	for _, job := range s.Jobs {
 		if job.Schedule == "" {
 			continue
@@ -113,7 +126,7 @@ func (s *Service) Start(ctx context.Context) error {
 		if err := s.Runner.Ledger.register(ctx, job.Name, now); err != nil {
 			return err
 		}
-		if job.CatchUp && Missed(sched, last, now) {
+		if job.CatchUp && Missed(sched, last, now) && !slices.Contains(catchUp, job) {
 			s.logger().Info("catching up a missed run", "job", job.Name, "last", last, "missed", sched.Next(last))
 			catchUp = append(catchUp, job)
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/durable"
 )
 
@@ -128,7 +129,7 @@ func (s InboxSource) Fetch(ctx context.Context, dir string, prev FetchState) (*F
 	}
 	defer in.Close()
 	dst := filepath.Join(dir, newest.Name())
-	sum, err := copyHashed(dst, in)
+	sum, err := copyHashed(ctx, dst, in, -1)
 	if err != nil {
 		return nil, fmt.Errorf("copy %s: %w", src, err)
 	}
@@ -136,14 +137,22 @@ func (s InboxSource) Fetch(ctx context.Context, dir string, prev FetchState) (*F
 }
 
 // copyHashed writes r to the new file dst and returns the SHA-256 of what
-// it wrote.
-func copyHashed(dst string, r io.Reader) (string, error) {
+// it wrote. It stops when ctx is done, and with ErrTooLarge after max bytes
+// when max >= 0.
+func copyHashed(ctx context.Context, dst string, r io.Reader, max int64) (string, error) {
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", err
 	}
+	if max >= 0 {
+		r = io.LimitReader(r, max+1)
+	}
 	h := durable.NewHasher()
-	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+	n, err := io.Copy(io.MultiWriter(f, h), durable.ContextReader(ctx, r))
+	if err == nil && max >= 0 && n > max {
+		err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	if err != nil {
 		f.Close()
 		return "", err
 	}
@@ -154,21 +163,35 @@ func copyHashed(dst string, r io.Reader) (string, error) {
 	return sum, nil
 }
 
+// ErrTooLarge reports a download larger than its source allows.
+var ErrTooLarge = codeset.NewError(codeset.ErrRefused, "file too large")
+
+
 // HTTPSource downloads the release file from an HTTP(S) URL with a
 // conditional GET, so an unchanged file is not downloaded again. Failed
 // attempts (network errors, 429 and 5xx answers) are retried with
 // exponential backoff.
 type HTTPSource struct {
 	URL    string
-	Client *http.Client // nil: a client with Timeout
-	// Timeout bounds each attempt, download included; zero means 10 minutes.
+	Client *http.Client // nil: the default client
+	// Timeout bounds each attempt, download included, whatever the client;
+	// zero means 10 minutes.
 	Timeout time.Duration
+	// MaxBytes caps the size of the file; zero means DefaultMaxBytes. A
+	// larger file (by its Content-Length, or as it streams) fails the run
+	// and is not retried.
+	MaxBytes int64
 	// Retries is how many times a failed attempt is retried.
 	Retries int
 	// Backoff is the wait before the first retry, doubled for each next
 	// one; zero means one second.
 	Backoff time.Duration
 }
+
+// DefaultMaxBytes is the largest file an HTTP source downloads unless its
+// job says otherwise: far above any code-set release (the largest, a
+// zip of ICD-10-CM files, is tens of megabytes).
+const DefaultMaxBytes = 1 << 30
 
 // String is the URL; it also keys the source's state in the ledger.
 func (s HTTPSource) String() string { return s.URL }
@@ -211,12 +234,19 @@ func (s HTTPSource) Fetch(ctx context.Context, dir string, prev FetchState) (*Fe
 func (s HTTPSource) get(ctx context.Context, dir string, prev FetchState) (*Fetched, error) {
 	client := s.Client
 	if client == nil {
-		timeout := s.Timeout
-		if timeout <= 0 {
-			timeout = 10 * time.Minute
-		}
-		client = &http.Client{Timeout: timeout}
+		client = http.DefaultClient
 	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	maxBytes := s.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
 	if err != nil {
 		return nil, err
@@ -229,7 +259,7 @@ func (s HTTPSource) get(ctx context.Context, dir string, prev FetchState) (*Fetc
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			return nil, err
 		}
 		return nil, retryable{err}
@@ -247,11 +277,17 @@ func (s HTTPSource) get(ctx context.Context, dir string, prev FetchState) (*Fetc
 	if name == "" {
 		return nil, fmt.Errorf("no file name in the URL path or Content-Disposition")
 	}
+	if resp.ContentLength > maxBytes {
+		return nil, fmt.Errorf("%w: the server announces %d bytes, more than the %d allowed (set max_bytes in the job)", ErrTooLarge, resp.ContentLength, maxBytes)
+	}
 	dst := filepath.Join(dir, name)
-	sum, err := copyHashed(dst, resp.Body)
+	sum, err := copyHashed(ctx, dst, resp.Body, maxBytes)
 	if err != nil {
 		os.Remove(dst)
-		if ctx.Err() != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, fmt.Errorf("download: %w (set max_bytes in the job)", err)
+		}
+		if parent.Err() != nil {
 			return nil, err
 		}
 		return nil, retryable{fmt.Errorf("download: %w", err)}

@@ -84,6 +84,9 @@ func (r *releaseFlags) request(fs *flag.FlagSet) (release.Request, error) {
 	if r.label == "" {
 		return req, usagef(hint, "--release is required")
 	}
+	if err := r.guards.Validate(); err != nil {
+		return req, usagef(hint, "%v", err)
+	}
 	if err := codeset.CheckLabel(r.label); err != nil {
 		return req, usagef(hint, "%v", err)
 	}
@@ -213,6 +216,9 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 	}
 	if *label == "" {
 		return usagef("run 'codeset publish --help' for usage", "--release is required")
+	}
+	if err := g.Validate(); err != nil {
+		return usagef("run 'codeset publish --help' for usage", "%v", err)
 	}
 	res, err := m.pipeline().Publish(ctx, sys, *label, g)
 	if err != nil {

@@ -128,6 +128,7 @@ var commands = []command{
 	{"serve", "serve the published tree and, with --config, run the jobs on their schedules", (*Main).serveCommand},
 	{"trigger", "run a configured job now (release day)", (*Main).triggerCommand},
 	{"runs", "list the runs in the ledger", (*Main).runsCommand},
+	{"withdraw", "withdraw a published release, keeping its folder and its label taken", (*Main).withdrawCommand},
 	{"reindex", "rebuild the published indexes, pointers and history", (*Main).reindexCommand},
 	{"history", "show every change of one code across releases", (*Main).historyCommand},
 	{"pull", "download and verify a snapshot from a published tree", (*Main).pullCommand},

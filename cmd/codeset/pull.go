@@ -39,6 +39,9 @@ func (m *Main) pullCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	r := res.Release
+	if w := r.Withdrawn; w != nil {
+		fmt.Fprintf(m.Stderr, "warning: %s %s was withdrawn on %s: %s\n", sys, r.Label, w.At, w.Reason)
+	}
 	fmt.Fprintf(m.Stdout, "%s %s: %d bytes, sha256 %s verified, saved to %s", sys, r.Label, r.Bytes, r.SHA256, res.Path)
 	if res.Resumed > 0 {
 		fmt.Fprintf(m.Stdout, " (resumed after %d bytes)", res.Resumed)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -23,20 +24,26 @@ func (m *Main) runsCommand(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("run 'codeset runs --help' for usage", "unexpected arguments: %v", fs.Args())
 	}
-	var ledger *schedules.Ledger
+	var runner *schedules.Runner
 	if *cfgPath != "" {
 		c, err := openConfig(ctx, "runs", *cfgPath, m.logger())
 		if err != nil {
 			return err
 		}
-		ledger = c.runner.Ledger
+		runner = c.runner
 	} else {
-		var err error
-		if ledger, err = schedules.OpenLedger(ctx, m.ledgerPath()); err != nil {
+		ledger, err := schedules.OpenLedger(ctx, m.ledgerPath())
+		if err != nil {
 			return err
 		}
+		runner = &schedules.Runner{Ledger: ledger, Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}, Now: m.Now}
 	}
+	ledger := runner.Ledger
 	defer ledger.Close()
+	// A run whose process was killed shows as abandoned, not running.
+	if _, err := runner.Reap(ctx); err != nil {
+		return err
+	}
 	runs, err := ledger.Runs(ctx, *job, *limit)
 	if err != nil {
 		return err

@@ -317,7 +317,7 @@ func TestServeInbox(t *testing.T) {
 
 // TestServeShutdownAbandons stops the service while a triggered run is
 // stuck downloading: after the grace period the run is abandoned, recorded
-// as failed, and nothing is published.
+// as abandoned (issue 12), and nothing is published.
 func TestServeShutdownAbandons(t *testing.T) {
 	bin := binary(t)
 	entered := make(chan struct{}, 1)
@@ -352,7 +352,7 @@ func TestServeShutdownAbandons(t *testing.T) {
 	}
 	s.stop(t)
 	a := <-answered // the client's timeout bounds the wait
-	if a.status != http.StatusInternalServerError || !strings.Contains(a.body, `"outcome": "failed"`) || !strings.Contains(a.body, "context canceled") {
+	if a.status != http.StatusInternalServerError || !strings.Contains(a.body, `"outcome": "abandoned"`) || !strings.Contains(a.body, "context canceled") {
 		t.Errorf("trigger answer: %d %s %v", a.status, a.body, a.err)
 	}
 	if !strings.Contains(s.log(), "abandoning running jobs") {

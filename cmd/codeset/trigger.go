@@ -36,6 +36,9 @@ func (m *Main) triggerCommand(ctx context.Context, args []string) error {
 	case fs.NArg() > 0:
 		return usagef(hint, "unexpected arguments: %v", fs.Args())
 	}
+	if err := g.Validate(); err != nil {
+		return usagef(hint, "%v", err)
+	}
 	log := m.logger()
 	c, err := openConfig(ctx, "trigger", *cfgPath, log)
 	if err != nil {

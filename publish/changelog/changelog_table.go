@@ -76,7 +76,9 @@ var csvHeader = []string{"code", "change", "category", "field", "before", "after
 // replaces (of an added or reactivated one) hold the publisher's
 // replacement links in display form, separated by spaces; link_problems
 // the reasons of what does not add up about the code's links, separated by
-// "; ". Rows are sorted by code, lines end in CRLF as RFC 4180 asks.
+// "; ". Rows are sorted by code, lines end in CRLF as RFC 4180 asks. A
+// cell a spreadsheet would take for a formula starts with an apostrophe
+// (see neutralize).
 func WriteCSV(w io.Writer, l *codeset.Changelog) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -84,7 +86,11 @@ func WriteCSV(w io.Writer, l *codeset.Changelog) error {
 		return fmt.Errorf("write csv changelog: %w", err)
 	}
 	for _, r := range changeRows(l) {
-		if err := cw.Write([]string{r.Code, string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description, r.ReplacedBy, r.Replaces, r.Problems}); err != nil {
+		rec := []string{r.Code, string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description, r.ReplacedBy, r.Replaces, r.Problems}
+		for i := range rec {
+			rec[i] = neutralize(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write csv changelog: %w", err)
 		}
 	}
@@ -189,74 +195,22 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 
 	rows := changeRows(l)
 	for _, k := range shownKinds(l) {
-		sheet := kindTitle(k)
-		if _, err := f.NewSheet(sheet); err != nil {
-			return err
-		}
-		withFields := hasFields(k)
-		cols := xlsxColumns[withFields]
-		lh := linkHeader(l, k)
-		if lh != "" {
-			cols = append(slices.Clone(cols), strings.ToUpper(lh[:1])+lh[1:])
-		}
-		header := make([]any, len(cols))
-		for i, c := range cols {
-			header[i] = c
-		}
-		if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
-			return err
-		}
-		n := 1
+		var kind []changeRow
 		for _, r := range rows {
-			if r.Kind != k {
-				continue
+			if r.Kind == k {
+				kind = append(kind, r)
 			}
-			n++
-			var vals []any
-			code := l.System.Display(r.Code)
-			if withFields {
-				vals = []any{code, r.Category, r.Field, r.Before, r.After, r.Description}
-			} else {
-				vals = []any{code, r.Category, r.Description}
+		}
+		// A sheet holds at most sheetRows rows, the header among them:
+		// a longer list continues on "Added (2)" and so on.
+		for i, part := range split(kind, sheetRows-1) {
+			sheet := kindTitle(k)
+			if i > 0 {
+				sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
 			}
-			switch lh {
-			case "replaced by":
-				vals = append(vals, r.ReplacedBy)
-			case "replaces":
-				vals = append(vals, r.Replaces)
-			}
-			if err := f.SetSheetRow(sheet, cellName(1, n), &vals); err != nil {
+			if err := kindSheet(f, l, sheet, k, part, bold, wrap); err != nil {
 				return err
 			}
-		}
-		last := cellName(len(cols), n)
-		lastCol := last[:strings.IndexAny(last, "0123456789")]
-		if err := f.SetCellStyle(sheet, "A1", cellName(len(cols), 1), bold); err != nil {
-			return err
-		}
-		if n > 1 {
-			if err := f.SetCellStyle(sheet, "A2", last, wrap); err != nil {
-				return err
-			}
-		}
-		if err := f.SetColWidth(sheet, "A", "B", 10); err != nil {
-			return err
-		}
-		if withFields {
-			if err := f.SetColWidth(sheet, "C", "C", 12); err != nil {
-				return err
-			}
-			if err := f.SetColWidth(sheet, "D", lastCol, 50); err != nil {
-				return err
-			}
-		} else if err := f.SetColWidth(sheet, "C", lastCol, 90); err != nil {
-			return err
-		}
-		if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-		if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
-			return err
 		}
 	}
 	if r := l.Reconciliation; r != nil {
@@ -273,10 +227,106 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 	return nil
 }
 
+// sheetRows is the most rows a worksheet holds (Excel's limit).
+var sheetRows = excelize.TotalRows
+
+// split cuts rows into parts of at most n, and gives one empty part for
+// no rows, so that every kind shown has its sheet.
+func split[T any](rows []T, n int) [][]T {
+	parts := [][]T{}
+	for len(rows) > n {
+		parts = append(parts, rows[:n])
+		rows = rows[n:]
+	}
+	return append(parts, rows)
+}
+
+// kindSheet adds the sheet of the changes rows of kind k.
+func kindSheet(f *excelize.File, l *codeset.Changelog, sheet string, k codeset.ChangeKind, rows []changeRow, bold, wrap int) error {
+	if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	withFields := hasFields(k)
+	cols := xlsxColumns[withFields]
+	lh := linkHeader(l, k)
+	if lh != "" {
+		cols = append(slices.Clone(cols), strings.ToUpper(lh[:1])+lh[1:])
+	}
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		header[i] = c
+	}
+	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+		return err
+	}
+	n := 1
+	for _, r := range rows {
+		n++
+		var vals []any
+		code := l.System.Display(r.Code)
+		if withFields {
+			vals = []any{code, r.Category, r.Field, r.Before, r.After, r.Description}
+		} else {
+			vals = []any{code, r.Category, r.Description}
+		}
+		switch lh {
+		case "replaced by":
+			vals = append(vals, r.ReplacedBy)
+		case "replaces":
+			vals = append(vals, r.Replaces)
+		}
+		if err := f.SetSheetRow(sheet, cellName(1, n), &vals); err != nil {
+			return err
+		}
+	}
+	last := cellName(len(cols), n)
+	lastCol := last[:strings.IndexAny(last, "0123456789")]
+	if err := f.SetCellStyle(sheet, "A1", cellName(len(cols), 1), bold); err != nil {
+		return err
+	}
+	if n > 1 {
+		if err := f.SetCellStyle(sheet, "A2", last, wrap); err != nil {
+			return err
+		}
+	}
+	if err := f.SetColWidth(sheet, "A", "B", 10); err != nil {
+		return err
+	}
+	if withFields {
+		if err := f.SetColWidth(sheet, "C", "C", 12); err != nil {
+			return err
+		}
+		if err := f.SetColWidth(sheet, "D", lastCol, 50); err != nil {
+			return err
+		}
+	} else if err := f.SetColWidth(sheet, "C", lastCol, 90); err != nil {
+		return err
+	}
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	return f.AutoFilter(sheet, "A1:"+last, nil)
+}
+
 // reconciliationSheet adds a sheet listing the codes on which the publisher's
 // declared changes and the computed diff disagree.
 func reconciliationSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int) error {
-	const sheet = "Reconciliation"
+	r := l.Reconciliation
+	// Two rows of heading, then the disagreements, continued on
+	// "Reconciliation (2)" and so on past a sheet's rows.
+	for i, part := range split(r.Disagreements, sheetRows-2) {
+		sheet := "Reconciliation"
+		if i > 0 {
+			sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
+		}
+		if err := reconciliationPart(f, l, sheet, part, bold, wrap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func reconciliationPart(f *excelize.File, l *codeset.Changelog, sheet string, part []codeset.Disagreement, bold, wrap int) error {
 	r := l.Reconciliation
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
@@ -285,7 +335,7 @@ func reconciliationSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int)
 		{fmt.Sprintf("The publisher declares %d changes (%s); the computed diff confirms %d.", r.Declared, r.Source, r.Agreed)},
 		{"Code", "Declared", "Computed", "Why"},
 	}
-	for _, d := range r.Disagreements {
+	for _, d := range part {
 		decl := d.Declared
 		if decl == "" {
 			decl = "(nothing)"
@@ -317,7 +367,6 @@ func reconciliationSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int)
 	return f.AutoFilter(sheet, "A2:"+cellName(4, len(rows)), nil)
 }
 
-// linksSheet adds a sheet with the count of replacement links and what
 // does not add up between them and the changes.
 func linksSheet(f *excelize.File, l *codeset.Changelog, bold, wrap int) error {
 	const sheet = "Replacement links"
@@ -364,4 +413,15 @@ func cellName(col, row int) string {
 		panic(err)
 	}
 	return name
+}
+
+// neutralize keeps a spreadsheet from taking a cell for a formula (CSV
+// injection): a value starting with =, +, -, @, a tab or a carriage return
+// gets a leading apostrophe, which spreadsheets read as "text follows".
+// Descriptors come from publishers' files, which codeset does not control.
+func neutralize(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

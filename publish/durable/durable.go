@@ -154,6 +154,10 @@ func (h *Hasher) Write(p []byte) (int, error) {
 // Sum returns the bytes written and their lower-case hex SHA-256.
 func (h *Hasher) Sum() (int64, string) { return h.n, hex.EncodeToString(h.h.Sum(nil)) }
 
+// ContextReader returns a reader of r that fails with ctx's error once ctx
+// is done, so that a copy from an endless or stalled stream can be stopped.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 // ctxReader is a reader that fails once its context is done.
 type ctxReader struct {
 	ctx context.Context

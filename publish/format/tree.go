@@ -2,7 +2,9 @@ package format
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -32,6 +34,10 @@ const (
 	// HistoryName is the file name of a system's history database,
 	// published as SYSTEM/history.sqlite.
 	HistoryName = "history.sqlite"
+	// WithdrawnName is SYSTEM/withdrawn.json: the releases of a system
+	// that were withdrawn (WithdrawnRelease), whose folders stay in place
+	// but which no index, pointer, history or API lists.
+	WithdrawnName = "withdrawn.json"
 	// IndexFormat is the version of the index files' layout.
 	IndexFormat = 1
 )
@@ -127,6 +133,28 @@ type SystemIndex struct {
 	Current  *string        `json:"current"` // label, null until a release takes effect
 	History  *ManifestFile  `json:"history"` // history database, path relative to the folder
 	Releases []IndexRelease `json:"releases"`
+	// Withdrawn lists the withdrawn releases, which Releases leaves out.
+	Withdrawn []WithdrawnRelease `json:"withdrawn,omitempty"`
+}
+
+// WithdrawnRelease is a release taken back after it was published: its
+// folder stays as it was (release folders never change) and its label is
+// never used again.
+type WithdrawnRelease struct {
+	Label  string `json:"label"`
+	Reason string `json:"reason"`
+	At     string `json:"at"` // RFC 3339
+}
+
+// ReadWithdrawn reads SYSTEM/withdrawn.json of the tree outDir; a missing
+// file lists nothing.
+func ReadWithdrawn(outDir string, sys codeset.System) ([]WithdrawnRelease, error) {
+	var w []WithdrawnRelease
+	err := ReadJSONFile(os.ReadFile, filepath.Join(outDir, string(sys), WithdrawnName), "withdrawn list", &w)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return w, err
 }
 
 // RootIndex is the index.json at the root of the published tree: every

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/codeset/codeset"
@@ -391,12 +392,37 @@ func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
 // Search finds up to limit codes whose descriptors hold every word
 // of query (the last word may be a prefix), best match first, using the
 // full-text index of the history database at path.
+//
+// Every word is a required FTS5 term and the cost grows with their number,
+// so a query of more than MaxSearchWords words is refused (an error of kind
+// codeset.ErrInvalid), and one search may take at most SearchTimeout: a
+// slower one stops and is refused too.
 func Search(ctx context.Context, path, query string, limit int) ([]format.SearchHit, error) {
-	match := ftsQuery(query)
+	match, n := ftsQuery(query)
 	hits := []format.SearchHit{}
+	if n > MaxSearchWords {
+		return nil, codeset.NewError(codeset.ErrInvalid, "search: %d words: at most %d", n, MaxSearchWords)
+	}
 	if match == "" {
 		return hits, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, SearchTimeout)
+	defer cancel()
+	hits, err := search(ctx, path, match, limit)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil, codeset.NewError(codeset.ErrInvalid, "search: took longer than %v: use fewer or more specific words", SearchTimeout)
+	}
+	return hits, err
+}
+
+// The caps of one search.
+const (
+	MaxSearchWords = 16
+	SearchTimeout  = 2 * time.Second
+)
+
+func search(ctx context.Context, path, match string, limit int) ([]format.SearchHit, error) {
+	hits := []format.SearchHit{}
 	db, err := openHistory(ctx, path)
 	if err != nil {
 		return nil, err
@@ -428,14 +454,16 @@ func Search(ctx context.Context, path, query string, limit int) ([]format.Search
 // ftsQuery turns what a person typed into an FTS5 query: each word quoted
 // (so FTS5 syntax in the input means nothing), all words required, the last
 // one matched as a prefix.
-func ftsQuery(q string) string {
+// It also returns the number of words, without building a query when there
+// are more than MaxSearchWords.
+func ftsQuery(q string) (string, int) {
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) == 0 || len(words) > MaxSearchWords {
+		return "", len(words)
+	}
 	for i, w := range words {
 		words[i] = `"` + w + `"`
 	}
-	if len(words) == 0 {
-		return ""
-	}
 	words[len(words)-1] += "*"
-	return strings.Join(words, " ")
+	return strings.Join(words, " "), len(words)
 }

@@ -10,6 +10,7 @@
 package pull
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/durable"
@@ -45,7 +47,35 @@ type Client struct {
 	Base string
 	// HTTP is the client used for requests; nil means http.DefaultClient.
 	HTTP *http.Client
+	// Timeout bounds each request for a small JSON document (pointer,
+	// manifest) and the wait for the snapshot's response headers; zero
+	// means DefaultTimeout.
+	Timeout time.Duration
+	// Stall is how long the snapshot download may go without receiving a
+	// byte before it fails (and can be resumed); zero means DefaultStall.
+	Stall time.Duration
+	// MaxBytes is the largest snapshot a manifest may announce; zero
+	// means DefaultMaxBytes.
+	MaxBytes int64
 }
+
+// The defaults of a Client's limits.
+const (
+	DefaultTimeout  = time.Minute
+	DefaultStall    = time.Minute
+	DefaultMaxBytes = 16 << 30
+)
+
+// ErrTooLarge reports a manifest announcing a snapshot larger than the
+// client accepts.
+var ErrTooLarge = errors.New("snapshot too large")
+
+// ErrWithdrawn reports a release the tree lists as withdrawn.
+var ErrWithdrawn = errors.New("release withdrawn")
+
+func (c *Client) timeout() time.Duration { return cmp.Or(c.Timeout, DefaultTimeout) }
+func (c *Client) stall() time.Duration   { return cmp.Or(c.Stall, DefaultStall) }
+func (c *Client) maxBytes() int64        { return cmp.Or(c.MaxBytes, DefaultMaxBytes) }
 
 // Release is a resolved release and where its snapshot is.
 type Release struct {
@@ -57,6 +87,9 @@ type Release struct {
 	SnapshotURL string
 	SHA256      string
 	Bytes       int64
+	// Withdrawn is set when the tree lists the release as withdrawn; only
+	// a download asked for by its label gets one.
+	Withdrawn *format.WithdrawnRelease
 }
 
 // Result describes a finished download.
@@ -95,6 +128,8 @@ func (c *Client) url(rel string) (string, error) {
 
 // getJSON fetches the JSON document at rel into v.
 func (c *Client) getJSON(ctx context.Context, rel string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
 	u, err := c.url(rel)
 	if err != nil {
 		return err
@@ -140,6 +175,21 @@ func (c *Client) Resolve(ctx context.Context, sys codeset.System, release string
 	if err := codeset.CheckLabel(label); err != nil {
 		return nil, fmt.Errorf("resolve %s %s: %w", sys, release, err)
 	}
+	// A tree without withdrawals has no withdrawn.json.
+	var withdrawn []format.WithdrawnRelease
+	if err := c.getJSON(ctx, path.Join(string(sys), format.WithdrawnName), &withdrawn); err != nil && !errors.Is(err, errNotFound) {
+		return nil, fmt.Errorf("resolve %s %s: %w", sys, release, err)
+	}
+	var wd *format.WithdrawnRelease
+	for i := range withdrawn {
+		if withdrawn[i].Label == label {
+			wd = &withdrawn[i]
+		}
+	}
+	if wd != nil && label != release {
+		// A pointer never names a withdrawn release; a stale one did.
+		return nil, fmt.Errorf("resolve %s %s: %s: %w on %s: %s (ask for it by its label to download it all the same)", sys, release, label, ErrWithdrawn, wd.At, wd.Reason)
+	}
 	var m format.Manifest
 	if err := c.getJSON(ctx, path.Join(string(sys), label, format.ManifestName), &m); err != nil {
 		return nil, fmt.Errorf("resolve %s %s: %w", sys, release, err)
@@ -157,6 +207,10 @@ func (c *Client) Resolve(ctx context.Context, sys codeset.System, release string
 	if r.SHA256 == "" {
 		return nil, fmt.Errorf("resolve %s %s: manifest lists no %s", sys, release, name)
 	}
+	if r.Bytes < 0 || r.Bytes > c.maxBytes() {
+		return nil, fmt.Errorf("resolve %s %s: %w: the manifest says %d bytes, more than the %d this client accepts", sys, release, ErrTooLarge, r.Bytes, c.maxBytes())
+	}
+	r.Withdrawn = wd
 	u, err := c.url(path.Join(string(sys), label, name))
 	if err != nil {
 		return nil, err
@@ -197,7 +251,12 @@ func (c *Client) Download(ctx context.Context, sys codeset.System, release, dst 
 // missing bytes when some are there, and syncs it. It returns how many
 // bytes were kept from before.
 func (c *Client) fetch(ctx context.Context, r *Release, partial string) (int64, error) {
-	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
+	// Never follow a link (or open a FIFO) planted at the partial file's
+	// name: only a regular file is resumed.
+	if st, err := os.Lstat(partial); err == nil && !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("download %s: %s is not a regular file (%s): refusing to write through it; remove it", r.SnapshotURL, partial, st.Mode().Type())
+	}
+	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE|oNoFollow, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("download %s: %w", r.SnapshotURL, err)
 	}
@@ -206,11 +265,21 @@ func (c *Client) fetch(ctx context.Context, r *Release, partial string) (int64, 
 	if err != nil {
 		return 0, err
 	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("download %s: %s is not a regular file", r.SnapshotURL, partial)
+	}
 	have := st.Size()
 	if have > r.Bytes {
 		// Longer than the file can be: not a prefix of it.
 		have = 0
 	}
+	// The request lives until the body stops arriving for Stall, or the
+	// headers take longer than Timeout.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errStalled := fmt.Errorf("no data for %v", c.stall())
+	timer := time.AfterFunc(c.timeout(), func() { cancel(fmt.Errorf("no answer in %v", c.timeout())) })
+	defer timer.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.SnapshotURL, nil)
 	if err != nil {
 		return 0, err
@@ -220,6 +289,9 @@ func (c *Client) fetch(ctx context.Context, r *Release, partial string) (int64, 
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			err = cause
+		}
 		return 0, fmt.Errorf("download %s: %w", r.SnapshotURL, err)
 	}
 	defer resp.Body.Close()
@@ -230,6 +302,14 @@ func (c *Client) fetch(ctx context.Context, r *Release, partial string) (int64, 
 		return have, f.Sync()
 	case resp.StatusCode == http.StatusOK:
 		have = 0
+	case have > 0 && (resp.StatusCode == http.StatusPartialContent || resp.StatusCode == http.StatusRequestedRangeNotSatisfiable):
+		// The server does not resume from where the partial file ends:
+		// drop it, so the next attempt downloads the whole file rather
+		// than failing the same way for ever.
+		f.Close()
+		os.Remove(partial)
+		return 0, fmt.Errorf("download %s: %s (Content-Range %q) for bytes from %d: the partial download is discarded; run again",
+			r.SnapshotURL, resp.Status, resp.Header.Get("Content-Range"), have)
 	default:
 		return 0, fmt.Errorf("download %s: %s", r.SnapshotURL, resp.Status)
 	}
@@ -241,7 +321,14 @@ func (c *Client) fetch(ctx context.Context, r *Release, partial string) (int64, 
 	}
 	// Never write more than the manifest says: a longer body is wrong and
 	// the check will say so.
-	if _, err := io.Copy(f, io.LimitReader(resp.Body, r.Bytes-have+1)); err != nil {
+	timer.Stop()
+	stalled := time.AfterFunc(c.stall(), func() { cancel(errStalled) })
+	defer stalled.Stop()
+	body := &stallReader{r: io.LimitReader(resp.Body, r.Bytes-have+1), timer: stalled, stall: c.stall()}
+	if _, err := io.Copy(f, body); err != nil {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			err = cause
+		}
 		// Keep what arrived: the next attempt resumes from it.
 		f.Sync()
 		return 0, fmt.Errorf("download %s: %w (run again to resume)", r.SnapshotURL, err)
@@ -250,6 +337,22 @@ func (c *Client) fetch(ctx context.Context, r *Release, partial string) (int64, 
 		return 0, err
 	}
 	return have, f.Close()
+}
+
+// stallReader resets timer after every read that brings bytes, so that
+// the timer fires only when the body stalls.
+type stallReader struct {
+	r     io.Reader
+	timer *time.Timer
+	stall time.Duration
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.timer.Reset(s.stall)
+	}
+	return n, err
 }
 
 // contentRangeStart returns the first byte of a "bytes A-B/N" header, or -1.

@@ -335,6 +335,17 @@ func resolveRelease(root *os.Root, sys codeset.System, which string) (label, eff
 	if err := codeset.CheckLabel(which); err != nil {
 		return "", "", err
 	}
+	// A withdrawn release keeps its folder, but the API answers as if
+	// it had never been published.
+	var withdrawn []format.WithdrawnRelease
+	if err := format.ReadJSONFile(root.ReadFile, path.Join(string(sys), format.WithdrawnName), "withdrawn list", &withdrawn); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", "", err
+	}
+	for _, w := range withdrawn {
+		if w.Label == which {
+			return "", "", fmt.Errorf("withdrawn on %s: %s", w.At, w.Reason)
+		}
+	}
 	m, err := readManifestIn(root, path.Join(string(sys), which, format.ManifestName))
 	if err != nil {
 		return "", "", err
@@ -401,7 +412,8 @@ func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *
 	}
 	hits, err := history.Search(ctx, hist, q, limit)
 	if err != nil {
-		ReplyError(w, http.StatusInternalServerError, err.Error())
+		// A query refused for its size or cost is the client's: 400.
+		ReplyError(w, Status(err), err.Error())
 		return
 	}
 	Reply(w, http.StatusOK, format.SearchResponse{System: sys, Query: q, Results: hits})

@@ -2,6 +2,7 @@ package release
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/codeset/codeset"
@@ -54,9 +55,27 @@ func (e *GuardError) Is(target error) bool {
 // for its disappearance to count as a lost column.
 const lostFieldShare = 0.5
 
+// Validate refuses thresholds that are not shares: NaN, negative or more
+// than 1. A NaN threshold would turn its guard off, as every comparison
+// with NaN is false. Zero means the default.
+func (g Guards) Validate() error {
+	for _, t := range []struct {
+		name string
+		v    float64
+	}{{"max-delete-share", g.MaxDeleteShare}, {"min-keep-share", g.MinKeepShare}} {
+		if math.IsNaN(t.v) || t.v < 0 || t.v > 1 {
+			return codeset.NewError(codeset.ErrInvalid, "bad %s %v: want a share between 0 and 1", t.name, t.v)
+		}
+	}
+	return nil
+}
+
 // check runs the guards on a new release against the previous one (nil for
 // a first release, which passes).
 func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
 	if old == nil || len(old.Codes) == 0 {
 		return nil
 	}

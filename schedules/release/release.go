@@ -57,6 +57,9 @@ type Request struct {
 	Crosswalk *ingest.CrosswalkProfile
 	Files     []string
 	Guards    Guards // checks before publishing
+	// Locked says the caller holds the system's lock (LockSystem) already,
+	// as a job does while it decides the label.
+	Locked bool
 }
 
 // Result is what a run produced.
@@ -79,6 +82,13 @@ func (p *Pipeline) logger() *slog.Logger {
 // Ingest reads the request's files and stores them as a new snapshot,
 // without publishing. Nothing is stored when any step fails.
 func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
+	if !req.Locked {
+		unlock, err := p.LockSystem(ctx, req.System)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	rel, rep, err := p.read(ctx, req, false)
 	if err != nil {
 		return nil, err
@@ -91,15 +101,27 @@ func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
 }
 
 // Run ingests, compares with the latest earlier snapshot of the system,
-// stores the snapshot and publishes the release. A failed run leaves the
-// snapshots and the published tree as they were.
+// stores the snapshot and publishes the release, all under the system's
+// lock (LockSystem). A failed run leaves the snapshots and the published
+// tree as they were: it removes only a snapshot it stored itself.
 //
 // Running it again with the same files finishes what an interrupted run
 // (killed, or the machine lost power) left undone: a snapshot stored but
-// not published is stored afresh and published, and a release already
-// published has its indexes rebuilt and is reported as it is. A label
-// taken by other files is refused.
+// not published is published, and a release already published has its
+// indexes rebuilt and is reported as it is. A label taken by other files is
+// refused, and so is a release the data directory records as published to
+// another tree than OutDir.
 func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
+	if err := req.Guards.Validate(); err != nil {
+		return nil, err
+	}
+	if !req.Locked {
+		unlock, err := p.LockSystem(ctx, req.System)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	rel, rep, err := p.read(ctx, req, true)
 	if err != nil {
 		return nil, err
@@ -115,6 +137,9 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Release: rel, Report: rep, Changelog: l, Snapshot: p.Store.Path(rel.System, rel.Label)}
 	if published {
 		dir := format.ReleaseDir(p.OutDir, rel.System, rel.Label)
+		if err := p.markTree(rel.System, rel.Label, true); err != nil {
+			return nil, err
+		}
 		if _, err := publish.Reindex(ctx, p.OutDir, p.now()); err != nil {
 			return nil, err
 		}
@@ -131,34 +156,83 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	if stored {
-		// Nothing was published from it, so nothing depends on its bytes.
-		p.logger().Warn("replacing the snapshot an interrupted run stored without publishing", "path", res.Snapshot)
-		if err := os.Remove(res.Snapshot); err != nil {
-			return nil, fmt.Errorf("store snapshot: %w", err)
-		}
-	}
-	if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
+		// An interrupted run (or codeset ingest) stored it from the same
+		// files: publish that snapshot, never remove it.
+		p.logger().Warn("publishing the snapshot an interrupted run (or codeset ingest) stored without publishing", "path", res.Snapshot)
+	} else if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
 		return nil, err
 	}
-	res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now())
-	if err != nil {
-		// The snapshot was created by this run: take it back so that the
-		// label stays free for the next attempt.
-		if rerr := os.Remove(res.Snapshot); rerr != nil {
-			p.logger().Error("roll back snapshot", "path", res.Snapshot, "err", rerr)
-		}
+	if err := p.publish(ctx, res, rel, l, !stored); err != nil {
 		return nil, err
 	}
-	res.Published = format.ReleaseDir(p.OutDir, rel.System, rel.Label)
 	p.logger().Info("published", "system", rel.System, "release", rel.Label, "codes", len(rel.Codes), "dir", res.Published)
 	return res, nil
 }
 
+// publish publishes the stored snapshot res.Snapshot of rel to the tree,
+// recording the tree in the release's record first. When it fails and the
+// tree holds no folder of the release, the record forgets the tree and,
+// when created is set (this run stored the snapshot), the snapshot is
+// taken back so that the label stays free for the next attempt.
+func (p *Pipeline) publish(ctx context.Context, res *Result, rel *codeset.Release, l *codeset.Changelog, created bool) error {
+	sys, label := rel.System, rel.Label
+	rollback := func(err error) error {
+		if p.Published(sys, label) {
+			// The folder is in place (only a later step failed): the
+			// snapshot is published and stays.
+			if merr := p.markTree(sys, label, true); merr != nil {
+				p.logger().Error("record the published tree", "err", merr)
+			}
+			return err
+		}
+		if uerr := p.unmarkTree(sys, label); uerr != nil {
+			p.logger().Error("record the published tree", "err", uerr)
+		}
+		if created {
+			if rerr := os.Remove(res.Snapshot); rerr != nil {
+				p.logger().Error("roll back snapshot", "path", res.Snapshot, "err", rerr)
+			}
+		}
+		return err
+	}
+	if err := p.markTree(sys, label, false); err != nil {
+		return rollback(err)
+	}
+	m, err := publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now())
+	if err != nil {
+		return rollback(err)
+	}
+	if err := p.markTree(sys, label, true); err != nil {
+		// Published all the same; the next run records it.
+		p.logger().Error("record the published tree", "err", err)
+	}
+	res.Manifest = m
+	res.Published = format.ReleaseDir(p.OutDir, sys, label)
+	return nil
+}
+
 // Publish publishes a stored snapshot that was ingested without publishing,
-// after the same guards as Run.
+// after the same guards as Run, under the system's lock.
 func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string, g Guards) (*Result, error) {
-	if publish.Published(p.OutDir, sys, label) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if err := codeset.CheckLabel(label); err != nil {
+		return nil, err
+	}
+	unlock, err := p.LockSystem(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if p.Published(sys, label) {
 		return nil, fmt.Errorf("%s %s: %w at %s", sys, label, publish.ErrPublished, format.ReleaseDir(p.OutDir, sys, label))
+	}
+	if err := p.elsewhere(sys, label); err != nil {
+		return nil, err
+	}
+	if err := p.notWithdrawn(sys, label); err != nil {
+		return nil, err
 	}
 	rel, err := p.Store.Get(ctx, sys, label)
 	if err != nil {
@@ -172,17 +246,16 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 		return nil, err
 	}
 	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
-	if res.Manifest, err = publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now()); err != nil {
+	if err := p.publish(ctx, res, rel, l, false); err != nil {
 		return nil, err
 	}
-	res.Published = format.ReleaseDir(p.OutDir, sys, label)
 	return res, nil
 }
 
 // Diff compares two stored releases of sys; any two, not only neighbours.
 // An empty from compares to with nothing, as for a first release.
 func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string) (*codeset.Changelog, error) {
-	infos, err := p.Store.List(ctx, sys)
+	infos, err := p.list(ctx, sys)
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +290,12 @@ func (p *Pipeline) read(ctx context.Context, req Request, taken bool) (*codeset.
 	}
 	if !taken && publish.Published(p.OutDir, req.System, req.Label) {
 		return nil, nil, p.publishedError(req.System, req.Label)
+	}
+	if err := p.notWithdrawn(req.System, req.Label); err != nil {
+		return nil, nil, err
+	}
+	if err := checkFiles(req.Files); err != nil {
+		return nil, nil, err
 	}
 	eff := req.Effective
 	if eff.IsZero() {
@@ -313,6 +392,11 @@ func (p *Pipeline) publishedError(sys codeset.System, label string) error {
 func (p *Pipeline) interrupted(ctx context.Context, rel *codeset.Release) (stored, published bool, err error) {
 	stored = p.Store.Exists(rel.System, rel.Label)
 	published = publish.Published(p.OutDir, rel.System, rel.Label)
+	if !published {
+		if err := p.elsewhere(rel.System, rel.Label); err != nil {
+			return false, false, err
+		}
+	}
 	if stored {
 		info, err := snapshot.ReadInfo(ctx, p.Store.Path(rel.System, rel.Label))
 		if err != nil || !slices.Equal(info.Sources, rel.Sources) {
@@ -335,7 +419,7 @@ func (p *Pipeline) interrupted(ctx context.Context, rel *codeset.Release) (store
 // changelogFor compares rel with the latest stored release of its system
 // that comes before it, which it also returns (nil when there is none).
 func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*codeset.Changelog, *codeset.Release, error) {
-	infos, err := p.Store.List(ctx, rel.System)
+	infos, err := p.list(ctx, rel.System)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -461,7 +545,7 @@ func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label s
 		defer os.RemoveAll(dir)
 		tmp := filepath.Join(dir, filepath.Base(path))
 		if err := snapshot.Write(ctx, tmp, rel); err != nil {
-			return nil, fmt.Errorf("store snapshot: %w", err)
+			return nil, err
 		}
 		if err := os.Rename(tmp, path); err != nil {
 			return nil, fmt.Errorf("store snapshot: %w", err)
@@ -481,8 +565,44 @@ func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label s
 	}
 	res.Revision, res.Snapshot = true, p.Store.Path(sys, rel.Label)
 	if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
-		return nil, fmt.Errorf("store snapshot: %w", err)
+		return nil, err
 	}
 	p.logger().Info("crosswalk stored as a new revision of a published release", "system", sys, "release", label, "revision", rel.Label, "links", len(links))
 	return res, nil
+}
+
+// list returns the stored releases of sys that were not withdrawn: the
+// releases a new one may be compared with.
+func (p *Pipeline) list(ctx context.Context, sys codeset.System) ([]snapshot.Info, error) {
+	infos, err := p.Store.List(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	kept := infos[:0]
+	for _, in := range infos {
+		r, err := p.Record(in.System, in.Label)
+		if err != nil {
+			return nil, err
+		}
+		if r.Withdrawn == nil {
+			kept = append(kept, in)
+		}
+	}
+	return kept, nil
+}
+
+// checkFiles refuses an input that is not a regular file (a FIFO, a
+// device such as /dev/zero, a directory) before anything opens it:
+// opening a FIFO blocks, and reading a device never ends.
+func checkFiles(files []string) error {
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			continue // ingest says what is missing
+		}
+		if !st.Mode().IsRegular() {
+			return codeset.NewError(codeset.ErrInvalid, "input %s: not a regular file (%s)", f, st.Mode().Type())
+		}
+	}
+	return nil
 }
