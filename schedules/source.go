@@ -166,7 +166,6 @@ func copyHashed(ctx context.Context, dst string, r io.Reader, max int64) (string
 // ErrTooLarge reports a download larger than its source allows.
 var ErrTooLarge = codeset.NewError(codeset.ErrRefused, "file too large")
 
-
 // HTTPSource downloads the release file from an HTTP(S) URL with a
 // conditional GET, so an unchanged file is not downloaded again. Failed
 // attempts (network errors, 429 and 5xx answers) are retried with
