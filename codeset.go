@@ -298,6 +298,32 @@ type Change struct {
 	// links at all (see Changelog.Replacements).
 	ReplacedBy []string
 	Replaces   []string
+	// Reused marks a code the publisher declares added (HCPCS ACTION A)
+	// although the previous release had it with another text: a code given
+	// a new meaning. The change is revised (its fields show the old and the
+	// new meaning) and reconciles with the declared add.
+	Reused bool
+	// AlreadyDiscontinued marks an added (or reactivated) code that arrives
+	// already ended: new to the comparison, with its termination date set,
+	// as when a quarterly update adds a code and a later one ends it. It is
+	// counted once, among the added, and Summary.AddedDiscontinued says how
+	// many of those are already discontinued.
+	AlreadyDiscontinued bool
+}
+
+// Note returns the flags of c in words, "" when it has none: what every
+// changelog shows beside the change kind.
+func (c Change) Note() string {
+	switch {
+	case c.Reused:
+		return "re-used with a new meaning"
+	case c.AlreadyDiscontinued:
+		if t := c.Record.Meta["termination_date"]; t != "" {
+			return "already discontinued (termination date " + t + ")"
+		}
+		return "already discontinued"
+	}
+	return ""
 }
 
 // Summary counts changes by kind.
@@ -309,6 +335,41 @@ type Summary struct {
 	Reactivated  int `json:"reactivated"`
 	Discontinued int `json:"discontinued"`
 	Unchanged    int `json:"unchanged"`
+	// AddedDiscontinued counts the added codes that arrive already
+	// discontinued (included in Added, not in Discontinued); Reused the
+	// revised codes re-used with a new meaning (included in Revised).
+	AddedDiscontinued int `json:"added_discontinued,omitempty"`
+	Reused            int `json:"reused,omitempty"`
+}
+
+// Count the flags of c, besides its kind.
+func (s *Summary) flags(c Change) {
+	if c.AlreadyDiscontinued && c.Kind == Added {
+		s.AddedDiscontinued++
+	}
+	if c.Reused {
+		s.Reused++
+	}
+}
+
+// AddChange counts change c: its kind and its flags.
+func (s *Summary) AddChange(c Change) {
+	s.Add(c.Kind)
+	s.flags(c)
+}
+
+// Notes returns what the counts of the flags say, in words, for the
+// summaries: "62 of the added already discontinued", "2 of the revised
+// re-used with a new meaning". Empty when no change is flagged.
+func (s Summary) Notes() []string {
+	var out []string
+	if s.AddedDiscontinued > 0 {
+		out = append(out, fmt.Sprintf("added %d, %d of them already discontinued", s.Added, s.AddedDiscontinued))
+	}
+	if s.Reused > 0 {
+		out = append(out, fmt.Sprintf("revised %d, %d of them codes re-used with a new meaning (declared added)", s.Revised, s.Reused))
+	}
+	return out
 }
 
 // Count returns the count for kind k.
@@ -402,9 +463,13 @@ type LinkProblem struct {
 // Reconciliation is the comparison of a computed changelog with the changes
 // the publisher declared.
 type Reconciliation struct {
-	Source   string // Declaration.Source
-	Declared int    // changes the publisher declared
-	Agreed   int    // declared changes the computed diff confirms
+	Source string // Declaration.Source; the sources of each release combined, by label, across several
+	// Combined lists the labels of the releases whose declarations were
+	// combined, oldest first, when the comparison spans more than one
+	// release (a non-neighbour diff); nil for neighbours.
+	Combined []string
+	Declared int // changes the publisher declared
+	Agreed   int // declared changes the computed diff confirms
 	// Disagreements lists every code where the two differ, sorted by code.
 	Disagreements []Disagreement
 }
@@ -416,6 +481,25 @@ type Disagreement struct {
 	Declared string // the publisher's word ("Add", "C", ...), or "" when it declares nothing
 	Computed string // the computed change kind, "unchanged" or "absent"
 	Reason   string // why, in words
+	// Explained is true when the records or the declarations show why the
+	// two differ (a whitespace-only fix, a date in the record, a version
+	// between the two never ingested); false when nothing explains it:
+	// "not declared". A strict run fails on an unexplained disagreement.
+	Explained bool
+}
+
+// Unexplained returns the disagreements nothing explains.
+func (r *Reconciliation) Unexplained() []Disagreement {
+	if r == nil {
+		return nil
+	}
+	var out []Disagreement
+	for _, d := range r.Disagreements {
+		if !d.Explained {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // ByCategory counts the changes of each kind per category.

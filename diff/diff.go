@@ -6,6 +6,7 @@
 package diff
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -20,7 +21,25 @@ import (
 // before old; a code in new that is missing from old but present in earlier
 // is reactivated rather than added. earlier may be nil.
 func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codeset.Changelog {
+	return CompareAcross(old, new, earlier, nil)
+}
+
+// CompareAcross is Compare for releases that are not neighbours: between
+// holds the releases stored between old and new, oldest first, whose
+// declarations the reconciliation combines with new's (each publisher list
+// is against its own previous version).
+func CompareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, between []*codeset.Release) *codeset.Changelog {
 	l := &codeset.Changelog{System: new.System, To: new.Label, ToEffective: new.Effective}
+	// A code the publisher declares added that the old release had with
+	// another text is re-used with a new meaning (HCPCS G9890 in 2019).
+	declaredAdd := map[string]bool{}
+	if new.Declared != nil {
+		for _, d := range new.Declared.Changes {
+			if d.Kind == codeset.Added {
+				declaredAdd[d.Code] = true
+			}
+		}
+	}
 	var prev []codeset.Code
 	if old != nil {
 		l.From, l.FromEffective = old.Label, old.Effective
@@ -28,7 +47,7 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 	}
 	cur := new.Codes
 	add := func(c codeset.Change) {
-		l.Summary.Add(c.Kind)
+		l.Summary.AddChange(c)
 		l.Changes = append(l.Changes, c)
 	}
 	// Both slices are sorted by code, so one merge pass joins them.
@@ -41,14 +60,14 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 			i++
 		case i == len(prev) || cur[j].Code < prev[i].Code:
 			n := cur[j]
-			if n.Status == codeset.StatusDiscontinued {
-				// New to this comparison and already ended: added and
-				// discontinued by updates in between.
-				add(codeset.Change{Code: n.Code, Kind: codeset.Discontinued, Category: n.Category, Record: n})
-			} else if e, ok := earlier[n.Code]; ok {
-				add(codeset.Change{Code: n.Code, Kind: codeset.Reactivated, Category: n.Category, Fields: Fields(e, n), Record: n})
+			// New to this comparison and already ended (added and
+			// discontinued by updates in between) is still new: counted
+			// once, among the added, and flagged.
+			ended := n.Status == codeset.StatusDiscontinued
+			if e, ok := earlier[n.Code]; ok {
+				add(codeset.Change{Code: n.Code, Kind: codeset.Reactivated, Category: n.Category, Fields: Fields(e, n), Record: n, AlreadyDiscontinued: ended})
 			} else {
-				add(codeset.Change{Code: n.Code, Kind: codeset.Added, Category: n.Category, Record: n})
+				add(codeset.Change{Code: n.Code, Kind: codeset.Added, Category: n.Category, Record: n, AlreadyDiscontinued: ended})
 			}
 			j++
 		default:
@@ -59,10 +78,15 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 				l.Summary.Unchanged++
 			case n.Status == codeset.StatusDiscontinued && o.Status != codeset.StatusDiscontinued:
 				add(codeset.Change{Code: n.Code, Kind: codeset.Discontinued, Category: n.Category, Fields: fields, Record: n})
+			case o.Status == codeset.StatusDiscontinued && n.Status != codeset.StatusDiscontinued:
+				// A lifted termination date (HCPCS ACTION R): the code
+				// is back in use.
+				add(codeset.Change{Code: n.Code, Kind: codeset.Reactivated, Category: n.Category, Fields: fields, Record: n})
 			case onlyWhitespace(fields):
 				add(codeset.Change{Code: n.Code, Kind: codeset.Cosmetic, Category: n.Category, Fields: fields, Record: n})
 			default:
-				add(codeset.Change{Code: n.Code, Kind: codeset.Revised, Category: n.Category, Fields: fields, Record: n})
+				add(codeset.Change{Code: n.Code, Kind: codeset.Revised, Category: n.Category, Fields: fields, Record: n,
+					Reused: declaredAdd[n.Code] && textChanged(fields)})
 			}
 			i++
 			j++
@@ -70,8 +94,8 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 	}
 	// The publisher's list is against its own previous version; a first
 	// release has nothing to compare it with.
-	if new.Declared != nil && old != nil {
-		l.Reconciliation = Reconcile(l, old, new)
+	if old != nil && declares(append(slices.Clone(between), new)) {
+		l.Reconciliation = Reconcile(l, old, new, between...)
 	}
 	// A first release replaces nothing.
 	if len(new.Replacements) > 0 && old != nil {
@@ -112,6 +136,26 @@ func attrNames(a, b codeset.Code) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// textChanged reports whether a descriptor changed in more than whitespace.
+func textChanged(fields map[string]codeset.FieldChange) bool {
+	for _, name := range []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong} {
+		if f, ok := fields[name]; ok && !SameWords(f.Before, f.After) {
+			return true
+		}
+	}
+	return false
+}
+
+// declares reports whether any of rels carries a publisher's list.
+func declares(rels []*codeset.Release) bool {
+	for _, r := range rels {
+		if r != nil && r.Declared != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func onlyWhitespace(fields map[string]codeset.FieldChange) bool {

@@ -32,10 +32,15 @@ func Link(l *codeset.Changelog, old, new *codeset.Release, links []codeset.Repla
 	out.LinkProblems = nil
 
 	kind := make(map[string]codeset.ChangeKind, len(l.Changes))
+	ended := map[string]bool{} // added already discontinued: arrived and gone
 	for _, c := range l.Changes {
 		kind[c.Code] = c.Kind
+		ended[c.Code] = c.AlreadyDiscontinued
 	}
-	gone := func(code string) bool { k := kind[code]; return k == codeset.Deleted || k == codeset.Discontinued }
+	gone := func(code string) bool {
+		k := kind[code]
+		return k == codeset.Deleted || k == codeset.Discontinued || ended[code]
+	}
 	arrived := func(code string) bool { k := kind[code]; return k == codeset.Added || k == codeset.Reactivated }
 	all := unionCodes(old, new)
 	known := func(code string) bool { _, ok := slices.BinarySearch(all, code); return ok }
@@ -107,8 +112,12 @@ func Link(l *codeset.Changelog, old, new *codeset.Release, links []codeset.Repla
 	for i := range out.Changes {
 		c := &out.Changes[i]
 		c.ReplacedBy, c.Replaces = sortedUnique(replacedBy[c.Code]), sortedUnique(replaces[c.Code])
-		if (c.Kind == codeset.Deleted || c.Kind == codeset.Discontinued) && len(c.ReplacedBy) == 0 {
-			problem(c.Code, codeset.NoReplacement, "", "", fmt.Sprintf("%s, and the publisher names no replacement", c.Kind))
+		if (c.Kind == codeset.Deleted || c.Kind == codeset.Discontinued || c.AlreadyDiscontinued) && len(c.ReplacedBy) == 0 {
+			what := string(c.Kind)
+			if c.AlreadyDiscontinued {
+				what += " already discontinued"
+			}
+			problem(c.Code, codeset.NoReplacement, "", "", fmt.Sprintf("%s, and the publisher names no replacement", what))
 		}
 	}
 	sort.SliceStable(out.Replacements, func(i, j int) bool {

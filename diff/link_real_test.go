@@ -417,7 +417,7 @@ func TestRealHCPCSXref(t *testing.T) {
 		got := map[string][]string{}
 		ended, named := 0, 0
 		for _, c := range l.Changes {
-			if c.Kind == codeset.Discontinued || c.Kind == codeset.Deleted {
+			if c.Kind == codeset.Discontinued || c.Kind == codeset.Deleted || c.AlreadyDiscontinued {
 				ended++
 				if len(c.ReplacedBy) > 0 {
 					named++

@@ -61,7 +61,7 @@ func TestReconcile(t *testing.T) {
 				dx("A0100", "Test fever"), dx("A0102", "New fever"), dx("Y1234", "Niece, perpetrator")),
 			kinds: map[string]codeset.ChangeKind{"A0102": codeset.Added, "Y1234": codeset.Cosmetic},
 			want: &codeset.Reconciliation{Source: addenda, Declared: 1, Agreed: 1, Disagreements: []codeset.Disagreement{
-				{Code: "Y1234", Computed: "cosmetic", Reason: "whitespace-only fix not in the publisher's list"},
+				{Code: "Y1234", Computed: "cosmetic", Reason: "whitespace-only fix; publishers do not list these", Explained: true},
 			}},
 		},
 		{
@@ -71,7 +71,7 @@ func TestReconcile(t *testing.T) {
 			kinds: map[string]codeset.ChangeKind{},
 			want: &codeset.Reconciliation{Source: addenda, Declared: 1, Agreed: 0, Disagreements: []codeset.Disagreement{
 				{Code: "Z5001", Declared: "Add", Computed: "unchanged",
-					Reason: "declared added, but the code was already in the previous release compared: added by an update between the two (e.g. a quarterly or April update)"},
+					Reason: "declared added, but already in 2030-04: not explained by the record"},
 			}},
 		},
 		{
@@ -81,7 +81,7 @@ func TestReconcile(t *testing.T) {
 			new:   declaredRel(codeset.HCPCS, "2030", action, nil, hcpcs("J7777", "Injection, test solution, 5 mg", "N", "")),
 			kinds: map[string]codeset.ChangeKind{"J7777": codeset.Revised},
 			want: &codeset.Reconciliation{Source: action, Disagreements: []codeset.Disagreement{
-				{Code: "J7777", Computed: "revised", Reason: "revised, but ACTION CD is N: changed by a quarterly update after the previous release compared"},
+				{Code: "J7777", Computed: "revised", Reason: "revised, but not declared"},
 			}},
 		},
 		{
@@ -98,7 +98,7 @@ func TestReconcile(t *testing.T) {
 			new:   declaredRel(codeset.HCPCS, "2030", action, nil, hcpcs("J7777", "Injection", "N", "")),
 			kinds: map[string]codeset.ChangeKind{"G9991": codeset.Deleted},
 			want: &codeset.Reconciliation{Source: action, Disagreements: []codeset.Disagreement{
-				{Code: "G9991", Computed: "deleted", Reason: "deleted, but not declared and not discontinued in the previous release"},
+				{Code: "G9991", Computed: "deleted", Reason: "deleted without a discontinuation: not declared, and 2029 did not discontinue it"},
 			}},
 		},
 		{
@@ -107,7 +107,7 @@ func TestReconcile(t *testing.T) {
 			new:   declaredRel(codeset.ICD10CM, "FY2030", addenda, []codeset.DeclaredChange{decl("B2000", codeset.Revised, "Revise")}, dx("B2000", "Rash of scalp")),
 			kinds: map[string]codeset.ChangeKind{"B2000": codeset.Cosmetic},
 			want: &codeset.Reconciliation{Source: addenda, Declared: 1, Disagreements: []codeset.Disagreement{
-				{Code: "B2000", Declared: "Revise", Computed: "cosmetic", Reason: "declared revised, but only whitespace changed"},
+				{Code: "B2000", Declared: "Revise", Computed: "cosmetic", Reason: "declared revised, but only whitespace changed", Explained: true},
 			}},
 		},
 		{
@@ -132,10 +132,10 @@ func TestReconcile(t *testing.T) {
 			old:  plainRel(codeset.HCPCS, "2029", hcpcs("G9990", "Practice visit", "N", "")),
 			new: declaredRel(codeset.HCPCS, "2030", action, []codeset.DeclaredChange{decl("G9990", codeset.Discontinued, "D")},
 				hcpcs("C9999", "Test device, pass-through", "D", "2029-09-30"), hcpcs("G9990", "Practice visit", "D", "2029-12-31")),
-			kinds: map[string]codeset.ChangeKind{"C9999": codeset.Discontinued, "G9990": codeset.Discontinued},
+			kinds: map[string]codeset.ChangeKind{"C9999": codeset.Added, "G9990": codeset.Discontinued},
 			want: &codeset.Reconciliation{Source: action, Declared: 1, Agreed: 1, Disagreements: []codeset.Disagreement{
-				{Code: "C9999", Computed: "discontinued",
-					Reason: "discontinued (termination date 2029-09-30) but not declared: ended by an update after the previous release compared"},
+				// New and already ended: counted among the added, flagged.
+				{Code: "C9999", Computed: "added", Reason: "added, but not declared"},
 			}},
 		},
 	}

@@ -54,6 +54,9 @@ type JobConfig struct {
 	// Guards); zero keeps the defaults, 0.05 and 0.8.
 	MaxDeleteShare float64 `toml:"max_delete_share"`
 	MinKeepShare   float64 `toml:"min_keep_share"`
+	// Strict makes a disagreement with the publisher's own list that
+	// nothing explains fail the run (Guards.Strict).
+	Strict bool `toml:"strict"`
 
 	Inbox *InboxConfig `toml:"inbox"`
 	URL   *URLConfig   `toml:"url"`
@@ -192,7 +195,7 @@ func (c *Config) job(j JobConfig) (*Job, error) {
 		return nil, err
 	}
 	job := &Job{Name: j.Name, System: sys, CatchUp: j.CatchUp == nil || *j.CatchUp,
-		Guards: release.Guards{MaxDeleteShare: j.MaxDeleteShare, MinKeepShare: j.MinKeepShare}}
+		Guards: release.Guards{MaxDeleteShare: j.MaxDeleteShare, MinKeepShare: j.MinKeepShare, Strict: j.Strict}}
 	// NaN passes every comparison as false, so check for it by name.
 	if err := job.Guards.Validate(); err != nil {
 		return nil, fmt.Errorf("max_delete_share and min_keep_share are shares between 0 and 1: %w", err)

@@ -50,6 +50,7 @@ func registerGuards(fs *flag.FlagSet, g *release.Guards) {
 	fs.BoolVar(&g.AllowMassDelete, allowFlag(release.GuardMassDelete), false, "publish even when more codes are deleted than --max-delete-share allows")
 	fs.BoolVar(&g.AllowShrink, allowFlag(release.GuardShrink), false, "publish even when the release has fewer than 80% of the previous release's codes")
 	fs.BoolVar(&g.AllowLostField, allowFlag(release.GuardLostField), false, "publish even when a field the previous release filled is empty everywhere")
+	fs.BoolVar(&g.Strict, "strict", false, "fail (exit 1, nothing stored or published) when a disagreement with the publisher's own list is unexplained")
 }
 
 func (r *releaseFlags) register(fs *flag.FlagSet) {

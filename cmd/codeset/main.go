@@ -93,6 +93,9 @@ func (m *Main) report(err error) int {
 // overrides a publish guard.
 func withHint(err error) error {
 	var ge *release.GuardError
+	if errors.As(err, &ge) && ge.Guard == release.GuardStrict {
+		return fmt.Errorf("%w; see the reconciliation in the changelog (codeset diff), or run again without --strict", err)
+	}
 	if errors.As(err, &ge) && !strings.Contains(err.Error(), "--"+allowFlag(ge.Guard)) {
 		return fmt.Errorf("%w; if this is intended, run again with --%s", err, allowFlag(ge.Guard))
 	}
@@ -106,6 +109,9 @@ func jobHint(_ *schedules.Job, err error) error { return withHint(err) }
 // schedule or through the HTTP trigger) what its operator can do.
 func serviceHint(job *schedules.Job, err error) error {
 	var ge *release.GuardError
+	if errors.As(err, &ge) && ge.Guard == release.GuardStrict {
+		return fmt.Errorf("%w; job %s is strict: set strict = false in its config to publish anyway", err, job.Name)
+	}
 	if errors.As(err, &ge) {
 		return fmt.Errorf("%w; if this is intended, run codeset trigger %s --%s on the server, or change the job's thresholds in the config", err, job.Name, allowFlag(ge.Guard))
 	}

@@ -123,6 +123,22 @@ func TestRealICD10CM(t *testing.T) {
 	if !strings.Contains(string(md), "| Y07.45 |") {
 		t.Errorf("FY2024 Markdown changelog does not show Y07.45 with its dot")
 	}
+
+	// A non-neighbour diff combines the addenda of every stored release in
+	// between: FY2026's list alone left ~790 false disagreements.
+	stdout, stderr, err := run(t, data, out, "diff", "--system", "icd10cm", "--from", "FY2023", "--to", "FY2026", "--format", "json")
+	if err != nil {
+		t.Fatalf("codeset diff --from FY2023 --to FY2026: %v\n%s", err, stderr)
+	}
+	var l changelogJSON
+	if err := json.Unmarshal([]byte(stdout), &l); err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Reconciliation; r == nil || len(r.Disagreements) != 0 || r.Declared != r.Agreed {
+		t.Errorf("FY2023 → FY2026: reconciliation %+v, want every combined declaration agreed", r)
+	} else {
+		t.Logf("FY2023 → FY2026: declared %d, agreed %d, %d disagreements", r.Declared, r.Agreed, len(r.Disagreements))
+	}
 }
 
 func TestRealICD10PCS(t *testing.T) {

@@ -17,6 +17,25 @@ import (
 
 // kindTitle is the heading of the section or sheet of changes of kind k:
 // the kind's name, capitalised ("Added").
+// describe is a change's description with its flags in words before it:
+// "[re-used with a new meaning] ..." or "[already discontinued ...] ...".
+func describe(c codeset.Change) string {
+	if n := c.Note(); n != "" {
+		return "[" + n + "] " + c.Record.Description()
+	}
+	return c.Record.Description()
+}
+
+// reconciliationLine counts a reconciliation's disagreements, and says
+// how many nothing explains and which releases' lists it combines.
+func reconciliationLine(r *codeset.Reconciliation) string {
+	s := fmt.Sprintf("%d disagreements, %d unexplained", len(r.Disagreements), len(r.Unexplained()))
+	if len(r.Combined) > 0 {
+		s += "; lists combined: " + strings.Join(r.Combined, ", ")
+	}
+	return s
+}
+
 func kindTitle(k codeset.ChangeKind) string {
 	return strings.ToUpper(string(k[:1])) + string(k[1:])
 }
@@ -67,6 +86,9 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		p("| %s | %d |\n", k, l.Summary.Count(k))
 	}
 	p("| unchanged | %d |\n", l.Summary.Unchanged)
+	for _, n := range l.Summary.Notes() {
+		p("\n- %s\n", n)
+	}
 
 	changes := slices.Clone(l.Changes)
 	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
@@ -111,9 +133,13 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		case codeset.Revised:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
 			for _, c := range of {
+				name := code(c.Code)
+				if n := c.Note(); n != "" {
+					name += " (" + n + ")"
+				}
 				for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 					fc := c.Fields[f]
-					p("| %s | %s | %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(f),
+					p("| %s | %s | %s | %s | %s | %s |\n", name, cell(c.Category), cell(f),
 						cell(fc.Before), cell(fc.After), wordDiff(fc.Before, fc.After))
 				}
 			}
@@ -130,13 +156,13 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 			lh := linkHeader(l, k)
 			p("| code | category | termination date | description |%s\n|---|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
 			for _, c := range of {
-				p("| %s | %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(c.Record.Description()), mdExtra(lh, linkCell(l, lh, c)))
+				p("| %s | %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(describe(c)), mdExtra(lh, linkCell(l, lh, c)))
 			}
 		default:
 			lh := linkHeader(l, k)
 			p("| code | category | description |%s\n|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
 			for _, c := range of {
-				p("| %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Description()), mdExtra(lh, linkCell(l, lh, c)))
+				p("| %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(describe(c)), mdExtra(lh, linkCell(l, lh, c)))
 			}
 		}
 	}
@@ -157,14 +183,14 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		if len(r.Disagreements) == 0 {
 			p("They agree on every code.\n")
 		} else {
-			p("They disagree on %d codes:\n\n", len(r.Disagreements))
-			p("| code | declared | computed | why |\n|---|---|---|---|\n")
+			p("They disagree on %d codes (%s):\n\n", len(r.Disagreements), reconciliationLine(r))
+			p("| code | declared | computed | why | explained |\n|---|---|---|---|---|\n")
 			for _, d := range r.Disagreements {
 				decl := d.Declared
 				if decl == "" {
 					decl = "(nothing)"
 				}
-				p("| %s | %s | %s | %s |\n", code(d.Code), cell(decl), cell(d.Computed), cell(d.Reason))
+				p("| %s | %s | %s | %s | %s |\n", code(d.Code), cell(decl), cell(d.Computed), cell(d.Reason), yesNo(d.Explained))
 			}
 		}
 	}
@@ -374,4 +400,11 @@ func visibleSpace(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

@@ -29,6 +29,7 @@ type htmlChangelog struct {
 	FromDate   string
 	ToDate     string
 	Counts     []htmlCount
+	Notes      []string // Summary.Notes
 	Unchanged  int
 	Categories []string
 	Sections   []htmlSection
@@ -103,6 +104,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	}
 	slices.SortFunc(v.Categories, codeset.CompareCategories)
 
+	v.Notes = l.Summary.Notes()
 	for _, k := range shownKinds(l) {
 		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitle(k), N: l.Summary.Count(k)})
 		sec := htmlSection{Kind: k, Title: kindTitle(k), Fields: hasFields(k), LinkHeader: linkHeader(l, k)}
@@ -110,7 +112,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 			if c.Kind != k {
 				continue
 			}
-			row := htmlRow{Code: l.System.Display(c.Code), Category: c.Category, Description: c.Record.Description(), Links: linkCell(l, sec.LinkHeader, c)}
+			row := htmlRow{Code: l.System.Display(c.Code), Category: c.Category, Description: describe(c), Links: linkCell(l, sec.LinkHeader, c)}
 			if !sec.Fields || len(c.Fields) == 0 {
 				sec.Rows = append(sec.Rows, row)
 				continue

@@ -29,7 +29,7 @@ func changeRows(l *codeset.Changelog) []changeRow {
 	}
 	var rows []changeRow
 	for _, c := range changes {
-		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: c.Record.Description(),
+		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: describe(c),
 			ReplacedBy: displayCodes(l.System, c.ReplacedBy), Replaces: displayCodes(l.System, c.Replaces), Problems: problems[c.Code]}
 		if len(c.Fields) == 0 {
 			rows = append(rows, base)
@@ -178,6 +178,9 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 		sumRows = append(sumRows, []any{string(k), l.Summary.Count(k)})
 	}
 	sumRows = append(sumRows, []any{"unchanged", l.Summary.Unchanged})
+	for _, n := range l.Summary.Notes() {
+		sumRows = append(sumRows, []any{n})
+	}
 	for i, row := range sumRows {
 		if err := f.SetSheetRow(summary, cellName(1, i+1), &row); err != nil {
 			return err

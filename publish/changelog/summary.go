@@ -73,6 +73,9 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, n := range l.Summary.Notes() {
+		fmt.Fprintln(w, n)
+	}
 	if l.Replacements != nil {
 		writeLinkSummary(w, l)
 	}
@@ -127,7 +130,7 @@ func writeLinkSummary(w io.Writer, l *codeset.Changelog) {
 // how many changes it declares, how many the diff confirms, and the first
 // few disagreements with their reasons.
 func writeReconciliation(w io.Writer, sys codeset.System, r *codeset.Reconciliation) {
-	fmt.Fprintf(w, "publisher's list (%s): declared %d, agreed %d, %d disagreements\n", r.Source, r.Declared, r.Agreed, len(r.Disagreements))
+	fmt.Fprintf(w, "publisher's list (%s): declared %d, agreed %d, %s\n", r.Source, r.Declared, r.Agreed, reconciliationLine(r))
 	for i, d := range r.Disagreements {
 		if i == summaryDisagreements {
 			fmt.Fprintf(w, "  ... and %d more; see the changelog\n", len(r.Disagreements)-i)

@@ -50,6 +50,10 @@ type jsonChange struct {
 	Fields      map[string]codeset.FieldChange `json:"fields"`
 	ReplacedBy  []jsonCode                     `json:"replaced_by"`
 	Replaces    []jsonCode                     `json:"replaces"`
+	// Reused and AlreadyDiscontinued are Change's flags, left out when
+	// false.
+	Reused              bool `json:"reused,omitempty"`
+	AlreadyDiscontinued bool `json:"already_discontinued,omitempty"`
 }
 
 type jsonReconciliation struct {
@@ -57,6 +61,11 @@ type jsonReconciliation struct {
 	Declared      int                `json:"declared"`
 	Agreed        int                `json:"agreed"`
 	Disagreements []jsonDisagreement `json:"disagreements"`
+	// Combined and Unexplained are additive: the labels whose lists a
+	// non-neighbour diff combines, and how many disagreements nothing
+	// explains.
+	Combined    []string `json:"combined,omitempty"`
+	Unexplained int      `json:"unexplained"`
 }
 
 type jsonDisagreement struct {
@@ -65,6 +74,8 @@ type jsonDisagreement struct {
 	Declared string `json:"declared"`
 	Computed string `json:"computed"`
 	Reason   string `json:"reason"`
+	// Explained is additive: whether the evidence explains it.
+	Explained bool `json:"explained"`
 }
 
 // WriteChangelog writes l as the JSON changelog other tools parse: two-space
@@ -107,6 +118,9 @@ func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 			Fields:      fields,
 			ReplacedBy:  jsonCodes(l.System, c.ReplacedBy),
 			Replaces:    jsonCodes(l.System, c.Replaces),
+			Reused:      c.Reused,
+
+			AlreadyDiscontinued: c.AlreadyDiscontinued,
 		})
 	}
 	if l.Replacements != nil {
@@ -118,10 +132,11 @@ func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 		}
 	}
 	if r := l.Reconciliation; r != nil {
-		j.Reconciliation = &jsonReconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed, Disagreements: []jsonDisagreement{}}
+		j.Reconciliation = &jsonReconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed, Disagreements: []jsonDisagreement{},
+			Combined: r.Combined, Unexplained: len(r.Unexplained())}
 		for _, d := range r.Disagreements {
 			j.Reconciliation.Disagreements = append(j.Reconciliation.Disagreements, jsonDisagreement{
-				Code: d.Code, Display: l.System.Display(d.Code), Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
+				Code: d.Code, Display: l.System.Display(d.Code), Declared: d.Declared, Computed: d.Computed, Reason: d.Reason, Explained: d.Explained,
 			})
 		}
 	}
@@ -186,6 +201,9 @@ func ReadChangelog(r io.Reader) (*codeset.Changelog, error) {
 			Kind:     c.Change,
 			Category: c.Category,
 			Record:   codeset.Code{Code: c.Code, Category: c.Category, Long: c.Description},
+			Reused:   c.Reused,
+
+			AlreadyDiscontinued: c.AlreadyDiscontinued,
 		}
 		if len(c.Fields) > 0 {
 			ch.Fields = c.Fields
@@ -199,10 +217,10 @@ func ReadChangelog(r io.Reader) (*codeset.Changelog, error) {
 		l.Changes = append(l.Changes, ch)
 	}
 	if r := j.Reconciliation; r != nil {
-		l.Reconciliation = &codeset.Reconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed}
+		l.Reconciliation = &codeset.Reconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed, Combined: r.Combined}
 		for _, d := range r.Disagreements {
 			l.Reconciliation.Disagreements = append(l.Reconciliation.Disagreements, codeset.Disagreement{
-				Code: d.Code, Declared: d.Declared, Computed: d.Computed, Reason: d.Reason,
+				Code: d.Code, Declared: d.Declared, Computed: d.Computed, Reason: d.Reason, Explained: d.Explained,
 			})
 		}
 	}

@@ -26,6 +26,10 @@ type Guards struct {
 	AllowMassDelete bool
 	AllowShrink     bool
 	AllowLostField  bool
+	// Strict refuses a release whose reconciliation with the publisher's
+	// own list has a disagreement nothing explains (see
+	// codeset.Reconciliation.Unexplained).
+	Strict bool
 }
 
 // GuardError is a refusal: which guard refused and what it found. The
@@ -41,6 +45,9 @@ const (
 	GuardMassDelete = "mass-delete"
 	GuardShrink     = "shrink"
 	GuardLostField  = "lost-field"
+	// GuardStrict is the refusal of a strict run; it has no allow flag:
+	// run without --strict (or strict = false) to let it through.
+	GuardStrict = "strict"
 )
 
 func (e *GuardError) Error() string { return "refused to publish: " + e.Msg }
@@ -75,6 +82,16 @@ func (g Guards) Validate() error {
 func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 	if err := g.Validate(); err != nil {
 		return err
+	}
+	if u := l.Reconciliation.Unexplained(); g.Strict && len(u) > 0 {
+		d := u[0]
+		decl := d.Declared
+		if decl == "" {
+			decl = "nothing"
+		}
+		return &GuardError{Guard: GuardStrict, Msg: fmt.Sprintf(
+			"%s %s: %d of the %d disagreements with the publisher's list are unexplained, e.g. %s: declared %s, computed %s: %s",
+			new.System, new.Label, len(u), len(l.Reconciliation.Disagreements), new.System.Display(d.Code), decl, d.Computed, d.Reason)}
 	}
 	if old == nil || len(old.Codes) == 0 {
 		return nil

@@ -102,3 +102,38 @@ func TestGuardsSparePublished(t *testing.T) {
 		t.Errorf("the same files again, without the override: %v", err)
 	}
 }
+
+// TestStrict refuses, under Guards.Strict, a release whose diff disagrees
+// with the publisher's own list for no reason the evidence gives, before
+// anything is stored; without Strict the same release passes the guards.
+func TestStrict(t *testing.T) {
+	old := release("2025", 10, "")
+	cur := release("2026", 10, "")
+	cur.Codes[3].Long = "long text, revised"
+	// The publisher declares nothing for the revised code, and an addition
+	// that did not happen.
+	cur.Declared = &codeset.Declaration{Source: "addenda.txt", Changes: []codeset.DeclaredChange{{Code: "99999", Kind: codeset.Added, Detail: "Add"}}}
+	l := diff.Compare(old, cur, nil)
+	if len(l.Reconciliation.Unexplained()) == 0 {
+		t.Fatalf("reconciliation %+v: want unexplained disagreements", l.Reconciliation)
+	}
+	if err := (Guards{}).check(old, cur, l); err != nil {
+		t.Errorf("without strict: %v", err)
+	}
+	err := (Guards{Strict: true}).check(old, cur, l)
+	var ge *GuardError
+	if !errors.As(err, &ge) || ge.Guard != GuardStrict || !errors.Is(err, codeset.ErrRefused) || !strings.Contains(err.Error(), "unexplained") {
+		t.Fatalf("strict: err = %v, want the strict refusal", err)
+	}
+
+	// Through the pipeline: a strict run stores and publishes nothing.
+	dir := t.TempDir()
+	p := &Pipeline{Store: snapshot.Store{Dir: filepath.Join(dir, "data")}, OutDir: filepath.Join(dir, "public")}
+	ctx := context.Background()
+	file := func(year string) []string {
+		return []string{filepath.Join("..", "..", "testdata", "demo", "cpt-"+year+".xlsx")}
+	}
+	if _, err := p.Run(ctx, Request{System: codeset.CPT, Label: "2024", Files: file("2024"), Guards: Guards{Strict: true}}); err != nil {
+		t.Fatalf("a release without declarations under strict: %v", err)
+	}
+}

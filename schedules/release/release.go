@@ -274,7 +274,53 @@ func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string
 	if err != nil {
 		return nil, err
 	}
-	return diff.Compare(oldRel, newRel, earlier), nil
+	between, err := p.between(ctx, infos, infoOf(oldRel), infoOf(newRel))
+	if err != nil {
+		return nil, err
+	}
+	return diff.CompareAcross(oldRel, newRel, earlier, between), nil
+}
+
+// between loads the stored releases after from and before to, oldest
+// first, whose publisher lists the reconciliation of a non-neighbour diff
+// combines. Revisions of from or to (LABEL-rN) are not releases in
+// between.
+func (p *Pipeline) between(ctx context.Context, infos []snapshot.Info, from, to snapshot.Info) ([]*codeset.Release, error) {
+	var in []snapshot.Info
+	for _, i := range infos {
+		if before(from, i) && before(i, to) && !sameRelease(i.Label, from.Label) && !sameRelease(i.Label, to.Label) {
+			in = append(in, i)
+		}
+	}
+	slices.SortFunc(in, func(a, b snapshot.Info) int {
+		if before(a, b) {
+			return -1
+		}
+		return 1
+	})
+	// Of a release and its revisions, the latest stands for it.
+	var last []snapshot.Info
+	for _, i := range in {
+		if n := len(last); n > 0 && sameRelease(last[n-1].Label, i.Label) {
+			last[n-1] = i
+			continue
+		}
+		last = append(last, i)
+	}
+	var rels []*codeset.Release
+	for _, i := range last {
+		r, err := p.Store.Get(ctx, i.System, i.Label)
+		if err != nil {
+			return nil, err
+		}
+		rels = append(rels, r)
+	}
+	return rels, nil
+}
+
+// sameRelease reports whether two labels name one release or its revisions.
+func sameRelease(a, b string) bool {
+	return revisionSuffix.ReplaceAllString(a, "") == revisionSuffix.ReplaceAllString(b, "")
 }
 
 // read resolves the request and ingests its files, refusing a label that is

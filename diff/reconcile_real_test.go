@@ -1,0 +1,222 @@
+package diff_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+)
+
+var hcpcsFiles = map[string]string{
+	"2017": "hcpcs/2017/2017-Alpha-Numeric-HCPCS-File.zip",
+	"2018": "hcpcs/2018/2018-Alpha-Numeric-HCPCS-File.zip",
+	"2019": "hcpcs/2019/2019-Alpha-Numeric-HCPCS-File.zip",
+	"2020": "hcpcs/2020/2020-Alpha-Numeric-HCPCS-File.zip",
+}
+
+func hcpcsRelease(t *testing.T, label string) *codeset.Release {
+	return release(t, codeset.HCPCS, label, hcpcsFiles[label])
+}
+
+// checkCounts asserts that every code of new and every code of old is
+// counted exactly once by the changelog.
+func checkCounts(t *testing.T, old, new *codeset.Release, l *codeset.Changelog) {
+	t.Helper()
+	inOld := map[string]bool{}
+	for _, c := range old.Codes {
+		inOld[c.Code] = true
+	}
+	s := l.Summary
+	newSide := s.Added + s.Revised + s.Cosmetic + s.Reactivated + s.Discontinued + s.Unchanged
+	oldSide := s.Deleted + s.Unchanged
+	seen := map[string]int{}
+	for _, c := range l.Changes {
+		seen[c.Code]++
+		if c.Kind != codeset.Deleted && inOld[c.Code] {
+			oldSide++
+		}
+		if c.Kind == codeset.Added && inOld[c.Code] {
+			t.Errorf("%s → %s: %s added but in the old release", old.Label, new.Label, c.Code)
+		}
+	}
+	for code, n := range seen {
+		if n != 1 {
+			t.Errorf("%s → %s: %s counted %d times", old.Label, new.Label, code, n)
+		}
+	}
+	if newSide != len(new.Codes) || oldSide != len(old.Codes) {
+		t.Errorf("%s → %s: counts %+v cover %d new and %d old codes; want %d and %d", old.Label, new.Label, s, newSide, oldSide, len(new.Codes), len(old.Codes))
+	}
+}
+
+func TestRealCountsAddUp(t *testing.T) {
+	realdata(t)
+	for _, p := range [][2]string{{"2017", "2018"}, {"2018", "2019"}, {"2019", "2020"}} {
+		old, new := hcpcsRelease(t, p[0]), hcpcsRelease(t, p[1])
+		checkCounts(t, old, new, diff.Compare(old, new, nil))
+	}
+	for _, p := range [][2]string{{"FY2017", "FY2018"}, {"FY2023", "2023-04"}, {"2023-04", "FY2024"}, {"FY2024", "FY2025"}, {"FY2025", "FY2026"}, {"FY2023", "FY2026"}} {
+		old, new := cmRelease(t, p[0]), cmRelease(t, p[1])
+		checkCounts(t, old, new, diff.Compare(old, new, nil))
+	}
+}
+
+// New codes that arrive already ended are counted among the added, once,
+// and flagged: 2018's file has 16 codes new since 2017 of which 14 carry a
+// termination date (C9484-C9491 came in a 2017 quarterly update and end
+// with 2017).
+func TestRealAddedAlreadyDiscontinued(t *testing.T) {
+	realdata(t)
+	l := diff.Compare(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2018"), nil)
+	if l.Summary.Added != 168 || l.Summary.AddedDiscontinued != 14 {
+		t.Errorf("2017 → 2018: added %d, %d already discontinued; want 168 (the codes present only in 2018), 14", l.Summary.Added, l.Summary.AddedDiscontinued)
+	}
+	for _, c := range l.Changes {
+		if c.Code == "C9484" && (c.Kind != codeset.Added || !c.AlreadyDiscontinued || !strings.Contains(c.Note(), "already discontinued")) {
+			t.Errorf("C9484: %s, already discontinued %v, note %q; want added, flagged", c.Kind, c.AlreadyDiscontinued, c.Note())
+		}
+	}
+	if n := l.Summary.Notes(); len(n) == 0 || n[0] != "added 168, 14 of them already discontinued" {
+		t.Errorf("notes %q", n)
+	}
+	// Declared D (the publisher ends them) agrees with added-and-ended.
+	for _, d := range l.Reconciliation.Disagreements {
+		if d.Code == "C9484" {
+			t.Errorf("C9484 disagrees: %+v", d)
+		}
+	}
+}
+
+// HCPCS 2019 re-uses G9890 and G9891 (ACTION A) with a new meaning: 2018
+// had them with other text.
+func TestRealReused(t *testing.T) {
+	realdata(t)
+	l := diff.Compare(hcpcsRelease(t, "2018"), hcpcsRelease(t, "2019"), nil)
+	got := map[string]codeset.Change{}
+	for _, c := range l.Changes {
+		got[c.Code] = c
+	}
+	for _, code := range []string{"G9890", "G9891"} {
+		if c := got[code]; c.Kind != codeset.Revised || !c.Reused {
+			t.Errorf("%s: %s, reused %v; want revised, reused", code, c.Kind, c.Reused)
+		}
+	}
+	if l.Summary.Reused != 2 {
+		t.Errorf("reused %d, want 2", l.Summary.Reused)
+	}
+	for _, d := range l.Reconciliation.Disagreements {
+		if d.Code == "G9890" || d.Code == "G9891" {
+			t.Errorf("%s disagrees: %+v", d.Code, d)
+		}
+	}
+}
+
+// A lifted termination date is a reactivation (the real files hold no
+// ACTION R between the years kept; the shape is the 2017 R).
+func TestLiftedTermination(t *testing.T) {
+	old := &codeset.Release{System: codeset.HCPCS, Label: "2019", Codes: []codeset.Code{
+		{Code: "Q1234", Long: "Thing", Status: codeset.StatusDiscontinued, Meta: map[string]string{"termination_date": "2019-12-31", "action": "D"}}}}
+	new := &codeset.Release{System: codeset.HCPCS, Label: "2020", Codes: []codeset.Code{
+		{Code: "Q1234", Long: "Thing", Meta: map[string]string{"action": "R"}}},
+		Declared: &codeset.Declaration{Source: "ACTION CD", Changes: []codeset.DeclaredChange{{Code: "Q1234", Kind: codeset.Reactivated, Detail: "R"}}}}
+	l := diff.Compare(old, new, nil)
+	if len(l.Changes) != 1 || l.Changes[0].Kind != codeset.Reactivated || l.Summary.Reactivated != 1 {
+		t.Fatalf("changes %+v, want one reactivated", l.Changes)
+	}
+	if r := l.Reconciliation; r.Agreed != 1 || len(r.Disagreements) != 0 {
+		t.Errorf("reconciliation %+v, want R agreed", r)
+	}
+}
+
+// Every reason, on the real case that motivates it.
+func TestRealReasons(t *testing.T) {
+	realdata(t)
+	type want struct {
+		reason    string
+		explained bool
+	}
+	tests := []struct {
+		from, to string
+		want     map[string]want
+	}{
+		{"2017", "2018", map[string]want{
+			"C1842": {"ADD DT 2017-01-01 is when 2017 took effect", true},
+			"G0477": {"TERM DT 2016-12-31 is before 2017 took effect", true},
+			"G0480": {"ACT EFF DT moved 2016-01-01 → 2017-01-01", true},
+			"G9226": {"whitespace-only", true},
+			"E0210": {"revised, but not declared", false},
+			"E0627": {"2017 declared C for it", false},
+		}},
+		{"2018", "2019", map[string]want{
+			"QQ":    {"declared added by 2018 already (A)", true},
+			"Q2041": {"ADD DT 2018-04-01: added by a quarterly update after 2018 took effect, then revised", true},
+			"G9868": {"ADD DT 2018-01-01 is when 2018 took effect", true},
+			"DA":    {"deleted without a discontinuation: not declared", false},
+		}},
+		{"2019", "2020", map[string]want{
+			"Q2026": {"ACT EFF DT moved 2019-01-01 → 2020-01-01", true},
+		}},
+	}
+	for _, tt := range tests {
+		l := diff.Compare(hcpcsRelease(t, tt.from), hcpcsRelease(t, tt.to), nil)
+		got := map[string]codeset.Disagreement{}
+		for _, d := range l.Reconciliation.Disagreements {
+			got[d.Code] = d
+			if strings.Contains(d.Reason, "quarterly") && !strings.Contains(d.Reason, "DT ") {
+				t.Errorf("%s → %s %s: %q speaks of a quarterly update with no date of the record", tt.from, tt.to, d.Code, d.Reason)
+			}
+		}
+		for code, w := range tt.want {
+			d, ok := got[code]
+			if !ok || !strings.Contains(d.Reason, w.reason) || d.Explained != w.explained {
+				t.Errorf("%s → %s %s: %+v; want reason with %q, explained %v", tt.from, tt.to, code, d, w.reason, w.explained)
+			}
+		}
+	}
+	// ICD-10 reasons speak ICD: Y0745's whitespace fix, and no ACTION CD.
+	l := diff.Compare(cmRelease(t, "2023-04"), cmRelease(t, "FY2024"), nil)
+	for _, d := range l.Reconciliation.Disagreements {
+		if strings.Contains(d.Reason, "ACTION") || strings.Contains(d.Reason, "discontinu") {
+			t.Errorf("ICD-10-CM %s: HCPCS words in %q", d.Code, d.Reason)
+		}
+	}
+	if d := l.Reconciliation.Disagreements; len(d) != 1 || d[0].Code != "Y0745" || !d[0].Explained {
+		t.Errorf("2023-04 → FY2024: %+v; want Y0745's whitespace fix, explained", d)
+	}
+	// ICD-10-PCS FY2026's addenda are against April 2025, never ingested.
+	p25 := release(t, codeset.ICD10PCS, "FY2025", "icd10pcs/2025/cms_2025_pr.zip")
+	p26 := release(t, codeset.ICD10PCS, "FY2026", "icd10pcs/2026/cms_2026_pr.zip")
+	l = diff.Compare(p25, p26, nil)
+	r := l.Reconciliation
+	if len(r.Disagreements) == 0 || len(r.Unexplained()) != 0 {
+		t.Errorf("PCS FY2025 → FY2026: %d disagreements, %d unexplained; want some, all explained", len(r.Disagreements), len(r.Unexplained()))
+	}
+	for _, d := range r.Disagreements {
+		if !strings.Contains(d.Reason, "never ingested") {
+			t.Errorf("PCS %s: %q does not say the version was never ingested", d.Code, d.Reason)
+			break
+		}
+	}
+}
+
+// A non-neighbour diff combines the lists of every release in between.
+func TestRealCombinedDeclarations(t *testing.T) {
+	realdata(t)
+	old, new := cmRelease(t, "FY2023"), cmRelease(t, "FY2026")
+	between := []*codeset.Release{cmRelease(t, "2023-04"), cmRelease(t, "FY2024"), cmRelease(t, "FY2025")}
+	if n := len(diff.Compare(old, new, nil).Reconciliation.Disagreements); n < 700 {
+		t.Errorf("FY2023 → FY2026 with FY2026's list alone: %d disagreements; want the ~790 combining removes", n)
+	}
+	r := diff.CompareAcross(old, new, nil, between).Reconciliation
+	t.Logf("FY2023 → FY2026 combined: declared %d, agreed %d, %d disagreements", r.Declared, r.Agreed, len(r.Disagreements))
+	if u := r.Unexplained(); len(u) != 0 {
+		t.Errorf("FY2023 → FY2026 combined: %d unexplained, e.g. %+v", len(u), u[0])
+	}
+	if len(r.Combined) != 4 {
+		t.Errorf("combined %v, want the four lists", r.Combined)
+	}
+	h := diff.CompareAcross(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), nil, []*codeset.Release{hcpcsRelease(t, "2018")})
+	checkCounts(t, hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), h)
+	t.Logf("HCPCS 2017 → 2019 combined: declared %d, agreed %d, %d disagreements, %d unexplained", h.Reconciliation.Declared, h.Reconciliation.Agreed, len(h.Reconciliation.Disagreements), len(h.Reconciliation.Unexplained()))
+}
