@@ -518,3 +518,60 @@ type BundleEntry struct {
 	FullURL  string `json:"fullUrl,omitempty"`
 	Resource any    `json:"resource"`
 }
+
+// CapabilityStatement is a FHIR CapabilityStatement: what /fhir supports.
+type CapabilityStatement struct {
+	ResourceType   string              `json:"resourceType"` // "CapabilityStatement"
+	Status         string              `json:"status"`
+	Date           string              `json:"date"`
+	Publisher      string              `json:"publisher,omitempty"`
+	Kind           string              `json:"kind"` // "instance"
+	Software       *CapabilitySoftware `json:"software,omitempty"`
+	Implementation *CapabilityImpl     `json:"implementation,omitempty"`
+	FHIRVersion    string              `json:"fhirVersion"`
+	Format         []string            `json:"format"`
+	Rest           []CapabilityRest    `json:"rest"`
+}
+
+// CapabilitySoftware names the server software.
+type CapabilitySoftware struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// CapabilityImpl describes this instance.
+type CapabilityImpl struct {
+	Description string `json:"description"`
+}
+
+// CapabilityRest is the REST side of a CapabilityStatement.
+type CapabilityRest struct {
+	Mode      string               `json:"mode"` // "server"
+	Resource  []CapabilityResource `json:"resource"`
+	Operation []CapabilityOp       `json:"operation,omitempty"`
+}
+
+// CapabilityResource is one resource type the server supports.
+type CapabilityResource struct {
+	Type        string                  `json:"type"`
+	Interaction []CapabilityInteraction `json:"interaction,omitempty"`
+	SearchParam []CapabilitySearchParam `json:"searchParam,omitempty"`
+	Operation   []CapabilityOp          `json:"operation,omitempty"`
+}
+
+// CapabilityInteraction is one interaction on a resource type.
+type CapabilityInteraction struct {
+	Code string `json:"code"`
+}
+
+// CapabilitySearchParam is one search parameter of a resource type.
+type CapabilitySearchParam struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// CapabilityOp is one operation, named by its definition.
+type CapabilityOp struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+}

@@ -2,6 +2,8 @@ package history
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -33,6 +35,29 @@ func Introduced(ctx context.Context, path string) (map[string]string, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// Spans returns, by code, the first and last release that had each of
+// codes, for those the history database at path knows.
+func Spans(ctx context.Context, path string, codes []string) (map[string][2]string, error) {
+	db, err := openHistory(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	out := map[string][2]string{}
+	for _, c := range codes {
+		var first, last string
+		err := db.QueryRowContext(ctx, `SELECT first_release, last_release FROM codes WHERE code = ?`, c).Scan(&first, &last)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read history %s: %w", path, err)
+		}
+		out[c] = [2]string{first, last}
 	}
 	return out, nil
 }
