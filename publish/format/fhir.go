@@ -19,8 +19,10 @@ import (
 // published release folder.
 const CodeSystemName = "codesystem.json"
 
-// FHIRVersion is the FHIR release the resources follow.
-const FHIRVersion = "4.0.1"
+// FHIRVersion is the FHIR release the resources follow: R4. The
+// CapabilityStatement says 4.0.0, the version the official R4 JSON schema
+// lists; the technical correction 4.0.1 changed no wire format.
+const FHIRVersion = "4.0.0"
 
 // Licence modes of a published tree.
 const (
