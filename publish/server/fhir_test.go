@@ -11,7 +11,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
-	"github.com/codeset/codeset/publish/internal/fhirtest"
+	"github.com/codeset/codeset/internal/fhirtest"
 	"github.com/codeset/codeset/publish/internal/fixture"
 	"github.com/codeset/codeset/publish/internal/publishtest"
 )
