@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/internal/fhirtest"
+	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/server"
 	"github.com/codeset/codeset/publish/snapshot"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/internal/fhirtest"
+	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/internal/fixture"
 	"github.com/codeset/codeset/publish/internal/publishtest"
 )
