@@ -60,8 +60,20 @@ func need(t testing.TB) (node, dir string) {
 // the test for each error they find. It returns how many files it checked.
 func Validate(t testing.TB, files ...string) int {
 	t.Helper()
+	for f, errs := range Problems(t, files...) {
+		for _, e := range errs {
+			t.Errorf("%s: invalid FHIR: %s", filepath.Base(f), e)
+		}
+	}
+	return len(files)
+}
+
+// Problems runs the independent validators on files and returns the
+// errors they find, by file.
+func Problems(t testing.TB, files ...string) map[string][]string {
+	t.Helper()
 	if len(files) == 0 {
-		t.Fatal("fhirtest.Validate: no files")
+		t.Fatal("fhirtest: no files to validate")
 	}
 	node, dir := need(t)
 	cmd := exec.Command(node, append([]string{filepath.Join(dir, "validate.js")}, files...)...)
@@ -72,19 +84,17 @@ func Validate(t testing.TB, files ...string) int {
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatalf("validate.js: %v %v\n%s\n%s", runErr, err, stdout.Bytes(), stderr.Bytes())
 	}
+	n := 0
 	for _, f := range files {
-		errs, ok := res[f]
-		if !ok {
+		if _, ok := res[f]; !ok {
 			t.Errorf("validate.js did not report on %s", f)
 		}
-		for _, e := range errs {
-			t.Errorf("%s: invalid FHIR: %s", filepath.Base(f), e)
-		}
+		n += len(res[f])
 	}
-	if runErr != nil && !t.Failed() {
-		t.Errorf("validate.js: %v\n%s", runErr, stderr.Bytes())
+	if (runErr != nil) != (n > 0) {
+		t.Errorf("validate.js: exit %v with %d errors\n%s", runErr, n, stderr.Bytes())
 	}
-	return len(files)
+	return res
 }
 
 // ValidateJSON writes each body to a file under a temporary folder and
