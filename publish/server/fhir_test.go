@@ -242,3 +242,79 @@ func TestFHIRClient(t *testing.T) {
 		t.Errorf("client capabilities: %s", got["meta"])
 	}
 }
+
+// TestAPISearch checks the code API's search: by written form and prefix,
+// headers marked non-billable, paging with a total, release= honoured,
+// inactive codes left out unless asked, JSON errors with CORS.
+func TestAPISearch(t *testing.T) {
+	rels := icdReleases()
+	rels[1].Codes = append(rels[1].Codes, codeset.Code{Code: "E1100", Long: "Type 2 diabetes mellitus, ended", Status: codeset.StatusDiscontinued})
+	out, _ := publishtest.PublishAll(t, rels, fixture.Day(2026, 1, 1))
+	srv := httptest.NewServer(New(out))
+	defer srv.Close()
+	search := func(q string) format.SearchResponse {
+		t.Helper()
+		resp, body := get(t, srv, "/api/v1/icd10cm/search?"+q, nil)
+		var s format.SearchResponse
+		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &s) != nil {
+			t.Fatalf("search %s: %s %s", q, resp.Status, body)
+		}
+		if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("search %s: no CORS header", q)
+		}
+		return s
+	}
+	written := func(s format.SearchResponse) string {
+		var ws []string
+		for _, h := range s.Results {
+			w := h.Written
+			if h.Header {
+				w += "(header)"
+			}
+			ws = append(ws, w)
+		}
+		return strings.Join(ws, " ")
+	}
+	for _, tt := range []struct{ q, want string }{
+		{"q=E11.9&release=FY2025", "E11.9"},
+		{"q=e11.9", ""},
+		{"q=K58", "K58.9"},
+		{"q=E11", "E11(header) E11.6(header) E11.65 E11.69"},
+		{"q=E11&inactive=true", "E11(header) E11.00 E11.6(header) E11.65 E11.69"},
+		{"q=diabetes&limit=2&offset=1", "E11.6(header) E11.65"},
+		{"q=diabetes+hyperglycemia", "E11.65"},
+	} {
+		if got := written(search(tt.q)); got != tt.want {
+			t.Errorf("search %s: %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	if s := search("q=diabetes&limit=2&offset=1"); s.Total != 4 || s.Offset != 1 || s.Limit != 2 || s.Release != "FY2026" || s.Results[0].Billable {
+		t.Errorf("search paging: %+v", s)
+	}
+	resp, body := get(t, srv, "/api/v1/icd10cm/codes/E11", nil)
+	var cr format.CodeResponse
+	if json.Unmarshal([]byte(body), &cr); resp.StatusCode != 200 || !cr.Header || cr.Billable || cr.Display != "Type 2 diabetes mellitus" {
+		t.Errorf("codes/E11: %s %s", resp.Status, body)
+	}
+	resp, body = get(t, srv, "/api/v1/icd10cm/codes/E11.9?date=2025-09-30", nil)
+	if json.Unmarshal([]byte(body), &cr); resp.StatusCode != 200 || cr.Release != "FY2025" || cr.Status != "active" || cr.Parent != "E11" {
+		t.Errorf("codes/E11.9?date=2025-09-30: %s %s", resp.Status, body)
+	}
+	for _, p := range []string{"/api/v1/icd10cm/search?q=x&limit=5000", "/api/v1/icd10cm/codes/E11?date=soon", "/api/v1/icd10pcs/codes/X", "/api/v1/icd10cm/codes/E11?release=FY1999"} {
+		resp, body := get(t, srv, p, nil)
+		var e format.Error
+		if resp.StatusCode < 400 || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" || strings.Contains(body, out) || strings.Contains(body, ".json") {
+			t.Errorf("%s: %s %s, want a JSON error without paths", p, resp.Status, body)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/icd10cm/codes/E11", nil)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e format.Error
+	if json.NewDecoder(resp.Body).Decode(&e); resp.StatusCode != 405 || e.Error == "" {
+		t.Errorf("POST /api/v1: %s %+v", resp.Status, e)
+	}
+	resp.Body.Close()
+}
