@@ -420,7 +420,7 @@ func TestBinary(t *testing.T) {
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
 		{[]string{"run", "--release", "2026"}, 2, "", "--system is required"},
 		{[]string{"run", "--release", "2026", "x.xlsx"}, 1, "", "codeset: x.xlsx: file not found"},
-		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its name or header row: pass --system"},
+		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its content or name: pass --system"},
 		{[]string{"serve", "--help"}, 0, "", "Usage: codeset serve"},
 		{[]string{"trigger", "--help"}, 0, "", "Usage: codeset trigger JOB --config FILE [--wait]"},
 		{[]string{"runs", "--help"}, 0, "", "Usage: codeset runs [--job J]"},
