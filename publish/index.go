@@ -69,13 +69,17 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 	// release and its files are the ones left.
 	reindexMu.Lock()
 	defer reindexMu.Unlock()
-	root := format.RootIndex{Format: format.IndexFormat, Systems: []format.SystemIndex{}}
+	licence, err := TreeLicence(outDir)
+	if err != nil {
+		return nil, fmt.Errorf("reindex: %w", err)
+	}
+	root := format.RootIndex{Format: format.IndexFormat, Licence: licence, Systems: []format.SystemIndex{}}
 	for _, sys := range codeset.Systems {
 		dir := filepath.Join(outDir, string(sys))
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			continue
 		}
-		idx, err := reindexSystem(ctx, outDir, sys, now)
+		idx, err := reindexSystem(ctx, outDir, sys, now, licence)
 		if err != nil {
 			return nil, fmt.Errorf("reindex %s: %w", sys, err)
 		}
@@ -100,6 +104,9 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 				logs[k] = prefix + v
 			}
 			rel.Changelogs = logs
+			if rel.CodeSystem != "" {
+				rel.CodeSystem = prefix + rel.CodeSystem
+			}
 			r.Releases = append(r.Releases, rel)
 		}
 		root.Systems = append(root.Systems, r)
@@ -118,7 +125,8 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 }
 
 // reindexSystem rewrites the history, index and pointers of one system.
-func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time) (*format.SystemIndex, error) {
+// Every release must be published in the tree's licence mode.
+func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time, licence string) (*format.SystemIndex, error) {
 	dir := filepath.Join(outDir, string(sys))
 	ms, err := releaseManifests(dir, sys)
 	if err != nil {
@@ -128,7 +136,7 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	if err != nil {
 		return nil, err
 	}
-	idx := &format.SystemIndex{Format: format.IndexFormat, System: sys, Name: sys.Name(), Releases: []format.IndexRelease{}, Withdrawn: withdrawn}
+	idx := &format.SystemIndex{Format: format.IndexFormat, System: sys, Name: sys.Name(), Licence: licence, Releases: []format.IndexRelease{}, Withdrawn: withdrawn}
 	// A withdrawn release keeps its folder but is listed nowhere else.
 	ms = slices.DeleteFunc(ms, func(m *format.Manifest) bool {
 		return slices.ContainsFunc(withdrawn, func(w format.WithdrawnRelease) bool { return w.Label == m.Label })
@@ -146,8 +154,14 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 			Changes:    m.Changes,
 			Changelogs: map[string]string{},
 		}
+		if format.Licence(m.Licence) != licence {
+			return nil, fmt.Errorf("%s %s is published %s in a %s tree: %w", sys, m.Label, format.Licence(m.Licence), licence, ErrLicenceMix)
+		}
 		snapName := format.SnapshotName(sys, m.Label)
 		for _, f := range m.Files {
+			if f.Name == format.CodeSystemName {
+				r.CodeSystem = path.Join(m.Label, f.Name)
+			}
 			if f.Name == snapName {
 				r.Snapshot = path.Join(m.Label, f.Name)
 				r.SnapshotSHA256, r.SnapshotBytes = f.SHA256, f.Bytes

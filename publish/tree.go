@@ -99,7 +99,15 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
 
-	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l)
+	licence, err := TreeLicence(outDir)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	effective, err := introduced(ctx, outDir, rel, l)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l, licence, effective)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
@@ -134,9 +142,17 @@ func publishedError(sys codeset.System, label, path string) error {
 }
 
 // buildRelease fills the temporary folder dir and returns its manifest.
-func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog) (*format.Manifest, error) {
+// In a codes-only tree (licence) the snapshot is written anew from rel
+// without descriptor text, and the changelogs leave it out too. effective
+// gives when codes took effect, for the CodeSystem.
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string) (*format.Manifest, error) {
 	snap := filepath.Join(dir, format.SnapshotName(rel.System, rel.Label))
-	if err := durable.CopyNew(snap, snapshotPath); err != nil {
+	if licence == format.LicenceCodesOnly {
+		rel, l = withoutText(rel), changelogWithoutText(l)
+		if err := snapshot.Write(ctx, snap, rel); err != nil {
+			return nil, err
+		}
+	} else if err := durable.CopyNew(snap, snapshotPath); err != nil {
 		return nil, err
 	}
 	// Check the copy, not the source: it is what readers will download.
@@ -157,12 +173,16 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 			return nil, err
 		}
 	}
+	if err := writeCodeSystem(dir, rel, effective, licence); err != nil {
+		return nil, err
+	}
 
 	m := &format.Manifest{
 		System:      rel.System,
 		Label:       rel.Label,
 		Previous:    l.From,
 		ToolVersion: codeset.Version,
+		Licence:     licence,
 		Sources:     slices.Clone(rel.Sources),
 		Counts:      format.ManifestCounts{Codes: len(rel.Codes), Categories: codeset.CategoryCounts(rel.Codes)},
 		Changes:     l.Summary,

@@ -72,7 +72,7 @@ func TestPublish(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if want := []string{"SHA256SUMS", "changelog.csv", "changelog.html", "changelog.json", "changelog.md", "changelog.xlsx", "cpt-2026.sqlite", "manifest.json"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"SHA256SUMS", "changelog.csv", "changelog.html", "changelog.json", "changelog.md", "changelog.xlsx", "codesystem.json", "cpt-2026.sqlite", "manifest.json"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("release folder holds %v, want %v", names, want)
 	}
 	sysEntries, _ := os.ReadDir(filepath.Join(out, "cpt"))
@@ -103,6 +103,7 @@ func TestPublish(t *testing.T) {
 		Effective:   "2026-01-01",
 		Previous:    "2025",
 		ToolVersion: codeset.Version,
+		Licence:     format.LicenceFull,
 		Sources:     rel.Sources,
 		Counts:      format.ManifestCounts{Codes: 4, Categories: map[string]int{"I": 2, "II": 1, "PLA": 1}},
 		Changes:     l.Summary,
@@ -113,8 +114,8 @@ func TestPublish(t *testing.T) {
 		t.Errorf("manifest:\ngot  %+v\nwant %+v", gotHead, want)
 	}
 	sums := treeSums(t, dir)
-	if len(got.Files) != 7 {
-		t.Errorf("manifest lists %d files, want 7", len(got.Files))
+	if len(got.Files) != 8 {
+		t.Errorf("manifest lists %d files, want 8", len(got.Files))
 	}
 	for _, f := range got.Files {
 		st, err := os.Stat(filepath.Join(dir, f.Name))

@@ -171,7 +171,7 @@ func (m *Main) printResult(res *release.Result) error {
 	}
 	fmt.Fprintf(m.Stdout, "snapshot:  %s\n", res.Snapshot)
 	if res.Published != "" {
-		fmt.Fprintf(m.Stdout, "published: %s (changelogs as md, html, json, csv and xlsx; manifest.json; SHA256SUMS)\n", res.Published)
+		fmt.Fprintf(m.Stdout, "published: %s (changelogs as md, html, json, csv and xlsx; FHIR codesystem.json; manifest.json; SHA256SUMS)\n", res.Published)
 	}
 	return nil
 }

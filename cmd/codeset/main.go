@@ -137,6 +137,7 @@ var commands = []command{
 	{"withdraw", "withdraw a published release, keeping its folder and its label taken", (*Main).withdrawCommand},
 	{"reindex", "rebuild the published indexes, pointers and history", (*Main).reindexCommand},
 	{"history", "show every change of one code across releases", (*Main).historyCommand},
+	{"licence", "show or fix the licence mode of the published tree (full or codes-only)", (*Main).licenceCommand},
 	{"pull", "download and verify a snapshot from a published tree", (*Main).pullCommand},
 	{"version", "print the version", (*Main).versionCommand},
 }

@@ -69,7 +69,7 @@ func TestDemoGolden(t *testing.T) {
 	}
 	files := map[string]string{} // golden name to published path
 	for _, r := range demoReleases {
-		for _, name := range []string{"changelog.md", "changelog.json", "changelog.html", "changelog.csv", "manifest.json", "SHA256SUMS"} {
+		for _, name := range []string{"changelog.md", "changelog.json", "changelog.html", "changelog.csv", "codesystem.json", "manifest.json", "SHA256SUMS"} {
 			files["cpt-"+r.label+"-"+name] = filepath.Join("cpt", r.label, name)
 		}
 	}

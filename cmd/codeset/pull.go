@@ -2,10 +2,45 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
+	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/pull"
 )
+
+// pullLicenceName records, in a folder codeset pull writes snapshots to,
+// the licence mode of the trees they came from: one folder never mixes a
+// full snapshot with a codes-only one, which would look like descriptors
+// that vanished.
+const pullLicenceName = ".codeset-licence"
+
+// checkPullLicence refuses a snapshot of licence mode into the folder of
+// dst when the folder holds snapshots pulled in another mode.
+func checkPullLicence(dst, mode string) error {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(dst), pullLicenceName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if have := strings.TrimSpace(string(b)); have != mode {
+		return codeset.NewError(codeset.ErrRefused, "pull: %s holds snapshots from a %s tree and this release is published %s: licence modes are not mixed; pull into another folder", filepath.Dir(dst), have, mode)
+	}
+	return nil
+}
+
+// recordPullLicence notes the licence mode of the folder of dst.
+func recordPullLicence(dst, mode string) error {
+	return durable.Replace(filepath.Dir(dst), pullLicenceName, ".tmp-licence-", []byte(mode+"\n"))
+}
 
 func (m *Main) pullCommand(ctx context.Context, args []string) error {
 	fs := m.flags("pull", "--from URL --system S [--release R|latest|current] -o FILE",
@@ -34,8 +69,20 @@ func (m *Main) pullCommand(ctx context.Context, args []string) error {
 		return usagef(hint, "unexpected arguments: %v", fs.Args())
 	}
 	c := &pull.Client{Base: *from}
+	// Resolve first: a snapshot of another licence mode than those already
+	// pulled into the folder is refused before any byte is fetched.
+	rel, err := c.Resolve(ctx, sys, *release)
+	if err != nil {
+		return err
+	}
+	if err := checkPullLicence(*out, format.Licence(rel.Manifest.Licence)); err != nil {
+		return err
+	}
 	res, err := c.Download(ctx, sys, *release, *out)
 	if err != nil {
+		return err
+	}
+	if err := recordPullLicence(*out, format.Licence(res.Release.Manifest.Licence)); err != nil {
 		return err
 	}
 	r := res.Release

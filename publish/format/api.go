@@ -58,8 +58,22 @@ type HistoryEvent struct {
 
 // SearchHit is one code found by a search.
 type SearchHit struct {
-	Code        string `json:"code"`
-	Category    string `json:"category"`
+	Code     string `json:"code"`    // stored form, e.g. S72001A
+	Written  string `json:"written"` // as people write it, e.g. S72.001A
+	Display  string `json:"display"` // the description: the long descriptor where there is one
+	Category string `json:"category"`
+	// Status is active, retired (ended by the publisher but still
+	// shipped) or deleted.
+	Status string `json:"status"`
+	// Billable is false for header rows (ICD-10 categories such as E11)
+	// and for codes no longer in the release.
+	Billable       bool   `json:"billable"`
+	Header         bool   `json:"header"`
+	Release        string `json:"release,omitempty"`         // the release searched
+	EffectiveDate  string `json:"effective_date,omitempty"`  // when the code took effect, where the tree knows
+	RetirementDate string `json:"retirement_date,omitempty"` // when the publisher ends it, where it says
+	// Description repeats Display for clients of the first version of
+	// the API.
 	Description string `json:"description"`
 	LastRelease string `json:"last_release"`
 }
@@ -67,25 +81,41 @@ type SearchHit struct {
 // CodeResponse is the body of GET /api/v1/SYSTEM/codes/CODE.
 type CodeResponse struct {
 	System    codeset.System `json:"system"`
-	Code      string         `json:"code"`
-	Display   string         `json:"display"`   // the code as people write it (ICD-10-CM with its dot)
-	Release   string         `json:"release"`   // the release the record is from
+	Code      string         `json:"code"`      // stored form
+	Written   string         `json:"written"`   // the code as people write it (ICD-10-CM with its dot)
+	Display   string         `json:"display"`   // the description
+	Release   string         `json:"release"`   // the release asked about
 	Effective string         `json:"effective"` // of that release
-	// Record is the code in that release; null when the release does not
-	// hold it (deleted, or not yet added).
-	Record  *Record      `json:"record"`
-	History *CodeHistory `json:"history"`
+	// Status is active, retired (ended but still shipped) or deleted (no
+	// longer in the release; Record is then the last one published).
+	Status         string       `json:"status"`
+	Billable       bool         `json:"billable"`
+	Header         bool         `json:"header"`           // a non-billable header row
+	Parent         string       `json:"parent,omitempty"` // the header above the code, as written
+	EffectiveDate  string       `json:"effective_date,omitempty"`
+	RetirementDate string       `json:"retirement_date,omitempty"`
+	ReplacedBy     []string     `json:"replaced_by,omitempty"` // as written, for a deleted code
+	Message        string       `json:"message,omitempty"`     // why the code is not one to use, when it is not
+	Record         *Record      `json:"record"`
+	History        *CodeHistory `json:"history"`
 }
 
 // SearchResponse is the body of GET /api/v1/SYSTEM/search.
 type SearchResponse struct {
-	System  codeset.System `json:"system"`
-	Query   string         `json:"query"`
-	Results []SearchHit    `json:"results"`
+	System    codeset.System `json:"system"`
+	Query     string         `json:"query"`
+	Release   string         `json:"release"`
+	Effective string         `json:"effective"`
+	Inactive  bool           `json:"inactive"` // whether retired codes are included
+	Total     int            `json:"total"`    // hits in all
+	Offset    int            `json:"offset"`
+	Limit     int            `json:"limit"`
+	Results   []SearchHit    `json:"results"`
 }
 
 // Error is the body of every failed request under /api/v1/, the jobs API
-// included.
+// included, and of any other failed request but those under /fhir, which
+// answer OperationOutcome resources.
 type Error struct {
 	Error string `json:"error"`
 }

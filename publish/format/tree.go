@@ -19,6 +19,7 @@ const (
 	ChangelogHTML     = "changelog.html"
 	ChangelogCSV      = "changelog.csv"
 	ChangelogXLSX     = "changelog.xlsx"
+	// CodeSystemName (fhir.go) is the release as a FHIR CodeSystem.
 	// SumsName lists the SHA-256 of every file of the folder but itself
 	// and the manifest, in the format sha256sum -c reads.
 	SumsName = "SHA256SUMS"
@@ -40,7 +41,17 @@ const (
 	WithdrawnName = "withdrawn.json"
 	// IndexFormat is the version of the index files' layout.
 	IndexFormat = 1
+	// LicenceName is the file at the root of a tree that fixes its
+	// licence mode (see TreeLicence); without it a tree is full.
+	LicenceName = "licence.json"
 )
+
+// TreeLicence is LicenceName: the licence mode every release of the tree
+// is published in. One tree never mixes modes; a team that may publish
+// descriptors internally but not redistribute them keeps two trees.
+type TreeLicence struct {
+	Licence string `json:"licence"` // LicenceFull or LicenceCodesOnly
+}
 
 // The two pointers of a system: the release with the latest effective date,
 // and the latest release in effect.
@@ -65,14 +76,17 @@ var ChangelogFormats = []struct{ Format, Name string }{
 // Manifest describes one published release folder; it is written as
 // manifest.json.
 type Manifest struct {
-	System      codeset.System       `json:"system"`
-	Label       string               `json:"label"`
-	Effective   string               `json:"effective"` // YYYY-MM-DD or ""
-	Previous    string               `json:"previous"`  // label of the release compared against, or ""
-	ToolVersion string               `json:"tool_version"`
-	Sources     []codeset.SourceFile `json:"sources"`
-	Counts      ManifestCounts       `json:"counts"`
-	Changes     codeset.Summary      `json:"changes"`
+	System      codeset.System `json:"system"`
+	Label       string         `json:"label"`
+	Effective   string         `json:"effective"` // YYYY-MM-DD or ""
+	Previous    string         `json:"previous"`  // label of the release compared against, or ""
+	ToolVersion string         `json:"tool_version"`
+	// Licence is the licence mode of the tree the release is published
+	// in: full, or codes-only (no descriptor text in any of its files).
+	Licence string               `json:"licence"`
+	Sources []codeset.SourceFile `json:"sources"`
+	Counts  ManifestCounts       `json:"counts"`
+	Changes codeset.Summary      `json:"changes"`
 	// Files lists every other file of the folder, sorted by name.
 	Files []ManifestFile `json:"files"`
 }
@@ -121,6 +135,9 @@ type IndexRelease struct {
 	Codes          int               `json:"codes"`
 	Changes        codeset.Summary   `json:"changes"`
 	Changelogs     map[string]string `json:"changelogs"` // format ("html", "md", ...) to path
+	// CodeSystem is the release as a FHIR CodeSystem; "" for a release
+	// published before codeset wrote one.
+	CodeSystem string `json:"codesystem,omitempty"`
 }
 
 // SystemIndex is SYSTEM/index.json: every published release of a system,
@@ -129,6 +146,7 @@ type SystemIndex struct {
 	Format   int            `json:"format"`
 	System   codeset.System `json:"system"`
 	Name     string         `json:"name"`
+	Licence  string         `json:"licence"` // the tree's licence mode
 	Latest   *string        `json:"latest"`  // label, null when nothing is published
 	Current  *string        `json:"current"` // label, null until a release takes effect
 	History  *ManifestFile  `json:"history"` // history database, path relative to the folder
@@ -161,6 +179,7 @@ func ReadWithdrawn(outDir string, sys codeset.System) ([]WithdrawnRelease, error
 // system with its releases, paths relative to the root.
 type RootIndex struct {
 	Format  int           `json:"format"`
+	Licence string        `json:"licence"` // the tree's licence mode
 	Systems []SystemIndex `json:"systems"`
 }
 

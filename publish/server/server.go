@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -33,8 +34,11 @@ const (
 	cacheAPI       = "no-cache"
 )
 
-// searchLimit caps the hits of one search request.
-const searchLimit = 50
+// Search paging: the default and the largest page.
+const (
+	searchLimit    = 50
+	searchMaxLimit = 1000
+)
 
 // contentTypes are the media types of the files in the tree whose
 // extension the standard library may not know.
@@ -84,13 +88,36 @@ func New(outDir string) http.Handler {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	p := r.URL.Path
+	// Any page may read the tree and the APIs from a browser.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	fhir := p == "/fhir" || strings.HasPrefix(p, "/fhir/")
+	allow := "GET, HEAD"
+	if fhir {
+		allow = "GET, HEAD, POST"
+	}
+	// A CORS preflight, which browsers send before a POST of JSON; other
+	// OPTIONS requests get 405 like any method the tree does not take.
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		w.Header().Set("Allow", allow+", OPTIONS")
+		w.Header().Set("Access-Control-Allow-Methods", allow)
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Accept, If-None-Match, Range")
+		w.Header().Set("Access-Control-Max-Age", "86400")
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	p := r.URL.Path
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(fhir && r.Method == http.MethodPost) {
+		w.Header().Set("Allow", allow)
+		if fhir {
+			replyOutcome(w, &fhirError{status: http.StatusMethodNotAllowed, code: "not-supported", msg: "method not allowed: want " + allow})
+			return
+		}
+		ReplyError(w, http.StatusMethodNotAllowed, "method not allowed: want "+allow)
+		return
+	}
 	switch {
+	case fhir:
+		h.serveFHIR(w, r, strings.TrimPrefix(strings.TrimPrefix(p, "/fhir"), "/"))
 	case p == "/healthz":
 		w.Header().Set("Cache-Control", cacheAPI)
 		Reply(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -123,7 +150,7 @@ func treePath(urlPath string) (string, bool) {
 func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 	rel, ok := treePath(r.URL.Path)
 	if !ok {
-		http.Error(w, "bad path", http.StatusBadRequest)
+		ReplyError(w, http.StatusBadRequest, "bad path")
 		return
 	}
 	root, err := os.OpenRoot(h.dir)
@@ -140,7 +167,7 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		http.Error(w, "cannot read file", http.StatusInternalServerError)
+		ReplyError(w, http.StatusInternalServerError, "cannot read file")
 		return
 	}
 	if st.IsDir() {
@@ -157,17 +184,17 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 		}
 		defer f.Close()
 		if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
-			http.NotFound(w, r)
+			ReplyError(w, http.StatusNotFound, "not found")
 			return
 		}
 	}
 	if !st.Mode().IsRegular() {
-		http.NotFound(w, r)
+		ReplyError(w, http.StatusNotFound, "not found")
 		return
 	}
 	sum, err := h.fileSum(root, rel, st, f)
 	if err != nil {
-		http.Error(w, "cannot read file", http.StatusInternalServerError)
+		ReplyError(w, http.StatusInternalServerError, "cannot read file")
 		return
 	}
 	hdr := w.Header()
@@ -188,12 +215,12 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request) {
 // page exists even before anything is published.
 func (h *handler) serveMissing(w http.ResponseWriter, r *http.Request, rel string) {
 	if rel != format.IndexPageName && rel != "." {
-		http.NotFound(w, r)
+		ReplyError(w, http.StatusNotFound, "not found")
 		return
 	}
 	var b bytes.Buffer
 	if err := pages.WriteIndex(&b, &format.RootIndex{Format: format.IndexFormat}); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		ReplyError(w, http.StatusInternalServerError, "cannot render the index page")
 		return
 	}
 	w.Header().Set("Content-Type", contentTypes[".html"])
@@ -257,9 +284,10 @@ func readManifestIn(root *os.Root, rel string) (*format.Manifest, error) {
 }
 
 func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
+	const want = "not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q="
 	parts := strings.Split(rest, "/")
 	if len(parts) < 2 {
-		ReplyError(w, http.StatusNotFound, "not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q=")
+		ReplyError(w, http.StatusNotFound, want)
 		return
 	}
 	sys, err := codeset.ParseSystem(parts[0])
@@ -273,13 +301,22 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 		return
 	}
 	defer root.Close()
+	q := r.URL.Query()
 	switch {
 	case len(parts) == 3 && parts[1] == "codes" && parts[2] != "":
-		h.serveCode(r.Context(), w, root, sys, sys.Normalize(parts[2]), r.URL.Query().Get("release"))
+		err = h.serveCode(r.Context(), w, root, sys, sys.Normalize(parts[2]), q.Get("release"), q.Get("date"))
 	case len(parts) == 2 && parts[1] == "search":
-		h.serveSearch(r.Context(), w, root, sys, r.URL.Query().Get("q"), r.URL.Query().Get("limit"))
+		err = h.serveSearch(r.Context(), w, root, sys, q)
 	default:
-		ReplyError(w, http.StatusNotFound, "not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q=")
+		ReplyError(w, http.StatusNotFound, want)
+		return
+	}
+	if err != nil {
+		status := Status(err)
+		if status == http.StatusInternalServerError {
+			err = errRead
+		}
+		ReplyError(w, status, err.Error())
 	}
 }
 
@@ -301,120 +338,122 @@ func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
 	return filepath.Join(h.dir, filepath.FromSlash(rel)), nil
 }
 
-// resolveRelease picks the release a code request reads: a label, or the
-// current or latest pointer; by default current, falling back to latest
-// while no release is in effect.
-func resolveRelease(root *os.Root, sys codeset.System, which string) (label, effective string, err error) {
-	readPtr := func(name string) (*format.Pointer, error) {
-		var p format.Pointer
-		if err := format.ReadJSONFile(root.ReadFile, path.Join(string(sys), name+".json"), name+" pointer", &p); err != nil {
-			return nil, err
-		}
-		if err := codeset.CheckLabel(p.Label); err != nil {
-			return nil, fmt.Errorf("bad %s pointer: %w", name, err)
-		}
-		return &p, nil
-	}
-	switch which {
-	case "", format.PointerCurrent:
-		p, err := readPtr(format.PointerCurrent)
-		if errors.Is(err, fs.ErrNotExist) && which == "" {
-			p, err = readPtr(format.PointerLatest)
-		}
-		if err != nil {
-			return "", "", err
-		}
-		return p.Label, p.Effective, nil
-	case format.PointerLatest:
-		p, err := readPtr(format.PointerLatest)
-		if err != nil {
-			return "", "", err
-		}
-		return p.Label, p.Effective, nil
-	}
-	if err := codeset.CheckLabel(which); err != nil {
-		return "", "", err
-	}
-	// A withdrawn release keeps its folder, but the API answers as if
-	// it had never been published.
-	var withdrawn []format.WithdrawnRelease
-	if err := format.ReadJSONFile(root.ReadFile, path.Join(string(sys), format.WithdrawnName), "withdrawn list", &withdrawn); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", "", err
-	}
-	for _, w := range withdrawn {
-		if w.Label == which {
-			return "", "", fmt.Errorf("withdrawn on %s: %s", w.At, w.Reason)
-		}
-	}
-	m, err := readManifestIn(root, path.Join(string(sys), which, format.ManifestName))
+func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, code, which, date string) error {
+	v, err := h.openSystem(root, sys)
 	if err != nil {
-		return "", "", err
+		return err
 	}
-	return m.Label, m.Effective, nil
-}
-
-func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, code, which string) {
-	label, eff, err := resolveRelease(root, sys, which)
+	rel, err := v.release(which, date)
 	if err != nil {
-		ReplyError(w, http.StatusNotFound, fmt.Sprintf("no release %q of %s: %v", which, sys, err))
-		return
+		return err
 	}
-	resp := format.CodeResponse{System: sys, Code: code, Display: sys.Display(code), Release: label, Effective: eff}
-	snap, err := h.treeFile(root, path.Join(string(sys), label, format.SnapshotName(sys, label)))
+	f, err := v.lookup(ctx, rel, code)
 	if err != nil {
-		ReplyError(w, http.StatusInternalServerError, fmt.Sprintf("snapshot of %s %s: %v", sys, label, err))
-		return
+		return err
 	}
-	c, err := snapshot.ReadCode(ctx, snap, code)
-	switch {
-	case err == nil:
-		rec := format.RecordOf(c)
-		resp.Record = &rec
-	case !errors.Is(err, snapshot.ErrNoCode):
-		ReplyError(w, http.StatusInternalServerError, err.Error())
-		return
+	rec := format.RecordOf(f.Record)
+	resp := format.CodeResponse{
+		System: sys, Code: code, Written: sys.Display(code), Display: f.Record.Description(),
+		Release: rel.Label, Effective: rel.Effective,
+		Status: f.Info.Status, Billable: f.InRelease && !f.Info.Header, Header: f.Info.Header,
+		EffectiveDate: f.Info.Effective, RetirementDate: f.Info.Retired,
+		Message: v.describe(f), Record: &rec, History: f.History,
 	}
-	if hist, err := h.treeFile(root, path.Join(string(sys), format.HistoryName)); err == nil {
-		ch, err := history.Read(ctx, hist, code)
-		switch {
-		case err == nil:
-			resp.History = ch
-		case !errors.Is(err, snapshot.ErrNoCode):
-			ReplyError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
+	if f.Info.Parent != "" {
+		resp.Parent = sys.Display(f.Info.Parent)
 	}
-	if resp.Record == nil && resp.History == nil {
-		ReplyError(w, http.StatusNotFound, fmt.Sprintf("%s has no code %q", sys.Name(), code))
-		return
+	for _, c := range f.ReplacedBy {
+		resp.ReplacedBy = append(resp.ReplacedBy, sys.Display(c))
 	}
 	Reply(w, http.StatusOK, resp)
+	return nil
 }
 
-func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, q, limitText string) {
-	limit := searchLimit
-	if limitText != "" {
-		n, err := strconv.Atoi(limitText)
-		if err != nil || n < 1 {
-			ReplyError(w, http.StatusBadRequest, fmt.Sprintf("bad limit %q: want a positive number", limitText))
-			return
+// serveSearch answers GET /api/v1/SYSTEM/search: the codes and headers of
+// one release (release= or date=, current by default) whose descriptors
+// hold every word of q or whose code starts with q as written (E11.9, K58,
+// s72.001), in code order, paged by offset and limit with the total.
+// Codes the publisher ended are left out unless inactive=true.
+func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, q url.Values) error {
+	text := q.Get("q")
+	if strings.TrimSpace(text) == "" {
+		return codeset.NewError(codeset.ErrInvalid, "missing q: want /api/v1/SYSTEM/search?q=WORDS or a code")
+	}
+	num := func(name string, def, most int) (int, error) {
+		s := q.Get(name)
+		if s == "" {
+			return def, nil
 		}
-		limit = min(n, searchLimit)
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > most {
+			return 0, codeset.NewError(codeset.ErrInvalid, "bad %s %q: want a number from 0 to %d", name, s, most)
+		}
+		return n, nil
 	}
-	if strings.TrimSpace(q) == "" {
-		ReplyError(w, http.StatusBadRequest, "missing q: want /api/v1/SYSTEM/search?q=WORDS")
-		return
-	}
-	hist, err := h.treeFile(root, path.Join(string(sys), format.HistoryName))
+	limit, err := num("limit", searchLimit, searchMaxLimit)
 	if err != nil {
-		ReplyError(w, http.StatusNotFound, fmt.Sprintf("%s has no history database", sys.Name()))
-		return
+		return err
 	}
-	hits, err := history.Search(ctx, hist, q, limit)
+	offset, err := num("offset", 0, 1<<30)
 	if err != nil {
-		// A query refused for its size or cost is the client's: 400.
-		ReplyError(w, Status(err), err.Error())
-		return
+		return err
 	}
-	Reply(w, http.StatusOK, format.SearchResponse{System: sys, Query: q, Results: hits})
+	inactive := false
+	if s := q.Get("inactive"); s != "" {
+		if inactive, err = strconv.ParseBool(s); err != nil {
+			return codeset.NewError(codeset.ErrInvalid, "bad inactive %q: want true or false", s)
+		}
+	}
+	v, err := h.openSystem(root, sys)
+	if err != nil {
+		return err
+	}
+	rel, err := v.release(q.Get("release"), q.Get("date"))
+	if err != nil {
+		return err
+	}
+	snap, err := v.snapshotPath(rel)
+	if err != nil {
+		return err
+	}
+	// Every word is a condition on every row: cap the words and the time,
+	// so that one request cannot hold the server's CPU.
+	if n := len(strings.Fields(text)); n > history.MaxSearchWords {
+		return codeset.NewError(codeset.ErrInvalid, "search: %d words: at most %d", n, history.MaxSearchWords)
+	}
+	sctx, cancel := context.WithTimeout(ctx, history.SearchTimeout)
+	defer cancel()
+	total, page, err := snapshot.Find(sctx, snap, snapshot.Query{Text: text, ActiveOnly: !inactive, Headers: true, Offset: offset, Limit: limit})
+	if err != nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+		return codeset.NewError(codeset.ErrInvalid, "search: took longer than %v: use fewer or more specific words", history.SearchTimeout)
+	}
+	if err != nil {
+		return errRead
+	}
+	spans := map[string][2]string{}
+	if hist := v.historyPath(); hist != "" && len(page) > 0 {
+		var codes []string
+		for _, f := range page {
+			codes = append(codes, f.Code.Code)
+		}
+		if spans, err = history.Spans(ctx, hist, codes); err != nil {
+			return errRead
+		}
+	}
+	resp := format.SearchResponse{System: sys, Query: text, Release: rel.Label, Effective: rel.Effective, Inactive: inactive,
+		Total: total, Offset: offset, Limit: limit, Results: []format.SearchHit{}}
+	for _, f := range page {
+		c := f.Code
+		hit := format.SearchHit{
+			Code: c.Code, Written: sys.Display(c.Code), Display: c.Description(), Description: c.Description(), Category: c.Category,
+			Status: format.ConceptStatus(c), Billable: !f.Header, Header: f.Header, Release: rel.Label,
+			RetirementDate: format.TerminationDate(c), LastRelease: rel.Label,
+		}
+		if sp, ok := spans[c.Code]; ok {
+			hit.EffectiveDate, hit.LastRelease = v.introducedOn(sp[0]), sp[1]
+		}
+		resp.Results = append(resp.Results, hit)
+	}
+	Reply(w, http.StatusOK, resp)
+	return nil
 }

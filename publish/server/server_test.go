@@ -169,8 +169,11 @@ func TestHandlerAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &code); err != nil {
 		t.Fatal(err)
 	}
-	// Current is 2027, where 0500F is deleted: no record, but a history.
-	if code.Release != "2027" || code.Record != nil || code.History == nil || len(code.History.Events) != 3 || code.History.Events[2].Change != "reactivated" {
+	// Current is 2027, where 0500F is deleted: its last record, a status
+	// that says so, the date it went and its history.
+	if code.Release != "2027" || code.Status != "deleted" || code.Billable || code.RetirementDate != "2027-01-01" ||
+		code.Record == nil || code.Display != code.Record.Long || !strings.Contains(code.Message, "deleted by 2027") ||
+		code.History == nil || len(code.History.Events) != 3 || code.History.Events[2].Change != "reactivated" {
 		t.Errorf("codes/0500F = %+v", code)
 	}
 	resp, body = get(t, srv, "/api/v1/cpt/codes/0500F?release=latest", nil)
@@ -318,7 +321,8 @@ func TestHandlerICD10CMCodes(t *testing.T) {
 		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &code) != nil {
 			t.Fatalf("%s: %s %s", path, resp.Status, body)
 		}
-		if code.Code != "S72001A" || code.Display != "S72.001A" || code.Record == nil {
+		if code.Code != "S72001A" || code.Written != "S72.001A" || code.Display != "Fracture of a synthetic femur, initial encounter" ||
+			code.Status != "active" || !code.Billable || code.Record == nil {
 			t.Errorf("%s = %+v", path, code)
 		}
 	}
