@@ -148,7 +148,8 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		return nil, fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
 	}
 
-	for _, cw := range changelogWriters {
+	for i, cw := range changelogWriters {
+		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
 		var b bytes.Buffer
 		if err := cw.write(&b, l); err != nil {
 			return nil, err
@@ -157,6 +158,7 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 			return nil, err
 		}
 	}
+	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
 
 	m := &format.Manifest{
 		System:      rel.System,

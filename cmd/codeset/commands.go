@@ -146,17 +146,38 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	defer ledger.Close()
 	runner := &schedules.Runner{Pipeline: m.pipeline(), Ledger: ledger, Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}, Hint: jobHint}
-	run, err := runner.Run(ctx, job, schedules.TriggerManual, false)
+	// Published before this run: the run changes nothing.
+	before := publish.Published(m.OutDir, req.System, req.Label)
+	pctx, done := m.withProgress(ctx)
+	run, err := runner.Run(pctx, job, schedules.TriggerManual, false)
+	done()
 	if err != nil {
 		return err
 	}
 	if run.Result == nil {
+		if run.Outcome == schedules.OutcomeUnchanged {
+			dir := format.ReleaseDir(m.OutDir, req.System, run.Label)
+			fmt.Fprintf(m.Stdout, "%s %s: already published, nothing changed (%s was read before)\n", req.System.Name(), run.Label, strings.Join(req.Files, ", "))
+			if publish.Published(m.OutDir, req.System, run.Label) {
+				fmt.Fprintf(m.Stdout, "published: %s\n", dir)
+			}
+			return nil
+		}
 		return m.printRun(run)
+	}
+	if before {
+		res := run.Result
+		fmt.Fprintf(m.Stdout, "%s %s: already published, nothing changed (indexes checked)\n", res.Release.System.Name(), res.Release.Label)
+		fmt.Fprintf(m.Stdout, "published: %s\n", res.Published)
+		return nil
 	}
 	return m.printResult(run.Result)
 }
 
 func (m *Main) printResult(res *release.Result) error {
+	if res.Report != nil {
+		m.printRead(res.Report)
+	}
 	if err := changelog.WriteSummary(m.Stdout, res.Release, res.Changelog); err != nil {
 		return err
 	}
@@ -172,6 +193,21 @@ func (m *Main) printResult(res *release.Result) error {
 	return nil
 }
 
+// printRead names the files, members and sheets read and the codes each
+// gave.
+func (m *Main) printRead(rep *ingest.Report) {
+	for _, f := range rep.Files {
+		where := f.Name
+		if f.Sheet != "" {
+			where += ", sheet " + f.Sheet
+		}
+		if f.HeaderRow > 0 {
+			where += fmt.Sprintf(", header on row %d", f.HeaderRow)
+		}
+		fmt.Fprintf(m.Stdout, "read %s: %d codes\n", where, f.Codes)
+	}
+}
+
 func (m *Main) ingestCommand(ctx context.Context, args []string) error {
 	fs := m.flags("ingest", "--system S --release R [--effective YYYY-MM-DD] FILE...",
 		"Ingest the release files into a snapshot in the data directory, without publishing.\n"+
@@ -185,10 +221,13 @@ func (m *Main) ingestCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := m.pipeline().Ingest(ctx, req)
+	pctx, done := m.withProgress(ctx)
+	res, err := m.pipeline().Ingest(pctx, req)
+	done()
 	if err != nil {
 		return err
 	}
+	m.printRead(res.Report)
 	fmt.Fprintf(m.Stdout, "%s %s: %d codes stored in %s\n", res.Release.System.Name(), res.Release.Label, len(res.Release.Codes), res.Snapshot)
 	for _, w := range res.Report.Warnings {
 		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
@@ -214,7 +253,9 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 	if *label == "" {
 		return usagef("run 'codeset publish --help' for usage", "--release is required")
 	}
-	res, err := m.pipeline().Publish(ctx, sys, *label, g)
+	pctx, done := m.withProgress(ctx)
+	res, err := m.pipeline().Publish(pctx, sys, *label, g)
+	done()
 	if err != nil {
 		return err
 	}
