@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -298,8 +301,10 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 }
 
 func (m *Main) releasesCommand(ctx context.Context, args []string) error {
-	fs := m.flags("releases", "[--system S]", "List the stored releases, oldest first, and whether each is published.")
+	fs := m.flags("releases", "[--system S] [--json]", "List the stored releases, oldest first, whether each is published, and which is the\n"+
+		"latest (newest effective date) and the current one (the newest published one in effect today).")
 	sysFlag := fs.String("system", "", "only this code `system`")
+	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -314,24 +319,69 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(infos) == 0 {
+	type row struct {
+		System    codeset.System `json:"system"`
+		Label     string         `json:"release"`
+		Effective string         `json:"effective,omitempty"`
+		Codes     int            `json:"codes"`
+		Published string         `json:"published,omitempty"`
+		Latest    bool           `json:"latest"`
+		Current   bool           `json:"current"`
+	}
+	rows := []row{}
+	latest, current := map[codeset.System]int{}, map[codeset.System]int{}
+	today := m.now()
+	for i, in := range infos {
+		r := row{System: in.System, Label: in.Label, Codes: in.Codes}
+		if !in.Effective.IsZero() {
+			r.Effective = in.Effective.Format(time.DateOnly)
+		}
+		if publish.Published(m.OutDir, in.System, in.Label) {
+			r.Published = format.ReleaseDir(m.OutDir, in.System, in.Label)
+		}
+		rows = append(rows, r)
+		if j, ok := latest[in.System]; !ok || !in.Effective.Before(infos[j].Effective) {
+			latest[in.System] = i
+		}
+		if r.Published != "" && !in.Effective.After(today) {
+			if j, ok := current[in.System]; !ok || !in.Effective.Before(infos[j].Effective) {
+				current[in.System] = i
+			}
+		}
+	}
+	for _, i := range latest {
+		rows[i].Latest = true
+	}
+	for _, i := range current {
+		rows[i].Current = true
+	}
+	if *asJSON {
+		return writeJSON(m.Stdout, rows)
+	}
+	if len(rows) == 0 {
 		fmt.Fprintf(m.Stdout, "no releases stored in %s\n", m.DataDir)
 		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SYSTEM\tRELEASE\tEFFECTIVE\tCODES\tPUBLISHED")
-	for _, in := range infos {
-		pub := "no"
-		if publish.Published(m.OutDir, in.System, in.Label) {
-			pub = format.ReleaseDir(m.OutDir, in.System, in.Label)
+	fmt.Fprintln(tw, "SYSTEM\tRELEASE\tEFFECTIVE\tCODES\tSTATUS\tPUBLISHED")
+	for _, r := range rows {
+		var status []string
+		if r.Latest {
+			status = append(status, "latest")
 		}
-		eff := "-"
-		if !in.Effective.IsZero() {
-			eff = in.Effective.Format(time.DateOnly)
+		if r.Current {
+			status = append(status, "current")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", in.System, in.Label, eff, in.Codes, pub)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.System, r.Label, dash(r.Effective), r.Codes, dash(strings.Join(status, ", ")), cmp.Or(r.Published, "no"))
 	}
 	return tw.Flush()
+}
+
+// writeJSON prints v as indented JSON, the --json of listing commands.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func (m *Main) versionCommand(ctx context.Context, args []string) error {

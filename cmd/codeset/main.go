@@ -223,7 +223,7 @@ func nearest(s string, candidates []string) string {
 	for _, c := range candidates {
 		d := editDistance(s, c)
 		if strings.HasPrefix(c, s) && len(s) >= 2 {
-			d = min(d, 1)
+			d = min(d, 2) // a shortened flag, after real typos
 		}
 		if d < bestD {
 			best, bestD = c, d
@@ -235,25 +235,30 @@ func nearest(s string, candidates []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b.
+// editDistance is the edit distance between a and b, a swap of two
+// neighbouring letters counting as one edit (optimal string alignment).
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 func (m *Main) usage(fs *flag.FlagSet) {

@@ -265,7 +265,7 @@ func TestIngestThenPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SYSTEM  RELEASE  EFFECTIVE   CODES  PUBLISHED", "cpt     2024     2024-01-01  47", "cpt     2025     2025-01-01  53"} {
+	for _, want := range []string{"SYSTEM  RELEASE  EFFECTIVE   CODES  STATUS", "cpt     2024     2024-01-01  47     -", "cpt     2025     2025-01-01  53     latest"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("releases output lacks %q:\n%s", want, stdout)
 		}
@@ -440,6 +440,9 @@ func TestBinary(t *testing.T) {
 		{[]string{"--help"}, 0, "", "Usage: codeset [--data DIR] [--out DIR] COMMAND"},
 		{[]string{"run", "--help"}, 0, "", "Usage: codeset run --system S --release R"},
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
+		{[]string{"--version"}, 0, "codeset 0.1.0", ""},
+		{[]string{"relases"}, 2, "", `unknown command "relases"; did you mean "releases"? (run 'codeset --help' for the commands)`},
+		{[]string{"diff", "--form", "2025"}, 2, "", "unknown flag --form; did you mean --from? (run 'codeset diff --help' for usage)"},
 		{[]string{"run", "--release", "2026"}, 2, "", "--system is required"},
 		{[]string{"run", "--release", "2026", "x.xlsx"}, 1, "", "codeset: x.xlsx: file not found"},
 		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its content or name: pass --system"},
@@ -455,6 +458,8 @@ func TestBinary(t *testing.T) {
 		{[]string{"run", "--system", "cpt", "--release", "2026", "missing.xlsx"}, 1, "", "codeset: missing.xlsx: file not found\n"},
 		{[]string{"run", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026.xlsx")}, 0, "CPT 2026, effective 2026-01-01: 58 codes", ""},
 		{[]string{"releases"}, 0, "cpt     2026     2026-01-01  58", ""},
+		{[]string{"releases", "--json"}, 0, `"latest": true`, ""},
+		{[]string{"runs", "--json"}, 0, `"outcome": "published"`, ""},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(bin, append([]string{"--data", filepath.Join(dir, "data"), "--out", filepath.Join(dir, "public")}, tt.args...)...)
