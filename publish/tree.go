@@ -18,6 +18,7 @@ import (
 	"github.com/codeset/codeset/publish/changelog"
 	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/pages"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -157,6 +158,13 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		if err := durable.WriteNew(filepath.Join(dir, cw.name), b.Bytes()); err != nil {
 			return nil, err
 		}
+	}
+	var search bytes.Buffer
+	if err := pages.WriteSearchIndex(&search, rel); err != nil {
+		return nil, err
+	}
+	if err := durable.WriteNew(filepath.Join(dir, format.SearchIndexName), search.Bytes()); err != nil {
+		return nil, err
 	}
 	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
 
