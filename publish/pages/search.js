@@ -40,9 +40,8 @@
   }
   function remote(q) {
     var calls = [fetch(api + sys + "/search?q=" + encodeURIComponent(q)).then(function (r) {
-      if (!r.ok) { throw new Error("search API " + r.status); }
-      return r.json();
-    }).then(function (j) { return j.results || []; })];
+      return r.ok ? r.json() : { results: [] };
+    }).then(function (j) { return j.results || []; }, function () { return []; })];
     if (/^[A-Za-z0-9.]{3,8}$/.test(q.trim())) {
       calls.push(fetch(api + sys + "/codes/" + encodeURIComponent(norm(q)) + "?release=latest").then(function (r) {
         return r.ok ? r.json() : null;
@@ -54,9 +53,24 @@
       return hits;
     });
   }
+  // The API is there when the server answers a search of its system.
+  var apiThere = null;
+  function probe() {
+    if (apiThere === null) {
+      apiThere = location.protocol === "file:" ? Promise.resolve(false) :
+        fetch(api + sys + "/search?q=a&limit=1").then(function (r) { return r.ok; }, function () { return false; });
+    }
+    return apiThere;
+  }
   function find(q) {
-    if (mode === "index" || location.protocol === "file:") { mode = "index"; return local(q); }
-    return remote(q).then(function (hits) { mode = "api"; return hits; }, function () { mode = "index"; return local(q); });
+    return probe().then(function (ok) {
+      if (!ok) { mode = "index"; return local(q); }
+      return remote(q).then(function (hits) {
+        if (hits.length) { mode = "api"; return hits; }
+        mode = "index";
+        return local(q);
+      });
+    });
   }
   var seq = 0;
   function run() {
