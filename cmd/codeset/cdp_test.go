@@ -228,4 +228,3 @@ func (c *cdp) screenshot(path string) {
 		c.t.Fatal(err)
 	}
 }
-
