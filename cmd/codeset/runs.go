@@ -57,9 +57,9 @@ func (m *Main) runsCommand(ctx context.Context, args []string) error {
 	if *utc {
 		zone = time.UTC
 	}
-	fmt.Fprintf(&b, "times in %s; codes +added -deleted ~revised; full rows with --json\n", zoneName(m.now().In(zone)))
-	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
-	fmt.Fprintln(tw, "ID\tJOB\tTRIGGER\tOUTCOME\tRELEASE\tSTARTED\tSECS\tCODES\tCHANGES\tERROR")
+	fmt.Fprintf(&b, "times in %s; changes +added -deleted ~revised; every field with --json\n", zoneName(m.now().In(zone)))
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tJOB\tTRIGGER\tOUTCOME\tRELEASE\tSTARTED\tSECS\tCODES\tCHANGES")
 	for _, r := range runs {
 		secs := "-"
 		if !r.Ended.IsZero() {
@@ -69,20 +69,47 @@ func (m *Main) runsCommand(ctx context.Context, args []string) error {
 		if r.Outcome == schedules.OutcomePublished {
 			changes = fmt.Sprintf("+%d -%d ~%d", r.Changes.Added, r.Changes.Deleted, r.Changes.Revised)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Job, r.Trigger, r.Outcome,
-			dash(r.Label), r.Started.In(zone).Format("2006-01-02 15:04"), secs, r.Codes, changes, r.Error)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Job, r.Trigger, r.Outcome,
+			dash(r.Label), r.Started.In(zone).Format("2006-01-02 15:04"), secs, r.Codes, changes)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		fmt.Fprint(m.Stdout, fitLine(line, runsWidth))
+	// The table's lines are the zone line, the header, then one per run;
+	// a run's error follows its row, wrapped, so the hint it ends with
+	// stays readable.
+	for i, line := range strings.SplitAfter(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		fmt.Fprint(m.Stdout, fitLine(strings.TrimSuffix(line, "\n")+"\n", runsWidth))
+		if i < 2 || runs[i-2].Error == "" {
+			continue
+		}
+		for _, e := range wrap("error: "+runs[i-2].Error, runsWidth-4) {
+			fmt.Fprintf(m.Stdout, "    %s\n", e)
+		}
 	}
 	return nil
 }
 
-// runsWidth is the widest line codeset runs prints; longer lines (long
-// errors) are cut, and --json has them whole.
+// wrap breaks text into lines of at most width runes at spaces (a longer
+// word stands alone on its line).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len([]rune(line))+1+len([]rune(w)) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// runsWidth is the widest line codeset runs prints; a longer line (a long
+// job name or source) is cut, and --json has every field whole.
 const runsWidth = 100
 
 // fitLine cuts line, which may end in a newline, to width runes.
