@@ -46,8 +46,6 @@ type Main struct {
 	Now func() time.Time
 	// Quiet hides progress; Verbose adds the pipeline's log of each step.
 	Quiet, Verbose bool
-	// Terminal shows progress as if stderr were a terminal (tests).
-	Terminal bool
 }
 
 func (m *Main) now() time.Time {

@@ -39,7 +39,7 @@ type progress struct {
 // stderr is a terminal and the user did not ask for --quiet, and a
 // function that clears the bar before the summary is printed.
 func (m *Main) withProgress(ctx context.Context) (context.Context, func()) {
-	if m.Quiet || !(m.Terminal || isTerminal(m.Stderr)) {
+	if m.Quiet || !isTerminal(m.Stderr) {
 		return ctx, func() {}
 	}
 	p := &progress{w: m.Stderr}
