@@ -145,7 +145,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	}
 
 	rep := &Report{}
-	c := &collector{rel: rel, rep: rep, p: p, byCode: map[string]seen{}, headers: map[string]bool{}}
+	c := &collector{rel: rel, rep: rep, p: p, byCode: map[string]seen{}, headers: map[string]bool{}, ctx: ctx}
 	rd := &reader{p: p, rep: rep, lim: lim, emit: c.emit}
 	var addenda, decls []input
 	for _, in := range inputs {
@@ -167,6 +167,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	if err := c.alsoDone(); err != nil {
 		return nil, nil, err
 	}
+	codeset.ReportProgress(ctx, "reading", len(rel.Codes), len(rel.Codes))
 	if len(rel.Codes) == 0 {
 		return nil, nil, errorf(ErrNoCodes, "%s: no codes found: the release is empty", strings.Join(files, ", "))
 	}
@@ -213,6 +214,7 @@ type collector struct {
 	// fields it lacks (see Member.Also).
 	also     bool
 	alsoSeen map[string]bool
+	ctx      context.Context // hears progress (codeset.ReportProgress)
 	alsoLoc  *ParseError
 }
 
@@ -254,6 +256,9 @@ func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
 	col.last = len(rel.Codes)
 	rel.Codes = append(rel.Codes, c)
 	col.fr.Codes++
+	if len(rel.Codes)%500 == 0 {
+		codeset.ReportProgress(col.ctx, "reading", len(rel.Codes), 0)
+	}
 	return nil
 }
 

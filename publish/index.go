@@ -227,6 +227,13 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	if err := writeJSONAtomic(dir, format.IndexName, idx); err != nil {
 		return nil, err
 	}
+	var page bytes.Buffer
+	if err := pages.WriteSystem(&page, idx); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(dir, format.IndexPageName, page.Bytes()); err != nil {
+		return nil, err
+	}
 	return idx, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/codeset/codeset/publish/changelog"
 	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/pages"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -164,7 +165,8 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		return nil, fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
 	}
 
-	for _, cw := range changelogWriters {
+	for i, cw := range changelogWriters {
+		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
 		var b bytes.Buffer
 		if err := cw.write(&b, l); err != nil {
 			return nil, err
@@ -176,6 +178,14 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	if err := writeCodeSystem(dir, rel, effective, licence); err != nil {
 		return nil, err
 	}
+	var search bytes.Buffer
+	if err := pages.WriteSearchIndex(&search, rel); err != nil {
+		return nil, err
+	}
+	if err := durable.WriteNew(filepath.Join(dir, format.SearchIndexName), search.Bytes()); err != nil {
+		return nil, err
+	}
+	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
 
 	m := &format.Manifest{
 		System:      rel.System,

@@ -89,8 +89,8 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(dom, `<span id="shown">1 rows shown</span>`) {
 		t.Errorf("filtered changelog does not show exactly one row")
 	}
-	visible := regexp.MustCompile(`<tr data-kind="[a-z]+" data-category="[A-Z]*">`).FindAllString(dom, -1)
-	if len(visible) != 1 || visible[0] != `<tr data-kind="revised" data-category="II">` {
+	visible := regexp.MustCompile(`<tr data-kind="[a-z]+" data-category="[A-Z]*" data-code="[0-9A-Z]+">`).FindAllString(dom, -1)
+	if len(visible) != 1 || !strings.HasPrefix(visible[0], `<tr data-kind="revised" data-category="II"`) {
 		t.Errorf("visible rows after filtering = %q, want the one revised category II row", visible)
 	}
 	if !strings.Contains(dom, `<section class="kind" id="added" data-kind="added" hidden="">`) {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -150,17 +153,38 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	}
 	defer ledger.Close()
 	runner := &schedules.Runner{Pipeline: m.pipeline(), Ledger: ledger, Locks: schedules.Locks{Dir: filepath.Join(m.DataDir, "locks")}, Hint: jobHint}
-	run, err := runner.Run(ctx, job, schedules.TriggerManual, false)
+	// Published before this run: the run changes nothing.
+	before := publish.Published(m.OutDir, req.System, req.Label)
+	pctx, done := m.withProgress(ctx)
+	run, err := runner.Run(pctx, job, schedules.TriggerManual, false)
+	done()
 	if err != nil {
 		return err
 	}
 	if run.Result == nil {
+		if run.Outcome == schedules.OutcomeUnchanged {
+			dir := format.ReleaseDir(m.OutDir, req.System, run.Label)
+			fmt.Fprintf(m.Stdout, "%s %s: already published, nothing changed (%s was read before)\n", req.System.Name(), run.Label, strings.Join(req.Files, ", "))
+			if publish.Published(m.OutDir, req.System, run.Label) {
+				fmt.Fprintf(m.Stdout, "published: %s\n", dir)
+			}
+			return nil
+		}
 		return m.printRun(run)
+	}
+	if before {
+		res := run.Result
+		fmt.Fprintf(m.Stdout, "%s %s: already published, nothing changed (indexes checked)\n", res.Release.System.Name(), res.Release.Label)
+		fmt.Fprintf(m.Stdout, "published: %s\n", res.Published)
+		return nil
 	}
 	return m.printResult(run.Result)
 }
 
 func (m *Main) printResult(res *release.Result) error {
+	if res.Report != nil {
+		m.printRead(res.Report)
+	}
 	if err := changelog.WriteSummary(m.Stdout, res.Release, res.Changelog); err != nil {
 		return err
 	}
@@ -176,6 +200,21 @@ func (m *Main) printResult(res *release.Result) error {
 	return nil
 }
 
+// printRead names the files, members and sheets read and the codes each
+// gave.
+func (m *Main) printRead(rep *ingest.Report) {
+	for _, f := range rep.Files {
+		where := f.Name
+		if f.Sheet != "" {
+			where += ", sheet " + f.Sheet
+		}
+		if f.HeaderRow > 0 {
+			where += fmt.Sprintf(", header on row %d", f.HeaderRow)
+		}
+		fmt.Fprintf(m.Stdout, "read %s: %d codes\n", where, f.Codes)
+	}
+}
+
 func (m *Main) ingestCommand(ctx context.Context, args []string) error {
 	fs := m.flags("ingest", "--system S --release R [--effective YYYY-MM-DD] FILE...",
 		"Ingest the release files into a snapshot in the data directory, without publishing.\n"+
@@ -189,10 +228,13 @@ func (m *Main) ingestCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := m.pipeline().Ingest(ctx, req)
+	pctx, done := m.withProgress(ctx)
+	res, err := m.pipeline().Ingest(pctx, req)
+	done()
 	if err != nil {
 		return err
 	}
+	m.printRead(res.Report)
 	fmt.Fprintf(m.Stdout, "%s %s: %d codes stored in %s\n", res.Release.System.Name(), res.Release.Label, len(res.Release.Codes), res.Snapshot)
 	for _, w := range res.Report.Warnings {
 		fmt.Fprintf(m.Stdout, "warning: %s\n", w)
@@ -221,7 +263,9 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 	if err := g.Validate(); err != nil {
 		return usagef("run 'codeset publish --help' for usage", "%v", err)
 	}
-	res, err := m.pipeline().Publish(ctx, sys, *label, g)
+	pctx, done := m.withProgress(ctx)
+	res, err := m.pipeline().Publish(pctx, sys, *label, g)
+	done()
 	if err != nil {
 		return err
 	}
@@ -264,8 +308,10 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 }
 
 func (m *Main) releasesCommand(ctx context.Context, args []string) error {
-	fs := m.flags("releases", "[--system S]", "List the stored releases, oldest first, and whether each is published.")
+	fs := m.flags("releases", "[--system S] [--json]", "List the stored releases, oldest first, whether each is published, and which is the\n"+
+		"latest (newest effective date) and the current one (the newest published one in effect today).")
 	sysFlag := fs.String("system", "", "only this code `system`")
+	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -280,24 +326,69 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(infos) == 0 {
+	type row struct {
+		System    codeset.System `json:"system"`
+		Label     string         `json:"release"`
+		Effective string         `json:"effective,omitempty"`
+		Codes     int            `json:"codes"`
+		Published string         `json:"published,omitempty"`
+		Latest    bool           `json:"latest"`
+		Current   bool           `json:"current"`
+	}
+	rows := []row{}
+	latest, current := map[codeset.System]int{}, map[codeset.System]int{}
+	today := m.now()
+	for i, in := range infos {
+		r := row{System: in.System, Label: in.Label, Codes: in.Codes}
+		if !in.Effective.IsZero() {
+			r.Effective = in.Effective.Format(time.DateOnly)
+		}
+		if publish.Published(m.OutDir, in.System, in.Label) {
+			r.Published = format.ReleaseDir(m.OutDir, in.System, in.Label)
+		}
+		rows = append(rows, r)
+		if j, ok := latest[in.System]; !ok || !in.Effective.Before(infos[j].Effective) {
+			latest[in.System] = i
+		}
+		if r.Published != "" && !in.Effective.After(today) {
+			if j, ok := current[in.System]; !ok || !in.Effective.Before(infos[j].Effective) {
+				current[in.System] = i
+			}
+		}
+	}
+	for _, i := range latest {
+		rows[i].Latest = true
+	}
+	for _, i := range current {
+		rows[i].Current = true
+	}
+	if *asJSON {
+		return writeJSON(m.Stdout, rows)
+	}
+	if len(rows) == 0 {
 		fmt.Fprintf(m.Stdout, "no releases stored in %s\n", m.DataDir)
 		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SYSTEM\tRELEASE\tEFFECTIVE\tCODES\tPUBLISHED")
-	for _, in := range infos {
-		pub := "no"
-		if publish.Published(m.OutDir, in.System, in.Label) {
-			pub = format.ReleaseDir(m.OutDir, in.System, in.Label)
+	fmt.Fprintln(tw, "SYSTEM\tRELEASE\tEFFECTIVE\tCODES\tSTATUS\tPUBLISHED")
+	for _, r := range rows {
+		var status []string
+		if r.Latest {
+			status = append(status, "latest")
 		}
-		eff := "-"
-		if !in.Effective.IsZero() {
-			eff = in.Effective.Format(time.DateOnly)
+		if r.Current {
+			status = append(status, "current")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", in.System, in.Label, eff, in.Codes, pub)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.System, r.Label, dash(r.Effective), r.Codes, dash(strings.Join(status, ", ")), cmp.Or(r.Published, "no"))
 	}
 	return tw.Flush()
+}
+
+// writeJSON prints v as indented JSON, the --json of listing commands.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func (m *Main) versionCommand(ctx context.Context, args []string) error {

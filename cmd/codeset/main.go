@@ -44,6 +44,8 @@ type Main struct {
 	// Now tells the time that decides which release is current; nil means
 	// the wall clock. Tests set it.
 	Now func() time.Time
+	// Quiet hides progress; Verbose adds the pipeline's log of each step.
+	Quiet, Verbose bool
 }
 
 func (m *Main) now() time.Time {
@@ -146,14 +148,17 @@ var commands = []command{
 func (m *Main) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("codeset", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.StringVar(&m.DataDir, "data", m.DataDir, "snapshot `dir`ectory")
-	fs.StringVar(&m.OutDir, "out", m.OutDir, "published tree `dir`ectory")
-	fs.Usage = func() { m.usage(fs) }
-	if err := fs.Parse(args); err != nil {
+	m.globalFlags(fs)
+	version := fs.Bool("version", false, "print the version and exit")
+	if err := parseQuiet(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			m.usage(fs)
 			return err
 		}
-		return usagef("run 'codeset help' for usage", "%v", err)
+		return flagError(fs, err, "run 'codeset --help' for usage")
+	}
+	if *version {
+		return m.versionCommand(ctx, nil)
 	}
 	if fs.NArg() == 0 {
 		m.usage(fs)
@@ -172,7 +177,94 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return withHint(c.run(m, ctx, rest))
 		}
 	}
-	return usagef("run 'codeset help' for the commands", "unknown command %q", name)
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	if near := nearest(name, names); near != "" {
+		return usagef("", "unknown command %q; did you mean %q? (run 'codeset --help' for the commands)", name, near)
+	}
+	return usagef("", "unknown command %q (run 'codeset --help' for the commands)", name)
+}
+
+// globalFlags registers the flags every command accepts, before or after
+// its name.
+func (m *Main) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&m.DataDir, "data", m.DataDir, "snapshot `dir`ectory")
+	fs.StringVar(&m.OutDir, "out", m.OutDir, "published tree `dir`ectory")
+	fs.BoolVar(&m.Quiet, "quiet", m.Quiet, "no progress on the terminal")
+	fs.BoolVar(&m.Verbose, "verbose", m.Verbose, "log each step of the work on stderr")
+}
+
+// parseQuiet parses args with fs without letting the flag package print
+// its error and the whole usage: the caller says it in one line.
+func parseQuiet(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
+	usage := fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
+	return fs.Parse(args)
+}
+
+// flagError turns an error of the flag package into one line, with the
+// nearest flag when one was mistyped.
+func flagError(fs *flag.FlagSet, err error, hint string) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if near := nearest(name, names); near != "" {
+			return usagef("", "unknown flag --%s; did you mean --%s? (%s)", name, near, hint)
+		}
+		return usagef("", "unknown flag --%s (%s)", name, hint)
+	}
+	return usagef("", "%s (%s)", msg, hint)
+}
+
+// nearest returns the candidate closest to s by edit distance, if it is
+// close enough to be a typo (or s is its prefix), or "".
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		d := editDistance(s, c)
+		if strings.HasPrefix(c, s) && len(s) >= 2 {
+			d = min(d, 2) // a shortened flag, after real typos
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= max(1, min(3, len(s)/3+1)) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the edit distance between a and b, a swap of two
+// neighbouring letters counting as one edit (optimal string alignment).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func (m *Main) usage(fs *flag.FlagSet) {
@@ -192,8 +284,7 @@ func (m *Main) usage(fs *flag.FlagSet) {
 func (m *Main) flags(name, args, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet("codeset "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.StringVar(&m.DataDir, "data", m.DataDir, "snapshot `dir`ectory")
-	fs.StringVar(&m.OutDir, "out", m.OutDir, "published tree `dir`ectory")
+	m.globalFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(m.Stderr, "Usage: codeset %s %s\n\n%s\n\nFlags:\n", name, args, summary)
 		fs.PrintDefaults()
@@ -210,11 +301,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 		args, tail = args[:i], args[i+1:]
 	}
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseQuiet(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
 				return err
 			}
-			return usagef("run '"+fs.Name()+" --help' for usage", "%v", err)
+			return flagError(fs, err, "run '"+fs.Name()+" --help' for usage")
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -227,5 +319,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func (m *Main) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if m.Verbose {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 }

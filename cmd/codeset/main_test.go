@@ -265,7 +265,7 @@ func TestIngestThenPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SYSTEM  RELEASE  EFFECTIVE   CODES  PUBLISHED", "cpt     2024     2024-01-01  47", "cpt     2025     2025-01-01  53"} {
+	for _, want := range []string{"SYSTEM  RELEASE  EFFECTIVE   CODES  STATUS", "cpt     2024     2024-01-01  47     -", "cpt     2025     2025-01-01  53     latest"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("releases output lacks %q:\n%s", want, stdout)
 		}
@@ -440,6 +440,9 @@ func TestBinary(t *testing.T) {
 		{[]string{"--help"}, 0, "", "Usage: codeset [--data DIR] [--out DIR] COMMAND"},
 		{[]string{"run", "--help"}, 0, "", "Usage: codeset run --system S --release R"},
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
+		{[]string{"--version"}, 0, "codeset 0.1.0", ""},
+		{[]string{"relases"}, 2, "", `unknown command "relases"; did you mean "releases"? (run 'codeset --help' for the commands)`},
+		{[]string{"diff", "--form", "2025"}, 2, "", "unknown flag --form; did you mean --from? (run 'codeset diff --help' for usage)"},
 		{[]string{"run", "--release", "2026"}, 2, "", "--system is required"},
 		{[]string{"run", "--release", "2026", "x.xlsx"}, 1, "", "codeset: x.xlsx: file not found"},
 		{[]string{"run", "--release", "2026", "../../README.md"}, 1, "", "cannot tell its code system from its content or name: pass --system"},
@@ -455,6 +458,8 @@ func TestBinary(t *testing.T) {
 		{[]string{"run", "--system", "cpt", "--release", "2026", "missing.xlsx"}, 1, "", "codeset: missing.xlsx: file not found\n"},
 		{[]string{"run", "--system", "cpt", "--release", "2026", filepath.Join(fixtures, "cpt-2026.xlsx")}, 0, "CPT 2026, effective 2026-01-01: 58 codes", ""},
 		{[]string{"releases"}, 0, "cpt     2026     2026-01-01  58", ""},
+		{[]string{"releases", "--json"}, 0, `"latest": true`, ""},
+		{[]string{"runs", "--json"}, 0, `"outcome": "published"`, ""},
 	}
 	for _, tt := range tests {
 		cmd := exec.Command(bin, append([]string{"--data", filepath.Join(dir, "data"), "--out", filepath.Join(dir, "public")}, tt.args...)...)
@@ -537,10 +542,17 @@ func TestGuardOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A zone line, the header, a row per run and the refusal's error,
+	// wrapped under its row, each line within 100 columns.
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 4 || !strings.Contains(lines[1], "published  2025") || !strings.Contains(lines[2], "refused    2025") ||
-		!strings.Contains(lines[2], "--allow-lost-field") || !strings.Contains(lines[3], "published  2024") {
+	if len(lines) < 6 || !strings.HasPrefix(lines[0], "times in ") || !strings.Contains(lines[2], "published  2025") || !strings.Contains(lines[3], "refused    2025") ||
+		!strings.HasPrefix(lines[4], "    error: refused to publish") || !strings.Contains(stdout, "--allow-lost-field") || !strings.Contains(lines[len(lines)-1], "published  2024") {
 		t.Errorf("codeset runs:\n%s", stdout)
+	}
+	for _, l := range lines {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("codeset runs prints a line of %d columns: %q", n, l)
+		}
 	}
 }
 

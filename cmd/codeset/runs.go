@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,13 +13,15 @@ import (
 )
 
 func (m *Main) runsCommand(ctx context.Context, args []string) error {
-	fs := m.flags("runs", "[--job J] [--limit N] [--config FILE]",
+	fs := m.flags("runs", "[--job J] [--limit N] [--config FILE] [--json] [--utc]",
 		"List the runs in the ledger, newest first: trigger (schedule, manual, catch-up), outcome\n"+
 			"(published, unchanged, no-file, refused, failed, abandoned, running), release, counts and\n"+
 			"errors. Without --config, the ledger of the --data directory, where 'codeset run' records.")
 	cfgPath := fs.String("config", "", "configuration `file` (TOML)")
 	job := fs.String("job", "", "only the runs of this `job`")
 	limit := fs.Int("limit", 50, "show at most `n` runs; 0 for all")
+	asJSON := fs.Bool("json", false, "print the runs as JSON, every field whole")
+	utc := fs.Bool("utc", false, "show times in UTC rather than the local time zone")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,26 +52,93 @@ func (m *Main) runsCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(runs) == 0 {
+	if len(runs) == 0 && !*asJSON {
 		fmt.Fprintf(m.Stdout, "no runs recorded in %s\n", ledger.Path())
 		return nil
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tJOB\tTRIGGER\tOUTCOME\tRELEASE\tSTARTED\tSECONDS\tCODES\tADDED\tDELETED\tREVISED\tSHA256\tSOURCE\tERROR")
+	if *asJSON {
+		return writeJSON(m.Stdout, runs)
+	}
+	var b bytes.Buffer
+	zone := m.now().Location()
+	if *utc {
+		zone = time.UTC
+	}
+	fmt.Fprintf(&b, "times in %s; changes +added -deleted ~revised; every field with --json\n", zoneName(m.now().In(zone)))
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tJOB\tTRIGGER\tOUTCOME\tRELEASE\tSTARTED\tSECS\tCODES\tCHANGES")
 	for _, r := range runs {
 		secs := "-"
 		if !r.Ended.IsZero() {
 			secs = fmt.Sprintf("%.1f", r.Ended.Sub(r.Started).Seconds())
 		}
-		sha := r.SHA256
-		if len(sha) > 12 {
-			sha = sha[:12]
+		changes := "-"
+		if r.Outcome == schedules.OutcomePublished {
+			changes = fmt.Sprintf("+%d -%d ~%d", r.Changes.Added, r.Changes.Deleted, r.Changes.Revised)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", r.ID, r.Job, r.Trigger, r.Outcome,
-			dash(r.Label), r.Started.Local().Format(time.DateTime), secs, r.Codes, r.Changes.Added, r.Changes.Deleted, r.Changes.Revised,
-			dash(sha), dash(r.Source), r.Error)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Job, r.Trigger, r.Outcome,
+			dash(r.Label), r.Started.In(zone).Format("2006-01-02 15:04"), secs, r.Codes, changes)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// The table's lines are the zone line, the header, then one per run;
+	// a run's error follows its row, wrapped, so the hint it ends with
+	// stays readable.
+	for i, line := range strings.SplitAfter(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		fmt.Fprint(m.Stdout, fitLine(strings.TrimSuffix(line, "\n")+"\n", runsWidth))
+		if i < 2 || runs[i-2].Error == "" {
+			continue
+		}
+		for _, e := range wrap("error: "+runs[i-2].Error, runsWidth-4) {
+			fmt.Fprintf(m.Stdout, "    %s\n", e)
+		}
+	}
+	return nil
+}
+
+// wrap breaks text into lines of at most width runes at spaces (a longer
+// word stands alone on its line).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len([]rune(line))+1+len([]rune(w)) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// runsWidth is the widest line codeset runs prints; a longer line (a long
+// job name or source) is cut, and --json has every field whole.
+const runsWidth = 100
+
+// fitLine cuts line, which may end in a newline, to width runes.
+func fitLine(line string, width int) string {
+	text, nl := strings.CutSuffix(line, "\n")
+	r := []rune(text)
+	if len(r) > width {
+		text = string(r[:width-1]) + "…"
+	}
+	if nl {
+		text += "\n"
+	}
+	return text
+}
+
+// zoneName names the time zone of t: its abbreviation and UTC offset.
+func zoneName(t time.Time) string {
+	name, off := t.Zone()
+	if off == 0 && (name == "UTC" || name == "") {
+		return "UTC"
+	}
+	return fmt.Sprintf("%s (UTC%s)", name, t.Format("-07:00"))
 }
 
 func dash(s string) string {

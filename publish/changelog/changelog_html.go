@@ -12,6 +12,8 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/pages"
 )
 
 //go:embed changelog.html.tmpl
@@ -19,12 +21,17 @@ var changelogHTMLText string
 
 // changelogHTML renders the HTML changelog; html/template escapes every
 // value, so publisher text cannot inject markup.
-var changelogHTML = template.Must(template.New("changelog").Parse(changelogHTMLText))
+var changelogHTML = template.Must(template.New("changelog").Funcs(template.FuncMap{
+	"style":  func() template.CSS { return pages.Style },
+	"script": func() template.JS { return pages.SearchScript },
+}).Parse(changelogHTMLText))
 
 // htmlChangelog is what the HTML template sees.
 type htmlChangelog struct {
 	Title      string
-	System     string
+	System     codeset.System
+	Name       string
+	Dot        int
 	From, To   string
 	FromDate   string
 	ToDate     string
@@ -32,12 +39,30 @@ type htmlChangelog struct {
 	Notes      []string // Summary.Notes
 	Unchanged  int
 	Categories []string
+	// ShowCategory is set for systems with categories (CPT); the column
+	// and its filter are left out for the others.
+	ShowCategory bool
+	// ShowMeta adds the publisher's action code, termination date and
+	// "use instead" to every row (HCPCS).
+	ShowMeta bool
+	// First is set for a first release: the page shows its summary and
+	// the downloads rather than every code as added.
+	First bool
+	// ByCategory counts a first release's codes per category.
+	ByCategory []htmlCount
+	Codes      int
 	Sections   []htmlSection
+	Downloads  []htmlLink
+	Legend     []htmlLegend
 	// Reconciliation is nil when the publisher declares no changes.
 	Reconciliation *htmlReconciliation
 	// Links is nil when the new release states no replacement links.
 	Links *htmlLinks
 }
+
+type htmlLink struct{ Name, Href string }
+
+type htmlLegend struct{ Label, Field string }
 
 type htmlLinks struct {
 	Summary  string
@@ -60,16 +85,20 @@ type htmlSection struct {
 	Kind   codeset.ChangeKind
 	Title  string
 	Fields bool // rows show a field with before and after
+	// Codes counts the codes of the section; a revised code has a row
+	// per field that changed.
+	Codes int
 	// LinkHeader heads the column of replacement links, when shown.
 	LinkHeader string
 	Rows       []htmlRow
 }
 
 type htmlRow struct {
-	Code, Category, Description string
-	Field, Before, After        string
-	Segments                    []htmlSegment
-	Links                       string // the codes replaced by or replaced, in display form
+	Code, Stored, Category, Description string
+	Field, FieldLabel, Before, After    string
+	Segments                            []htmlSegment
+	Links                               string // the codes replaced by or replaced, in display form
+	Action, Terminated, UseInstead      string
 }
 
 // htmlSegment is one run of a word-level revision: Op is "eq", "del" or
@@ -78,26 +107,45 @@ type htmlSegment struct {
 	Op, Text string
 }
 
-// WriteHTML writes l as one self-contained HTML page: counts at the top, a
-// section per change kind, revised wording highlighted word by word with
-// <del> and <ins>, a filter by change kind and category that runs in the
-// page, and a print stylesheet. The page loads nothing from elsewhere.
+// WriteHTML writes l as one self-contained HTML page in the look of the
+// other published pages: links to the index, the system's page and every
+// download of the release, a search box, counts at the top, a section per
+// change kind headed by its count of codes, revised wording highlighted
+// word by word with <del> and <ins>, readable field names with a legend,
+// a filter by change kind (and category, where the system has them) that
+// runs in the page, and a print stylesheet. A first release shows its
+// summary and downloads instead of every code as added. The page loads
+// nothing from elsewhere but the search index.
 func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	name := l.System.Name()
-	v := htmlChangelog{System: name, From: l.From, To: l.To, Unchanged: l.Summary.Unchanged}
+	v := htmlChangelog{System: l.System, Name: name, Dot: l.System.Facts().Dot, From: l.From, To: l.To, Unchanged: l.Summary.Unchanged,
+		ShowCategory: len(l.System.Facts().Categories) > 0, First: l.From == ""}
 	if l.From == "" {
-		v.Title = fmt.Sprintf("%s changes: %s (first release)", name, l.To)
+		v.Title = fmt.Sprintf("%s %s: first release", name, l.To)
 	} else {
 		v.Title = fmt.Sprintf("%s changes: %s → %s", name, l.From, l.To)
 		v.FromDate = effectiveText(l.FromEffective)
 	}
 	v.ToDate = effectiveText(l.ToEffective)
+	v.Downloads = []htmlLink{
+		{"SQLite snapshot", format.SnapshotName(l.System, l.To)},
+		{"Changelog (Excel)", format.ChangelogXLSX},
+		{"Changelog (CSV)", format.ChangelogCSV},
+		{"Changelog (JSON)", format.ChangelogJSON},
+		{"Changelog (Markdown)", format.ChangelogMarkdown},
+		{"Search index", format.SearchIndexName},
+		{"manifest.json", format.ManifestName},
+		{"SHA256SUMS", format.SumsName},
+	}
 
 	changes := slices.Clone(l.Changes)
 	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
 	cats := map[string]bool{}
 	for _, c := range changes {
 		cats[c.Category] = true
+		if _, ok := c.Record.Meta["action"]; ok {
+			v.ShowMeta = true
+		}
 	}
 	for c := range cats {
 		v.Categories = append(v.Categories, c)
@@ -105,22 +153,36 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	slices.SortFunc(v.Categories, codeset.CompareCategories)
 
 	v.Notes = l.Summary.Notes()
+	fields := map[string]bool{}
 	for _, k := range shownKinds(l) {
 		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitle(k), N: l.Summary.Count(k)})
+		v.Codes += l.Summary.Count(k)
+		if v.First {
+			continue
+		}
 		sec := htmlSection{Kind: k, Title: kindTitle(k), Fields: hasFields(k), LinkHeader: linkHeader(l, k)}
+		if v.ShowMeta && sec.LinkHeader == "replaced by" {
+			sec.LinkHeader = "" // the "use instead" column says it
+		}
 		for _, c := range changes {
 			if c.Kind != k {
 				continue
 			}
-			row := htmlRow{Code: l.System.Display(c.Code), Category: c.Category, Description: describe(c), Links: linkCell(l, sec.LinkHeader, c)}
+			sec.Codes++
+			row := htmlRow{Code: l.System.Display(c.Code), Stored: c.Code, Category: c.Category, Description: describe(c), Links: linkCell(l, sec.LinkHeader, c)}
+			if v.ShowMeta {
+				row.Action, row.Terminated, row.UseInstead = recordMeta(l.System, c)
+				row.Action = actionText(row.Action)
+			}
 			if !sec.Fields || len(c.Fields) == 0 {
 				sec.Rows = append(sec.Rows, row)
 				continue
 			}
 			for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 				fc := c.Fields[f]
+				fields[f] = true
 				r := row
-				r.Field, r.Before, r.After = f, fc.Before, fc.After
+				r.Field, r.FieldLabel, r.Before, r.After = f, fieldLabel(f), fc.Before, fc.After
 				r.Segments = htmlSegments(fc.Before, fc.After)
 				if k == codeset.Cosmetic {
 					// Show the whitespace that is the whole change.
@@ -136,6 +198,18 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 		}
 		if len(sec.Rows) > 0 {
 			v.Sections = append(v.Sections, sec)
+		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		v.Legend = append(v.Legend, htmlLegend{Label: fieldLabel(f), Field: f})
+	}
+	if v.First && v.ShowCategory {
+		n := map[string]int{}
+		for _, c := range changes {
+			n[c.Category]++
+		}
+		for _, c := range v.Categories {
+			v.ByCategory = append(v.ByCategory, htmlCount{Title: c, N: n[c]})
 		}
 	}
 

@@ -30,7 +30,8 @@ func changeRows(l *codeset.Changelog) []changeRow {
 	var rows []changeRow
 	for _, c := range changes {
 		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: describe(c),
-			ReplacedBy: displayCodes(l.System, c.ReplacedBy), Replaces: displayCodes(l.System, c.Replaces), Problems: problems[c.Code]}
+			ReplacedBy: displayCodes(l.System, c.ReplacedBy), Replaces: displayCodes(l.System, c.Replaces), Problems: problems[c.Code],
+			Action: c.Record.Meta["action"], ActionEffective: c.Record.Meta["action_effective_date"], Terminated: c.Record.Meta["termination_date"]}
 		if len(c.Fields) == 0 {
 			rows = append(rows, base)
 			continue
@@ -55,6 +56,8 @@ type changeRow struct {
 	ReplacedBy  string // display forms, separated by " "
 	Replaces    string
 	Problems    string // the reasons of the code's link problems, separated by "; "
+	// The publisher's bookkeeping, where the system has it (HCPCS).
+	Action, ActionEffective, Terminated string
 }
 
 // displayCodes returns codes in display form separated by spaces.
@@ -67,29 +70,45 @@ func displayCodes(sys codeset.System, codes []string) string {
 }
 
 // csvHeader is the first line of the CSV changelog.
-var csvHeader = []string{"code", "change", "category", "field", "before", "after", "description", "replaced_by", "replaces", "link_problems"}
+var csvHeader = []string{"code", "written", "change", "category", "field", "before", "after", "description", "replaced_by", "replaces", "link_problems", "action", "action_effective", "termination_date"}
 
-// WriteCSV writes l as CSV with the header code, change, category, field,
-// before, after, description, replaced_by, replaces, link_problems: one row
-// per changed field, or one row with empty field, before and after for an
-// added or deleted code. replaced_by (of a deleted or discontinued code) and
-// replaces (of an added or reactivated one) hold the publisher's
-// replacement links in display form, separated by spaces; link_problems
-// the reasons of what does not add up about the code's links, separated by
-// "; ". Rows are sorted by code, lines end in CRLF as RFC 4180 asks. A
-// cell a spreadsheet would take for a formula starts with an apostrophe
-// (see neutralize).
+// WriteCSV writes l as CSV with the header code, written, change, category,
+// field, before, after, description, replaced_by, replaces, link_problems,
+// action, action_effective, termination_date: one row per changed field, or
+// one row with empty field, before and after for an added or deleted code.
+// code is the code as stored (A7741), written as people write it (A77.41).
+// replaced_by (of a deleted or discontinued code) and replaces (of an added
+// or reactivated one) hold the publisher's replacement links in written
+// form, separated by spaces; link_problems the reasons of what does not add
+// up about the code's links, separated by "; "; action, action_effective
+// and termination_date the publisher's action code and dates (HCPCS).
+// Rows are sorted by code, lines end in CRLF as RFC 4180 asks. A cell a
+// spreadsheet would take for a formula starts with an apostrophe (see
+// neutralize); the two code columns are the exception, see below.
+//
+// The file is made to open right when double-clicked in Excel: it starts
+// with a UTF-8 byte order mark, so accented text reads right, and a code
+// Excel would read as a number and change (0016070 losing its zeros) is
+// written as the formula ="0016070", which Excel shows as the text 0016070.
+// Programs should read the JSON changelog, or unwrap ="…".
 func WriteCSV(w io.Writer, l *codeset.Changelog) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return fmt.Errorf("write csv changelog: %w", err)
+	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if err := cw.Write(csvHeader); err != nil {
 		return fmt.Errorf("write csv changelog: %w", err)
 	}
 	for _, r := range changeRows(l) {
-		rec := []string{r.Code, string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description, r.ReplacedBy, r.Replaces, r.Problems}
+		rec := []string{r.Code, l.System.Display(r.Code), string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description,
+			r.ReplacedBy, r.Replaces, r.Problems, r.Action, r.ActionEffective, r.Terminated}
 		for i := range rec {
 			rec[i] = neutralize(rec[i])
 		}
+		// The codes are the tool's own, never a formula: keep Excel from
+		// reading them as numbers.
+		rec[0], rec[1] = excelText(r.Code), excelText(l.System.Display(r.Code))
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write csv changelog: %w", err)
 		}
@@ -99,6 +118,28 @@ func WriteCSV(w io.Writer, l *codeset.Changelog) error {
 		return fmt.Errorf("write csv changelog: %w", err)
 	}
 	return nil
+}
+
+// excelText returns code as a CSV cell Excel keeps as written: a code it
+// would take for a number and change (a leading zero, or so many digits it
+// rounds them, or an exponent such as 1E10) becomes ="code".
+func excelText(code string) string {
+	if code == "" {
+		return code
+	}
+	digits := strings.Trim(code, "0123456789") == ""
+	numberLike := digits && (code[0] == '0' || len(code) > 11)
+	if !digits {
+		// 12E45 reads as 1.2E+46.
+		if m, e, ok := strings.Cut(strings.ToUpper(code), "E"); ok && m != "" && e != "" &&
+			strings.Trim(m, "0123456789") == "" && strings.Trim(e, "0123456789") == "" {
+			numberLike = true
+		}
+	}
+	if numberLike {
+		return `="` + code + `"`
+	}
+	return code
 }
 
 // xlsxColumns are the columns of each change kind's sheet. Kinds whose
@@ -197,6 +238,9 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 	}
 
 	rows := changeRows(l)
+	if err := allChangesSheet(f, l, rows, bold, wrap); err != nil {
+		return err
+	}
 	for _, k := range shownKinds(l) {
 		var kind []changeRow
 		for _, r := range rows {
@@ -228,6 +272,67 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 	}
 	f.SetActiveSheet(0)
 	return nil
+}
+
+// allChangesSheet adds the "All changes" sheet: every row of every kind
+// on one sheet to sort and filter, with the code as written and as stored
+// (both text, zeros kept), readable field names, and the publisher's action
+// code, action effective and termination dates and replacements.
+func allChangesSheet(f *excelize.File, l *codeset.Changelog, rows []changeRow, bold, wrap int) error {
+	// Past a sheet's rows the list continues on "All changes (2)".
+	for i, part := range split(rows, sheetRows-1) {
+		sheet := "All changes"
+		if i > 0 {
+			sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
+		}
+		if err := allChangesPart(f, l, sheet, part, bold, wrap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func allChangesPart(f *excelize.File, l *codeset.Changelog, sheet string, rows []changeRow, bold, wrap int) error {
+	if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	header := []any{"Code", "Stored code", "Change", "Category", "Description", "Field", "Before", "After",
+		"Action code", "Action effective", "Termination date", "Replaced by", "Replaces"}
+	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		field := ""
+		if r.Field != "" {
+			field = fieldLabel(r.Field)
+		}
+		vals := []any{l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After,
+			actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces}
+		if err := f.SetSheetRow(sheet, cellName(1, i+2), &vals); err != nil {
+			return err
+		}
+	}
+	last := cellName(len(header), len(rows)+1)
+	if err := f.SetCellStyle(sheet, "A1", cellName(len(header), 1), bold); err != nil {
+		return err
+	}
+	if len(rows) > 0 {
+		if err := f.SetCellStyle(sheet, "A2", last, wrap); err != nil {
+			return err
+		}
+	}
+	for _, w := range []struct {
+		from, to string
+		width    float64
+	}{{"A", "D", 11}, {"E", "E", 60}, {"F", "F", 18}, {"G", "H", 40}, {"I", "M", 14}} {
+		if err := f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
+			return err
+		}
+	}
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	return f.AutoFilter(sheet, "A1:"+last, nil)
 }
 
 // sheetRows is the most rows a worksheet holds (Excel's limit).

@@ -15,6 +15,14 @@ import (
 	"github.com/codeset/codeset/publish/internal/fixture"
 )
 
+func TestExcelText(t *testing.T) {
+	for in, want := range map[string]string{"0016070": `="0016070"`, "00100": `="00100"`, "99213": "99213", "A77.41": "A77.41", "1E10": `="1E10"`, "0001U": "0001U", "": ""} {
+		if got := excelText(in); got != want {
+			t.Errorf("excelText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestWriteCSV(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteCSV(&b, fixture.SampleChangelog()); err != nil {
@@ -23,19 +31,22 @@ func TestWriteCSV(t *testing.T) {
 	if !strings.HasSuffix(b.String(), "\r\n") {
 		t.Errorf("CSV lines do not end in CRLF")
 	}
-	rows, err := csv.NewReader(&b).ReadAll()
+	if !strings.HasPrefix(b.String(), "\ufeffcode,written,") {
+		t.Errorf("CSV does not start with a UTF-8 byte order mark and the header")
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"code", "change", "category", "field", "before", "after", "description", "replaced_by", "replaces", "link_problems"},
-		{"0001U", "added", "PLA", "", "", "", "Red blood cell | antigen typing", "", "", ""},
-		{"00100", "revised", "I", "long", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy", "Anesthesia for all procedures on salivary glands, with biopsy", "", "", ""},
-		{"00100", "revised", "I", "short", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS", "Anesthesia for all procedures on salivary glands, with biopsy", "", "", ""},
-		{"0500F", "deleted", "II", "", "", "", "Initial prenatal care visit", "", "", ""},
-		{"0596T", "reactivated", "III", "status", "deleted", "active", "TEMP FEMALE INTRAURETHRAL", "", "", ""},
-		{"99213", "cosmetic", "I", "long", "Office  visit", "Office visit ", "Office visit ", "", "", ""},
-		{"A0021", "added", "", "", "", "", "Ambulance *outside* state", "", "", ""},
+		{"code", "written", "change", "category", "field", "before", "after", "description", "replaced_by", "replaces", "link_problems", "action", "action_effective", "termination_date"},
+		{"0001U", "0001U", "added", "PLA", "", "", "", "Red blood cell | antigen typing", "", "", "", "", "", ""},
+		{`="00100"`, `="00100"`, "revised", "I", "long", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy", "Anesthesia for all procedures on salivary glands, with biopsy", "", "", "", "", "", ""},
+		{`="00100"`, `="00100"`, "revised", "I", "short", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS", "Anesthesia for all procedures on salivary glands, with biopsy", "", "", "", "", "", ""},
+		{"0500F", "0500F", "deleted", "II", "", "", "", "Initial prenatal care visit", "", "", "", "", "", ""},
+		{"0596T", "0596T", "reactivated", "III", "status", "deleted", "active", "TEMP FEMALE INTRAURETHRAL", "", "", "", "", "", ""},
+		{"99213", "99213", "cosmetic", "I", "long", "Office  visit", "Office visit ", "Office visit ", "", "", "", "", "", ""},
+		{"A0021", "A0021", "added", "", "", "", "", "Ambulance *outside* state", "", "", "", "", "", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("CSV rows:\ngot  %q\nwant %q", rows, want)
@@ -54,10 +65,20 @@ func TestWriteXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got, want := f.GetSheetList(), []string{"Summary", "Added", "Deleted", "Revised", "Cosmetic", "Reactivated"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "All changes", "Added", "Deleted", "Revised", "Cosmetic", "Reactivated"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sheets = %v, want %v", got, want)
 	}
 	wantRows := map[string][][]string{
+		"All changes": {
+			{"Code", "Stored code", "Change", "Category", "Description", "Field", "Before", "After", "Action code", "Action effective", "Termination date", "Replaced by", "Replaces"},
+			{"0001U", "0001U", "added", "PLA", "Red blood cell | antigen typing"},
+			{"00100", "00100", "revised", "I", "Anesthesia for all procedures on salivary glands, with biopsy", "Long description", "Anesthesia for procedures on salivary glands", "Anesthesia for all procedures on salivary glands, with biopsy"},
+			{"00100", "00100", "revised", "I", "Anesthesia for all procedures on salivary glands, with biopsy", "Short description", "ANESTH SALIVARY GLAND", "ANESTH SALIVARY GLANDS"},
+			{"0500F", "0500F", "deleted", "II", "Initial prenatal care visit"},
+			{"0596T", "0596T", "reactivated", "III", "TEMP FEMALE INTRAURETHRAL", "Status", "deleted", "active"},
+			{"99213", "99213", "cosmetic", "I", "Office visit ", "Long description", "Office  visit", "Office visit "},
+			{"A0021", "A0021", "added", "", "Ambulance *outside* state"},
+		},
 		"Added": {
 			{"Code", "Category", "Description"},
 			{"0001U", "PLA", "Red blood cell | antigen typing"},
@@ -128,9 +149,9 @@ func TestWriteXLSX(t *testing.T) {
 			t.Errorf("%s carries a time stamp %v", zf.Name, zf.Modified)
 		}
 	}
-	// One per kind sheet; the sample is CPT with no discontinued codes, so
-	// that kind has no sheet.
-	if want := len(codeset.ChangeKinds) - 1; filters != want {
+	// One per kind sheet and one on All changes; the sample is CPT with no
+	// discontinued codes, so that kind has no sheet.
+	if want := len(codeset.ChangeKinds); filters != want {
 		t.Errorf("%d sheets have an auto filter, want %d", filters, want)
 	}
 	props, err := f.GetDocProps()
@@ -165,11 +186,14 @@ func TestWriteHTML(t *testing.T) {
 		`<li data-kind="added"><span class="n">3</span>`,
 		`<li data-kind="unchanged"><span class="n">10</span>`,
 		`<section class="kind" id="revised" data-kind="revised">`,
-		"<h2>Revised (2)</h2>",
+		// One revised code with two changed fields: the heading counts it once.
+		`<h2 data-codes="1">Revised (1 code)</h2>`,
 		"ANESTH SALIVARY <del>GLAND</del> <ins>GLANDS</ins>",
 		"Anesthesia for <ins>all </ins>procedures on salivary",
 		`<td class="change">Office<del>␣␣</del><ins>␣</ins>visit<ins>␣</ins></td>`,
-		`<tr data-kind="reactivated" data-category="III">`,
+		`<tr data-kind="reactivated" data-category="III" data-code="0596T">`,
+		`<a href="../../index.html">All systems</a>`, `<a href="cpt-2026.sqlite">`, `<a href="changelog.xlsx">`,
+		`<input type="search"`, `<dt>Long description</dt><dd>stored as <code>long</code></dd>`,
 		`<option value="PLA">PLA</option>`,
 		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more",
 		"@media print",
@@ -185,6 +209,50 @@ func TestWriteHTML(t *testing.T) {
 		if strings.Contains(page, bad) {
 			t.Errorf("HTML changelog refers to an external asset: %q", bad)
 		}
+	}
+}
+
+// TestWriteHTMLShape checks what the page shows per system and release: a
+// heading counts codes, not the rows of their changed fields; ICD-10 has
+// no Category column; HCPCS rows carry the action code, termination date
+// and the code to use instead; a first release lists no codes.
+func TestWriteHTMLShape(t *testing.T) {
+	render := func(l *codeset.Changelog) string {
+		var b bytes.Buffer
+		if err := WriteHTML(&b, l); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	icd := &codeset.Changelog{System: codeset.ICD10CM, From: "FY2025", To: "FY2026", Summary: codeset.Summary{Revised: 1},
+		Changes: []codeset.Change{{Code: "A7741", Kind: codeset.Revised, Fields: map[string]codeset.FieldChange{
+			"long": {Before: "a", After: "b"}, "short": {Before: "c", After: "d"}}, Record: codeset.Code{Code: "A7741", Long: "Ehrlichiosis chaffeensis"}}}}
+	page := render(icd)
+	for _, want := range []string{`<h2 data-codes="1">Revised (1 code)</h2>`, `<td class="code">A77.41</td><td>Ehrlichiosis chaffeensis</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("ICD-10-CM page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<th>Category</th>", `id="category"`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("ICD-10-CM page shows %q", bad)
+		}
+	}
+	hcpcs := &codeset.Changelog{System: codeset.HCPCS, From: "2019", To: "2020", Summary: codeset.Summary{Discontinued: 1},
+		Changes: []codeset.Change{{Code: "G0001", Kind: codeset.Discontinued, Fields: map[string]codeset.FieldChange{"asc_group": {Before: "1", After: ""}},
+			Record: codeset.Code{Code: "G0001", Long: "Routine venipuncture", Attrs: map[string]string{"xref": "36415"},
+				Meta: map[string]string{"action": "D", "termination_date": "2019-12-31"}}}}}
+	page = render(hcpcs)
+	for _, want := range []string{"<th>Action</th><th>Terminated</th><th>Use instead</th>", "<td>D: discontinued</td><td class=\"d\">2019-12-31</td><td class=\"code\">36415</td>", `<td title="asc_group">ASC payment group</td>`, "<td>Routine venipuncture</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HCPCS page lacks %q", want)
+		}
+	}
+	first := &codeset.Changelog{System: codeset.ICD10CM, To: "FY2025", Summary: codeset.Summary{Added: 2},
+		Changes: []codeset.Change{{Code: "A000", Kind: codeset.Added}, {Code: "A001", Kind: codeset.Added}}}
+	page = render(first)
+	if strings.Contains(page, `data-code="A000"`) || !strings.Contains(page, ": 2 codes.") || !strings.Contains(page, `id="downloads"`) {
+		t.Errorf("first release page lists codes or lacks its summary and downloads")
 	}
 }
 
@@ -289,7 +357,7 @@ func TestChangelogsShowLinks(t *testing.T) {
 		{"markdown summary", md.String(), "names a replacement for 1 of the 1 codes deleted or discontinued"},
 		{"html column", html.String(), "<th>replaced by</th>"},
 		{"html problems", html.String(), "<td>unknown-code</td>"},
-		{"csv row", csvb.String(), "0500F,deleted,II,,,,Initial prenatal care visit,0001U,,\"named as replaced by 0999F, which is in neither release\"\r\n"},
+		{"csv row", csvb.String(), "0500F,0500F,deleted,II,,,,Initial prenatal care visit,0001U,,\"named as replaced by 0999F, which is in neither release\",,,\r\n"},
 	} {
 		if !strings.Contains(tc.out, tc.want) {
 			t.Errorf("%s: output lacks %q:\n%s", tc.name, tc.want, tc.out)

@@ -42,7 +42,7 @@ func TestXLSXSplitsLongSheets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got, want := f.GetSheetList()[:4], []string{"Summary", "Added", "Added (2)", "Added (3)"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList()[:7], []string{"Summary", "All changes", "All changes (2)", "All changes (3)", "Added", "Added (2)", "Added (3)"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}
 	total := 0

@@ -20,6 +20,10 @@ const (
 	ChangelogCSV      = "changelog.csv"
 	ChangelogXLSX     = "changelog.xlsx"
 	// CodeSystemName (fhir.go) is the release as a FHIR CodeSystem.
+	// SearchIndexName is the compact search index of the release: one
+	// line per code, the code, a tab and its description, for the search
+	// box of the pages on a static host.
+	SearchIndexName = "search.tsv"
 	// SumsName lists the SHA-256 of every file of the folder but itself
 	// and the manifest, in the format sha256sum -c reads.
 	SumsName = "SHA256SUMS"
@@ -29,7 +33,7 @@ const (
 // releases are published or take effect; release folders never do.
 const (
 	IndexName     = "index.json" // at the root and in each system folder
-	IndexPageName = "index.html" // at the root: the page people open
+	IndexPageName = "index.html" // at the root (the page people open) and in each system folder
 	LatestName    = "latest.json"
 	CurrentName   = "current.json"
 	// HistoryName is the file name of a system's history database,

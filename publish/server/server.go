@@ -83,8 +83,11 @@ type cachedSum struct {
 //
 // Paths with "..", hidden names (temporary folders start with ".") and
 // symbolic links leading out of the tree are refused.
+//
+// Text answers are gzipped for clients that accept it (see compress), and
+// a release folder leads to its HTML changelog.
 func New(outDir string) http.Handler {
-	return &handler{dir: outDir, sums: map[string]cachedSum{}}
+	return compress(releaseFolders(outDir, &handler{dir: outDir, sums: map[string]cachedSum{}}))
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -297,7 +297,10 @@ func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []code
 		return fmt.Errorf("prepare %s insert: %w", table, err)
 	}
 	defer stmt.Close()
-	for _, c := range records {
+	for i, c := range records {
+		if table == "codes" && (i%500 == 0 || i == len(records)-1) {
+			codeset.ReportProgress(ctx, "storing", i+1, len(records))
+		}
 		attrs, err := EncodeAttrs(c.Attrs)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", table, c.Code, err)
