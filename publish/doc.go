@@ -22,7 +22,8 @@
 //     object of any other attributes with sorted keys, '{}' when none.
 //
 // A snapshot is written once and never changed. Its bytes depend only on
-// the release: codes are inserted in order and the file is vacuumed, so two
+// the release: every table is filled in key order in one transaction of a
+// new file (no VACUUM needed), so two
 // runs over the same input give identical files.
 //
 // # Store

@@ -21,7 +21,11 @@ import (
 
 // SchemaVersion is the snapshot schema version this package writes and reads.
 // It is stored both in PRAGMA user_version and in release.schema_version.
-const SchemaVersion = 2
+//
+// Version 3 added codes.hash and headers.hash, the content hash of the
+// compared fields (see RowHash). Older snapshots are refused with an error
+// that says so: re-ingest their publisher files.
+const SchemaVersion = 3
 
 // ApplicationID marks a SQLite file as a codeset snapshot (PRAGMA
 // application_id). The value spells "CSET" in ASCII.
@@ -63,7 +67,8 @@ CREATE TABLE codes (
 	long       TEXT NOT NULL,
 	status     TEXT NOT NULL,             -- 'discontinued' when ended but still shipped
 	attributes TEXT NOT NULL,             -- JSON object, sorted keys; '{}' when none; compared
-	meta       TEXT NOT NULL              -- JSON object of publisher bookkeeping (action code, dates); not compared
+	meta       TEXT NOT NULL,             -- JSON object of publisher bookkeeping (action code, dates); not compared
+	hash       INTEGER NOT NULL           -- RowHash of the compared fields: equal hashes, equal records
 ) WITHOUT ROWID;
 
 -- Rows shipped beside the codes that are not codes, e.g. ICD-10 order-file
@@ -76,7 +81,8 @@ CREATE TABLE headers (
 	long       TEXT NOT NULL,
 	status     TEXT NOT NULL,
 	attributes TEXT NOT NULL,
-	meta       TEXT NOT NULL
+	meta       TEXT NOT NULL,
+	hash       INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- The changes the publisher declares for this release (HCPCS ACTION CD,
@@ -228,13 +234,11 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 			}
 		}
 	}
+	// No VACUUM: the file is new, nothing was ever deleted from it and
+	// every table is filled in key order by one transaction, so its pages
+	// depend only on the content already.
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
-	}
-	// VACUUM rebuilds the file from scratch, so its bytes depend only on
-	// the content, not on how the pages happened to fill.
-	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
-		return fmt.Errorf("vacuum: %w", err)
 	}
 	return db.Close()
 }
@@ -242,7 +246,7 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 // insertRecords inserts records, sorted and unique, into table (codes or
 // headers).
 func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []codeset.Code) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (code, category, short, medium, long, status, attributes, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (code, category, short, medium, long, status, attributes, meta, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare %s insert: %w", table, err)
 	}
@@ -256,7 +260,7 @@ func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []code
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", table, c.Code, err)
 		}
-		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta); err != nil {
+		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, RowHash(c, attrs)); err != nil {
 			return fmt.Errorf("insert %s %s: %w", table, c.Code, err)
 		}
 	}
@@ -272,16 +276,9 @@ func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset
 	defer rows.Close()
 	var out []codeset.Code
 	for rows.Next() {
-		var c codeset.Code
-		var attrs, meta string
-		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
-		}
-		if c.Attrs, err = DecodeAttrs(attrs); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
-		}
-		if c.Meta, err = DecodeAttrs(meta); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
+		c, err := scanRecord(rows, path, table)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -291,10 +288,56 @@ func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset
 	return out, nil
 }
 
+// scanRecord scans one row of code, category, short, medium, long,
+// status, attributes and meta. A *sql.Row without a row gives
+// sql.ErrNoRows unwrapped.
+func scanRecord(row interface{ Scan(...any) error }, path, table string) (codeset.Code, error) {
+	var c codeset.Code
+	var attrs, meta string
+	err := row.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, err
+	}
+	if err != nil {
+		return c, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if c.Attrs, err = DecodeAttrs(attrs); err != nil {
+		return c, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
+	}
+	if c.Meta, err = DecodeAttrs(meta); err != nil {
+		return c, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
+	}
+	return c, nil
+}
+
+// readDeclared reads the declared changes, sorted by code and kind.
+func readDeclared(ctx context.Context, db *sql.DB, path, source string) (*codeset.Declaration, error) {
+	d := &codeset.Declaration{Source: source}
+	rows, err := db.QueryContext(ctx, `SELECT code, kind, detail FROM declared_changes ORDER BY code, kind`)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c codeset.DeclaredChange
+		if err := rows.Scan(&c.Code, &c.Kind, &c.Detail); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		d.Changes = append(d.Changes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	return d, nil
+}
+
 // DecodeAttrs parses a JSON object written by EncodeAttrs; nil when empty.
 func DecodeAttrs(s string) (map[string]string, error) {
 	if s == "{}" {
 		return nil, nil
+	}
+	if m, ok := decodePlain(s); ok {
+		return m, nil
 	}
 	var m map[string]string
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
@@ -326,6 +369,9 @@ func sortedCategories(m map[string]int) []categoryCount {
 func EncodeAttrs(m map[string]string) (string, error) {
 	if len(m) == 0 {
 		return "{}", nil
+	}
+	if s, ok := encodePlain(m); ok {
+		return s, nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -362,21 +408,8 @@ func Read(ctx context.Context, path string) (*codeset.Release, error) {
 		return nil, err
 	}
 	if info.DeclaredBy != "" {
-		r.Declared = &codeset.Declaration{Source: info.DeclaredBy}
-		rows, err := db.QueryContext(ctx, `SELECT code, kind, detail FROM declared_changes ORDER BY code, kind`)
-		if err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d codeset.DeclaredChange
-			if err := rows.Scan(&d.Code, &d.Kind, &d.Detail); err != nil {
-				return nil, fmt.Errorf("read snapshot %s: %w", path, err)
-			}
-			r.Declared.Changes = append(r.Declared.Changes, d)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		if r.Declared, err = readDeclared(ctx, db, path, info.DeclaredBy); err != nil {
+			return nil, err
 		}
 	}
 	if len(r.Codes) != info.Codes {

@@ -1,0 +1,392 @@
+package snapshot
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+)
+
+// LastSeen returns, for each of codes that some release before the older
+// release compared had, the record it had in the latest such release; the
+// others are left out. It gives diff.Compare its earlier argument, for
+// reactivation, asked only about the codes new since the older release.
+// A nil LastSeen knows no earlier release.
+type LastSeen func(ctx context.Context, codes []string) (map[string]codeset.Code, error)
+
+// Compare compares the snapshots at oldPath and newPath as diff.Compare
+// compares the releases they hold, without reading them whole: it walks
+// both codes tables in code order comparing the content hashes of their
+// rows (see RowHash), then decodes only the rows that differ and those the
+// newer release declares changed. Its memory is bounded by the changes,
+// not by the size of the releases. An empty oldPath compares newPath
+// with nothing, as for a first release.
+func Compare(ctx context.Context, oldPath, newPath string, lastSeen LastSeen) (*codeset.Changelog, error) {
+	newSide, err := openSide(ctx, newPath)
+	if err != nil {
+		return nil, err
+	}
+	defer newSide.close()
+	var oldSide side
+	if oldPath != "" {
+		s, err := openSide(ctx, oldPath)
+		if err != nil {
+			return nil, err
+		}
+		defer s.close()
+		if s.rel.System != newSide.rel.System {
+			return nil, fmt.Errorf("compare %s with %s: %s against %s", oldPath, newPath, s.rel.System, newSide.rel.System)
+		}
+		oldSide = s
+	}
+	return compareSides(ctx, oldSide, newSide, lastSeen)
+}
+
+// CompareRelease is Compare with the newer release in memory, as a run
+// has it before it stores its snapshot. A release with replacement links
+// is compared whole, since linking expands code ranges over both
+// releases.
+func CompareRelease(ctx context.Context, oldPath string, rel *codeset.Release, lastSeen LastSeen) (*codeset.Changelog, error) {
+	if oldPath == "" {
+		return diff.Compare(nil, rel, nil), nil
+	}
+	if len(rel.Replacements) > 0 {
+		old, err := Read(ctx, oldPath)
+		if err != nil {
+			return nil, err
+		}
+		var fresh []string
+		inOld := make(map[string]bool, len(old.Codes))
+		for _, c := range old.Codes {
+			inOld[c.Code] = true
+		}
+		for _, c := range rel.Codes {
+			if !inOld[c.Code] {
+				fresh = append(fresh, c.Code)
+			}
+		}
+		earlier, err := ask(ctx, lastSeen, fresh)
+		if err != nil {
+			return nil, err
+		}
+		return diff.Compare(old, rel, earlier), nil
+	}
+	oldSide, err := openSide(ctx, oldPath)
+	if err != nil {
+		return nil, err
+	}
+	defer oldSide.close()
+	if oldSide.rel.System != rel.System {
+		return nil, fmt.Errorf("compare %s with %s %s: %s against %s", oldPath, rel.System, rel.Label, oldSide.rel.System, rel.System)
+	}
+	return compareSides(ctx, oldSide, newMemSide(rel), lastSeen)
+}
+
+func ask(ctx context.Context, lastSeen LastSeen, codes []string) (map[string]codeset.Code, error) {
+	if lastSeen == nil || len(codes) == 0 {
+		return nil, nil
+	}
+	return lastSeen(ctx, codes)
+}
+
+// side is one release of a comparison: its header (no codes), an ordered
+// walk over its codes' hashes and a way to fetch whole records.
+type side interface {
+	release() *codeset.Release
+	walk(ctx context.Context, fn func(code string, hash int64) error) error
+	// fetch returns the records of codes (sorted, unique) that it holds,
+	// in order.
+	fetch(ctx context.Context, codes []string) ([]codeset.Code, error)
+	close()
+}
+
+// compareSides joins the hashes of both sides in one ordered merge,
+// fetches the rows that differ, and lets diff.Compare classify them.
+func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codeset.Changelog, error) {
+	if old == nil {
+		full, err := new.fetch(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		rel := *new.release()
+		rel.Codes = full
+		return diff.Compare(nil, &rel, nil), nil
+	}
+	type row struct {
+		code string
+		hash int64
+	}
+	// The old side is walked in a goroutine and handed over in batches,
+	// so that both databases are read at once.
+	batches := make(chan []row, 4)
+	walkErr := make(chan error, 1)
+	walkCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(batches)
+		batch := make([]row, 0, 1024)
+		err := old.walk(walkCtx, func(code string, hash int64) error {
+			batch = append(batch, row{code, hash})
+			if len(batch) == cap(batch) {
+				select {
+				case batches <- batch:
+				case <-walkCtx.Done():
+					return walkCtx.Err()
+				}
+				batch = make([]row, 0, 1024)
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-walkCtx.Done():
+				err = walkCtx.Err()
+			}
+		}
+		walkErr <- err
+	}()
+	var cur []row
+	nextOld := func() (row, bool) {
+		for len(cur) == 0 {
+			b, ok := <-batches
+			if !ok {
+				return row{}, false
+			}
+			cur = b
+		}
+		r := cur[0]
+		cur = cur[1:]
+		return r, true
+	}
+
+	var onlyOld, onlyNew, differ []string
+	unchanged := 0
+	o, haveOld := nextOld()
+	err := new.walk(ctx, func(code string, hash int64) error {
+		for haveOld && o.code < code {
+			onlyOld = append(onlyOld, o.code)
+			o, haveOld = nextOld()
+		}
+		switch {
+		case haveOld && o.code == code:
+			if o.hash == hash {
+				unchanged++
+			} else {
+				differ = append(differ, code)
+			}
+			o, haveOld = nextOld()
+		default:
+			onlyNew = append(onlyNew, code)
+		}
+		return nil
+	})
+	if err == nil {
+		for haveOld {
+			onlyOld = append(onlyOld, o.code)
+			o, haveOld = nextOld()
+		}
+	}
+	cancel()
+	for range batches {
+	}
+	if werr := <-walkErr; err == nil && werr != nil && !errors.Is(werr, context.Canceled) {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	// Codes the publisher declares changed are decoded on both sides too,
+	// so the reconciliation can tell an unchanged code from an absent one.
+	newRel, oldRel := *new.release(), *old.release()
+	var declared []string
+	if newRel.Declared != nil {
+		for _, d := range newRel.Declared.Changes {
+			declared = append(declared, d.Code)
+		}
+	}
+	extra := sortedUnique(declared)
+	oldWant := merge(onlyOld, differ, extra)
+	newWant := merge(onlyNew, differ, extra)
+	if oldRel.Codes, err = old.fetch(ctx, oldWant); err != nil {
+		return nil, err
+	}
+	if newRel.Codes, err = new.fetch(ctx, newWant); err != nil {
+		return nil, err
+	}
+	earlier, err := ask(ctx, lastSeen, onlyNew)
+	if err != nil {
+		return nil, err
+	}
+	l := diff.Compare(&oldRel, &newRel, earlier)
+	// The declared codes decoded on both sides and unchanged were counted
+	// by diff.Compare; the rows skipped by their hashes were not.
+	l.Summary.Unchanged += unchanged - countBoth(extra, differ, oldRel.Codes, newRel.Codes)
+	return l, nil
+}
+
+// countBoth counts the codes of extra, not in differ, that both a and b
+// hold: the hash-equal rows that were fetched anyway.
+func countBoth(extra, differ []string, a, b []codeset.Code) int {
+	in := func(cs []codeset.Code, code string) bool {
+		_, ok := slices.BinarySearchFunc(cs, code, func(c codeset.Code, s string) int { return strings.Compare(c.Code, s) })
+		return ok
+	}
+	n := 0
+	for _, code := range extra {
+		if _, ok := slices.BinarySearch(differ, code); ok {
+			continue
+		}
+		if in(a, code) && in(b, code) {
+			n++
+		}
+	}
+	return n
+}
+
+func sortedUnique(ss []string) []string {
+	ss = slices.Clone(ss)
+	slices.Sort(ss)
+	return slices.Compact(ss)
+}
+
+// merge returns the sorted union of sorted lists.
+func merge(lists ...[]string) []string {
+	var all []string
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	return sortedUnique(all)
+}
+
+// dbSide is a stored snapshot.
+type dbSide struct {
+	db   *sql.DB
+	path string
+	rel  *codeset.Release
+}
+
+func openSide(ctx context.Context, path string) (*dbSide, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := readInfo(ctx, db, path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	rel := &codeset.Release{System: info.System, Label: info.Label, Effective: info.Effective, Sources: info.Sources}
+	if info.DeclaredBy != "" {
+		if rel.Declared, err = readDeclared(ctx, db, path, info.DeclaredBy); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return &dbSide{db: db, path: path, rel: rel}, nil
+}
+
+func (s *dbSide) release() *codeset.Release { return s.rel }
+func (s *dbSide) close()                    { s.db.Close() }
+
+func (s *dbSide) walk(ctx context.Context, fn func(string, int64) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT code, hash FROM codes ORDER BY code`)
+	if err != nil {
+		return fmt.Errorf("read snapshot %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var hash int64
+		if err := rows.Scan(&code, &hash); err != nil {
+			return fmt.Errorf("read snapshot %s: %w", s.path, err)
+		}
+		if err := fn(code, hash); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read snapshot %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// fetch reads the records of codes; nil codes means every record.
+func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
+	if codes == nil {
+		return readRecords(ctx, s.db, s.path, "codes")
+	}
+	stmt, err := s.db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
+	}
+	defer stmt.Close()
+	out := make([]codeset.Code, 0, len(codes))
+	for _, code := range codes {
+		c, err := scanRecord(stmt.QueryRowContext(ctx, code), s.path, "codes")
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// memSide is a release in memory.
+type memSide struct {
+	rel   *codeset.Release
+	codes []codeset.Code // sorted
+}
+
+func newMemSide(r *codeset.Release) *memSide {
+	codes := r.Codes
+	if !slices.IsSortedFunc(codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) }) {
+		codes = slices.Clone(codes)
+		slices.SortStableFunc(codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	}
+	head := *r
+	head.Codes = nil
+	return &memSide{rel: &head, codes: codes}
+}
+
+func (s *memSide) release() *codeset.Release { return s.rel }
+func (s *memSide) close()                    {}
+
+func (s *memSide) walk(ctx context.Context, fn func(string, int64) error) error {
+	for _, c := range s.codes {
+		attrs, err := EncodeAttrs(c.Attrs)
+		if err != nil {
+			return fmt.Errorf("code %s: %w", c.Code, err)
+		}
+		if err := fn(c.Code, RowHash(c, attrs)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
+	if codes == nil {
+		return s.codes, nil
+	}
+	out := make([]codeset.Code, 0, len(codes))
+	i := 0
+	for _, code := range codes {
+		for i < len(s.codes) && s.codes[i].Code < code {
+			i++
+		}
+		if i < len(s.codes) && s.codes[i].Code == code {
+			out = append(out, s.codes[i])
+		}
+	}
+	return out, nil
+}
