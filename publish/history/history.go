@@ -6,16 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"os"
-	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/publish/dbfile"
-	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/snapshot"
 )
@@ -31,7 +26,8 @@ CREATE TABLE releases (
 	seq       INTEGER PRIMARY KEY, -- 1 for the oldest release
 	label     TEXT NOT NULL UNIQUE,
 	effective TEXT NOT NULL,       -- YYYY-MM-DD or ''
-	codes     INTEGER NOT NULL
+	codes     INTEGER NOT NULL,
+	snapshot  TEXT NOT NULL        -- SHA-256 of the release's snapshot file, lower-case hex
 );
 
 -- Every code ever seen, with the record from the last release that had it.
@@ -65,129 +61,6 @@ CREATE TABLE events (
 -- the text itself is stored once, in codes).
 CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
 `
-
-// Build writes the history database of the snapshots at paths
-// (releases of one system, oldest first) to dst, which must not exist. It
-// compares each release with the one before, as the changelogs do, so every
-// revision is recorded with its before and after values. The same snapshots
-// always give the same bytes.
-func Build(ctx context.Context, dst string, paths []string) (err error) {
-	if _, err := os.Lstat(dst); err == nil {
-		return fmt.Errorf("build history %s: %w", dst, durable.ErrNoReplace)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(dst)
-			err = fmt.Errorf("build history %s: %w", dst, err)
-		}
-	}()
-	db, tx, err := dbfile.Create(ctx, dst, Schema, applicationID, snapshot.SchemaVersion)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	defer tx.Rollback()
-	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insEvent.Close()
-
-	type seen struct{ first, last string }
-	spans := map[string]*seen{}
-	var prev *codeset.Release
-	earlier := map[string]codeset.Code{}
-	for i, p := range paths {
-		cur, err := snapshot.Read(ctx, p)
-		if err != nil {
-			return err
-		}
-		if prev != nil && cur.System != prev.System {
-			return fmt.Errorf("%s holds %s, not %s", p, cur.System, prev.System)
-		}
-		seq := i + 1
-		eff := ""
-		if !cur.Effective.IsZero() {
-			eff = cur.Effective.Format(codeset.DateLayout)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO releases (seq, label, effective, codes) VALUES (?, ?, ?, ?)`, seq, cur.Label, eff, len(cur.Codes)); err != nil {
-			return fmt.Errorf("release %s: %w", cur.Label, err)
-		}
-		l := diff.Compare(prev, cur, earlier)
-		for _, c := range l.Changes {
-			if len(c.Fields) == 0 {
-				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), "", "", ""); err != nil {
-					return fmt.Errorf("code %s: %w", c.Code, err)
-				}
-				continue
-			}
-			for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
-				fc := c.Fields[f]
-				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), f, fc.Before, fc.After); err != nil {
-					return fmt.Errorf("code %s: %w", c.Code, err)
-				}
-			}
-		}
-		for _, c := range cur.Codes {
-			if s := spans[c.Code]; s != nil {
-				s.last = cur.Label
-			} else {
-				spans[c.Code] = &seen{first: cur.Label, last: cur.Label}
-			}
-		}
-		if prev != nil {
-			for _, c := range prev.Codes {
-				earlier[c.Code] = c
-			}
-		}
-		prev = cur
-	}
-	if prev != nil {
-		for _, c := range prev.Codes {
-			earlier[c.Code] = c
-		}
-	}
-	// Insert codes in order, so the file does not depend on map order.
-	codes := make([]string, 0, len(earlier))
-	for c := range earlier {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	insCode, err := tx.PrepareContext(ctx, `INSERT INTO codes (id, code, first_release, last_release, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insCode.Close()
-	insSearch, err := tx.PrepareContext(ctx, `INSERT INTO search (rowid, short, medium, long) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insSearch.Close()
-	for i, code := range codes {
-		id := i + 1
-		c, s := earlier[code], spans[code]
-		attrs, err := snapshot.EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("code %s: %w", code, err)
-		}
-		if _, err := insCode.ExecContext(ctx, id, code, s.first, s.last, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
-			return fmt.Errorf("code %s: %w", code, err)
-		}
-		if _, err := insSearch.ExecContext(ctx, id, c.Short, c.Medium, c.Long); err != nil {
-			return fmt.Errorf("index code %s: %w", code, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
-		return fmt.Errorf("vacuum: %w", err)
-	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	return durable.SyncFile(dst)
-}
 
 // openHistory opens a history database read-only.
 func openHistory(ctx context.Context, path string) (*sql.DB, error) {

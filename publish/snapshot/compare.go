@@ -102,6 +102,8 @@ type side interface {
 	// fetch returns the records of codes (sorted, unique) that it holds,
 	// in order.
 	fetch(ctx context.Context, codes []string) ([]codeset.Code, error)
+	// all returns every record, in order.
+	all(ctx context.Context) ([]codeset.Code, error)
 	close()
 }
 
@@ -109,7 +111,7 @@ type side interface {
 // fetches the rows that differ, and lets diff.Compare classify them.
 func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codeset.Changelog, error) {
 	if old == nil {
-		full, err := new.fetch(ctx, nil)
+		full, err := new.all(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -317,11 +319,11 @@ func (s *dbSide) walk(ctx context.Context, fn func(string, int64) error) error {
 	return nil
 }
 
-// fetch reads the records of codes; nil codes means every record.
+func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
+	return readRecords(ctx, s.db, s.path, "codes")
+}
+
 func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
-	if codes == nil {
-		return readRecords(ctx, s.db, s.path, "codes")
-	}
 	stmt, err := s.db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
@@ -374,10 +376,9 @@ func (s *memSide) walk(ctx context.Context, fn func(string, int64) error) error 
 	return nil
 }
 
+func (s *memSide) all(ctx context.Context) ([]codeset.Code, error) { return s.codes, nil }
+
 func (s *memSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
-	if codes == nil {
-		return s.codes, nil
-	}
 	out := make([]codeset.Code, 0, len(codes))
 	i := 0
 	for _, code := range codes {

@@ -108,3 +108,23 @@ func TestCompareMatchesDiff(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareUnchanged compares a snapshot with an identical one: nothing
+// differs and nothing is decoded.
+func TestCompareUnchanged(t *testing.T) {
+	ctx := context.Background()
+	rel := synth.Series(3, 500, 1)[0]
+	a, b := filepath.Join(t.TempDir(), "a.sqlite"), filepath.Join(t.TempDir(), "b.sqlite")
+	for _, p := range []string{a, b} {
+		if err := Write(ctx, p, rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := Compare(ctx, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Changes) != 0 || l.Summary.Unchanged != 500 {
+		t.Errorf("Compare of equal snapshots: %d changes, summary %+v; want none, 500 unchanged", len(l.Changes), l.Summary)
+	}
+}
