@@ -162,7 +162,7 @@ CREATE TABLE old.events (code TEXT, seq INTEGER, release TEXT, change TEXT, fiel
 // step writes to dst the history at prev ("" for none) extended by the
 // release of snap, the seq-th, compared with the snapshot at prevSnap.
 func step(ctx context.Context, dst, prev, prevSnap string, snap Snapshot, seq int) error {
-	db, err := dbfile.Open(dst, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)")
+	db, err := dbfile.Open(dst, dbfile.CreateQuery)
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,12 @@ func addChanges(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq i
 		return err
 	}
 	defer insCode.Close()
-	for _, c := range l.Changes {
+	watched := ctx
+	ctx = dbfile.Unwatched(ctx)
+	for i, c := range l.Changes {
+		if i%4096 == 0 && watched.Err() != nil {
+			return watched.Err()
+		}
 		if len(c.Fields) == 0 {
 			if _, err := insEvent.ExecContext(ctx, c.Code, seq, l.To, string(c.Kind), "", "", ""); err != nil {
 				return fmt.Errorf("code %s: %w", c.Code, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish/dbfile"
 )
 
 // LastSeen returns, for each of codes that some release before the older
@@ -330,8 +331,12 @@ func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, err
 	}
 	defer stmt.Close()
 	out := make([]codeset.Code, 0, len(codes))
-	for _, code := range codes {
-		c, err := scanRecord(stmt.QueryRowContext(ctx, code), s.path, "codes")
+	unwatched := dbfile.Unwatched(ctx)
+	for i, code := range codes {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		c, err := scanRecord(stmt.QueryRowContext(unwatched, code), s.path, "codes")
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}

@@ -71,6 +71,10 @@ CREATE TABLE codes (
 	hash       INTEGER NOT NULL           -- RowHash of the compared fields: equal hashes, equal records
 ) WITHOUT ROWID;
 
+-- Codes and hashes alone, in code order: a comparison walks this small
+-- index rather than the whole table.
+CREATE INDEX codes_hash ON codes (code, hash);
+
 -- Rows shipped beside the codes that are not codes, e.g. ICD-10 order-file
 -- header rows (flag 0). Same columns as codes; not counted or compared.
 CREATE TABLE headers (
@@ -243,28 +247,57 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 	return db.Close()
 }
 
+// insertBatch is how many rows one INSERT statement of insertRecords
+// carries: a statement's overhead in database/sql and the driver is paid
+// once per batch rather than once per row.
+const insertBatch = 64
+
 // insertRecords inserts records, sorted and unique, into table (codes or
 // headers).
 func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []codeset.Code) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (code, category, short, medium, long, status, attributes, meta, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	const cols = 9
+	prepare := func(n int) (*sql.Stmt, error) {
+		q := `INSERT INTO ` + table + ` (code, category, short, medium, long, status, attributes, meta, hash) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?), `, n), ", ")
+		return tx.PrepareContext(ctx, q)
+	}
+	full, err := prepare(insertBatch)
 	if err != nil {
 		return fmt.Errorf("prepare %s insert: %w", table, err)
 	}
-	defer stmt.Close()
-	for _, c := range records {
-		attrs, err := EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+	defer full.Close()
+	watched := ctx
+	ctx = dbfile.Unwatched(ctx)
+	args := make([]any, 0, insertBatch*cols)
+	for start := 0; start < len(records); start += insertBatch {
+		if watched.Err() != nil {
+			return watched.Err()
 		}
-		meta, err := EncodeAttrs(c.Meta)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		batch := records[start:min(start+insertBatch, len(records))]
+		args = args[:0]
+		for _, c := range batch {
+			attrs, err := EncodeAttrs(c.Attrs)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+			}
+			meta, err := EncodeAttrs(c.Meta)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+			}
+			args = append(args, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, RowHash(c, attrs))
 		}
-		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, RowHash(c, attrs)); err != nil {
-			return fmt.Errorf("insert %s %s: %w", table, c.Code, err)
+		stmt := full
+		if len(batch) < insertBatch {
+			if stmt, err = prepare(len(batch)); err != nil {
+				return fmt.Errorf("prepare %s insert: %w", table, err)
+			}
+			defer stmt.Close()
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
 		}
 	}
-	return stmt.Close()
+	return nil
 }
 
 // readRecords reads table (codes or headers) sorted by code.
