@@ -83,26 +83,92 @@ func openHistory(ctx context.Context, path string) (*sql.DB, error) {
 // Read returns the history of code from the history database at
 // path. A code no release had gives an error wrapping snapshot.ErrNoCode.
 func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
+	r, err := OpenReader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Read(ctx, code)
+}
+
+// Search finds up to limit codes whose descriptors hold every word
+// of query (the last word may be a prefix), best match first, using the
+// full-text index of the history database at path.
+func Search(ctx context.Context, path, query string, limit int) ([]format.SearchHit, error) {
+	if ftsQuery(query) == "" {
+		return []format.SearchHit{}, nil
+	}
+	r, err := OpenReader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Search(ctx, query, limit)
+}
+
+// Reader is a history database kept open with its statements prepared:
+// for a server answering many requests. It is safe for concurrent use.
+type Reader struct {
+	db                     *sql.DB
+	path                   string
+	record, events, search *sql.Stmt
+}
+
+// OpenReader opens the history database at path for Read and Search.
+func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	db, err := openHistory(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	r := &Reader{db: db, path: path}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&r.record, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`},
+		{&r.events, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`},
+		{&r.search, `
+		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
+		FROM search JOIN codes c ON c.id = search.rowid
+		WHERE search MATCH ? ORDER BY search.rank, c.code LIMIT ?`},
+	} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("read history %s: %w", path, err)
+		}
+	}
+	return r, nil
+}
+
+// Close closes the database.
+func (r *Reader) Close() error {
+	for _, s := range []*sql.Stmt{r.record, r.events, r.search} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	return r.db.Close()
+}
+
+// Read returns the history of code. A code no release had gives an error
+// wrapping snapshot.ErrNoCode.
+func (r *Reader) Read(ctx context.Context, code string) (*format.CodeHistory, error) {
+	path := r.path
 	h := &format.CodeHistory{Code: code, Events: []format.HistoryEvent{}}
 	var attrs string
-	r := &h.Record
-	err = db.QueryRowContext(ctx, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
-		Scan(&h.FirstRelease, &h.LastRelease, &r.Category, &r.Short, &r.Medium, &r.Long, &r.Status, &attrs)
+	rec := &h.Record
+	err := r.record.QueryRowContext(ctx, code).
+		Scan(&h.FirstRelease, &h.LastRelease, &rec.Category, &rec.Short, &rec.Medium, &rec.Long, &rec.Status, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %q", snapshot.ErrNoCode, code)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+	if err := json.Unmarshal([]byte(attrs), &rec.Attributes); err != nil {
 		return nil, fmt.Errorf("read history %s: code %s: bad attributes: %w", path, code, err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`, code)
+	rows, err := r.events.QueryContext(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
@@ -127,39 +193,30 @@ func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
 	return h, nil
 }
 
-// Search finds up to limit codes whose descriptors hold every word
-// of query (the last word may be a prefix), best match first, using the
-// full-text index of the history database at path.
-func Search(ctx context.Context, path, query string, limit int) ([]format.SearchHit, error) {
+// Search finds up to limit codes whose descriptors hold every word of
+// query (the last word may be a prefix), best match first.
+func (r *Reader) Search(ctx context.Context, query string, limit int) ([]format.SearchHit, error) {
 	match := ftsQuery(query)
 	hits := []format.SearchHit{}
 	if match == "" {
 		return hits, nil
 	}
-	db, err := openHistory(ctx, path)
+	rows, err := r.search.QueryContext(ctx, match, limit)
 	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, `
-		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
-		FROM search JOIN codes c ON c.id = search.rowid
-		WHERE search MATCH ? ORDER BY search.rank, c.code LIMIT ?`, match, limit)
-	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", path, err)
+		return nil, fmt.Errorf("search %s: %w", r.path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var h format.SearchHit
 		var c codeset.Code
 		if err := rows.Scan(&h.Code, &h.Category, &c.Short, &c.Medium, &c.Long, &h.LastRelease); err != nil {
-			return nil, fmt.Errorf("search %s: %w", path, err)
+			return nil, fmt.Errorf("search %s: %w", r.path, err)
 		}
 		h.Description = c.Description()
 		hits = append(hits, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search %s: %w", path, err)
+		return nil, fmt.Errorf("search %s: %w", r.path, err)
 	}
 	return hits, nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
-	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/pages"
 	"github.com/codeset/codeset/publish/snapshot"
 )
@@ -53,6 +52,7 @@ type handler struct {
 	dir  string
 	mu   sync.Mutex
 	sums map[string]cachedSum // by slash path within the tree
+	dbs  dbCache
 }
 
 // cachedSum is a file's SHA-256, valid while its size and time stamp stay.
@@ -354,7 +354,13 @@ func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os
 		ReplyError(w, http.StatusInternalServerError, fmt.Sprintf("snapshot of %s %s: %v", sys, label, err))
 		return
 	}
-	c, err := snapshot.ReadCode(ctx, snap, code)
+	sr, done, err := h.dbs.snapshot(ctx, snap)
+	if err != nil {
+		ReplyError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	c, err := sr.Code(ctx, code)
+	done()
 	switch {
 	case err == nil:
 		rec := format.RecordOf(c)
@@ -364,7 +370,13 @@ func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os
 		return
 	}
 	if hist, err := h.treeFile(root, path.Join(string(sys), format.HistoryName)); err == nil {
-		ch, err := history.Read(ctx, hist, code)
+		hr, done, err := h.dbs.history(ctx, hist)
+		if err != nil {
+			ReplyError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		ch, err := hr.Read(ctx, code)
+		done()
 		switch {
 		case err == nil:
 			resp.History = ch
@@ -399,7 +411,13 @@ func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *
 		ReplyError(w, http.StatusNotFound, fmt.Sprintf("%s has no history database", sys.Name()))
 		return
 	}
-	hits, err := history.Search(ctx, hist, q, limit)
+	hr, done, err := h.dbs.history(ctx, hist)
+	if err != nil {
+		ReplyError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	hits, err := hr.Search(ctx, q, limit)
+	done()
 	if err != nil {
 		ReplyError(w, http.StatusInternalServerError, err.Error())
 		return

@@ -573,25 +573,57 @@ var ErrNoCode = codeset.NewError(codeset.ErrNotFound, "no such code")
 // ReadCode reads one code record from the snapshot at path. A code the
 // release does not hold gives an error wrapping ErrNoCode.
 func ReadCode(ctx context.Context, path, code string) (codeset.Code, error) {
-	db, err := openSnapshot(ctx, path)
+	r, err := OpenReader(ctx, path)
 	if err != nil {
 		return codeset.Code{}, err
 	}
-	defer db.Close()
+	defer r.Close()
+	return r.Code(ctx, code)
+}
+
+// Reader is a snapshot kept open to look codes up, with its statement
+// prepared: for a server answering many requests. It is safe for
+// concurrent use.
+type Reader struct {
+	db     *sql.DB
+	path   string
+	lookup *sql.Stmt
+}
+
+// OpenReader opens the snapshot at path for Code.
+func OpenReader(ctx context.Context, path string) (*Reader, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes WHERE code = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	return &Reader{db: db, path: path, lookup: stmt}, nil
+}
+
+// Code reads one code record. A code the release does not hold gives an
+// error wrapping ErrNoCode.
+func (r *Reader) Code(ctx context.Context, code string) (codeset.Code, error) {
 	var c codeset.Code
 	var attrs string
-	err = db.QueryRowContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
-		Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
+	err := r.lookup.QueryRowContext(ctx, code).Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return codeset.Code{}, fmt.Errorf("%w: %q", ErrNoCode, code)
 	}
 	if err != nil {
-		return codeset.Code{}, fmt.Errorf("read snapshot %s: %w", path, err)
+		return codeset.Code{}, fmt.Errorf("read snapshot %s: %w", r.path, err)
 	}
-	if attrs != "{}" {
-		if err := json.Unmarshal([]byte(attrs), &c.Attrs); err != nil {
-			return codeset.Code{}, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", path, code, err)
-		}
+	if c.Attrs, err = DecodeAttrs(attrs); err != nil {
+		return codeset.Code{}, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", r.path, code, err)
 	}
 	return c, nil
+}
+
+// Close closes the snapshot.
+func (r *Reader) Close() error {
+	r.lookup.Close()
+	return r.db.Close()
 }
