@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -270,9 +271,10 @@ func merge(lists ...[]string) []string {
 
 // dbSide is a stored snapshot.
 type dbSide struct {
-	db   *sql.DB
-	path string
-	rel  *codeset.Release
+	db    *sql.DB
+	path  string
+	rel   *codeset.Release
+	codes int
 }
 
 func openSide(ctx context.Context, path string) (*dbSide, error) {
@@ -292,30 +294,48 @@ func openSide(ctx context.Context, path string) (*dbSide, error) {
 			return nil, err
 		}
 	}
-	return &dbSide{db: db, path: path, rel: rel}, nil
+	return &dbSide{db: db, path: path, rel: rel, codes: info.Codes}, nil
 }
 
 func (s *dbSide) release() *codeset.Release { return s.rel }
 func (s *dbSide) close()                    { s.db.Close() }
 
 func (s *dbSide) walk(ctx context.Context, fn func(string, int64) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, hash FROM codes ORDER BY code`)
+	rows, err := s.db.QueryContext(ctx, `SELECT entries FROM code_hashes ORDER BY chunk`)
 	if err != nil {
 		return fmt.Errorf("read snapshot %s: %w", s.path, err)
 	}
 	defer rows.Close()
+	n := 0
+	prev := ""
 	for rows.Next() {
-		var code string
-		var hash int64
-		if err := rows.Scan(&code, &hash); err != nil {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
 			return fmt.Errorf("read snapshot %s: %w", s.path, err)
 		}
-		if err := fn(code, hash); err != nil {
-			return err
+		for len(b) > 0 {
+			l, k := binary.Uvarint(b)
+			if k <= 0 || uint64(len(b)-k) < l+8 {
+				return fmt.Errorf("read snapshot %s: code_hashes: bad entry after code %q", s.path, prev)
+			}
+			code := string(b[k : k+int(l)])
+			if n > 0 && code <= prev {
+				return fmt.Errorf("read snapshot %s: code_hashes: %q after %q, out of order", s.path, code, prev)
+			}
+			hash := int64(binary.BigEndian.Uint64(b[k+int(l):]))
+			b = b[k+int(l)+8:]
+			if err := fn(code, hash); err != nil {
+				return err
+			}
+			prev = code
+			n++
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read snapshot %s: %w", s.path, err)
+	}
+	if n != s.codes {
+		return fmt.Errorf("read snapshot %s: code_hashes holds %d codes, release row says %d", s.path, n, s.codes)
 	}
 	return nil
 }
@@ -324,27 +344,55 @@ func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
 	return readRecords(ctx, s.db, s.path, "codes")
 }
 
+// fetchBatch is how many codes one query of fetch asks for.
+const fetchBatch = 64
+
 func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
-	stmt, err := s.db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code = ?`)
+	query := func(n int) string {
+		return `SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code IN (` +
+			strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `) ORDER BY code`
+	}
+	full, err := s.db.PrepareContext(ctx, query(fetchBatch))
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
 	}
-	defer stmt.Close()
+	defer full.Close()
 	out := make([]codeset.Code, 0, len(codes))
 	unwatched := dbfile.Unwatched(ctx)
-	for i, code := range codes {
-		if i%4096 == 0 && ctx.Err() != nil {
+	args := make([]any, 0, fetchBatch)
+	for start := 0; start < len(codes); start += fetchBatch {
+		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		c, err := scanRecord(stmt.QueryRowContext(unwatched, code), s.path, "codes")
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+		batch := codes[start:min(start+fetchBatch, len(codes))]
+		args = args[:0]
+		for _, c := range batch {
+			args = append(args, c)
 		}
+		stmt := full
+		if len(batch) < fetchBatch {
+			if stmt, err = s.db.PrepareContext(ctx, query(len(batch))); err != nil {
+				return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
+			}
+			defer stmt.Close()
+		}
+		rows, err := stmt.QueryContext(unwatched, args...)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
 		}
-		out = append(out, c)
+		for rows.Next() {
+			c, err := scanRecord(rows, s.path, "codes")
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
+		}
 	}
+	// The batches are in order and each is sorted, so out is sorted.
 	return out, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,9 +72,14 @@ CREATE TABLE codes (
 	hash       INTEGER NOT NULL           -- RowHash of the compared fields: equal hashes, equal records
 ) WITHOUT ROWID;
 
--- Codes and hashes alone, in code order: a comparison walks this small
--- index rather than the whole table.
-CREATE INDEX codes_hash ON codes (code, hash);
+-- The code and hash of every row of codes, in code order, packed in chunks
+-- of up to 4096 entries, each a uvarint length, the code and the hash as 8
+-- bytes big-endian: a comparison reads these few rows rather than the
+-- whole table.
+CREATE TABLE code_hashes (
+	chunk   INTEGER PRIMARY KEY, -- from 0
+	entries BLOB    NOT NULL
+);
 
 -- Rows shipped beside the codes that are not codes, e.g. ICD-10 order-file
 -- header rows (flag 0). Same columns as codes; not counted or compared.
@@ -226,6 +232,9 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 	if err := insertRecords(ctx, tx, "codes", codes); err != nil {
 		return err
 	}
+	if err := insertHashes(ctx, tx, codes); err != nil {
+		return err
+	}
 	headers := slices.Clone(r.Headers)
 	slices.SortStableFunc(headers, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
 	if err := insertRecords(ctx, tx, "headers", headers); err != nil {
@@ -298,6 +307,35 @@ func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []code
 		}
 	}
 	return nil
+}
+
+// hashChunk is the number of entries in a chunk of code_hashes.
+const hashChunk = 4096
+
+// insertHashes fills code_hashes from codes, sorted and unique.
+func insertHashes(ctx context.Context, tx *sql.Tx, codes []codeset.Code) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO code_hashes (chunk, entries) VALUES (?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare code_hashes insert: %w", err)
+	}
+	defer stmt.Close()
+	var buf []byte
+	for start := 0; start < len(codes); start += hashChunk {
+		buf = buf[:0]
+		for _, c := range codes[start:min(start+hashChunk, len(codes))] {
+			attrs, err := EncodeAttrs(c.Attrs)
+			if err != nil {
+				return fmt.Errorf("codes %s: %w", c.Code, err)
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(c.Code)))
+			buf = append(buf, c.Code...)
+			buf = binary.BigEndian.AppendUint64(buf, uint64(RowHash(c, attrs)))
+		}
+		if _, err := stmt.ExecContext(ctx, start/hashChunk, buf); err != nil {
+			return fmt.Errorf("insert code hashes: %w", err)
+		}
+	}
+	return stmt.Close()
 }
 
 // readRecords reads table (codes or headers) sorted by code.
