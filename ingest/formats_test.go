@@ -429,7 +429,7 @@ func TestICD10CMFixtureDiff(t *testing.T) {
 		}
 	}
 	wantRec := &codeset.Reconciliation{Source: "icd10cm_codes_addenda_2030.txt", Declared: 5, Agreed: 5,
-		Disagreements: []codeset.Disagreement{{Code: "Y1234", Computed: "cosmetic", Reason: "whitespace-only fix not in the publisher's list"}}}
+		Disagreements: []codeset.Disagreement{{Code: "Y1234", Computed: "cosmetic", Reason: "whitespace-only fix; publishers do not list these", Explained: true}}}
 	if !reflect.DeepEqual(l.Reconciliation, wantRec) {
 		t.Errorf("reconciliation:\n got %+v\nwant %+v", l.Reconciliation, wantRec)
 	}
