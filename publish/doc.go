@@ -23,9 +23,15 @@
 //
 // PublishAt builds a release folder under a temporary name and renames it
 // into place, so it appears complete or not at all, and never changes a
-// published release. It then calls Reindex, which rebuilds the history,
-// indexes and pointers from the release folders, each file replaced
-// atomically (temporary file, fsync, rename, directory fsync). Pointers are
+// published release. It then calls Reindex, which brings the history,
+// indexes and pointers up to date with the release folders, each file
+// replaced atomically (temporary file, fsync, rename, directory fsync) and
+// only when it changes. The history database records the SHA-256 of every
+// snapshot it holds: when it holds the first releases of the system it is
+// extended by the new ones (each release adding its own changes, found by
+// an ordered merge of row hashes), when it holds all of them it is left
+// alone, and otherwise it is rebuilt; an extended history has the bytes of
+// a rebuilt one. Pointers are
 // small JSON files rather than symbolic links so that static hosts serve
 // them; "current" depends on the date, so Reindex must run again when a
 // release takes effect (codeset reindex).

@@ -141,7 +141,7 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	ms = slices.DeleteFunc(ms, func(m *format.Manifest) bool {
 		return slices.ContainsFunc(withdrawn, func(w format.WithdrawnRelease) bool { return w.Label == m.Label })
 	})
-	var snaps []string
+	var snaps []history.Snapshot
 	var latest, current *format.IndexRelease
 	for _, m := range ms {
 		r := format.IndexRelease{
@@ -176,7 +176,7 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 			}
 		}
 		idx.Releases = append(idx.Releases, r)
-		snaps = append(snaps, filepath.Join(dir, filepath.FromSlash(r.Snapshot)))
+		snaps = append(snaps, history.Snapshot{Path: filepath.Join(dir, filepath.FromSlash(r.Snapshot)), SHA256: r.SnapshotSHA256})
 	}
 	for i := range idx.Releases {
 		r := &idx.Releases[i]
@@ -279,23 +279,24 @@ func writeAtomic(dir, name string, data []byte) error {
 	return durable.Replace(dir, name, indexTempPrefix, data)
 }
 
-// writeHistoryFile rebuilds dir/history.sqlite from the snapshots at paths
-// and replaces the old one atomically when the bytes differ.
-func writeHistoryFile(ctx context.Context, dir string, paths []string) error {
+// writeHistoryFile brings dir/history.sqlite up to date with the
+// snapshots snaps, oldest first: it does nothing when the history already
+// holds exactly them, extends it when it holds a first part of them (see
+// history.Update), and rebuilds it otherwise. The new file replaces the
+// old one atomically.
+func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot) error {
+	dst := filepath.Join(dir, format.HistoryName)
+	if history.Covers(ctx, dst, snaps) {
+		return nil
+	}
 	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmpDir)
 	tmp := filepath.Join(tmpDir, format.HistoryName)
-	if err := history.Build(ctx, tmp, paths); err != nil {
+	if err := history.Update(ctx, tmp, dst, snaps); err != nil {
 		return err
-	}
-	dst := filepath.Join(dir, format.HistoryName)
-	if _, newSum, err := durable.HashFile(ctx, tmp); err == nil {
-		if _, oldSum, err := durable.HashFile(ctx, dst); err == nil && oldSum == newSum {
-			return nil
-		}
 	}
 	if err := os.Chmod(tmp, 0o644); err != nil {
 		return err

@@ -42,7 +42,7 @@ func Open(path, query string) (*sql.DB, error) {
 // is private until its writer renames it into place, and the writer syncs
 // the whole file once at the end.
 func Create(ctx context.Context, path, schema string, appID, version int) (*sql.DB, *sql.Tx, error) {
-	db, err := Open(path, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_txlock=immediate")
+	db, err := Open(path, CreateQuery+"&_txlock=immediate")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,8 +65,23 @@ func Create(ctx context.Context, path, schema string, appID, version int) (*sql.
 	return db, tx, nil
 }
 
-// OpenReadOnly opens the SQLite file at path read-only; what names the kind
-// of file in errors.
+// CreateQuery is the DSN query of a private file being written (see
+// Create): no journal, no syncing inside SQLite, no locking. The page cache
+// keeps its default size: with modernc.org/sqlite every cached page is an
+// allocation of its own, and a larger cache costs more in allocating and
+// freeing pages than it saves in writing them out.
+const CreateQuery = "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=locking_mode(EXCLUSIVE)"
+
+// Unwatched returns a context that carries ctx's values but is never
+// done. database/sql hands a context that can be cancelled to the
+// modernc.org/sqlite driver, which then watches it from a goroutine for
+// the length of every statement: a cost that dominates a loop of small
+// inserts. Such loops pass Unwatched(ctx) to each statement and check
+// ctx.Err() themselves every so often.
+func Unwatched(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// OpenReadOnly opens the SQLite file at path read-only, as a file that no
+// one changes while it is open; what names the kind of file in errors.
 func OpenReadOnly(path, what string) (*sql.DB, error) {
 	// SQLite would report a missing file as "unable to open database
 	// file"; stat first so the error says what happened.
@@ -77,7 +92,12 @@ func OpenReadOnly(path, what string) (*sql.DB, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("read %s %s: not a regular file", what, path)
 	}
-	db, err := Open(path, "mode=ro")
+	// immutable: codeset never changes a file it reads in place (snapshots
+	// are written once; history databases are replaced by rename), so
+	// SQLite may skip locking and change detection, which would otherwise
+	// cost system calls on every statement.
+	// Pages are read through a memory map rather than copied by read(2).
+	db, err := Open(path, "mode=ro&immutable=1&_pragma=mmap_size(1073741824)")
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}

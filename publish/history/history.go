@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"os"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -16,7 +13,6 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/publish/dbfile"
-	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/snapshot"
 )
@@ -32,7 +28,8 @@ CREATE TABLE releases (
 	seq       INTEGER PRIMARY KEY, -- 1 for the oldest release
 	label     TEXT NOT NULL UNIQUE,
 	effective TEXT NOT NULL,       -- YYYY-MM-DD or ''
-	codes     INTEGER NOT NULL
+	codes     INTEGER NOT NULL,
+	snapshot  TEXT NOT NULL        -- SHA-256 of the release's snapshot file, lower-case hex
 );
 
 -- Every code ever seen, with the record from the last release that had it.
@@ -98,168 +95,6 @@ CREATE TABLE replacement_problems (
 -- the text itself is stored once, in codes).
 CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
 `
-
-// Build writes the history database of the snapshots at paths
-// (releases of one system, oldest first) to dst, which must not exist. It
-// compares each release with the one before, as the changelogs do, so every
-// revision is recorded with its before and after values. The same snapshots
-// always give the same bytes.
-func Build(ctx context.Context, dst string, paths []string) (err error) {
-	if _, err := os.Lstat(dst); err == nil {
-		return fmt.Errorf("build history %s: %w", dst, durable.ErrNoReplace)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(dst)
-			err = fmt.Errorf("build history %s: %w", dst, err)
-		}
-	}()
-	db, tx, err := dbfile.Create(ctx, dst, Schema, applicationID, snapshot.SchemaVersion)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	defer tx.Rollback()
-	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insEvent.Close()
-
-	type seen struct{ first, last string }
-	spans := map[string]*seen{}
-	var prev *codeset.Release
-	earlier := map[string]codeset.Code{}
-	for i, p := range paths {
-		cur, err := snapshot.Read(ctx, p)
-		if err != nil {
-			return err
-		}
-		if prev != nil && cur.System != prev.System {
-			return fmt.Errorf("%s holds %s, not %s", p, cur.System, prev.System)
-		}
-		seq := i + 1
-		eff := ""
-		if !cur.Effective.IsZero() {
-			eff = cur.Effective.Format(codeset.DateLayout)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO releases (seq, label, effective, codes) VALUES (?, ?, ?, ?)`, seq, cur.Label, eff, len(cur.Codes)); err != nil {
-			return fmt.Errorf("release %s: %w", cur.Label, err)
-		}
-		l := diff.Compare(prev, cur, earlier)
-		if err := insertLinks(ctx, tx, seq, cur.Label, l); err != nil {
-			return err
-		}
-		for _, c := range l.Changes {
-			if len(c.Fields) == 0 {
-				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), "", "", ""); err != nil {
-					return fmt.Errorf("code %s: %w", c.Code, err)
-				}
-				continue
-			}
-			for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
-				fc := c.Fields[f]
-				if _, err := insEvent.ExecContext(ctx, c.Code, seq, cur.Label, string(c.Kind), f, fc.Before, fc.After); err != nil {
-					return fmt.Errorf("code %s: %w", c.Code, err)
-				}
-			}
-		}
-		for _, c := range cur.Codes {
-			if s := spans[c.Code]; s != nil {
-				s.last = cur.Label
-			} else {
-				spans[c.Code] = &seen{first: cur.Label, last: cur.Label}
-			}
-		}
-		if prev != nil {
-			for _, c := range prev.Codes {
-				earlier[c.Code] = c
-			}
-		}
-		prev = cur
-	}
-	if prev != nil {
-		for _, c := range prev.Codes {
-			earlier[c.Code] = c
-		}
-	}
-	// Insert codes in order, so the file does not depend on map order.
-	codes := make([]string, 0, len(earlier))
-	for c := range earlier {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	insCode, err := tx.PrepareContext(ctx, `INSERT INTO codes (id, code, first_release, last_release, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insCode.Close()
-	insSearch, err := tx.PrepareContext(ctx, `INSERT INTO search (rowid, short, medium, long) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insSearch.Close()
-	for i, code := range codes {
-		id := i + 1
-		c, s := earlier[code], spans[code]
-		attrs, err := snapshot.EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("code %s: %w", code, err)
-		}
-		if _, err := insCode.ExecContext(ctx, id, code, s.first, s.last, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs); err != nil {
-			return fmt.Errorf("code %s: %w", code, err)
-		}
-		if _, err := insSearch.ExecContext(ctx, id, c.Short, c.Medium, c.Long); err != nil {
-			return fmt.Errorf("index code %s: %w", code, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
-		return fmt.Errorf("vacuum: %w", err)
-	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	return durable.SyncFile(dst)
-}
-
-// insertLinks records the replacement links of one transition and what
-// does not add up in them.
-func insertLinks(ctx context.Context, tx *sql.Tx, seq int, label string, l *codeset.Changelog) error {
-	// A link naming a code in neither release of its transition goes to
-	// replacement_problems, not into the graph.
-	unknown := map[[2]string]bool{}
-	for _, p := range l.LinkProblems {
-		if p.Kind == codeset.UnknownCode {
-			unknown[[2]string{p.Code, p.Other}] = true
-		}
-	}
-	for _, r := range l.Replacements {
-		if unknown[[2]string{r.Old, r.New}] || unknown[[2]string{r.New, r.Old}] {
-			continue
-		}
-		eff := ""
-		if !r.Effective.IsZero() {
-			eff = r.Effective.Format(codeset.DateLayout)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO replacements (old, new, seq, release, source, effective, how) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.Old, r.New, seq, label, r.Source, eff, string(r.How)); err != nil {
-			return fmt.Errorf("replacement %s -> %s: %w", r.Old, r.New, err)
-		}
-	}
-	for _, p := range l.LinkProblems {
-		if p.Kind == codeset.NoReplacement {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO replacement_problems (code, seq, release, problem, other, source, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			p.Code, seq, label, string(p.Kind), p.Other, p.Source, p.Reason); err != nil {
-			return fmt.Errorf("replacement problem of %s: %w", p.Code, err)
-		}
-	}
-	return nil
-}
 
 // readLinks fills h's replacement links and follows them to the codes
 // valid in the latest release.
@@ -342,26 +177,101 @@ func openHistory(ctx context.Context, path string) (*sql.DB, error) {
 // Read returns the history of code from the history database at
 // path. A code no release had gives an error wrapping snapshot.ErrNoCode.
 func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
+	r, err := OpenReader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Read(ctx, code)
+}
+
+// Search finds up to limit codes whose descriptors hold every word
+// of query (the last word may be a prefix), best match first, using the
+// full-text index of the history database at path.
+//
+// Every word is a required FTS5 term and the cost grows with their number,
+// so a query of more than MaxSearchWords words is refused (an error of kind
+// codeset.ErrInvalid), and one search may take at most SearchTimeout: a
+// slower one stops and is refused too.
+func Search(ctx context.Context, path, query string, limit int) ([]format.SearchHit, error) {
+	match, n := ftsQuery(query)
+	if n > MaxSearchWords {
+		return nil, codeset.NewError(codeset.ErrInvalid, "search: %d words: at most %d", n, MaxSearchWords)
+	}
+	if match == "" {
+		return []format.SearchHit{}, nil
+	}
+	r, err := OpenReader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Search(ctx, query, limit)
+}
+
+// Reader is a history database kept open with its statements prepared:
+// for a server answering many requests. It is safe for concurrent use.
+type Reader struct {
+	db                     *sql.DB
+	path                   string
+	record, events, search *sql.Stmt
+}
+
+// OpenReader opens the history database at path for Read and Search.
+func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	db, err := openHistory(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	r := &Reader{db: db, path: path}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&r.record, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`},
+		{&r.events, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`},
+		{&r.search, `
+		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
+		FROM search JOIN codes c ON c.id = search.rowid
+		WHERE search MATCH ? ORDER BY search.rank, c.code LIMIT ?`},
+	} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("read history %s: %w", path, err)
+		}
+	}
+	return r, nil
+}
+
+// Close closes the database.
+func (r *Reader) Close() error {
+	for _, s := range []*sql.Stmt{r.record, r.events, r.search} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	return r.db.Close()
+}
+
+// Read returns the history of code. A code no release had gives an error
+// wrapping snapshot.ErrNoCode.
+func (r *Reader) Read(ctx context.Context, code string) (*format.CodeHistory, error) {
+	path := r.path
 	h := &format.CodeHistory{Code: code, Events: []format.HistoryEvent{}}
 	var attrs string
-	r := &h.Record
-	err = db.QueryRowContext(ctx, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
-		Scan(&h.FirstRelease, &h.LastRelease, &r.Category, &r.Short, &r.Medium, &r.Long, &r.Status, &attrs)
+	rec := &h.Record
+	err := r.record.QueryRowContext(ctx, code).
+		Scan(&h.FirstRelease, &h.LastRelease, &rec.Category, &rec.Short, &rec.Medium, &rec.Long, &rec.Status, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %q", snapshot.ErrNoCode, code)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+	if err := json.Unmarshal([]byte(attrs), &rec.Attributes); err != nil {
 		return nil, fmt.Errorf("read history %s: code %s: bad attributes: %w", path, code, err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`, code)
+	rows, err := r.events.QueryContext(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
@@ -383,32 +293,26 @@ func Read(ctx context.Context, path, code string) (*format.CodeHistory, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	if err := readLinks(ctx, db, h); err != nil {
+	if err := readLinks(ctx, r.db, h); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
 	return h, nil
 }
 
-// Search finds up to limit codes whose descriptors hold every word
-// of query (the last word may be a prefix), best match first, using the
-// full-text index of the history database at path.
-//
-// Every word is a required FTS5 term and the cost grows with their number,
-// so a query of more than MaxSearchWords words is refused (an error of kind
-// codeset.ErrInvalid), and one search may take at most SearchTimeout: a
-// slower one stops and is refused too.
-func Search(ctx context.Context, path, query string, limit int) ([]format.SearchHit, error) {
+// Search finds up to limit codes whose descriptors hold every word of
+// query (the last word may be a prefix), best match first, within the
+// caps of the package's Search (MaxSearchWords, SearchTimeout).
+func (r *Reader) Search(ctx context.Context, query string, limit int) ([]format.SearchHit, error) {
 	match, n := ftsQuery(query)
-	hits := []format.SearchHit{}
 	if n > MaxSearchWords {
 		return nil, codeset.NewError(codeset.ErrInvalid, "search: %d words: at most %d", n, MaxSearchWords)
 	}
 	if match == "" {
-		return hits, nil
+		return []format.SearchHit{}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, SearchTimeout)
 	defer cancel()
-	hits, err := search(ctx, path, match, limit)
+	hits, err := r.search1(ctx, match, limit)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return nil, codeset.NewError(codeset.ErrInvalid, "search: took longer than %v: use fewer or more specific words", SearchTimeout)
 	}
@@ -421,32 +325,24 @@ const (
 	SearchTimeout  = 2 * time.Second
 )
 
-func search(ctx context.Context, path, match string, limit int) ([]format.SearchHit, error) {
+func (r *Reader) search1(ctx context.Context, match string, limit int) ([]format.SearchHit, error) {
 	hits := []format.SearchHit{}
-	db, err := openHistory(ctx, path)
+	rows, err := r.search.QueryContext(ctx, match, limit)
 	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, `
-		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
-		FROM search JOIN codes c ON c.id = search.rowid
-		WHERE search MATCH ? ORDER BY search.rank, c.code LIMIT ?`, match, limit)
-	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", path, err)
+		return nil, fmt.Errorf("search %s: %w", r.path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var h format.SearchHit
 		var c codeset.Code
 		if err := rows.Scan(&h.Code, &h.Category, &c.Short, &c.Medium, &c.Long, &h.LastRelease); err != nil {
-			return nil, fmt.Errorf("search %s: %w", path, err)
+			return nil, fmt.Errorf("search %s: %w", r.path, err)
 		}
 		h.Description = c.Description()
 		hits = append(hits, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search %s: %w", path, err)
+		return nil, fmt.Errorf("search %s: %w", r.path, err)
 	}
 	return hits, nil
 }

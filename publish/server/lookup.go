@@ -13,7 +13,6 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
-	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -202,7 +201,12 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		return nil, err
 	}
 	f := &found{Release: r}
-	c, header, err := snapshot.ReadRecord(ctx, snap, code)
+	sr, done, err := v.h.dbs.snapshot(ctx, snap)
+	if err != nil {
+		return nil, errRead
+	}
+	c, header, err := sr.Record(ctx, code)
+	done()
 	switch {
 	case err == nil:
 		f.Record, f.InRelease = c, true
@@ -211,7 +215,12 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		return nil, errRead
 	}
 	if hist := v.historyPath(); hist != "" {
-		ch, err := history.Read(ctx, hist, code)
+		hr, done, err := v.h.dbs.history(ctx, hist)
+		if err != nil {
+			return nil, errRead
+		}
+		ch, err := hr.Read(ctx, code)
+		done()
 		switch {
 		case err == nil:
 			f.History = ch
@@ -257,8 +266,13 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 // ships headers.
 func (v *sysView) parent(ctx context.Context, snap string, f *found) error {
 	code := f.Record.Code
+	sr, done, err := v.h.dbs.snapshot(ctx, snap)
+	if err != nil {
+		return errRead
+	}
+	defer done()
 	for n := len(code) - 1; n >= 1; n-- {
-		_, header, err := snapshot.ReadRecord(ctx, snap, code[:n])
+		_, header, err := sr.Record(ctx, code[:n])
 		if errors.Is(err, snapshot.ErrNoCode) {
 			continue
 		}

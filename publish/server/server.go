@@ -57,6 +57,7 @@ type handler struct {
 	dir  string
 	mu   sync.Mutex
 	sums map[string]cachedSum // by slash path within the tree
+	dbs  dbCache
 }
 
 // cachedSum is a file's SHA-256, valid while its size and time stamp stay.

@@ -12,15 +12,23 @@
 //   - category_counts: codes per non-empty category.
 //   - codes: one row per code, keyed by code (text: "00100" keeps its
 //     zeros): category, short, medium, long, status, attributes (compared,
-//     a JSON object with sorted keys) and meta (publisher bookkeeping such
-//     as action codes and dates, not compared).
+//     a JSON object with sorted keys), meta (publisher bookkeeping such
+//     as action codes and dates, not compared) and hash (RowHash of the
+//     compared fields).
+//   - code_hashes: the code and row hash of every code, in code order,
+//     packed in chunks, so that a comparison of two snapshots reads a few
+//     blobs and decodes only the rows that differ (Compare).
 //   - headers: rows shipped beside the codes that are not codes (ICD-10
 //     non-billable headers), in the same shape.
 //   - declared_changes: what the publisher says changed (HCPCS action
 //     codes, ICD-10 addenda).
+//   - declared_counts: the publisher's own totals for those changes.
+//   - replacements: the replacement links the publisher states with the
+//     release (crosswalk rows, HCPCS cross-references).
 //
 // A snapshot is written once and never changed. Its bytes depend only on
-// the release: codes are inserted in order and the file is vacuumed, so two
-// runs over the same input give identical files. Write builds it under a
+// the release: every table is filled in key order by one transaction of a
+// new file (no VACUUM needed), so two runs over the same input give
+// identical files. Write builds it under a
 // temporary name and links it into place only when complete and synced.
 package snapshot

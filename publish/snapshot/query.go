@@ -2,8 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -14,30 +12,12 @@ import (
 // header row (header true) such as ICD-10's non-billable categories. A code
 // the release holds in neither table gives an error wrapping ErrNoCode.
 func ReadRecord(ctx context.Context, path, code string) (c codeset.Code, header bool, err error) {
-	db, err := openSnapshot(ctx, path)
+	r, err := OpenReader(ctx, path)
 	if err != nil {
 		return codeset.Code{}, false, err
 	}
-	defer db.Close()
-	for _, table := range []string{"codes", "headers"} {
-		var attrs, meta string
-		err := db.QueryRowContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM `+table+` WHERE code = ?`, code).
-			Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return codeset.Code{}, false, fmt.Errorf("read snapshot %s: %w", path, err)
-		}
-		if c.Attrs, err = DecodeAttrs(attrs); err != nil {
-			return codeset.Code{}, false, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, code, err)
-		}
-		if c.Meta, err = DecodeAttrs(meta); err != nil {
-			return codeset.Code{}, false, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, code, err)
-		}
-		return c, table == "headers", nil
-	}
-	return codeset.Code{}, false, fmt.Errorf("%w: %q", ErrNoCode, code)
+	defer r.Close()
+	return r.Record(ctx, code)
 }
 
 // Query selects records of a snapshot for Find.

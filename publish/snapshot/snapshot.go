@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,11 @@ import (
 
 // SchemaVersion is the snapshot schema version this package writes and reads.
 // It is stored both in PRAGMA user_version and in release.schema_version.
-const SchemaVersion = 2
+//
+// Version 3 added codes.hash and headers.hash, the content hash of the
+// compared fields (see RowHash). Older snapshots are refused with an error
+// that says so: re-ingest their publisher files.
+const SchemaVersion = 3
 
 // ApplicationID marks a SQLite file as a codeset snapshot (PRAGMA
 // application_id). The value spells "CSET" in ASCII.
@@ -63,8 +68,18 @@ CREATE TABLE codes (
 	long       TEXT NOT NULL,
 	status     TEXT NOT NULL,             -- 'discontinued' when ended but still shipped
 	attributes TEXT NOT NULL,             -- JSON object, sorted keys; '{}' when none; compared
-	meta       TEXT NOT NULL              -- JSON object of publisher bookkeeping (action code, dates); not compared
+	meta       TEXT NOT NULL,             -- JSON object of publisher bookkeeping (action code, dates); not compared
+	hash       INTEGER NOT NULL           -- RowHash of the compared fields: equal hashes, equal records
 ) WITHOUT ROWID;
+
+-- The code and hash of every row of codes, in code order, packed in chunks
+-- of up to 4096 entries, each a uvarint length, the code and the hash as 8
+-- bytes big-endian: a comparison reads these few rows rather than the
+-- whole table.
+CREATE TABLE code_hashes (
+	chunk   INTEGER PRIMARY KEY, -- from 0
+	entries BLOB    NOT NULL
+);
 
 -- Rows shipped beside the codes that are not codes, e.g. ICD-10 order-file
 -- header rows (flag 0). Same columns as codes; not counted or compared.
@@ -76,7 +91,8 @@ CREATE TABLE headers (
 	long       TEXT NOT NULL,
 	status     TEXT NOT NULL,
 	attributes TEXT NOT NULL,
-	meta       TEXT NOT NULL
+	meta       TEXT NOT NULL,
+	hash       INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- The changes the publisher declares for this release (HCPCS ACTION CD,
@@ -248,6 +264,9 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 	if err := insertRecords(ctx, tx, "codes", codes); err != nil {
 		return err
 	}
+	if err := insertHashes(ctx, tx, codes); err != nil {
+		return err
+	}
 	headers := slices.Clone(r.Headers)
 	slices.SortStableFunc(headers, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
 	if err := insertRecords(ctx, tx, "headers", headers); err != nil {
@@ -278,39 +297,95 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 			return fmt.Errorf("insert replacement %s -> %s: %w", x.Old, x.New, err)
 		}
 	}
+	// No VACUUM: the file is new, nothing was ever deleted from it and
+	// every table is filled in key order by one transaction, so its pages
+	// depend only on the content already.
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
-	}
-	// VACUUM rebuilds the file from scratch, so its bytes depend only on
-	// the content, not on how the pages happened to fill.
-	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
-		return fmt.Errorf("vacuum: %w", err)
 	}
 	return db.Close()
 }
 
+// insertBatch is how many rows one INSERT statement of insertRecords
+// carries: a statement's overhead in database/sql and the driver is paid
+// once per batch rather than once per row.
+const insertBatch = 64
+
 // insertRecords inserts records, sorted and unique, into table (codes or
 // headers).
 func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []codeset.Code) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (code, category, short, medium, long, status, attributes, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	const cols = 9
+	prepare := func(n int) (*sql.Stmt, error) {
+		q := `INSERT INTO ` + table + ` (code, category, short, medium, long, status, attributes, meta, hash) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?), `, n), ", ")
+		return tx.PrepareContext(ctx, q)
+	}
+	full, err := prepare(insertBatch)
 	if err != nil {
 		return fmt.Errorf("prepare %s insert: %w", table, err)
 	}
+	defer full.Close()
+	watched := ctx
+	ctx = dbfile.Unwatched(ctx)
+	args := make([]any, 0, insertBatch*cols)
+	for start := 0; start < len(records); start += insertBatch {
+		if watched.Err() != nil {
+			return watched.Err()
+		}
+		batch := records[start:min(start+insertBatch, len(records))]
+		if table == "codes" {
+			codeset.ReportProgress(watched, "storing", start+len(batch), len(records))
+		}
+		args = args[:0]
+		for _, c := range batch {
+			attrs, err := EncodeAttrs(c.Attrs)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+			}
+			meta, err := EncodeAttrs(c.Meta)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+			}
+			args = append(args, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, RowHash(c, attrs))
+		}
+		stmt := full
+		if len(batch) < insertBatch {
+			if stmt, err = prepare(len(batch)); err != nil {
+				return fmt.Errorf("prepare %s insert: %w", table, err)
+			}
+			defer stmt.Close()
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
+		}
+	}
+	return nil
+}
+
+// hashChunk is the number of entries in a chunk of code_hashes.
+const hashChunk = 4096
+
+// insertHashes fills code_hashes from codes, sorted and unique.
+func insertHashes(ctx context.Context, tx *sql.Tx, codes []codeset.Code) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO code_hashes (chunk, entries) VALUES (?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare code_hashes insert: %w", err)
+	}
 	defer stmt.Close()
-	for i, c := range records {
-		if table == "codes" && (i%500 == 0 || i == len(records)-1) {
-			codeset.ReportProgress(ctx, "storing", i+1, len(records))
+	var buf []byte
+	for start := 0; start < len(codes); start += hashChunk {
+		buf = buf[:0]
+		for _, c := range codes[start:min(start+hashChunk, len(codes))] {
+			attrs, err := EncodeAttrs(c.Attrs)
+			if err != nil {
+				return fmt.Errorf("codes %s: %w", c.Code, err)
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(c.Code)))
+			buf = append(buf, c.Code...)
+			buf = binary.BigEndian.AppendUint64(buf, uint64(RowHash(c, attrs)))
 		}
-		attrs, err := EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
-		}
-		meta, err := EncodeAttrs(c.Meta)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
-		}
-		if _, err := stmt.ExecContext(ctx, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta); err != nil {
-			return fmt.Errorf("insert %s %s: %w", table, c.Code, err)
+		if _, err := stmt.ExecContext(ctx, start/hashChunk, buf); err != nil {
+			return fmt.Errorf("insert code hashes: %w", err)
 		}
 	}
 	return stmt.Close()
@@ -325,16 +400,9 @@ func readRecords(ctx context.Context, db *sql.DB, path, table string) ([]codeset
 	defer rows.Close()
 	var out []codeset.Code
 	for rows.Next() {
-		var c codeset.Code
-		var attrs, meta string
-		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
-		}
-		if c.Attrs, err = DecodeAttrs(attrs); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
-		}
-		if c.Meta, err = DecodeAttrs(meta); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
+		c, err := scanRecord(rows, path, table)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -355,9 +423,9 @@ func sortedLinks(links []codeset.Replacement) []codeset.Replacement {
 	return slices.CompactFunc(out, func(a, b codeset.Replacement) bool { return key(a) == key(b) })
 }
 
-// readAdditive reads the tables added to the schema after its version was
-// set (declared_counts, replacements); a snapshot written before holds
-// none of them.
+// readAdditive reads the declared_counts and replacements tables (added
+// to schema 2 without a version change; every snapshot of schema 3 has
+// them).
 func readAdditive(ctx context.Context, db *sql.DB, path string, r *codeset.Release) error {
 	have := map[string]bool{}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
@@ -420,10 +488,56 @@ func readAdditive(ctx context.Context, db *sql.DB, path string, r *codeset.Relea
 	return nil
 }
 
+// scanRecord scans one row of code, category, short, medium, long,
+// status, attributes and meta. A *sql.Row without a row gives
+// sql.ErrNoRows unwrapped.
+func scanRecord(row interface{ Scan(...any) error }, path, table string) (codeset.Code, error) {
+	var c codeset.Code
+	var attrs, meta string
+	err := row.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, err
+	}
+	if err != nil {
+		return c, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if c.Attrs, err = DecodeAttrs(attrs); err != nil {
+		return c, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
+	}
+	if c.Meta, err = DecodeAttrs(meta); err != nil {
+		return c, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
+	}
+	return c, nil
+}
+
+// readDeclared reads the declared changes, sorted by code and kind.
+func readDeclared(ctx context.Context, db *sql.DB, path, source string) (*codeset.Declaration, error) {
+	d := &codeset.Declaration{Source: source}
+	rows, err := db.QueryContext(ctx, `SELECT code, kind, detail FROM declared_changes ORDER BY code, kind`)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c codeset.DeclaredChange
+		if err := rows.Scan(&c.Code, &c.Kind, &c.Detail); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		d.Changes = append(d.Changes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	return d, nil
+}
+
 // DecodeAttrs parses a JSON object written by EncodeAttrs; nil when empty.
 func DecodeAttrs(s string) (map[string]string, error) {
 	if s == "{}" {
 		return nil, nil
+	}
+	if m, ok := decodePlain(s); ok {
+		return m, nil
 	}
 	var m map[string]string
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
@@ -455,6 +569,9 @@ func sortedCategories(m map[string]int) []categoryCount {
 func EncodeAttrs(m map[string]string) (string, error) {
 	if len(m) == 0 {
 		return "{}", nil
+	}
+	if s, ok := encodePlain(m); ok {
+		return s, nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -491,21 +608,8 @@ func Read(ctx context.Context, path string) (*codeset.Release, error) {
 		return nil, err
 	}
 	if info.DeclaredBy != "" {
-		r.Declared = &codeset.Declaration{Source: info.DeclaredBy}
-		rows, err := db.QueryContext(ctx, `SELECT code, kind, detail FROM declared_changes ORDER BY code, kind`)
-		if err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var d codeset.DeclaredChange
-			if err := rows.Scan(&d.Code, &d.Kind, &d.Detail); err != nil {
-				return nil, fmt.Errorf("read snapshot %s: %w", path, err)
-			}
-			r.Declared.Changes = append(r.Declared.Changes, d)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		if r.Declared, err = readDeclared(ctx, db, path, info.DeclaredBy); err != nil {
+			return nil, err
 		}
 	}
 	if err := readAdditive(ctx, db, path, r); err != nil {
@@ -639,25 +743,87 @@ var ErrNoCode = codeset.NewError(codeset.ErrNotFound, "no such code")
 // ReadCode reads one code record from the snapshot at path. A code the
 // release does not hold gives an error wrapping ErrNoCode.
 func ReadCode(ctx context.Context, path, code string) (codeset.Code, error) {
-	db, err := openSnapshot(ctx, path)
+	r, err := OpenReader(ctx, path)
 	if err != nil {
 		return codeset.Code{}, err
 	}
-	defer db.Close()
+	defer r.Close()
+	return r.Code(ctx, code)
+}
+
+// Reader is a snapshot kept open to look codes up, with its statement
+// prepared: for a server answering many requests. It is safe for
+// concurrent use.
+type Reader struct {
+	db     *sql.DB
+	path   string
+	lookup *sql.Stmt
+	// record reads a whole row (with meta) of codes, then of headers.
+	record [2]*sql.Stmt
+}
+
+// OpenReader opens the snapshot at path for Code.
+func OpenReader(ctx context.Context, path string) (*Reader, error) {
+	db, err := openSnapshot(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes WHERE code = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	r := &Reader{db: db, path: path, lookup: stmt}
+	for i, table := range []string{"codes", "headers"} {
+		if r.record[i], err = db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM `+table+` WHERE code = ?`); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+	}
+	return r, nil
+}
+
+// Record reads one record: a code, or a header row (header true) such as
+// ICD-10's non-billable categories, with its meta. A code the release
+// holds in neither table gives an error wrapping ErrNoCode.
+func (r *Reader) Record(ctx context.Context, code string) (c codeset.Code, header bool, err error) {
+	for i, table := range []string{"codes", "headers"} {
+		c, err := scanRecord(r.record[i].QueryRowContext(ctx, code), r.path, table)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return codeset.Code{}, false, err
+		}
+		return c, i == 1, nil
+	}
+	return codeset.Code{}, false, fmt.Errorf("%w: %q", ErrNoCode, code)
+}
+
+// Code reads one code record. A code the release does not hold gives an
+// error wrapping ErrNoCode.
+func (r *Reader) Code(ctx context.Context, code string) (codeset.Code, error) {
 	var c codeset.Code
 	var attrs string
-	err = db.QueryRowContext(ctx, `SELECT code, category, short, medium, long, status, attributes FROM codes WHERE code = ?`, code).
-		Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
+	err := r.lookup.QueryRowContext(ctx, code).Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return codeset.Code{}, fmt.Errorf("%w: %q", ErrNoCode, code)
 	}
 	if err != nil {
-		return codeset.Code{}, fmt.Errorf("read snapshot %s: %w", path, err)
+		return codeset.Code{}, fmt.Errorf("read snapshot %s: %w", r.path, err)
 	}
-	if attrs != "{}" {
-		if err := json.Unmarshal([]byte(attrs), &c.Attrs); err != nil {
-			return codeset.Code{}, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", path, code, err)
-		}
+	if c.Attrs, err = DecodeAttrs(attrs); err != nil {
+		return codeset.Code{}, fmt.Errorf("read snapshot %s: code %s: bad attributes: %w", r.path, code, err)
 	}
 	return c, nil
+}
+
+// Close closes the snapshot.
+func (r *Reader) Close() error {
+	for _, s := range append([]*sql.Stmt{r.lookup}, r.record[:]...) {
+		if s != nil {
+			s.Close()
+		}
+	}
+	return r.db.Close()
 }

@@ -60,6 +60,30 @@ func (s Store) Get(ctx context.Context, sys codeset.System, label string) (*code
 	return r, nil
 }
 
+// Locate returns the path of the snapshot of release label of sys after
+// checking that it holds that release, without reading its codes. A
+// missing snapshot gives an error wrapping ErrNoRelease.
+func (s Store) Locate(ctx context.Context, sys codeset.System, label string) (string, error) {
+	if _, err := codeset.ParseSystem(string(sys)); err != nil {
+		return "", err
+	}
+	if err := codeset.CheckLabel(label); err != nil {
+		return "", err
+	}
+	path := s.Path(sys, label)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s %s (no %s); run codeset releases --system %s to list releases", ErrNoRelease, sys, label, path, sys)
+	}
+	info, err := ReadInfo(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	if info.System != sys || info.Label != label {
+		return "", fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", path, info.System, info.Label, sys, label)
+	}
+	return path, nil
+}
+
 // List returns the snapshots of sys ordered by effective date then label,
 // or of every known system, system by system, when sys is "". A missing
 // directory holds no snapshots. Temporary files (names starting with ".")

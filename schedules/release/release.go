@@ -22,6 +22,7 @@ import (
 	"github.com/codeset/codeset/ingest"
 	"github.com/codeset/codeset/publish"
 	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -253,39 +254,84 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 }
 
 // Diff compares two stored releases of sys; any two, not only neighbours.
-// An empty from compares to with nothing, as for a first release.
+// An empty from compares to with nothing, as for a first release. The
+// snapshots are compared as an ordered merge of their rows' hashes (see
+// snapshot.Compare): only the rows that differ are decoded.
 func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string) (*codeset.Changelog, error) {
 	infos, err := p.list(ctx, sys)
 	if err != nil {
 		return nil, err
 	}
-	newRel, err := p.Store.Get(ctx, sys, to)
+	newPath, err := p.Store.Locate(ctx, sys, to)
 	if err != nil {
 		return nil, err
 	}
 	if from == "" {
-		return diff.Compare(nil, newRel, nil), nil
+		return snapshot.Compare(ctx, "", newPath, nil)
 	}
-	oldRel, err := p.Store.Get(ctx, sys, from)
+	oldPath, err := p.Store.Locate(ctx, sys, from)
 	if err != nil {
 		return nil, err
 	}
-	earlier, err := p.earlier(ctx, infos, infoOf(oldRel))
+	oldInfo, err := snapshot.ReadInfo(ctx, oldPath)
 	if err != nil {
 		return nil, err
 	}
-	between, err := p.between(ctx, infos, infoOf(oldRel), infoOf(newRel))
+	newInfo, err := snapshot.ReadInfo(ctx, newPath)
+	if err != nil {
+		return nil, err
+	}
+	lastSeen, done, err := p.lastSeen(ctx, infos, oldInfo)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	in := betweenInfos(infos, oldInfo, newInfo)
+	if len(in) == 0 {
+		return snapshot.Compare(ctx, oldPath, newPath, lastSeen)
+	}
+	// Not neighbours: the reconciliation combines the lists of the
+	// releases in between, so the releases are compared whole.
+	between, err := p.load(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	oldRel, err := snapshot.Read(ctx, oldPath)
+	if err != nil {
+		return nil, err
+	}
+	newRel, err := snapshot.Read(ctx, newPath)
+	if err != nil {
+		return nil, err
+	}
+	earlier, err := lastSeen(ctx, fresh(oldRel, newRel))
 	if err != nil {
 		return nil, err
 	}
 	return diff.CompareAcross(oldRel, newRel, earlier, between), nil
 }
 
-// between loads the stored releases after from and before to, oldest
-// first, whose publisher lists the reconciliation of a non-neighbour diff
-// combines. Revisions of from or to (LABEL-rN) are not releases in
-// between.
-func (p *Pipeline) between(ctx context.Context, infos []snapshot.Info, from, to snapshot.Info) ([]*codeset.Release, error) {
+// fresh returns the codes of rel that old does not have: those whose
+// record when last seen before old reactivation needs.
+func fresh(old, rel *codeset.Release) []string {
+	inOld := make(map[string]bool, len(old.Codes))
+	for _, c := range old.Codes {
+		inOld[c.Code] = true
+	}
+	var out []string
+	for _, c := range rel.Codes {
+		if !inOld[c.Code] {
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}
+
+// betweenInfos selects the stored releases after from and before to,
+// oldest first, whose publisher lists the reconciliation of a
+// non-neighbour diff combines. Revisions of from or to (LABEL-rN) are not
+// releases in between.
+func betweenInfos(infos []snapshot.Info, from, to snapshot.Info) []snapshot.Info {
 	var in []snapshot.Info
 	for _, i := range infos {
 		if before(from, i) && before(i, to) && !sameRelease(i.Label, from.Label) && !sameRelease(i.Label, to.Label) {
@@ -307,8 +353,13 @@ func (p *Pipeline) between(ctx context.Context, infos []snapshot.Info, from, to 
 		}
 		last = append(last, i)
 	}
+	return last
+}
+
+// load reads the stored releases of infos.
+func (p *Pipeline) load(ctx context.Context, infos []snapshot.Info) ([]*codeset.Release, error) {
 	var rels []*codeset.Release
-	for _, i := range last {
+	for _, i := range infos {
 		r, err := p.Store.Get(ctx, i.System, i.Label)
 		if err != nil {
 			return nil, err
@@ -481,18 +532,90 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 	if prev == nil {
 		return diff.Compare(nil, rel, nil), nil, nil
 	}
+	// The guards look at the whole previous release.
 	oldRel, err := p.Store.Get(ctx, rel.System, prev.Label)
 	if err != nil {
 		return nil, nil, err
 	}
-	earlier, err := p.earlier(ctx, infos, *prev)
+	lastSeen, done, err := p.lastSeen(ctx, infos, *prev)
 	if err != nil {
 		return nil, nil, err
+	}
+	defer done()
+	var earlier map[string]codeset.Code
+	if codes := fresh(oldRel, rel); len(codes) > 0 {
+		if earlier, err = lastSeen(ctx, codes); err != nil {
+			return nil, nil, err
+		}
 	}
 	return diff.Compare(oldRel, rel, earlier), oldRel, nil
 }
 
-// earlier loads every stored release before ref, for reactivation.
+// lastSeen answers, for a comparison whose older release is ref, with the
+// record each code had when last seen in a stored release before ref: what
+// reactivation needs. It asks the published history database of the
+// system when that holds the same releases as the store up to ref (by
+// label and number of codes, in order), so that no earlier snapshot is
+// read; otherwise it reads every stored release before ref. done releases
+// what it holds.
+func (p *Pipeline) lastSeen(ctx context.Context, infos []snapshot.Info, ref snapshot.Info) (_ snapshot.LastSeen, done func(), err error) {
+	var upTo []snapshot.Info
+	for _, in := range infos {
+		if before(in, ref) || in.Label == ref.Label {
+			upTo = append(upTo, in)
+		}
+	}
+	slices.SortStableFunc(upTo, func(a, b snapshot.Info) int {
+		if before(a, b) {
+			return -1
+		}
+		if before(b, a) {
+			return 1
+		}
+		return 0
+	})
+	// A codes-only tree builds its history from snapshots without
+	// descriptors: its records are not those of the store.
+	if lic, err := publish.TreeLicence(p.OutDir); p.OutDir != "" && err == nil && lic == format.LicenceFull {
+		path := filepath.Join(p.OutDir, string(ref.System), format.HistoryName)
+		if recs, err := history.OpenRecords(ctx, path); err == nil {
+			if matches(recs.Releases, upTo) {
+				return recs.LastSeenBefore(len(upTo)), func() { recs.Close() }, nil
+			}
+			recs.Close()
+		}
+	}
+	earlier, err := p.earlier(ctx, infos, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(_ context.Context, codes []string) (map[string]codeset.Code, error) {
+		m := map[string]codeset.Code{}
+		for _, c := range codes {
+			if r, ok := earlier[c]; ok {
+				m[c] = r
+			}
+		}
+		return m, nil
+	}, func() {}, nil
+}
+
+// matches reports whether the history's first releases are the stored
+// releases upTo.
+func matches(h []history.Release, upTo []snapshot.Info) bool {
+	if len(h) < len(upTo) {
+		return false
+	}
+	for i, in := range upTo {
+		if h[i].Label != in.Label || h[i].Codes != in.Codes {
+			return false
+		}
+	}
+	return true
+}
+
+// earlier loads every stored release before ref, for reactivation, when
+// no history can tell.
 func (p *Pipeline) earlier(ctx context.Context, infos []snapshot.Info, ref snapshot.Info) (map[string]codeset.Code, error) {
 	var rels []*codeset.Release
 	for _, in := range infos {

@@ -1,0 +1,69 @@
+// Command gen writes the synthetic inputs of bench/compare.sh, made from a
+// seed by internal/synth so every run measures the same data:
+//
+//	gen snapshots -n N -seed S -count K DIR   # DIR/icd10cm/FY2001.sqlite ... (a data directory)
+//	gen files -n N -seed S -count K DIR       # DIR/FY2001.txt ... (ICD-10-CM codes files)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/codeset/codeset/internal/synth"
+	"github.com/codeset/codeset/publish/snapshot"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) < 1 {
+		return fmt.Errorf("usage: gen snapshots|files -n N -seed S -count K DIR")
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	n := fs.Int("n", 100_000, "codes in the first release")
+	seed := fs.Uint64("seed", 1, "random seed")
+	count := fs.Int("count", 2, "number of successive releases")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("name one output directory")
+	}
+	dir := fs.Arg(0)
+	rels := synth.Series(*seed, *n, *count)
+	ctx := context.Background()
+	for _, r := range rels {
+		switch args[0] {
+		case "snapshots":
+			if err := snapshot.Write(ctx, snapshot.Store{Dir: dir}.Path(r.System, r.Label), r); err != nil {
+				return err
+			}
+		case "files":
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			f, err := os.Create(filepath.Join(dir, r.Label+".txt"))
+			if err != nil {
+				return err
+			}
+			if err := synth.WriteCodesFile(f, r); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("unknown command %q: want snapshots or files", args[0])
+		}
+	}
+	return nil
+}
