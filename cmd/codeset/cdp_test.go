@@ -6,9 +6,11 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -118,6 +120,14 @@ func (c *cdp) read(r *os.File) {
 // attached) and decodes its result into out.
 func (c *cdp) call(method string, params any, out any) {
 	c.t.Helper()
+	if err := c.try(method, params, out); err != nil {
+		c.t.Fatalf("%s: %v", method, err)
+	}
+}
+
+// try is call that returns the protocol's error instead of failing.
+func (c *cdp) try(method string, params any, out any) error {
+	c.t.Helper()
 	c.mu.Lock()
 	c.next++
 	id := c.next
@@ -138,15 +148,16 @@ func (c *cdp) call(method string, params any, out any) {
 	select {
 	case rep := <-ch:
 		if rep.Error != nil {
-			c.t.Fatalf("%s: %s", method, rep.Error.Message)
+			return errors.New(rep.Error.Message)
 		}
 		if out != nil {
 			if err := json.Unmarshal(rep.Result, out); err != nil {
-				c.t.Fatalf("%s: %v", method, err)
+				return err
 			}
 		}
+		return nil
 	case <-time.After(60 * time.Second):
-		c.t.Fatalf("%s: no answer from chromium", method)
+		return errors.New("no answer from chromium")
 	}
 }
 
@@ -165,7 +176,17 @@ func (c *cdp) eval(expr string, out any) {
 			} `json:"exception"`
 		} `json:"exceptionDetails"`
 	}
-	c.call("Runtime.evaluate", map[string]any{"expression": expr, "awaitPromise": true, "returnByValue": true}, &res)
+	err := c.try("Runtime.evaluate", map[string]any{"expression": expr, "awaitPromise": true, "returnByValue": true}, &res)
+	// An expression that navigates (a click on a link, history.back())
+	// may lose its page before it answers; so may a check made while a
+	// page is being replaced. Neither is a failure: callers wait for
+	// what they expect next.
+	if err != nil && (strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "context was destroyed")) {
+		return
+	}
+	if err != nil {
+		c.t.Fatalf("Runtime.evaluate: %v", err)
+	}
 	if res.Exception != nil {
 		c.t.Fatalf("eval %s: %s %s", expr, res.Exception.Text, res.Exception.Exception.Description)
 	}
