@@ -53,6 +53,8 @@ func registerGuards(fs *flag.FlagSet, g *release.Guards) {
 	fs.BoolVar(&g.AllowMassDelete, allowFlag(release.GuardMassDelete), false, "publish even when more codes are deleted than --max-delete-share allows")
 	fs.BoolVar(&g.AllowShrink, allowFlag(release.GuardShrink), false, "publish even when the release has fewer than 80% of the previous release's codes")
 	fs.BoolVar(&g.AllowLostField, allowFlag(release.GuardLostField), false, "publish even when a field the previous release filled is empty everywhere")
+	fs.BoolVar(&g.AllowSameFiles, allowFlag(release.GuardSameFiles), false, "publish even when the same files are already stored under another label")
+	fs.BoolVar(&g.AllowLabelYear, allowFlag(release.GuardLabelYear), false, "publish even when the label's year is none of the years the file names bear")
 	fs.BoolVar(&g.Strict, "strict", false, "fail (exit 1, nothing stored or published) when a disagreement with the publisher's own list is unexplained")
 }
 
@@ -84,6 +86,19 @@ func (r *releaseFlags) request(fs *flag.FlagSet) (release.Request, error) {
 		}
 	} else if sys, err = parseSystem(r.system, hint); err != nil {
 		return req, err
+	}
+	if r.label == "" && fs.NArg() > 0 {
+		// As the service does: the label from the publisher's file name
+		// (cms_2026_dx.zip is FY2026, HCPC2026_JAN_ANWEB.xlsx is 2026).
+		var derr error
+		for _, f := range fs.Args() {
+			if r.label, derr = schedules.DeriveLabel(schedules.BuiltinLabelRules(sys), filepath.Base(f)); derr == nil {
+				break
+			}
+		}
+		if r.label == "" {
+			return req, usagef(hint, "--release is required: no file name gives a label (%v)", derr)
+		}
 	}
 	if r.label == "" {
 		return req, usagef(hint, "--release is required")

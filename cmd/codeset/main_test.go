@@ -601,3 +601,24 @@ func TestCrosswalkAdd(t *testing.T) {
 		t.Errorf("crosswalk add of a file already among the sources succeeded")
 	}
 }
+
+// TestLabelFromFileName runs codeset run without --release: the label comes
+// from the file name, as in the service; a label whose year the file name
+// contradicts is refused with its flag, and nothing is stored.
+func TestLabelFromFileName(t *testing.T) {
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	if _, stderr, err := run(t, data, out, "run", filepath.Join(fixtures, "cpt-2024.xlsx")); err != nil {
+		t.Fatalf("run without --release: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "cpt", "2024", "manifest.json")); err != nil {
+		t.Errorf("release 2024 not published from cpt-2024.xlsx: %v", err)
+	}
+	_, _, err := run(t, data, out, "run", "--release", "2026", filepath.Join(fixtures, "cpt-2025.xlsx"))
+	if err == nil || !strings.Contains(err.Error(), "names the year 2026") || !strings.Contains(err.Error(), "--allow-label-year") {
+		t.Errorf("label 2026 for cpt-2025.xlsx: err = %v, want the label-year refusal with its flag", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "cpt", "2026.sqlite")); err == nil {
+		t.Errorf("a refused label was stored")
+	}
+}

@@ -26,6 +26,10 @@ type Guards struct {
 	AllowMassDelete bool
 	AllowShrink     bool
 	AllowLostField  bool
+	// AllowSameFiles and AllowLabelYear let a release through the label
+	// guards (GuardSameFiles, GuardLabelYear).
+	AllowSameFiles bool
+	AllowLabelYear bool
 	// Strict refuses a release whose reconciliation with the publisher's
 	// own list has a disagreement nothing explains (see
 	// codeset.Reconciliation.Unexplained).

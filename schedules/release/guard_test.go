@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/publish"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -135,5 +137,53 @@ func TestStrict(t *testing.T) {
 	}
 	if _, err := p.Run(ctx, Request{System: codeset.CPT, Label: "2024", Files: file("2024"), Guards: Guards{Strict: true}}); err != nil {
 		t.Fatalf("a release without declarations under strict: %v", err)
+	}
+}
+
+// TestLabelGuards refuses the label typos of issue 10: the same files under
+// a second label, and a label whose year none of the file names bears;
+// each is let through by its Allow field.
+func TestLabelGuards(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := &Pipeline{Store: snapshot.Store{Dir: filepath.Join(dir, "data")}, OutDir: filepath.Join(dir, "public")}
+	demo := func(year string) []string {
+		return []string{filepath.Join("..", "..", "testdata", "demo", "cpt-"+year+".xlsx")}
+	}
+	if _, err := p.Run(ctx, Request{System: codeset.CPT, Label: "2024", Files: demo("2024")}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		req   Request
+		guard string
+	}{
+		{"same files, new label", Request{System: codeset.CPT, Label: "2024-r2", Effective: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Files: demo("2024")}, GuardSameFiles},
+		{"label year not in the file name", Request{System: codeset.CPT, Label: "2027", Files: demo("2025")}, GuardLabelYear},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.Run(ctx, tt.req)
+			var ge *GuardError
+			if !errors.As(err, &ge) || ge.Guard != tt.guard || !errors.Is(err, codeset.ErrRefused) {
+				t.Fatalf("err = %v, want the %s guard", err, tt.guard)
+			}
+			if p.Store.Exists(codeset.CPT, tt.req.Label) || publish.Published(p.OutDir, codeset.CPT, tt.req.Label) {
+				t.Errorf("a refused label was stored or published")
+			}
+		})
+	}
+	allowed := Request{System: codeset.CPT, Label: "2027", Files: demo("2025"), Guards: Guards{AllowLabelYear: true}}
+	if _, err := p.Run(ctx, allowed); err != nil {
+		t.Errorf("with AllowLabelYear: %v", err)
+	}
+	if err := labelYear(&codeset.Release{System: codeset.ICD10CM, Label: "FY2026", Sources: []codeset.SourceFile{{Name: "cms_2026_dx.zip"}}}); err != nil {
+		t.Errorf("FY2026 from cms_2026_dx.zip: %v", err)
+	}
+	if err := labelYear(&codeset.Release{System: codeset.ICD10CM, Label: "FY2027", Sources: []codeset.SourceFile{{Name: "cms_2026_dx.zip"}}}); err == nil {
+		t.Errorf("FY2027 from cms_2026_dx.zip passed")
+	}
+	if err := labelYear(&codeset.Release{System: codeset.HCPCS, Label: "2017", Sources: []codeset.SourceFile{{Name: "HCPC17_CONTR_ANWEB.xlsx"}}}); err != nil {
+		t.Errorf("a file name without a four-digit year: %v", err)
 	}
 }

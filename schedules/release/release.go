@@ -94,6 +94,9 @@ func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkLabel(ctx, rel, req.Guards); err != nil {
+		return nil, err
+	}
 	path := p.Store.Path(rel.System, rel.Label)
 	if err := snapshot.Write(ctx, path, rel); err != nil {
 		return nil, err
@@ -130,6 +133,13 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	stored, published, err := p.interrupted(ctx, rel)
 	if err != nil {
 		return nil, err
+	}
+	if !stored && !published {
+		// A label typo is caught before anything is stored; a release
+		// already stored from these files passed this check then.
+		if err := p.checkLabel(ctx, rel, req.Guards); err != nil {
+			return nil, err
+		}
 	}
 	l, old, err := p.changelogFor(ctx, rel)
 	if err != nil {
