@@ -55,6 +55,7 @@ func (m *Main) triggerCommand(ctx context.Context, args []string) error {
 		job.Guards.MaxDeleteShare = g.MaxDeleteShare
 	}
 	job.Guards.AllowMassDelete, job.Guards.AllowShrink, job.Guards.AllowLostField = g.AllowMassDelete, g.AllowShrink, g.AllowLostField
+	job.Guards.AllowSameFiles, job.Guards.AllowLabelYear = g.AllowSameFiles, g.AllowLabelYear
 	job.Guards.Strict = job.Guards.Strict || g.Strict
 	run, err := c.runner.Run(ctx, job, schedules.TriggerManual, *wait)
 	if err != nil {
