@@ -113,14 +113,7 @@ func (s *Service) handleJobRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.wg.Done()
 	run, err := s.run(job, TriggerManual)
-	switch {
-	case run == nil:
-		server.ReplyError(w, server.Status(err), err.Error())
-	case err != nil:
-		server.Reply(w, server.Status(err), map[string]any{"run": run, "error": err.Error()})
-	default:
-		server.Reply(w, http.StatusOK, map[string]any{"run": run})
-	}
+	replyRun(w, run, err)
 }
 
 func (s *Service) handleRuns(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +180,13 @@ func (s *Service) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.wg.Done()
 	run, err := s.Runner.Withdraw(s.ctx, sys, r.PathValue("label"), body.Reason, TriggerAPI)
+	replyRun(w, run, err)
+}
+
+// replyRun answers a request that ran a job or a withdrawal: the run, with
+// the error and the status of its kind when it did not succeed; only the
+// error when nothing ran.
+func replyRun(w http.ResponseWriter, run *Run, err error) {
 	switch {
 	case run == nil:
 		server.ReplyError(w, server.Status(err), err.Error())

@@ -51,12 +51,7 @@ func (m *Main) triggerCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	// Flags given on release day override the job's configured guards.
-	if g.MaxDeleteShare > 0 {
-		job.Guards.MaxDeleteShare = g.MaxDeleteShare
-	}
-	job.Guards.AllowMassDelete, job.Guards.AllowShrink, job.Guards.AllowLostField = g.AllowMassDelete, g.AllowShrink, g.AllowLostField
-	job.Guards.AllowSameFiles, job.Guards.AllowLabelYear = g.AllowSameFiles, g.AllowLabelYear
-	job.Guards.Strict = job.Guards.Strict || g.Strict
+	job.Guards = job.Guards.Override(g)
 	run, err := c.runner.Run(ctx, job, schedules.TriggerManual, *wait)
 	if err != nil {
 		return err

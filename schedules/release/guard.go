@@ -36,6 +36,22 @@ type Guards struct {
 	Strict bool
 }
 
+// Override returns g with what a user asked for on release day: the
+// allowances of o, o's delete share when set, and strict when either asks
+// for it. Thresholds of a job stay unless o sets them.
+func (g Guards) Override(o Guards) Guards {
+	if o.MaxDeleteShare > 0 {
+		g.MaxDeleteShare = o.MaxDeleteShare
+	}
+	if o.MinKeepShare > 0 {
+		g.MinKeepShare = o.MinKeepShare
+	}
+	g.AllowMassDelete, g.AllowShrink, g.AllowLostField = o.AllowMassDelete, o.AllowShrink, o.AllowLostField
+	g.AllowSameFiles, g.AllowLabelYear = o.AllowSameFiles, o.AllowLabelYear
+	g.Strict = g.Strict || o.Strict
+	return g
+}
+
 // GuardError is a refusal: which guard refused and what it found. The
 // front ends say how to override it in their own terms (a command-line
 // flag, a job setting), from Guard.

@@ -187,3 +187,17 @@ func TestLabelGuards(t *testing.T) {
 		t.Errorf("a file name without a four-digit year: %v", err)
 	}
 }
+
+// TestGuardsOverride keeps a job's thresholds unless release-day flags set
+// them, and takes every allowance the flags give.
+func TestGuardsOverride(t *testing.T) {
+	job := Guards{MaxDeleteShare: 0.1, MinKeepShare: 0.9, Strict: true}
+	got := job.Override(Guards{AllowMassDelete: true, AllowSameFiles: true, AllowLabelYear: true})
+	want := Guards{MaxDeleteShare: 0.1, MinKeepShare: 0.9, Strict: true, AllowMassDelete: true, AllowSameFiles: true, AllowLabelYear: true}
+	if got != want {
+		t.Errorf("Override = %+v, want %+v", got, want)
+	}
+	if got := job.Override(Guards{MaxDeleteShare: 0.5}); got.MaxDeleteShare != 0.5 || got.MinKeepShare != 0.9 {
+		t.Errorf("Override with a delete share = %+v", got)
+	}
+}
