@@ -29,9 +29,19 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("CODESET_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "codeset:", err)
+			os.Exit(2)
+		}
+		defer stopProfile()
+	}
 	m := NewMain()
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		os.Exit(m.report(err))
+		code := m.report(err)
+		stop()
+		os.Exit(code)
 	}
 }
 
