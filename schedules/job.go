@@ -89,9 +89,12 @@ type Run struct {
 	Outcome Outcome         `json:"outcome"`
 	Codes   int             `json:"codes"`
 	Changes codeset.Summary `json:"changes"`
-	Error   string          `json:"error"`
-	Started time.Time       `json:"started"`
-	Ended   time.Time       `json:"ended"`
+	// Reconciliation is the comparison of a published run's changes with
+	// the publisher's own list; nil when the release has none.
+	Reconciliation *RunReconciliation `json:"reconciliation,omitempty"`
+	Error          string             `json:"error"`
+	Started        time.Time          `json:"started"`
+	Ended          time.Time          `json:"ended"`
 	// Result is what the pipeline produced for a published run; it is not
 	// recorded.
 	Result *release.Result `json:"-"`
@@ -184,7 +187,11 @@ func (r *Runner) Run(ctx context.Context, job *Job, trig Trigger, wait bool) (*R
 	if err != nil {
 		log.Error("run failed", "err", err)
 	} else {
-		log.Info("run done", "codes", run.Codes, "sha256", run.SHA256)
+		args := []any{"codes", run.Codes, "sha256", run.SHA256}
+		if rc := run.Reconciliation; rc != nil {
+			args = append(args, rc.logValue())
+		}
+		log.Info("run done", args...)
 	}
 	return run, err
 }
@@ -264,6 +271,7 @@ func (r *Runner) do(ctx context.Context, job *Job, run *Run) error {
 	}
 	run.Outcome, run.Result = OutcomePublished, res
 	run.Codes, run.Changes = len(res.Release.Codes), res.Changelog.Summary
+	run.Reconciliation = summarize(job.System, res.Changelog.Reconciliation)
 	if run.SHA256 == "" && len(res.Release.Sources) == 1 {
 		run.SHA256 = res.Release.Sources[0].SHA256
 	}

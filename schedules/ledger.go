@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS runs (
 	cosmetic    INTEGER NOT NULL DEFAULT 0,
 	reactivated INTEGER NOT NULL DEFAULT 0,
 	changes     TEXT NOT NULL DEFAULT '',   -- codeset.Summary as JSON: every change kind; '' in ledgers from before it
+	reconciliation TEXT NOT NULL DEFAULT '', -- RunReconciliation as JSON; '' when the run had no publisher's list, or in ledgers from before it
 	error       TEXT NOT NULL DEFAULT '',
 	started     TEXT NOT NULL,
 	ended       TEXT NOT NULL DEFAULT ''
@@ -112,15 +113,18 @@ func initLedger(ctx context.Context, db *sql.DB) error {
 	if _, err = tx.ExecContext(ctx, ledgerSchema); err != nil {
 		return err
 	}
-	// A ledger made before the changes column gets it; its old rows keep
-	// their per-kind columns, which Runs reads when changes is empty.
-	var has int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'changes'`).Scan(&has); err != nil {
-		return err
-	}
-	if has == 0 {
-		if _, err := tx.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN changes TEXT NOT NULL DEFAULT ''`); err != nil {
+	// A ledger made before a column gets it, empty: its old rows keep
+	// their per-kind columns, which Runs reads when changes is empty, and
+	// show no reconciliation.
+	for _, col := range []string{"changes", "reconciliation"} {
+		var has int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('runs') WHERE name = ?`, col).Scan(&has); err != nil {
 			return err
+		}
+		if has == 0 {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE runs ADD COLUMN `+col+` TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()
@@ -179,10 +183,16 @@ func (l *Ledger) finish(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("record run %d: %w", r.ID, err)
 	}
+	var rec []byte
+	if r.Reconciliation != nil {
+		if rec, err = json.Marshal(r.Reconciliation); err != nil {
+			return fmt.Errorf("record run %d: %w", r.ID, err)
+		}
+	}
 	_, err = l.db.ExecContext(ctx, `UPDATE runs SET source = ?, sha256 = ?, label = ?, outcome = ?, codes = ?,
-		added = ?, deleted = ?, revised = ?, cosmetic = ?, reactivated = ?, changes = ?, error = ?, ended = ? WHERE id = ?`,
+		added = ?, deleted = ?, revised = ?, cosmetic = ?, reactivated = ?, changes = ?, reconciliation = ?, error = ?, ended = ? WHERE id = ?`,
 		r.Source, r.SHA256, r.Label, r.Outcome, r.Codes,
-		r.Changes.Added, r.Changes.Deleted, r.Changes.Revised, r.Changes.Cosmetic, r.Changes.Reactivated, string(changes),
+		r.Changes.Added, r.Changes.Deleted, r.Changes.Revised, r.Changes.Cosmetic, r.Changes.Reactivated, string(changes), string(rec),
 		r.Error, formatTime(r.Ended), r.ID)
 	if err != nil {
 		return fmt.Errorf("record run %d: %w", r.ID, err)
@@ -193,7 +203,7 @@ func (l *Ledger) finish(ctx context.Context, r *Run) error {
 // Runs returns the runs of job (of every job when job is ""), newest
 // first, at most limit of them (all when limit <= 0).
 func (l *Ledger) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
-	q := `SELECT id, job, trigger, source, sha256, label, outcome, codes, added, deleted, revised, cosmetic, reactivated, changes, error, started, ended FROM runs`
+	q := `SELECT id, job, trigger, source, sha256, label, outcome, codes, added, deleted, revised, cosmetic, reactivated, changes, reconciliation, error, started, ended FROM runs`
 	var args []any
 	if job != "" {
 		q += ` WHERE job = ?`
@@ -212,15 +222,21 @@ func (l *Ledger) Runs(ctx context.Context, job string, limit int) ([]Run, error)
 	var runs []Run
 	for rows.Next() {
 		var r Run
-		var started, ended, changes string
+		var started, ended, changes, rec string
 		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Source, &r.SHA256, &r.Label, &r.Outcome, &r.Codes,
 			&r.Changes.Added, &r.Changes.Deleted, &r.Changes.Revised, &r.Changes.Cosmetic, &r.Changes.Reactivated,
-			&changes, &r.Error, &started, &ended); err != nil {
+			&changes, &rec, &r.Error, &started, &ended); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
 		if changes != "" {
 			if err := json.Unmarshal([]byte(changes), &r.Changes); err != nil {
 				return nil, fmt.Errorf("read ledger: run %d: bad changes: %w", r.ID, err)
+			}
+		}
+		if rec != "" {
+			r.Reconciliation = new(RunReconciliation)
+			if err := json.Unmarshal([]byte(rec), r.Reconciliation); err != nil {
+				return nil, fmt.Errorf("read ledger: run %d: bad reconciliation: %w", r.ID, err)
 			}
 		}
 		if r.Started, err = parseTime(started); err == nil {

@@ -15,8 +15,9 @@ import (
 func (m *Main) runsCommand(ctx context.Context, args []string) error {
 	fs := m.flags("runs", "[--job J] [--limit N] [--config FILE] [--json] [--utc]",
 		"List the runs in the ledger, newest first: trigger (schedule, manual, catch-up), outcome\n"+
-			"(published, unchanged, no-file, refused, failed, abandoned, running), release, counts and\n"+
-			"errors. Without --config, the ledger of the --data directory, where 'codeset run' records.")
+			"(published, unchanged, no-file, refused, failed, abandoned, running), release, counts,\n"+
+			"errors, and how the changes compare with the publisher's own list (declared, agreed,\n"+
+			"disagreements, the first one with its reason). Without --config, the ledger of the --data directory, where 'codeset run' records.")
 	cfgPath := fs.String("config", "", "configuration `file` (TOML)")
 	job := fs.String("job", "", "only the runs of this `job`")
 	limit := fs.Int("limit", 50, "show at most `n` runs; 0 for all")
@@ -87,14 +88,39 @@ func (m *Main) runsCommand(ctx context.Context, args []string) error {
 	// stays readable.
 	for i, line := range strings.SplitAfter(strings.TrimSuffix(b.String(), "\n"), "\n") {
 		fmt.Fprint(m.Stdout, fitLine(strings.TrimSuffix(line, "\n")+"\n", runsWidth))
-		if i < 2 || runs[i-2].Error == "" {
+		if i < 2 {
 			continue
 		}
-		for _, e := range wrap("error: "+runs[i-2].Error, runsWidth-4) {
-			fmt.Fprintf(m.Stdout, "    %s\n", e)
+		r := runs[i-2]
+		if r.Error != "" {
+			for _, e := range wrap("error: "+r.Error, runsWidth-4) {
+				fmt.Fprintf(m.Stdout, "    %s\n", e)
+			}
+		}
+		if rc := r.Reconciliation; rc != nil {
+			for _, l := range reconciliationLines(rc) {
+				for _, w := range wrap(l, runsWidth-4) {
+					fmt.Fprintf(m.Stdout, "    %s\n", w)
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// reconciliationLines says in a line what a run's comparison with the
+// publisher's list came to and, in a second, its first disagreement (one
+// nothing explains, if any); --json has the first few.
+func reconciliationLines(rc *schedules.RunReconciliation) []string {
+	s := fmt.Sprintf("publisher's list: declared %d, agreed %d, %d disagreements, %d unexplained", rc.Declared, rc.Agreed, rc.Disagreements, rc.Unexplained)
+	if len(rc.Combined) > 0 {
+		s += "; lists combined: " + strings.Join(rc.Combined, ", ")
+	}
+	lines := []string{s}
+	if len(rc.First) > 0 {
+		lines = append(lines, "first: "+rc.First[0].Text(rc.System))
+	}
+	return lines
 }
 
 // wrap breaks text into lines of at most width runes at spaces (a longer
