@@ -323,8 +323,9 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 }
 
 func (m *Main) releasesCommand(ctx context.Context, args []string) error {
-	fs := m.flags("releases", "[--system S] [--json]", "List the stored releases, oldest first, whether each is published, and which is the\n"+
-		"latest (newest effective date) and the current one (the newest published one in effect today).")
+	fs := m.flags("releases", "[--system S] [--json]", "List the stored releases, oldest first, where each is published (the tree the data directory\n"+
+		"records it was published to, whatever --out says), and which is the latest (newest effective\n"+
+		"date) and the current one (the newest published one in effect today).")
 	sysFlag := fs.String("system", "", "only this code `system`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
@@ -347,10 +348,13 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 		Effective string         `json:"effective,omitempty"`
 		Codes     int            `json:"codes"`
 		Published string         `json:"published,omitempty"`
-		Latest    bool           `json:"latest"`
-		Current   bool           `json:"current"`
+		// Unfinished: a publication begun there and never finished.
+		Unfinished string `json:"unfinished,omitempty"`
+		Latest     bool   `json:"latest"`
+		Current    bool   `json:"current"`
 	}
 	rows := []row{}
+	pipe := m.pipeline()
 	latest, current := map[codeset.System]int{}, map[codeset.System]int{}
 	today := m.now()
 	for i, in := range infos {
@@ -358,8 +362,17 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 		if !in.Effective.IsZero() {
 			r.Effective = in.Effective.Format(time.DateOnly)
 		}
-		if publish.Published(m.OutDir, in.System, in.Label) {
-			r.Published = format.ReleaseDir(m.OutDir, in.System, in.Label)
+		// Where the data directory records it was published, whatever
+		// --out says: a mistyped or unmounted --out must not make a
+		// published release look unpublished.
+		done, unfinished, err := pipe.PublishedTrees(in.System, in.Label)
+		if err != nil {
+			return err
+		}
+		if len(done) > 0 {
+			r.Published = format.ReleaseDir(done[0], in.System, in.Label)
+		} else if len(unfinished) > 0 {
+			r.Unfinished = format.ReleaseDir(unfinished[0], in.System, in.Label)
 		}
 		rows = append(rows, r)
 		if j, ok := latest[in.System]; !ok || !in.Effective.Before(infos[j].Effective) {
@@ -394,7 +407,11 @@ func (m *Main) releasesCommand(ctx context.Context, args []string) error {
 		if r.Current {
 			status = append(status, "current")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.System, r.Label, dash(r.Effective), r.Codes, dash(strings.Join(status, ", ")), cmp.Or(r.Published, "no"))
+		published := cmp.Or(r.Published, "no")
+		if r.Unfinished != "" {
+			published = "no: interrupted publishing to " + r.Unfinished + " (run it again)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.System, r.Label, dash(r.Effective), r.Codes, dash(strings.Join(status, ", ")), published)
 	}
 	return tw.Flush()
 }

@@ -148,6 +148,41 @@ func (p *Pipeline) unmarkTree(sys codeset.System, label string) error {
 	return p.writeRecord(sys, label, r)
 }
 
+// PublishedTrees returns the trees the record of release label of sys
+// names, as paths to open: done, those it is published to; unfinished,
+// those a publication was begun to and never finished (a run killed half
+// way: the same run again finishes it). A data directory from before the
+// records knows no tree: then the pipeline's tree counts when the
+// release's folder is there.
+func (p *Pipeline) PublishedTrees(sys codeset.System, label string) (done, unfinished []string, err error) {
+	r, err := p.Record(sys, label)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range r.Trees {
+		if t.Done {
+			done = append(done, p.treePath(t))
+		} else {
+			unfinished = append(unfinished, p.treePath(t))
+		}
+	}
+	if len(r.Trees) == 0 && p.Published(sys, label) {
+		done = append(done, p.OutDir)
+	}
+	return done, unfinished, nil
+}
+
+// publishedAnywhere reports whether release label of sys is published, or
+// was being published, to any tree: its snapshot's bytes are then what
+// some tree was made from, and must not change.
+func (p *Pipeline) publishedAnywhere(sys codeset.System, label string) (bool, error) {
+	done, unfinished, err := p.PublishedTrees(sys, label)
+	if err != nil {
+		return false, err
+	}
+	return len(done)+len(unfinished) > 0 || p.Published(sys, label), nil
+}
+
 // Published reports whether release label of sys is published in the
 // pipeline's tree: its folder is there. A withdrawn release is published
 // (its folder stays) but listed nowhere.

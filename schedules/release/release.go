@@ -678,8 +678,10 @@ type CrosswalkResult struct {
 //     and not published, with the same codes. Compare it with the release
 //     before (codeset diff --from PREV --to LABEL-rN) to see the links.
 //
-// Files that hold no crosswalk are refused, and so is a crosswalk already
-// among the release's sources.
+// Published means published, or being published, to any tree the
+// release's record names (see PublishedTrees), whatever tree the pipeline
+// names. Files that hold no crosswalk are refused, and so is a crosswalk
+// already among the release's sources.
 func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label string, cp *ingest.CrosswalkProfile, files ...string) (*CrosswalkResult, error) {
 	if len(files) == 0 {
 		return nil, codeset.NewError(codeset.ErrInvalid, "no crosswalk files given")
@@ -714,7 +716,13 @@ func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label s
 	}
 	rel.Replacements = append(rel.Replacements, links...)
 	res := &CrosswalkResult{Release: rel, Links: len(links)}
-	if !publish.Published(p.OutDir, sys, label) {
+	// Published anywhere, as the release's record says: an --out that
+	// names another tree (or none) must not let the snapshot change.
+	published, err := p.publishedAnywhere(sys, label)
+	if err != nil {
+		return nil, err
+	}
+	if !published {
 		path := p.Store.Path(sys, label)
 		// Build the new snapshot beside the old one, then rename it over.
 		dir, err := os.MkdirTemp(filepath.Dir(path), ".crosswalk-")
@@ -737,6 +745,11 @@ func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label s
 	for n := 2; ; n++ {
 		next := fmt.Sprintf("%s-r%d", base, n)
 		if codeset.CompareLabels(next, label) <= 0 || p.Store.Exists(sys, next) || publish.Published(p.OutDir, sys, next) {
+			continue
+		}
+		if taken, err := p.publishedAnywhere(sys, next); err != nil {
+			return nil, err
+		} else if taken {
 			continue
 		}
 		rel.Label = next
