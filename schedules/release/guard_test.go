@@ -177,13 +177,13 @@ func TestLabelGuards(t *testing.T) {
 	if _, err := p.Run(ctx, allowed); err != nil {
 		t.Errorf("with AllowLabelYear: %v", err)
 	}
-	if err := labelYear(&codeset.Release{System: codeset.ICD10CM, Label: "FY2026", Sources: []codeset.SourceFile{{Name: "cms_2026_dx.zip"}}}); err != nil {
+	if err := labelYear(&codeset.Release{System: codeset.ICD10CM, Label: "FY2026", Sources: []codeset.SourceFile{{Name: "cms_2026_dx.zip"}}}, nil, nil); err != nil {
 		t.Errorf("FY2026 from cms_2026_dx.zip: %v", err)
 	}
-	if err := labelYear(&codeset.Release{System: codeset.ICD10CM, Label: "FY2027", Sources: []codeset.SourceFile{{Name: "cms_2026_dx.zip"}}}); err == nil {
+	if err := labelYear(&codeset.Release{System: codeset.ICD10CM, Label: "FY2027", Sources: []codeset.SourceFile{{Name: "cms_2026_dx.zip"}}}, nil, nil); err == nil {
 		t.Errorf("FY2027 from cms_2026_dx.zip passed")
 	}
-	if err := labelYear(&codeset.Release{System: codeset.HCPCS, Label: "2017", Sources: []codeset.SourceFile{{Name: "HCPC17_CONTR_ANWEB.xlsx"}}}); err != nil {
+	if err := labelYear(&codeset.Release{System: codeset.HCPCS, Label: "2017", Sources: []codeset.SourceFile{{Name: "HCPC17_CONTR_ANWEB.xlsx"}}}, nil, nil); err != nil {
 		t.Errorf("a file name without a four-digit year: %v", err)
 	}
 }

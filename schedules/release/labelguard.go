@@ -1,13 +1,19 @@
 package release
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/ingest"
 )
 
 // The guards on a release's label, as named in GuardError.Guard: a label
@@ -16,8 +22,9 @@ const (
 	// GuardSameFiles refuses files already stored under another label of
 	// the system.
 	GuardSameFiles = "same-files"
-	// GuardLabelYear refuses a label whose year no file name bears when the
-	// file names do bear a year.
+	// GuardLabelYear refuses a label whose year contradicts the year the
+	// files state in their content (or, when the content states none, in
+	// their names).
 	GuardLabelYear = "label-year"
 )
 
@@ -30,10 +37,11 @@ var labelYearRE = regexp.MustCompile(`^(?:FY)?((?:19|20)[0-9]{2})`)
 // HCPC2026_JAN_ANWEB.xlsx, icd10cm-codes-April-2024.txt.
 var nameYearRE = regexp.MustCompile(`(?:^|[^0-9])((?:19|20)[0-9]{2})(?:[^0-9]|$)`)
 
-// checkLabel runs the label guards on rel, just read, unless g allows them.
-func (p *Pipeline) checkLabel(ctx context.Context, rel *codeset.Release, g Guards) error {
+// checkLabel runs the label guards on rel, just read from files (rep
+// says how), unless g allows them.
+func (p *Pipeline) checkLabel(ctx context.Context, rel *codeset.Release, rep *ingest.Report, files []string, g Guards) error {
 	if !g.AllowLabelYear {
-		if err := labelYear(rel); err != nil {
+		if err := labelYear(rel, rep, files); err != nil {
 			return err
 		}
 	}
@@ -66,26 +74,149 @@ func sourceSums(sources []codeset.SourceFile) []string {
 	return sums
 }
 
-// labelYear refuses a label whose year is none of the years the file names
-// bear. Files whose names bear no year, and labels that name no year, pass.
-func labelYear(rel *codeset.Release) error {
+// yearSign is one place where a release's files state a year.
+type yearSign struct {
+	year  int
+	file  string // the file that states it: "member (in zip)" for a zip member
+	where string // how it states it, after "says YEAR"
+}
+
+// labelYear refuses a label whose year contradicts the files. The years
+// the files state in their content come first: the summary block of an
+// ICD-10 addenda (the counts of the new version's order file, whose name
+// bears its fiscal year), the latest action effective date of HCPCS
+// records, a sheet name, the names of a zip's members. When the content
+// states years, the label's year must be one of them. Otherwise the file
+// names decide, as before: the label's year must be one they bear. Files
+// that state no year, and labels that name none, pass.
+func labelYear(rel *codeset.Release, rep *ingest.Report, files []string) error {
 	m := labelYearRE.FindStringSubmatch(rel.Label)
 	if m == nil {
 		return nil
 	}
 	want, _ := strconv.Atoi(m[1])
-	var seen []string
-	for _, s := range rel.Sources {
-		for _, y := range nameYearRE.FindAllStringSubmatch(s.Name, -1) {
-			if n, _ := strconv.Atoi(y[1]); n == want {
-				return nil
+	signs := contentYears(rel, rep, files)
+	if len(signs) == 0 {
+		for _, s := range rel.Sources {
+			for _, y := range nameYears(s.Name) {
+				signs = append(signs, yearSign{year: y, file: s.Name, where: "in its name"})
 			}
-			seen = append(seen, y[1]+" in "+s.Name)
 		}
 	}
-	if len(seen) == 0 {
+	for _, s := range signs {
+		if s.year == want {
+			return nil
+		}
+	}
+	if len(signs) == 0 {
 		return nil
 	}
+	s := signs[0]
 	return &GuardError{Guard: GuardLabelYear, Msg: fmt.Sprintf(
-		"%s %s names the year %d, but the files say %s: is the label a typo?", rel.System, rel.Label, want, seen[0])}
+		"%s %s names the year %d, but %s says %d %s: is the label a typo?", rel.System, rel.Label, want, s.file, s.year, s.where)}
+}
+
+// nameYears returns the years a name bears.
+func nameYears(name string) []int {
+	var ys []int
+	for _, y := range nameYearRE.FindAllStringSubmatch(name, -1) {
+		n, _ := strconv.Atoi(y[1])
+		ys = append(ys, n)
+	}
+	return ys
+}
+
+// contentYears returns the years the files of rel state inside them,
+// strongest first. Only signals seen to be reliable in the publishers'
+// real files are used (see the README).
+func contentYears(rel *codeset.Release, rep *ingest.Report, files []string) []yearSign {
+	var signs []yearSign
+	// Where each zip member came from, to name it.
+	inZip := map[string]string{}
+	var members []yearSign
+	for _, f := range files {
+		names, ok := zipMemberNames(f)
+		if !ok {
+			continue
+		}
+		for _, n := range names {
+			base := path.Base(n)
+			inZip[base] = filepath.Base(f)
+			for _, y := range nameYears(base) {
+				members = append(members, yearSign{year: y, file: filepath.Base(f), where: fmt.Sprintf("in the name of its member %s", n)})
+			}
+		}
+	}
+	named := func(name string) string {
+		name = path.Base(filepath.ToSlash(name))
+		if z, ok := inZip[name]; ok {
+			return fmt.Sprintf("%s (in %s)", name, z)
+		}
+		return name
+	}
+	// The summary block ending an ICD-10 addenda counts the codes of the
+	// new version's order file: icd10cm_order_2025.txt,
+	// icd10pcs_order_2019.txt.
+	if a, ok := rel.Declared.Against(); ok && a.ToFile != "" {
+		for _, y := range nameYears(a.ToFile) {
+			signs = append(signs, yearSign{year: y, file: named(rel.Declared.Source),
+				where: fmt.Sprintf("in its summary block (%d codes in %s)", a.To, a.ToFile)})
+		}
+	}
+	// HCPCS records carry the date each code's last action took effect:
+	// the latest is the release's own date (2025-01-01 in the January 2025
+	// file, 2020-04-01 in the April 2020 update).
+	var latest time.Time
+	for _, c := range rel.Codes {
+		if t, err := time.Parse(time.DateOnly, c.Meta["action_effective_date"]); err == nil && t.After(latest) {
+			latest = t
+		}
+	}
+	if !latest.IsZero() {
+		data := ""
+		if rep != nil {
+			for _, f := range rep.Files {
+				if f.Codes > 0 {
+					data = named(f.Name)
+					break
+				}
+			}
+		}
+		if data == "" && len(rel.Sources) > 0 {
+			data = rel.Sources[0].Name
+		}
+		signs = append(signs, yearSign{year: latest.Year(), file: data,
+			where: fmt.Sprintf("as the latest action effective date of its records (%s)", latest.Format(time.DateOnly))})
+	}
+	// A workbook's sheet is often named for its release (HCPCS_2018_Alpha,
+	// HCPC2025_JAN_ANWEB_12172024).
+	if rep != nil {
+		for _, f := range rep.Files {
+			for _, y := range nameYears(f.Sheet) {
+				signs = append(signs, yearSign{year: y, file: named(f.Name), where: fmt.Sprintf("in its sheet name %q", f.Sheet)})
+			}
+		}
+	}
+	return append(signs, members...)
+}
+
+// zipMemberNames lists the files in zip f; false when f is no zip, or is
+// a workbook (an OOXML package is a zip of parts, not of files).
+func zipMemberNames(f string) ([]string, bool) {
+	zr, err := zip.OpenReader(f)
+	if err != nil {
+		return nil, false
+	}
+	defer zr.Close()
+	var names []string
+	for _, zf := range zr.File {
+		if zf.Name == "[Content_Types].xml" {
+			return nil, false
+		}
+		if zf.FileInfo().IsDir() || strings.HasPrefix(path.Base(zf.Name), ".") || strings.HasPrefix(zf.Name, "__MACOSX/") {
+			continue
+		}
+		names = append(names, zf.Name)
+	}
+	return names, true
 }

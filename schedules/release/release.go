@@ -94,7 +94,7 @@ func (p *Pipeline) Ingest(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.checkLabel(ctx, rel, req.Guards); err != nil {
+	if err := p.checkLabel(ctx, rel, rep, req.Files, req.Guards); err != nil {
 		return nil, err
 	}
 	path := p.Store.Path(rel.System, rel.Label)
@@ -137,7 +137,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if !stored && !published {
 		// A label typo is caught before anything is stored; a release
 		// already stored from these files passed this check then.
-		if err := p.checkLabel(ctx, rel, req.Guards); err != nil {
+		if err := p.checkLabel(ctx, rel, rep, req.Files, req.Guards); err != nil {
 			return nil, err
 		}
 	}
