@@ -85,7 +85,7 @@ type yearSign struct {
 // the files state in their content come first: the summary block of an
 // ICD-10 addenda (the counts of the new version's order file, whose name
 // bears its fiscal year), the latest action effective date of HCPCS
-// records, a sheet name, the names of a zip's members. When the content
+// records, the names of a zip's members. When the content
 // states years, the label's year must be one of them. Otherwise the file
 // names decide, as before: the label's year must be one they bear. Files
 // that state no year, and labels that name none, pass.
@@ -188,15 +188,9 @@ func contentYears(rel *codeset.Release, rep *ingest.Report, files []string) []ye
 		signs = append(signs, yearSign{year: latest.Year(), file: data,
 			where: fmt.Sprintf("as the latest action effective date of its records (%s)", latest.Format(time.DateOnly))})
 	}
-	// A workbook's sheet is often named for its release (HCPCS_2018_Alpha,
-	// HCPC2025_JAN_ANWEB_12172024).
-	if rep != nil {
-		for _, f := range rep.Files {
-			for _, y := range nameYears(f.Sheet) {
-				signs = append(signs, yearSign{year: y, file: named(f.Name), where: fmt.Sprintf("in its sheet name %q", f.Sheet)})
-			}
-		}
-	}
+	// Sheet names are not used: a sheet is often named for its release
+	// (HCPCS_2018_Alpha), but people copy a workbook forward and keep
+	// last year's sheet name, so it may contradict a right label.
 	return append(signs, members...)
 }
 

@@ -159,7 +159,7 @@ func TestLabelYearFromContent(t *testing.T) {
 		{"2019 workbook renamed anweb.xlsx, as 2020", codeset.HCPCS, "2020", renamed("hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx", "anweb.xlsx"),
 			[]string{"anweb.xlsx says 2019 as the latest action effective date of its records (2019-01-01)"}},
 		{"2019 workbook renamed anweb.xlsx, as 2019", codeset.HCPCS, "2019", renamed("hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx", "anweb.xlsx"), nil},
-		// 2018's sheet is HCPCS_2018_Alpha; the April 2020 update's latest
+		// 2018 (sheet HCPCS_2018_Alpha, not used); the April 2020 update's latest
 		// action took effect on 2020-04-01.
 		{"2018 workbook as 2018", codeset.HCPCS, "2018", real("hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx"), nil},
 		{"April 2020 update as 2020-04", codeset.HCPCS, "2020-04", real("hcpcs/2020-quarterly/anweb_2020_04.xlsx"), nil},
@@ -212,20 +212,16 @@ func TestLabelYearFromGeneratedContent(t *testing.T) {
 	}
 }
 
-// TestContentYearSigns: a sheet named for its release is a sign; a date
-// stamp inside a longer number (CMS's 12172024) is not a year.
+// TestContentYearSigns: a date stamp inside a longer number (CMS's
+// 12172024) is not a year; a sheet name is no sign (a workbook copied
+// forward keeps last year's).
 func TestContentYearSigns(t *testing.T) {
 	if got := nameYears("HCPC2025_JAN_ANWEB_12172024.txt"); len(got) != 1 || got[0] != 2025 {
 		t.Errorf("years of HCPC2025_JAN_ANWEB_12172024.txt = %v, want [2025]", got)
 	}
-	rel := &codeset.Release{System: codeset.HCPCS, Label: "2019", Sources: []codeset.SourceFile{{Name: "book.xlsx"}}}
-	rep := &ingest.Report{Files: []ingest.FileReport{{Name: "/tmp/x/book.xlsx", Sheet: "HCPCS_2018_Alpha", Codes: 3}}}
-	err := labelYear(rel, rep, nil)
-	if err == nil || !strings.Contains(err.Error(), `book.xlsx says 2018 in its sheet name "HCPCS_2018_Alpha"`) {
-		t.Errorf("err = %v, want the sheet name's 2018", err)
-	}
-	rel.Label = "2018"
+	rel := &codeset.Release{System: codeset.CPT, Label: "2026", Sources: []codeset.SourceFile{{Name: "CPT2026.xlsx"}}}
+	rep := &ingest.Report{Files: []ingest.FileReport{{Name: "/tmp/x/CPT2026.xlsx", Sheet: "Codes_2025", Codes: 3}}}
 	if err := labelYear(rel, rep, nil); err != nil {
-		t.Errorf("2018: %v", err)
+		t.Errorf("sheet Codes_2025 in CPT2026.xlsx as 2026: %v", err)
 	}
 }
