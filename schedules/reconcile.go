@@ -66,7 +66,7 @@ func summarize(sys codeset.System, r *codeset.Reconciliation) *RunReconciliation
 	return s
 }
 
-// String says the first disagreement as the terminal summary does:
+// Text says a disagreement as the terminal summary does:
 // "M32.15: declared revised, computed unchanged: ...".
 func (d RunDisagreement) Text(sys codeset.System) string {
 	decl := d.Declared
