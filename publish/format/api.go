@@ -113,6 +113,37 @@ type SearchResponse struct {
 	Results   []SearchHit    `json:"results"`
 }
 
+// CompareResponse is the body of GET /api/v1/compare/SYSTEM?from=&to=: the
+// changes between two published releases of a system, counted in Summary
+// and listed a page at a time (Offset, Limit) in code order, of one kind
+// when Kind is set. Total counts the changes of that kind, or all.
+type CompareResponse struct {
+	System        codeset.System  `json:"system"`
+	From          string          `json:"from"`
+	To            string          `json:"to"`
+	FromEffective string          `json:"from_effective"`
+	ToEffective   string          `json:"to_effective"`
+	Neighbours    bool            `json:"neighbours"` // no release published between them
+	Summary       codeset.Summary `json:"summary"`
+	Kind          string          `json:"kind,omitempty"`
+	Total         int             `json:"total"`
+	Offset        int             `json:"offset"`
+	Limit         int             `json:"limit"`
+	Changes       []CompareChange `json:"changes"`
+}
+
+// CompareChange is one change of a CompareResponse.
+type CompareChange struct {
+	Code        string                         `json:"code"`    // stored form
+	Written     string                         `json:"written"` // as people write it
+	Change      codeset.ChangeKind             `json:"change"`
+	Category    string                         `json:"category"`
+	Description string                         `json:"description"`
+	Fields      map[string]codeset.FieldChange `json:"fields"`
+	ReplacedBy  []string                       `json:"replaced_by"` // stored form
+	Replaces    []string                       `json:"replaces"`    // stored form
+}
+
 // Error is the body of every failed request under /api/v1/, the jobs API
 // included, and of any other failed request but those under /fhir, which
 // answer OperationOutcome resources.
