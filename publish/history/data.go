@@ -17,6 +17,8 @@ import (
 //	E  code  release  change  field  before  after
 //	L  old  new  release  source  how
 //
+// The codes of the oldest release are not listed as added by it: a code
+// whose first event is not an addition was there from the oldest release.
 // Releases come oldest first; events by release, code and field; links by
 // release, old, new and source, so the same history always gives the same
 // bytes. The records themselves are left out: each release folder has
@@ -35,7 +37,7 @@ func WriteData(ctx context.Context, path string, w io.Writer) error {
 		n        int
 	}{
 		{"R", `SELECT label, effective FROM releases ORDER BY seq`, 2},
-		{"E", `SELECT code, release, change, field, before, after FROM events ORDER BY seq, code, field`, 6},
+		{"E", `SELECT code, release, change, field, before, after FROM events WHERE NOT (seq = 1 AND change = 'added') ORDER BY seq, code, field`, 6},
 		{"L", `SELECT old, new, release, source, how FROM replacements ORDER BY seq, old, new, source`, 5},
 	} {
 		if q.tag == "L" {

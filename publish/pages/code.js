@@ -83,7 +83,16 @@
       });
       h.chains = chains(code, links);
       var here = byLabel[release].seq;
+      // history.tsv leaves out the additions of the oldest release: a
+      // code known whose first event is not an addition was there from it.
+      function oldest() {
+        var e0 = h.events[0];
+        if (D.releases.length && (!e0 || (e0.change !== "added" && e0.change !== "reactivated"))) {
+          h.events.unshift({ release: D.releases[0].label, change: "added", fields: {} });
+        }
+      }
       return record(release).then(function (rec) {
+        if (rec || h.events.length) { oldest(); }
         var first = h.events.filter(function (e) { return e.change === "added"; })[0];
         if (rec) {
           return { code: code, release: release, inRelease: true, header: rec.header, record: rec.record, history: h,
@@ -152,7 +161,7 @@
     status.dataset.status = v.status;
 
     // The record.
-    document.getElementById("record-release").textContent = v.inRelease ? release : (v.recordFrom || "the last release that had it");
+    document.getElementById("record-release").textContent = v.inRelease ? release : (v.recordFrom || (v.history && v.history.last_release) || "the last release that had it");
     var badges = document.getElementById("badges");
     badges.textContent = "";
     badges.appendChild(el("span", v.status, "badge " + v.status));
@@ -208,8 +217,9 @@
           tbody.appendChild(tr);
         });
       });
-      var first = D.releases[0] ? D.releases[0].label : "";
-      if (!h.events.length || h.events[0].change !== "added") { story.unshift("in " + D.name + " since " + first + ", the oldest release published"); }
+      if (h.events.length && D.releases.length && h.events[0].release === D.releases[0].label && h.events[0].change === "added") {
+        story[0] = "in " + D.name + " since " + D.releases[0].label + ", the oldest release published";
+      }
       document.getElementById("story").textContent = written(code) + ": " + story.join("; ") + ".";
       document.getElementById("history").hidden = false;
     }
