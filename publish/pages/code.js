@@ -50,16 +50,21 @@
   // record reads the code's line of a release's records.tsv, or null.
   function record(label) {
     return text(label + "/records.tsv").then(function (t) {
-      var ls = lines(t), prefix = code + "\t";
+      var ls = lines(t), prefix = code + "\t", found = null, parent = "";
       for (var i = 1; i < ls.length; i++) {
+        var tab = ls[i].indexOf("\t"), c = ls[i].slice(0, tab);
+        // The header above the code: the longest header row whose code
+        // starts the code, as the code API finds it.
+        if (c.length < code.length && c.length > parent.length && code.indexOf(c) === 0 && ls[i].slice(tab + 1, tab + 8) === "header\t") { parent = c; }
         if (ls[i].indexOf(prefix) === 0) {
           var f = ls[i].split("\t");
           var attrs = {};
           try { attrs = JSON.parse(f[7] || "{}"); } catch (e) { attrs = {}; }
-          return { header: f[1] === "header", record: { category: f[2], status: f[3], short: f[4], medium: f[5], long: f[6], attributes: attrs } };
+          found = { header: f[1] === "header", record: { category: f[2], status: f[3], short: f[4], medium: f[5], long: f[6], attributes: attrs } };
         }
       }
-      return null;
+      if (found && parent) { found.parent = written(parent); }
+      return found;
     });
   }
   // fromFiles builds from the static files what the code API answers.
@@ -95,7 +100,7 @@
         if (rec || h.events.length) { oldest(); }
         var first = h.events.filter(function (e) { return e.change === "added"; })[0];
         if (rec) {
-          return { code: code, release: release, inRelease: true, header: rec.header, record: rec.record, history: h,
+          return { code: code, release: release, inRelease: true, header: rec.header, record: rec.record, history: h, parent: rec.parent,
             status: rec.record.status === "discontinued" ? "retired" : "active", effective_date: first && byLabel[first.release] && byLabel[first.release].seq > 0 ? byLabel[first.release].effective : "" };
         }
         // Not in the release: deleted by an earlier one, or never there.
