@@ -38,6 +38,10 @@ type Record struct {
 	Long       string            `json:"long"`
 	Status     string            `json:"status"`
 	Attributes map[string]string `json:"attributes"`
+	// Meta is the publisher's per-release bookkeeping (the HCPCS action
+	// code and its dates), where the release has it; additive. The history
+	// database does not keep it.
+	Meta map[string]string `json:"meta,omitempty"`
 }
 
 // RecordOf returns c as a Record.
@@ -46,7 +50,11 @@ func RecordOf(c codeset.Code) Record {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return Record{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
+	r := Record{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
+	if len(c.Meta) > 0 {
+		r.Meta = c.Meta
+	}
+	return r
 }
 
 // HistoryEvent is one change of a code in one release.

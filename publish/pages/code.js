@@ -47,6 +47,16 @@
     return files[url];
   }
   function lines(t) { return t.split("\n").filter(function (l) { return l && l[0] !== "#"; }); }
+  function object(s) {
+    try { return JSON.parse(s || "{}") || {}; } catch (e) { return {}; }
+  }
+  // terminated returns the date the publisher ends a record, as the code
+  // API gives it (YYYY-MM-DD), or "".
+  function terminated(rec) {
+    var v = ((rec.attributes || {}).termination_date || (rec.meta || {}).termination_date || "").trim();
+    var m = /^(\d{4})(\d{2})(\d{2})$/.exec(v) || /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    return m ? m[1] + "-" + m[2] + "-" + m[3] : "";
+  }
   // record reads the code's line of a release's records.tsv, or null.
   function record(label) {
     return text(label + "/records.tsv").then(function (t) {
@@ -58,9 +68,7 @@
         if (c.length < code.length && c.length > parent.length && code.indexOf(c) === 0 && ls[i].slice(tab + 1, tab + 8) === "header\t") { parent = c; }
         if (ls[i].indexOf(prefix) === 0) {
           var f = ls[i].split("\t");
-          var attrs = {};
-          try { attrs = JSON.parse(f[7] || "{}"); } catch (e) { attrs = {}; }
-          found = { header: f[1] === "header", record: { category: f[2], status: f[3], short: f[4], medium: f[5], long: f[6], attributes: attrs } };
+          found = { header: f[1] === "header", record: { category: f[2], status: f[3], short: f[4], medium: f[5], long: f[6], attributes: object(f[7]), meta: object(f[8]) } };
         }
       }
       if (found && parent) { found.parent = written(parent); }
@@ -101,7 +109,7 @@
         var first = h.events.filter(function (e) { return e.change === "added"; })[0];
         if (rec) {
           return { code: code, release: release, inRelease: true, header: rec.header, record: rec.record, history: h, parent: rec.parent,
-            status: rec.record.status === "discontinued" ? "retired" : "active", effective_date: first && byLabel[first.release] && byLabel[first.release].seq > 0 ? byLabel[first.release].effective : "" };
+            status: rec.record.status === "discontinued" ? "retired" : "active", retirement_date: terminated(rec.record), effective_date: first && byLabel[first.release] && byLabel[first.release].seq > 0 ? byLabel[first.release].effective : "" };
         }
         // Not in the release: deleted by an earlier one, or never there.
         var deleted = null;
@@ -191,6 +199,7 @@
       row("long", label("long"), rec["long"]);
       row("status", label("status"), rec.status);
       Object.keys(rec.attributes || {}).sort().forEach(function (k) { row(k, label(k), rec.attributes[k]); });
+      Object.keys(rec.meta || {}).sort().forEach(function (k) { if (!(k in (rec.attributes || {}))) { row(k, label(k), rec.meta[k]); } });
     }
     row("header", "Kind of row", v.inRelease ? (v.header ? "header (a category above billable codes)" : "code") : "");
     if (v.parent) { row("parent", "Under header", v.parent, true); }

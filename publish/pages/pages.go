@@ -118,10 +118,11 @@ func WriteSearchIndex(w io.Writer, rel *codeset.Release) error {
 // system and release, a line naming the columns, then one line per code
 // and header row in code order:
 //
-//	code  kind  category  status  short  medium  long  attributes
+//	code  kind  category  status  short  medium  long  attributes  meta
 //
-// kind is "code" or "header"; attributes is a JSON object with sorted keys
-// ({} when none). Tabs and line breaks inside values become spaces. In a
+// kind is "code" or "header"; attributes and meta (the publisher's
+// per-release bookkeeping, such as the HCPCS action code and its dates)
+// are JSON objects with sorted keys ({} when none). Tabs and line breaks inside values become spaces. In a
 // codes-only tree rel comes without descriptors, and so does the file.
 func WriteRecords(w io.Writer, rel *codeset.Release) error {
 	type row struct {
@@ -138,16 +139,19 @@ func WriteRecords(w io.Writer, rel *codeset.Release) error {
 	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.c.Code, b.c.Code) })
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# codeset records: %s %s\n", rel.System, rel.Label)
-	bw.WriteString("code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\n")
+	bw.WriteString("code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\tmeta\n")
 	clean := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
 	for _, r := range rows {
-		attrs := r.c.Attrs
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		a, err := json.Marshal(attrs)
-		if err != nil {
-			return fmt.Errorf("write records: code %s: %w", r.c.Code, err)
+		var objs [2][]byte
+		for i, m := range []map[string]string{r.c.Attrs, r.c.Meta} {
+			if m == nil {
+				m = map[string]string{}
+			}
+			b, err := json.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("write records: code %s: %w", r.c.Code, err)
+			}
+			objs[i] = b
 		}
 		for i, v := range []string{r.c.Code, r.kind, r.c.Category, r.c.Status, r.c.Short, r.c.Medium, r.c.Long} {
 			if i > 0 {
@@ -155,8 +159,10 @@ func WriteRecords(w io.Writer, rel *codeset.Release) error {
 			}
 			bw.WriteString(clean.Replace(v))
 		}
-		bw.WriteByte('\t')
-		bw.Write(a)
+		for _, b := range objs {
+			bw.WriteByte('\t')
+			bw.Write(b)
+		}
 		bw.WriteByte('\n')
 	}
 	if err := bw.Flush(); err != nil {

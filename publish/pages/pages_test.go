@@ -18,7 +18,7 @@ func TestWriteRecords(t *testing.T) {
 	rel := &codeset.Release{System: codeset.ICD10CM, Label: "FY2026",
 		Codes: []codeset.Code{
 			{Code: "A7741", Short: "Ehrlichiosis chafeensis", Long: "Ehrlichiosis\tchaffeensis\n[E. chaffeensis]", Attrs: map[string]string{"order": "42", "billable": "1"}},
-			{Code: "A001", Long: "Cholera"},
+			{Code: "A001", Long: "Cholera", Meta: map[string]string{"action": "N"}},
 		},
 		Headers: []codeset.Code{{Code: "A77", Long: "Spotted fever"}},
 	}
@@ -27,10 +27,10 @@ func TestWriteRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "# codeset records: icd10cm FY2026\n" +
-		"code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\n" +
-		"A001\tcode\t\t\t\t\tCholera\t{}\n" +
-		"A77\theader\t\t\t\t\tSpotted fever\t{}\n" +
-		"A7741\tcode\t\t\tEhrlichiosis chafeensis\t\tEhrlichiosis chaffeensis [E. chaffeensis]\t{\"billable\":\"1\",\"order\":\"42\"}\n"
+		"code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\tmeta\n" +
+		"A001\tcode\t\t\t\t\tCholera\t{}\t{\"action\":\"N\"}\n" +
+		"A77\theader\t\t\t\t\tSpotted fever\t{}\t{}\n" +
+		"A7741\tcode\t\t\tEhrlichiosis chafeensis\t\tEhrlichiosis chaffeensis [E. chaffeensis]\t{\"billable\":\"1\",\"order\":\"42\"}\t{}\n"
 	if b.String() != want {
 		t.Errorf("records:\n%s\nwant\n%s", b.String(), want)
 	}
