@@ -104,8 +104,15 @@
           h.events.unshift({ release: D.releases[0].label, change: "added", fields: {} });
         }
       }
-      return record(release).then(function (rec) {
-        if (rec || h.events.length) { oldest(); }
+      return record(release).then(function (rec) { return rec; }, function () { return "missing"; }).then(function (rec) {
+        if (rec === "missing") {
+          // A release published before codeset wrote records.tsv.
+          if (h.events.length) { oldest(); }
+          return { code: code, release: release, inRelease: false, record: null, history: h, status: "unknown",
+            message: release + " was published without " + release + "/records.tsv: only the history of " + written(code) + " is shown." };
+        }
+        // The history follows codes, not header rows.
+        if ((rec && !rec.header) || h.events.length) { oldest(); }
         var first = h.events.filter(function (e) { return e.change === "added"; })[0];
         if (rec) {
           return { code: code, release: release, inRelease: true, header: rec.header, record: rec.record, history: h, parent: rec.parent,
@@ -119,7 +126,7 @@
           throw new Error(D.name + " " + release + " has no code " + written(code) + (later ? ": it takes effect with " + later.release : ""));
         }
         var before = D.releases[byLabel[deleted].seq - 1];
-        return record(before.label).then(function (old) {
+        return record(before.label).catch(function () { return null; }).then(function (old) {
           var msg = written(code) + " is not in " + D.name + " " + release + ": deleted by " + deleted + " (effective " + byLabel[deleted].effective + ")";
           var repl = h.replaced_by.filter(function (k) { return k.release === deleted; }).map(function (k) { return written(k.code); });
           if (repl.length) { msg += "; replaced by " + repl.join(", "); }
@@ -212,7 +219,7 @@
     var story = [];
     var tbody = document.getElementById("events");
     tbody.textContent = "";
-    if (h) {
+    if (h && h.events.length) {
       h.events.forEach(function (e) {
         var r = byLabel[e.release] || { effective: "" };
         var fields = Object.keys(e.fields || {}).sort();
