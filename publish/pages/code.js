@@ -108,7 +108,7 @@
         if (rec === "missing") {
           // A release published before codeset wrote records.tsv.
           if (h.events.length) { oldest(); }
-          return { code: code, release: release, inRelease: false, record: null, history: h, status: "unknown",
+          return { code: code, release: release, inRelease: false, record: null, recordFrom: release + " (no record data)", history: h, status: "unknown",
             message: release + " was published without " + release + "/records.tsv: only the history of " + written(code) + " is shown." };
         }
         // The history follows codes, not header rows.
