@@ -89,8 +89,8 @@ type cachedSum struct {
 // Paths with "..", hidden names (temporary folders start with ".") and
 // symbolic links leading out of the tree are refused.
 //
-// Text answers are gzipped for clients that accept it (see compress), and
-// a release folder leads to its HTML changelog.
+// Text answers are compressed (brotli or gzip) for clients that accept it
+// (see compress), and a release folder leads to its HTML changelog.
 func New(outDir string) http.Handler {
 	return compress(releaseFolders(outDir, &handler{dir: outDir, sums: map[string]cachedSum{}}))
 }
