@@ -15,6 +15,7 @@ const (
 	cron      = "github.com/robfig/cron/v3"
 	toml      = "github.com/BurntSushi/toml"
 	godiff    = "github.com/sergi/go-diff/diffmatchpatch"
+	brotli    = "github.com/andybalholm/brotli"
 )
 
 // goList runs go list with args and returns its output lines.
@@ -74,6 +75,7 @@ func TestLayoutImports(t *testing.T) {
 		cron:      {module + "/schedules"},
 		toml:      {module + "/schedules"},
 		godiff:    {module + "/diff"},
+		brotli:    {module + "/publish/server"},
 	}
 	for _, line := range goList(t, "-f", "{{.ImportPath}}|{{join .Imports \",\"}}", "./...") {
 		pkg, imports, _ := strings.Cut(line, "|")

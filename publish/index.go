@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -94,6 +95,11 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 			h := *r.History
 			h.Name = prefix + h.Name
 			r.History = &h
+		}
+		if r.HistoryData != nil {
+			h := *r.HistoryData
+			h.Name = prefix + h.Name
+			r.HistoryData = &h
 		}
 		for _, rel := range idx.Releases {
 			rel.Path = prefix + rel.Path
@@ -195,8 +201,25 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 			return nil, err
 		}
 		idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
-	} else if err := durable.Remove(dir, format.HistoryName); err != nil {
-		return nil, err
+		// The same history as text, for the code pages on a static host.
+		var data bytes.Buffer
+		if err := history.WriteData(ctx, filepath.Join(dir, format.HistoryName), &data); err != nil {
+			return nil, err
+		}
+		if err := writeAtomic(dir, format.HistoryDataName, data.Bytes()); err != nil {
+			return nil, err
+		}
+		dn, dsum, err := durable.HashReader(ctx, bytes.NewReader(data.Bytes()))
+		if err != nil {
+			return nil, err
+		}
+		idx.HistoryData = &format.ManifestFile{Name: format.HistoryDataName, Bytes: dn, SHA256: dsum}
+	} else {
+		for _, name := range []string{format.HistoryName, format.HistoryDataName} {
+			if err := durable.Remove(dir, name); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	for _, p := range []struct {
@@ -227,12 +250,21 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	if err := writeJSONAtomic(dir, format.IndexName, idx); err != nil {
 		return nil, err
 	}
-	var page bytes.Buffer
-	if err := pages.WriteSystem(&page, idx); err != nil {
-		return nil, err
-	}
-	if err := writeAtomic(dir, format.IndexPageName, page.Bytes()); err != nil {
-		return nil, err
+	for _, p := range []struct {
+		name  string
+		write func(io.Writer, *format.SystemIndex) error
+	}{
+		{format.IndexPageName, pages.WriteSystem},
+		{format.CodePageName, pages.WriteCodePage},
+		{format.ComparePageName, pages.WriteComparePage},
+	} {
+		var page bytes.Buffer
+		if err := p.write(&page, idx); err != nil {
+			return nil, err
+		}
+		if err := writeAtomic(dir, p.name, page.Bytes()); err != nil {
+			return nil, err
+		}
 	}
 	return idx, nil
 }

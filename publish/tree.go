@@ -185,6 +185,13 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	if err := durable.WriteNew(filepath.Join(dir, format.SearchIndexName), search.Bytes()); err != nil {
 		return nil, err
 	}
+	var records bytes.Buffer
+	if err := pages.WriteRecords(&records, rel); err != nil {
+		return nil, err
+	}
+	if err := durable.WriteNew(filepath.Join(dir, format.RecordsName), records.Bytes()); err != nil {
+		return nil, err
+	}
 	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
 
 	m := &format.Manifest{

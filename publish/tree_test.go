@@ -72,7 +72,7 @@ func TestPublish(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if want := []string{"SHA256SUMS", "changelog.csv", "changelog.html", "changelog.json", "changelog.md", "changelog.xlsx", "codesystem.json", "cpt-2026.sqlite", "manifest.json", "search.tsv"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"SHA256SUMS", "changelog.csv", "changelog.html", "changelog.json", "changelog.md", "changelog.xlsx", "codesystem.json", "cpt-2026.sqlite", "manifest.json", "records.tsv", "search.tsv"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("release folder holds %v, want %v", names, want)
 	}
 	sysEntries, _ := os.ReadDir(filepath.Join(out, "cpt"))
@@ -80,7 +80,7 @@ func TestPublish(t *testing.T) {
 	for _, e := range sysEntries {
 		names = append(names, e.Name())
 	}
-	if want := []string{"2026", "current.json", "history.sqlite", "index.html", "index.json", "latest.json"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"2026", "code.html", "compare.html", "current.json", "history.sqlite", "history.tsv", "index.html", "index.json", "latest.json"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("%s holds %v, want %v", filepath.Join(out, "cpt"), names, want)
 	}
 	if !publish.Published(out, codeset.CPT, "2026") {
@@ -114,8 +114,8 @@ func TestPublish(t *testing.T) {
 		t.Errorf("manifest:\ngot  %+v\nwant %+v", gotHead, want)
 	}
 	sums := treeSums(t, dir)
-	if len(got.Files) != 9 {
-		t.Errorf("manifest lists %d files, want 9", len(got.Files))
+	if len(got.Files) != 10 {
+		t.Errorf("manifest lists %d files, want 10", len(got.Files))
 	}
 	for _, f := range got.Files {
 		st, err := os.Stat(filepath.Join(dir, f.Name))

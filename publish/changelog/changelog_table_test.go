@@ -215,7 +215,8 @@ func TestWriteHTML(t *testing.T) {
 // TestWriteHTMLShape checks what the page shows per system and release: a
 // heading counts codes, not the rows of their changed fields; ICD-10 has
 // no Category column; HCPCS rows carry the action code, termination date
-// and the code to use instead; a first release lists no codes.
+// and the code to use instead; a first release lists no codes; a code
+// links to its code page in the release.
 func TestWriteHTMLShape(t *testing.T) {
 	render := func(l *codeset.Changelog) string {
 		var b bytes.Buffer
@@ -228,7 +229,7 @@ func TestWriteHTMLShape(t *testing.T) {
 		Changes: []codeset.Change{{Code: "A7741", Kind: codeset.Revised, Fields: map[string]codeset.FieldChange{
 			"long": {Before: "a", After: "b"}, "short": {Before: "c", After: "d"}}, Record: codeset.Code{Code: "A7741", Long: "Ehrlichiosis chaffeensis"}}}}
 	page := render(icd)
-	for _, want := range []string{`<h2 data-codes="1">Revised (1 code)</h2>`, `<td class="code">A77.41</td><td>Ehrlichiosis chaffeensis</td>`} {
+	for _, want := range []string{`<h2 data-codes="1">Revised (1 code)</h2>`, `<td class="code"><a href="../code.html?code=A7741&amp;release=FY2026">A77.41</a></td><td>Ehrlichiosis chaffeensis</td>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("ICD-10-CM page lacks %q", want)
 		}

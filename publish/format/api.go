@@ -38,6 +38,10 @@ type Record struct {
 	Long       string            `json:"long"`
 	Status     string            `json:"status"`
 	Attributes map[string]string `json:"attributes"`
+	// Meta is the publisher's per-release bookkeeping (the HCPCS action
+	// code and its dates), where the release has it; additive. The history
+	// database does not keep it.
+	Meta map[string]string `json:"meta,omitempty"`
 }
 
 // RecordOf returns c as a Record.
@@ -46,7 +50,11 @@ func RecordOf(c codeset.Code) Record {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return Record{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
+	r := Record{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
+	if len(c.Meta) > 0 {
+		r.Meta = c.Meta
+	}
+	return r
 }
 
 // HistoryEvent is one change of a code in one release.
@@ -111,6 +119,37 @@ type SearchResponse struct {
 	Offset    int            `json:"offset"`
 	Limit     int            `json:"limit"`
 	Results   []SearchHit    `json:"results"`
+}
+
+// CompareResponse is the body of GET /api/v1/compare/SYSTEM?from=&to=: the
+// changes between two published releases of a system, counted in Summary
+// and listed a page at a time (Offset, Limit) in code order, of one kind
+// when Kind is set. Total counts the changes of that kind, or all.
+type CompareResponse struct {
+	System        codeset.System  `json:"system"`
+	From          string          `json:"from"`
+	To            string          `json:"to"`
+	FromEffective string          `json:"from_effective"`
+	ToEffective   string          `json:"to_effective"`
+	Neighbours    bool            `json:"neighbours"` // no release published between them
+	Summary       codeset.Summary `json:"summary"`
+	Kind          string          `json:"kind,omitempty"`
+	Total         int             `json:"total"`
+	Offset        int             `json:"offset"`
+	Limit         int             `json:"limit"`
+	Changes       []CompareChange `json:"changes"`
+}
+
+// CompareChange is one change of a CompareResponse.
+type CompareChange struct {
+	Code        string                         `json:"code"`    // stored form
+	Written     string                         `json:"written"` // as people write it
+	Change      codeset.ChangeKind             `json:"change"`
+	Category    string                         `json:"category"`
+	Description string                         `json:"description"`
+	Fields      map[string]codeset.FieldChange `json:"fields"`
+	ReplacedBy  []string                       `json:"replaced_by"` // stored form
+	Replaces    []string                       `json:"replaces"`    // stored form
 }
 
 // Error is the body of every failed request under /api/v1/, the jobs API

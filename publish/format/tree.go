@@ -24,6 +24,10 @@ const (
 	// line per code, the code, a tab and its description, for the search
 	// box of the pages on a static host.
 	SearchIndexName = "search.tsv"
+	// RecordsName is the record data of the release: one line per code
+	// and header row with every field of its record (see
+	// pages.WriteRecords), for the code pages on a static host.
+	RecordsName = "records.tsv"
 	// SumsName lists the SHA-256 of every file of the folder but itself
 	// and the manifest, in the format sha256sum -c reads.
 	SumsName = "SHA256SUMS"
@@ -39,6 +43,17 @@ const (
 	// HistoryName is the file name of a system's history database,
 	// published as SYSTEM/history.sqlite.
 	HistoryName = "history.sqlite"
+	// HistoryDataName is SYSTEM/history.tsv: the changes of every code
+	// across the releases of the history database, and the replacement
+	// links, as compact text for the code pages on a static host.
+	HistoryDataName = "history.tsv"
+	// CodePageName is SYSTEM/code.html, the page of one code
+	// (code.html?code=CODE&release=LABEL): its record in a release, its
+	// history and replacements.
+	CodePageName = "code.html"
+	// ComparePageName is SYSTEM/compare.html, the page that compares two
+	// releases of the system (through codeset serve).
+	ComparePageName = "compare.html"
 	// WithdrawnName is SYSTEM/withdrawn.json: the releases of a system
 	// that were withdrawn (WithdrawnRelease), whose folders stay in place
 	// but which no index, pointer, history or API lists.
@@ -147,14 +162,17 @@ type IndexRelease struct {
 // SystemIndex is SYSTEM/index.json: every published release of a system,
 // oldest first, the two pointers and the history database.
 type SystemIndex struct {
-	Format   int            `json:"format"`
-	System   codeset.System `json:"system"`
-	Name     string         `json:"name"`
-	Licence  string         `json:"licence"` // the tree's licence mode
-	Latest   *string        `json:"latest"`  // label, null when nothing is published
-	Current  *string        `json:"current"` // label, null until a release takes effect
-	History  *ManifestFile  `json:"history"` // history database, path relative to the folder
-	Releases []IndexRelease `json:"releases"`
+	Format  int            `json:"format"`
+	System  codeset.System `json:"system"`
+	Name    string         `json:"name"`
+	Licence string         `json:"licence"` // the tree's licence mode
+	Latest  *string        `json:"latest"`  // label, null when nothing is published
+	Current *string        `json:"current"` // label, null until a release takes effect
+	History *ManifestFile  `json:"history"` // history database, path relative to the folder
+	// HistoryData is the history as compact text (HistoryDataName), for
+	// pages on a static host; additive.
+	HistoryData *ManifestFile  `json:"history_data,omitempty"`
+	Releases    []IndexRelease `json:"releases"`
 	// Withdrawn lists the withdrawn releases, which Releases leaves out.
 	Withdrawn []WithdrawnRelease `json:"withdrawn,omitempty"`
 }

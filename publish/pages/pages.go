@@ -8,11 +8,14 @@ package pages
 
 import (
 	"bufio"
+	"cmp"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/codeset/codeset"
@@ -31,6 +34,18 @@ var styleText string
 //go:embed search.js
 var searchText string
 
+//go:embed code.html.tmpl
+var codePageText string
+
+//go:embed compare.html.tmpl
+var comparePageText string
+
+//go:embed code.js
+var codeScriptText string
+
+//go:embed compare.js
+var compareScriptText string
+
 // Style is the stylesheet every published page embeds, so the index, the
 // system pages and the changelogs look alike and each page stands alone.
 var Style = template.CSS(styleText)
@@ -45,6 +60,9 @@ var funcs = template.FuncMap{
 	"style":  func() template.CSS { return Style },
 	"script": func() template.JS { return SearchScript },
 	"dot":    func(sys codeset.System) int { return sys.Facts().Dot },
+	// The scripts of the code and compare pages.
+	"codescript":    func() template.JS { return template.JS(codeScriptText) },
+	"comparescript": func() template.JS { return template.JS(compareScriptText) },
 }
 
 // indexPage renders the root index.html from the root index.
@@ -52,6 +70,12 @@ var indexPage = template.Must(template.New("index").Funcs(funcs).Parse(indexPage
 
 // systemPage renders SYSTEM/index.html from the system index.
 var systemPage = template.Must(template.New("system").Funcs(funcs).Parse(systemPageText))
+
+// codePage renders SYSTEM/code.html; comparePage SYSTEM/compare.html.
+var (
+	codePage    = template.Must(template.New("code").Funcs(funcs).Parse(codePageText))
+	comparePage = template.Must(template.New("compare").Funcs(funcs).Parse(comparePageText))
+)
 
 // WriteIndex writes the page listing every system, its releases and
 // their changelogs and downloads.
@@ -85,6 +109,121 @@ func WriteSearchIndex(w io.Writer, rel *codeset.Release) error {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write search index: %w", err)
+	}
+	return nil
+}
+
+// WriteRecords writes the record data of a release, format.RecordsName,
+// which the code pages read on a static host: a comment line naming the
+// system and release, a line naming the columns, then one line per code
+// and header row in code order:
+//
+//	code  kind  category  status  short  medium  long  attributes  meta
+//
+// kind is "code" or "header"; attributes and meta (the publisher's
+// per-release bookkeeping, such as the HCPCS action code and its dates)
+// are JSON objects with sorted keys ({} when none). Tabs and line breaks inside values become spaces. In a
+// codes-only tree rel comes without descriptors, and so does the file.
+func WriteRecords(w io.Writer, rel *codeset.Release) error {
+	type row struct {
+		c    codeset.Code
+		kind string
+	}
+	rows := make([]row, 0, len(rel.Codes)+len(rel.Headers))
+	for _, c := range rel.Codes {
+		rows = append(rows, row{c, "code"})
+	}
+	for _, c := range rel.Headers {
+		rows = append(rows, row{c, "header"})
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.c.Code, b.c.Code) })
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "# codeset records: %s %s\n", rel.System, rel.Label)
+	bw.WriteString("code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\tmeta\n")
+	clean := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+	for _, r := range rows {
+		var objs [2][]byte
+		for i, m := range []map[string]string{r.c.Attrs, r.c.Meta} {
+			if m == nil {
+				m = map[string]string{}
+			}
+			b, err := json.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("write records: code %s: %w", r.c.Code, err)
+			}
+			objs[i] = b
+		}
+		for i, v := range []string{r.c.Code, r.kind, r.c.Category, r.c.Status, r.c.Short, r.c.Medium, r.c.Long} {
+			if i > 0 {
+				bw.WriteByte('\t')
+			}
+			bw.WriteString(clean.Replace(v))
+		}
+		for _, b := range objs {
+			bw.WriteByte('\t')
+			bw.Write(b)
+		}
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write records: %w", err)
+	}
+	return nil
+}
+
+// pageData is what the code and compare pages know of their system; the
+// page holds it as JSON for its script.
+type pageData struct {
+	System   codeset.System    `json:"system"`
+	Name     string            `json:"name"`
+	Dot      int               `json:"dot"`
+	API      string            `json:"api"`     // the JSON API, relative to the system folder
+	Latest   string            `json:"latest"`  // label, "" when none
+	Current  string            `json:"current"` // label, "" when none is in effect
+	Releases []pageRelease     `json:"releases"`
+	Labels   map[string]string `json:"labels"` // readable field names
+}
+
+type pageRelease struct {
+	Label     string `json:"label"`
+	Effective string `json:"effective"`
+	Previous  string `json:"previous"`
+	Changelog string `json:"changelog"` // HTML changelog, relative to the system folder
+}
+
+func newPageData(idx *format.SystemIndex) *pageData {
+	d := &pageData{System: idx.System, Name: idx.Name, Dot: idx.System.Facts().Dot, API: "../api/v1/", Releases: []pageRelease{}, Labels: FieldLabels}
+	if idx.Latest != nil {
+		d.Latest = *idx.Latest
+	}
+	if idx.Current != nil {
+		d.Current = *idx.Current
+	}
+	for _, r := range idx.Releases {
+		d.Releases = append(d.Releases, pageRelease{Label: r.Label, Effective: r.Effective, Previous: r.Previous, Changelog: r.Changelogs["html"]})
+	}
+	return d
+}
+
+// WriteCodePage writes SYSTEM/code.html, the page of one code:
+// code.html?code=CODE&release=LABEL shows the code's record in that
+// release (the current one by default), its history across releases and
+// its replacements. Served by codeset serve it asks the code API; on a
+// static host it reads the release's records.tsv and the system's
+// history.tsv. Paths in idx are relative to the system folder.
+func WriteCodePage(w io.Writer, idx *format.SystemIndex) error {
+	if err := codePage.Execute(w, newPageData(idx)); err != nil {
+		return fmt.Errorf("write %s code page: %w", idx.System, err)
+	}
+	return nil
+}
+
+// WriteComparePage writes SYSTEM/compare.html, which compares any two
+// releases of the system through the comparison API of codeset serve; on
+// a static host it says so and lists the published changelogs.
+func WriteComparePage(w io.Writer, idx *format.SystemIndex) error {
+	if err := comparePage.Execute(w, newPageData(idx)); err != nil {
+		return fmt.Errorf("write %s compare page: %w", idx.System, err)
 	}
 	return nil
 }

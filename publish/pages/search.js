@@ -9,6 +9,7 @@
   var out = document.getElementById("hits");
   var sys = form.dataset.system, indexURL = form.dataset.index, api = form.dataset.api || "/api/v1/";
   var dot = parseInt(form.dataset.dot || "0", 10);
+  var codePage = form.dataset.codePage || "", release = form.dataset.release || "";
   var codes = null, loading = null, mode = null;
   function written(c) { return dot > 0 && c.length > dot ? c.slice(0, dot) + "." + c.slice(dot) : c; }
   function norm(s) { return s.toUpperCase().replace(/[.\s-]/g, ""); }
@@ -83,7 +84,15 @@
         var li = document.createElement("li"), code = document.createElement("code");
         li.dataset.code = h.code;
         code.textContent = written(h.code);
-        li.appendChild(code);
+        if (codePage) {
+          // Each hit leads to its code page.
+          var a = document.createElement("a");
+          a.href = codePage + "?code=" + encodeURIComponent(h.code) + (release ? "&release=" + encodeURIComponent(release) : "");
+          a.appendChild(code);
+          li.appendChild(a);
+        } else {
+          li.appendChild(code);
+        }
         li.appendChild(document.createTextNode(" " + h.description));
         out.appendChild(li);
       });

@@ -58,6 +58,7 @@ type handler struct {
 	mu   sync.Mutex
 	sums map[string]cachedSum // by slash path within the tree
 	dbs  dbCache
+	cmp  compareCache
 }
 
 // cachedSum is a file's SHA-256, valid while its size and time stamp stay.
@@ -80,13 +81,16 @@ type cachedSum struct {
 //     effect yet) and its history, as JSON;
 //   - GET /api/v1/SYSTEM/search?q=WORDS: codes whose descriptors match,
 //     from the full-text index of the history database;
+//   - GET /api/v1/compare/SYSTEM?from=LABEL&to=LABEL[&kind=K&offset=N&limit=N]:
+//     the changes between two published releases, counted and paged (see
+//     serveCompare);
 //   - GET /healthz.
 //
 // Paths with "..", hidden names (temporary folders start with ".") and
 // symbolic links leading out of the tree are refused.
 //
-// Text answers are gzipped for clients that accept it (see compress), and
-// a release folder leads to its HTML changelog.
+// Text answers are compressed (brotli or gzip) for clients that accept it
+// (see compress), and a release folder leads to its HTML changelog.
 func New(outDir string) http.Handler {
 	return compress(releaseFolders(outDir, &handler{dir: outDir, sums: map[string]cachedSum{}}))
 }
@@ -288,10 +292,14 @@ func readManifestIn(root *os.Root, rel string) (*format.Manifest, error) {
 }
 
 func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
-	const want = "not found: want /api/v1/SYSTEM/codes/CODE or /api/v1/SYSTEM/search?q="
+	const want = "not found: want /api/v1/SYSTEM/codes/CODE, /api/v1/SYSTEM/search?q= or /api/v1/compare/SYSTEM?from=&to="
 	parts := strings.Split(rest, "/")
 	if len(parts) < 2 {
 		ReplyError(w, http.StatusNotFound, want)
+		return
+	}
+	if parts[0] == "compare" && len(parts) == 2 {
+		h.replyAPI(w, func(root *os.Root) error { return h.serveCompare(r.Context(), w, root, parts[1], r.URL.Query()) })
 		return
 	}
 	sys, err := codeset.ParseSystem(parts[0])
@@ -316,6 +324,24 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 		return
 	}
 	if err != nil {
+		status := Status(err)
+		if status == http.StatusInternalServerError {
+			err = errRead
+		}
+		ReplyError(w, status, err.Error())
+	}
+}
+
+// replyAPI runs serve with the tree's root and answers its error, if any,
+// with the JSON error body.
+func (h *handler) replyAPI(w http.ResponseWriter, serve func(*os.Root) error) {
+	root, err := os.OpenRoot(h.dir)
+	if err != nil {
+		ReplyError(w, http.StatusNotFound, "nothing is published")
+		return
+	}
+	defer root.Close()
+	if err := serve(root); err != nil {
 		status := Status(err)
 		if status == http.StatusInternalServerError {
 			err = errRead
