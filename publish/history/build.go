@@ -260,8 +260,8 @@ CREATE TEMP TABLE retext (id INTEGER PRIMARY KEY);
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO releases (seq, label, effective, codes, snapshot) VALUES (?, ?, ?, ?, ?)`,
-			[]any{seq, info.Label, eff, info.Codes, snap.SHA256}},
+		{`INSERT INTO releases (seq, label, effective, codes, snapshot, first_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			[]any{seq, info.Label, eff, info.Codes, snap.SHA256, maxID + 1}},
 		// A deleted code keeps the record it had, last seen in the
 		// release before.
 		{`UPDATE records SET last_seq = ? WHERE code IN (SELECT code FROM temp.new_codes WHERE gone)`, []any{seq - 1}},

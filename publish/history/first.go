@@ -18,9 +18,11 @@ func Introduced(ctx context.Context, path string) (map[string]string, error) {
 		return nil, err
 	}
 	defer db.Close()
+	// Codes get their ids in the order first seen: those after the
+	// oldest release are a range of ids, read without a scan.
 	rows, err := db.QueryContext(ctx, `
-		SELECT c.code, r.effective FROM codes c JOIN releases r ON r.label = c.first_release
-		WHERE r.seq > 1 AND r.effective != ''`)
+		SELECT c.code, r.effective FROM records c JOIN releases r ON r.seq = c.first_seq
+		WHERE c.id >= coalesce((SELECT first_id FROM releases WHERE seq = 2), 1 << 62) AND r.effective != ''`)
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}

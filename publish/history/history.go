@@ -29,7 +29,8 @@ CREATE TABLE releases (
 	label     TEXT NOT NULL UNIQUE,
 	effective TEXT NOT NULL,       -- YYYY-MM-DD or ''
 	codes     INTEGER NOT NULL,
-	snapshot  TEXT NOT NULL        -- SHA-256 of the release's snapshot file, lower-case hex
+	snapshot  TEXT NOT NULL,       -- SHA-256 of the release's snapshot file, lower-case hex
+	first_id  INTEGER NOT NULL     -- records.id of the first code the release brought: those it brought have ids from here to the next release's first_id
 );
 
 -- Every code ever seen, with the record from the last release that had it.
@@ -144,23 +145,20 @@ func readLinks(ctx context.Context, db *sql.DB, h *format.CodeHistory) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	valid := map[string]bool{}
-	vrows, err := db.QueryContext(ctx, `SELECT code FROM codes WHERE last_release = ? AND status != ?`, latest, codeset.StatusDiscontinued)
-	if err != nil {
-		return err
-	}
-	defer vrows.Close()
-	for vrows.Next() {
-		var c string
-		if err := vrows.Scan(&c); err != nil {
-			return err
+	// A code is valid when the latest release has it and has not ended
+	// it: asked only of the codes the links reach.
+	var verr error
+	valid := func(c string) bool {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM codes WHERE code = ? AND last_release = ? AND status != ?`, c, latest, codeset.StatusDiscontinued).Scan(&n); err != nil && verr == nil {
+			verr = err
 		}
-		valid[c] = true
+		return n > 0
 	}
-	if err := vrows.Err(); err != nil {
-		return err
+	cur, _ := diff.Successors(h.Code, links, valid)
+	if verr != nil {
+		return verr
 	}
-	cur, _ := diff.Successors(h.Code, links, func(c string) bool { return valid[c] })
 	if cur != nil {
 		h.Current = cur
 	}

@@ -3,10 +3,12 @@ package history
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/internal/synth"
 	"github.com/codeset/codeset/publish/dbfile"
 	"github.com/codeset/codeset/publish/snapshot"
@@ -84,6 +86,26 @@ func TestInPlaceRecords(t *testing.T) {
 			t.Errorf("release %d: %d codes, want %d", k, n, len(wants))
 		}
 		db.Close()
+		// Introduced: the codes first seen after the oldest release, with
+		// the effective date of the release that brought them.
+		intro, err := Introduced(ctx, cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantIntro := map[string]string{}
+		for _, r := range rels[1:k] {
+			for _, c := range r.Codes {
+				if wants[c.Code].first == r.Label && !r.Effective.IsZero() {
+					wantIntro[c.Code] = r.Effective.Format(codeset.DateLayout)
+				}
+			}
+		}
+		if !maps.Equal(intro, wantIntro) {
+			t.Errorf("release %d: Introduced gives %d codes, want %d", k, len(intro), len(wantIntro))
+		}
+		if k > 1 && len(wantIntro) == 0 {
+			t.Errorf("release %d: no code introduced: the check checks nothing", k)
+		}
 		// integrity-check writes nothing but needs a writable handle.
 		check := filepath.Join(dir, "check.sqlite")
 		os.Remove(check)
