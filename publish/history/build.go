@@ -182,10 +182,6 @@ func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) er
 		return err
 	}
 	defer conn.Close()
-	exec := func(q string, args ...any) error {
-		_, err := conn.ExecContext(ctx, q, args...)
-		return err
-	}
 
 	// The history so far ends with the release before: the record it
 	// holds for a code missing from that release is the one last seen.
@@ -224,7 +220,23 @@ func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) er
 	if err := lookup.Close(); err != nil {
 		return err
 	}
+	if err := apply(ctx, conn, l, info, snap.SHA256, seq); err != nil {
+		return err
+	}
+	if err := conn.Close(); err != nil {
+		return err
+	}
+	return db.Close()
+}
 
+// apply adds to the history open on conn, in one transaction, the
+// release described by info (its snapshot's SHA-256 sum), the seq-th,
+// whose changes from the release before are l.
+func apply(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, info snapshot.Info, sum string, seq int) error {
+	exec := func(q string, args ...any) error {
+		_, err := conn.ExecContext(ctx, q, args...)
+		return err
+	}
 	if err := exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
@@ -261,21 +273,22 @@ CREATE TEMP TABLE retext (id INTEGER PRIMARY KEY);
 		args []any
 	}{
 		{`INSERT INTO releases (seq, label, effective, codes, snapshot, first_id) VALUES (?, ?, ?, ?, ?, ?)`,
-			[]any{seq, info.Label, eff, info.Codes, snap.SHA256, maxID + 1}},
+			[]any{seq, info.Label, eff, info.Codes, sum, maxID + 1}},
 		// A deleted code keeps the record it had, last seen in the
 		// release before.
 		{`UPDATE records SET last_seq = ? WHERE code IN (SELECT code FROM temp.new_codes WHERE gone)`, []any{seq - 1}},
 		// The codes whose descriptors change leave the full-text index
 		// with their old text, and come back with the new below.
 		{`INSERT INTO temp.retext (id)
-			SELECT r.id FROM temp.new_codes n JOIN records r ON r.code = n.code
+			SELECT r.id FROM temp.new_codes n CROSS JOIN records r ON r.code = n.code
 			WHERE NOT n.gone AND (r.short != n.short OR r.medium != n.medium OR r.long != n.long)`, nil},
 		{`INSERT INTO search (search, rowid, short, medium, long)
-			SELECT 'delete', r.id, r.short, r.medium, r.long FROM temp.retext t JOIN records r ON r.id = t.id ORDER BY t.id`, nil},
+			SELECT 'delete', r.id, r.short, r.medium, r.long FROM temp.retext t CROSS JOIN records r ON r.id = t.id ORDER BY t.id`, nil},
 		// A changed or reactivated code takes its new record.
-		{`UPDATE records SET last_seq = 0, category = n.category, short = n.short, medium = n.medium,
-				long = n.long, status = n.status, attributes = n.attributes
-			FROM temp.new_codes n WHERE n.code = records.code AND NOT n.gone`, nil},
+		// (Driven by the changes: an UPDATE ... FROM would walk records.)
+		{`UPDATE records SET (last_seq, category, short, medium, long, status, attributes) =
+				(SELECT 0, n.category, n.short, n.medium, n.long, n.status, n.attributes FROM temp.new_codes n WHERE n.code = records.code)
+			WHERE code IN (SELECT code FROM temp.new_codes WHERE NOT gone)`, nil},
 		// A code never seen before gets the next id, in code order.
 		{`INSERT INTO records (id, code, first_seq, last_seq, category, short, medium, long, status, attributes)
 			SELECT ?1 + row_number() OVER (ORDER BY n.code), n.code, ?2, 0, n.category, n.short, n.medium, n.long, n.status, n.attributes
@@ -283,19 +296,13 @@ CREATE TEMP TABLE retext (id INTEGER PRIMARY KEY);
 			ORDER BY n.code`, []any{maxID, seq}},
 		{`INSERT INTO temp.retext (id) SELECT id FROM records WHERE id > ?`, []any{maxID}},
 		{`INSERT INTO search (rowid, short, medium, long)
-			SELECT r.id, r.short, r.medium, r.long FROM temp.retext t JOIN records r ON r.id = t.id ORDER BY t.id`, nil},
+			SELECT r.id, r.short, r.medium, r.long FROM temp.retext t CROSS JOIN records r ON r.id = t.id ORDER BY t.id`, nil},
 	} {
 		if err := exec(q.sql, q.args...); err != nil {
 			return err
 		}
 	}
-	if err := exec(`COMMIT`); err != nil {
-		return err
-	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	return db.Close()
+	return exec(`COMMIT`)
 }
 
 // addLinks adds to replacements and replacement_problems the
