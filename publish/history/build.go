@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -42,16 +43,19 @@ func Build(ctx context.Context, dst string, paths []string) error {
 // Update writes to dst, which must not exist, the history database of
 // snaps (releases of one system, oldest first). When the history at prev
 // holds a first part of snaps (the same snapshots by SHA-256, in the same
-// order), it is extended by the rest, each release adding its own changes:
-// the work is that of comparing each new release with the one before (an
-// ordered merge of row hashes, see snapshot.Compare) and of writing the
-// file, not of reading every earlier release. Otherwise, or when prev is
-// "" or missing, the history is built from the first release on.
+// order), dst starts as a copy of it and is extended by the rest;
+// otherwise, or when prev is "" or missing, dst starts as a history of no
+// releases. Each remaining release is then added by step: its changes are
+// appended and only the rows of the codes it changes are written, in
+// place, so the SQL work is proportional to the release's changes, not to
+// all codes of all releases (the copy is a plain file copy). prev is never
+// changed.
 //
-// Either way the bytes of dst depend only on snaps: each step writes a new
-// file, filling every table in key order from the one before and the new
-// changes, and rebuilds the full-text index, so an extended history and
-// one built from scratch are the same file.
+// Either way the bytes of dst depend only on snaps: a history built from
+// scratch is the empty history extended one release at a time by the
+// same steps, each a deterministic function of the file before and the
+// release, so an extended history and one built from scratch are the same
+// file by construction.
 func Update(ctx context.Context, dst, prev string, snaps []Snapshot) (err error) {
 	if _, err := os.Lstat(dst); err == nil {
 		return fmt.Errorf("build history %s: %w", dst, durable.ErrNoReplace)
@@ -67,41 +71,46 @@ func Update(ctx context.Context, dst, prev string, snaps []Snapshot) (err error)
 		if done, err = held(ctx, prev, snaps); err != nil {
 			return err
 		}
-		if done < 0 {
-			prev, done = "", 0
-		}
 	}
-	switch {
-	case len(snaps) == 0:
-		return empty(ctx, dst)
-	case done == len(snaps):
-		if err := durable.CopyNew(dst, prev); err != nil {
+	if done > 0 {
+		if err := copyFile(dst, prev); err != nil {
 			return err
 		}
-		return durable.SyncFile(dst)
-	}
-	cur := prev
-	for k := done; k < len(snaps); k++ {
-		out := dst
-		if k < len(snaps)-1 {
-			out = fmt.Sprintf("%s.%d", dst, k+1)
-			os.Remove(out)
+	} else {
+		done = 0
+		if err := empty(ctx, dst); err != nil {
+			return err
 		}
+	}
+	for k := done; k < len(snaps); k++ {
 		prevSnap := ""
 		if k > 0 {
 			prevSnap = snaps[k-1].Path
 		}
-		serr := step(ctx, out, cur, prevSnap, snaps[k], k+1)
-		if cur != prev {
-			os.Remove(cur)
+		if err := step(ctx, dst, prevSnap, snaps[k], k+1); err != nil {
+			return err
 		}
-		if serr != nil {
-			os.Remove(out)
-			return serr
-		}
-		cur = out
 	}
 	return durable.SyncFile(dst)
+}
+
+// copyFile copies src to dst, which must not exist, without syncing it:
+// Update syncs dst once it is complete.
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // Covers reports whether the history at path holds exactly snaps: then
@@ -113,7 +122,8 @@ func Covers(ctx context.Context, path string, snaps []Snapshot) bool {
 
 // held returns how many of the first snaps the history at path holds, or
 // -1 when it holds anything else or cannot be extended (missing, another
-// schema version). A context error is returned.
+// schema version, or a history written before codes kept their rows, with
+// no records table). A context error is returned.
 func held(ctx context.Context, path string, snaps []Snapshot) (int, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return -1, nil
@@ -123,6 +133,10 @@ func held(ctx context.Context, path string, snaps []Snapshot) (int, error) {
 		return -1, ctx.Err()
 	}
 	defer r.Close()
+	var n int
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'records'`).Scan(&n); err != nil || n == 0 {
+		return -1, ctx.Err()
+	}
 	if len(r.Releases) > len(snaps) {
 		return -1, nil
 	}
@@ -134,7 +148,7 @@ func held(ctx context.Context, path string, snaps []Snapshot) (int, error) {
 	return len(r.Releases), nil
 }
 
-// empty writes a history of no releases.
+// empty writes a history of no releases, not synced.
 func empty(ctx context.Context, dst string) error {
 	db, tx, err := dbfile.Create(ctx, dst, Schema, applicationID, snapshot.SchemaVersion)
 	if err != nil {
@@ -145,26 +159,19 @@ func empty(ctx context.Context, dst string) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	return durable.SyncFile(dst)
+	return db.Close()
 }
 
-// oldSchema stands in for the history before the first release: the
-// tables a step reads, empty.
-const oldSchema = `
-CREATE TABLE old.releases (seq INTEGER PRIMARY KEY, label TEXT, effective TEXT, codes INTEGER, snapshot TEXT);
-CREATE TABLE old.codes (id INTEGER PRIMARY KEY, code TEXT, first_release TEXT, last_release TEXT, category TEXT, short TEXT, medium TEXT, long TEXT, status TEXT, attributes TEXT);
-CREATE TABLE old.events (code TEXT, seq INTEGER, release TEXT, change TEXT, field TEXT, before TEXT, after TEXT);
-CREATE TABLE old.replacements (old TEXT, new TEXT, seq INTEGER, release TEXT, source TEXT, effective TEXT, how TEXT);
-CREATE TABLE old.replacement_problems (code TEXT, seq INTEGER, release TEXT, problem TEXT, other TEXT, source TEXT, reason TEXT);
-`
-
-// step writes to dst the history at prev ("" for none) extended by the
-// release of snap, the seq-th, compared with the snapshot at prevSnap.
-func step(ctx context.Context, dst, prev, prevSnap string, snap Snapshot, seq int) error {
-	db, err := dbfile.Open(dst, dbfile.CreateQuery)
+// step adds to the history at path, in place and in one transaction, the
+// release of snap, the seq-th, compared with the snapshot at prevSnap (""
+// for the first release). path is a file of Update's own: it is removed
+// when a step fails, so it needs no rollback journal.
+//
+// Every write is in an order fixed by the release's changes (code order,
+// then field), and the connection is opened for this one transaction, so
+// the bytes written depend only on the file before and the release.
+func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) error {
+	db, err := dbfile.Open(path, dbfile.CreateQuery)
 	if err != nil {
 		return err
 	}
@@ -175,28 +182,10 @@ func step(ctx context.Context, dst, prev, prevSnap string, snap Snapshot, seq in
 		return err
 	}
 	defer conn.Close()
-	exec := func(q string, args ...any) error {
-		_, err := conn.ExecContext(ctx, q, args...)
-		return err
-	}
-	if prev == "" {
-		if err := exec(`ATTACH DATABASE ':memory:' AS old`); err != nil {
-			return err
-		}
-		if err := exec(oldSchema); err != nil {
-			return err
-		}
-	} else if err := exec(`ATTACH DATABASE ? AS old`, dbfile.DSN(prev, "mode=ro")); err != nil {
-		return fmt.Errorf("attach %s: %w", prev, err)
-	}
-	var prevLabel string
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce((SELECT label FROM old.releases ORDER BY seq DESC LIMIT 1), '')`).Scan(&prevLabel); err != nil {
-		return err
-	}
 
 	// The history so far ends with the release before: the record it
 	// holds for a code missing from that release is the one last seen.
-	lookup, err := conn.PrepareContext(ctx, `SELECT category, short, medium, long, status, attributes FROM old.codes WHERE code = ?`)
+	lookup, err := conn.PrepareContext(ctx, `SELECT category, short, medium, long, status, attributes FROM records WHERE code = ?`)
 	if err != nil {
 		return err
 	}
@@ -231,22 +220,41 @@ func step(ctx context.Context, dst, prev, prevSnap string, snap Snapshot, seq in
 	if err := lookup.Close(); err != nil {
 		return err
 	}
+	if err := apply(ctx, conn, l, info, snap.SHA256, seq); err != nil {
+		return err
+	}
+	if err := conn.Close(); err != nil {
+		return err
+	}
+	return db.Close()
+}
 
+// apply adds to the history open on conn, in one transaction, the
+// release described by info (its snapshot's SHA-256 sum), the seq-th,
+// whose changes from the release before are l.
+func apply(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, info snapshot.Info, sum string, seq int) error {
+	exec := func(q string, args ...any) error {
+		_, err := conn.ExecContext(ctx, q, args...)
+		return err
+	}
 	if err := exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
 	defer exec(`ROLLBACK`)
-	if err := exec(Schema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
+	var last int
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM releases`).Scan(&last); err != nil {
+		return err
 	}
-	if err := exec(fmt.Sprintf("PRAGMA main.application_id = %d; PRAGMA main.user_version = %d", applicationID, snapshot.SchemaVersion)); err != nil {
+	if last != seq-1 {
+		return fmt.Errorf("history holds %d releases, cannot add release %d", last, seq)
+	}
+	var maxID int64
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM records`).Scan(&maxID); err != nil {
 		return err
 	}
 	if err := exec(`
-CREATE TEMP TABLE new_events (code TEXT, seq INTEGER, release TEXT, change TEXT, field TEXT, before TEXT, after TEXT);
 CREATE TEMP TABLE new_codes (code TEXT PRIMARY KEY, gone INTEGER, category TEXT, short TEXT, medium TEXT, long TEXT, status TEXT, attributes TEXT);
-CREATE TEMP TABLE new_replacements (old TEXT, new TEXT, seq INTEGER, release TEXT, source TEXT, effective TEXT, how TEXT, PRIMARY KEY (old, new, seq, source));
-CREATE TEMP TABLE new_problems (n INTEGER PRIMARY KEY, code TEXT, seq INTEGER, release TEXT, problem TEXT, other TEXT, source TEXT, reason TEXT);
+CREATE TEMP TABLE retext (id INTEGER PRIMARY KEY);
 `); err != nil {
 		return err
 	}
@@ -260,64 +268,44 @@ CREATE TEMP TABLE new_problems (n INTEGER PRIMARY KEY, code TEXT, seq INTEGER, r
 	if !info.Effective.IsZero() {
 		eff = info.Effective.Format(codeset.DateLayout)
 	}
-	// Every table is filled in key order, from the history before and the
-	// changes of this release, into a new file: its pages depend only on
-	// the rows.
 	for _, q := range []struct {
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO main.releases (seq, label, effective, codes, snapshot)
-			SELECT seq, label, effective, codes, snapshot FROM old.releases
-			UNION ALL SELECT ?, ?, ?, ?, ?
-			ORDER BY 1`, []any{seq, info.Label, eff, info.Codes, snap.SHA256}},
-		{`INSERT INTO main.events (code, seq, release, change, field, before, after)
-			SELECT code, seq, release, change, field, before, after FROM old.events
-			UNION ALL SELECT code, seq, release, change, field, before, after FROM temp.new_events
-			ORDER BY 1, 2, 5`, nil},
-		{`INSERT INTO main.replacements (old, new, seq, release, source, effective, how)
-			SELECT old, new, seq, release, source, effective, how FROM old.replacements
-			UNION ALL SELECT old, new, seq, release, source, effective, how FROM temp.new_replacements
-			ORDER BY 1, 2, 3, 5`, nil},
-		// replacement_problems has no key: its rows keep the order in
-		// which each release reported them, release by release.
-		{`INSERT INTO main.replacement_problems (code, seq, release, problem, other, source, reason)
-			SELECT code, seq, release, problem, other, source, reason FROM (
-				SELECT 0 AS part, rowid AS n, code, seq, release, problem, other, source, reason FROM old.replacement_problems
-				UNION ALL SELECT 1, n, code, seq, release, problem, other, source, reason FROM temp.new_problems
-			) ORDER BY part, n`, nil},
-		{`INSERT INTO main.codes (id, code, first_release, last_release, category, short, medium, long, status, attributes)
-			SELECT row_number() OVER (ORDER BY code), code, first_release, last_release, category, short, medium, long, status, attributes FROM (
-				SELECT o.code AS code, o.first_release AS first_release,
-					CASE WHEN n.code IS NULL THEN (CASE WHEN o.last_release = ?1 THEN ?2 ELSE o.last_release END)
-						WHEN n.gone THEN o.last_release ELSE ?2 END AS last_release,
-					CASE WHEN n.code IS NULL OR n.gone THEN o.category ELSE n.category END AS category,
-					CASE WHEN n.code IS NULL OR n.gone THEN o.short ELSE n.short END AS short,
-					CASE WHEN n.code IS NULL OR n.gone THEN o.medium ELSE n.medium END AS medium,
-					CASE WHEN n.code IS NULL OR n.gone THEN o.long ELSE n.long END AS long,
-					CASE WHEN n.code IS NULL OR n.gone THEN o.status ELSE n.status END AS status,
-					CASE WHEN n.code IS NULL OR n.gone THEN o.attributes ELSE n.attributes END AS attributes
-				FROM old.codes o LEFT JOIN temp.new_codes n ON n.code = o.code
-				UNION ALL
-				SELECT n.code, ?2, ?2, n.category, n.short, n.medium, n.long, n.status, n.attributes
-				FROM temp.new_codes n WHERE NOT n.gone AND n.code NOT IN (SELECT code FROM old.codes)
-			) ORDER BY code`, []any{prevLabel, info.Label}},
-		{`INSERT INTO search(search) VALUES ('rebuild')`, nil},
+		{`INSERT INTO releases (seq, label, effective, codes, snapshot, first_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			[]any{seq, info.Label, eff, info.Codes, sum, maxID + 1}},
+		// A deleted code keeps the record it had, last seen in the
+		// release before.
+		{`UPDATE records SET last_seq = ? WHERE code IN (SELECT code FROM temp.new_codes WHERE gone)`, []any{seq - 1}},
+		// The codes whose descriptors change leave the full-text index
+		// with their old text, and come back with the new below.
+		{`INSERT INTO temp.retext (id)
+			SELECT r.id FROM temp.new_codes n CROSS JOIN records r ON r.code = n.code
+			WHERE NOT n.gone AND (r.short != n.short OR r.medium != n.medium OR r.long != n.long)`, nil},
+		{`INSERT INTO search (search, rowid, short, medium, long)
+			SELECT 'delete', r.id, r.short, r.medium, r.long FROM temp.retext t CROSS JOIN records r ON r.id = t.id ORDER BY t.id`, nil},
+		// A changed or reactivated code takes its new record.
+		// (Driven by the changes: an UPDATE ... FROM would walk records.)
+		{`UPDATE records SET (last_seq, category, short, medium, long, status, attributes) =
+				(SELECT 0, n.category, n.short, n.medium, n.long, n.status, n.attributes FROM temp.new_codes n WHERE n.code = records.code)
+			WHERE code IN (SELECT code FROM temp.new_codes WHERE NOT gone)`, nil},
+		// A code never seen before gets the next id, in code order.
+		{`INSERT INTO records (id, code, first_seq, last_seq, category, short, medium, long, status, attributes)
+			SELECT ?1 + row_number() OVER (ORDER BY n.code), n.code, ?2, 0, n.category, n.short, n.medium, n.long, n.status, n.attributes
+			FROM temp.new_codes n WHERE NOT n.gone AND NOT EXISTS (SELECT 1 FROM records r WHERE r.code = n.code)
+			ORDER BY n.code`, []any{maxID, seq}},
+		{`INSERT INTO temp.retext (id) SELECT id FROM records WHERE id > ?`, []any{maxID}},
+		{`INSERT INTO search (rowid, short, medium, long)
+			SELECT r.id, r.short, r.medium, r.long FROM temp.retext t CROSS JOIN records r ON r.id = t.id ORDER BY t.id`, nil},
 	} {
 		if err := exec(q.sql, q.args...); err != nil {
 			return err
 		}
 	}
-	if err := exec(`COMMIT`); err != nil {
-		return err
-	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	return db.Close()
+	return exec(`COMMIT`)
 }
 
-// addLinks fills temp.new_replacements and temp.new_problems with the
+// addLinks adds to replacements and replacement_problems the
 // replacement links of l, the release numbered seq, and what does not add
 // up in them: a link naming a code in neither release of its transition
 // is reported, not kept in the graph.
@@ -336,29 +324,27 @@ func addLinks(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq int
 		if !r.Effective.IsZero() {
 			eff = r.Effective.Format(codeset.DateLayout)
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT OR IGNORE INTO temp.new_replacements (old, new, seq, release, source, effective, how) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := conn.ExecContext(ctx, `INSERT OR IGNORE INTO main.replacements (old, new, seq, release, source, effective, how) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			r.Old, r.New, seq, l.To, r.Source, eff, string(r.How)); err != nil {
 			return fmt.Errorf("replacement %s -> %s: %w", r.Old, r.New, err)
 		}
 	}
-	n := 0
 	for _, p := range l.LinkProblems {
 		if p.Kind == codeset.NoReplacement {
 			continue
 		}
-		n++
-		if _, err := conn.ExecContext(ctx, `INSERT INTO temp.new_problems (n, code, seq, release, problem, other, source, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			n, p.Code, seq, l.To, string(p.Kind), p.Other, p.Source, p.Reason); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO main.replacement_problems (code, seq, release, problem, other, source, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			p.Code, seq, l.To, string(p.Kind), p.Other, p.Source, p.Reason); err != nil {
 			return fmt.Errorf("replacement problem of %s: %w", p.Code, err)
 		}
 	}
 	return nil
 }
 
-// addChanges fills temp.new_events and temp.new_codes with the changes of
-// l, the release numbered seq.
+// addChanges adds to events the changes of l, the release numbered seq,
+// and fills temp.new_codes with the records of the changed codes.
 func addChanges(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq int) error {
-	insEvent, err := conn.PrepareContext(ctx, `INSERT INTO temp.new_events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	insEvent, err := conn.PrepareContext(ctx, `INSERT INTO main.events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,21 @@ func Introduced(ctx context.Context, path string) (map[string]string, error) {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `
-		SELECT c.code, r.effective FROM codes c JOIN releases r ON r.label = c.first_release
-		WHERE r.seq > 1 AND r.effective != ''`)
+	// Codes get their ids in the order first seen: those after the
+	// oldest release are a range of ids, read without a scan. A history
+	// written before codes kept their rows (no records table, rebuilt by
+	// the next publish) is read as it was.
+	q := `SELECT c.code, r.effective FROM records c JOIN releases r ON r.seq = c.first_seq
+		WHERE c.id >= coalesce((SELECT first_id FROM releases WHERE seq = 2), 1 << 62) AND r.effective != ''`
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'records'`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	if n == 0 {
+		q = `SELECT c.code, r.effective FROM codes c JOIN releases r ON r.label = c.first_release
+		WHERE r.seq > 1 AND r.effective != ''`
+	}
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}

@@ -29,22 +29,34 @@ CREATE TABLE releases (
 	label     TEXT NOT NULL UNIQUE,
 	effective TEXT NOT NULL,       -- YYYY-MM-DD or ''
 	codes     INTEGER NOT NULL,
-	snapshot  TEXT NOT NULL        -- SHA-256 of the release's snapshot file, lower-case hex
+	snapshot  TEXT NOT NULL,       -- SHA-256 of the release's snapshot file, lower-case hex
+	first_id  INTEGER NOT NULL     -- records.id of the first code the release brought: those it brought have ids from here to the next release's first_id
 );
 
 -- Every code ever seen, with the record from the last release that had it.
-CREATE TABLE codes (
-	id            INTEGER PRIMARY KEY,  -- codes in code order, from 1; the search rowid
-	code          TEXT NOT NULL UNIQUE,
-	first_release TEXT NOT NULL,
-	last_release  TEXT NOT NULL,
-	category      TEXT NOT NULL,
-	short         TEXT NOT NULL,
-	medium        TEXT NOT NULL,
-	long          TEXT NOT NULL,
-	status        TEXT NOT NULL,
-	attributes    TEXT NOT NULL -- JSON object, sorted keys
+-- A code keeps its row (and id) for good: a release adds rows for the codes
+-- it brings and changes the rows of the codes it changes, so that the
+-- history grows by the changes of each release, not by all its codes.
+CREATE TABLE records (
+	id         INTEGER PRIMARY KEY, -- from 1, in the order codes were first seen (code order within a release); the search rowid
+	code       TEXT NOT NULL UNIQUE,
+	first_seq  INTEGER NOT NULL,    -- releases.seq of the first release that had the code
+	last_seq   INTEGER NOT NULL,    -- releases.seq of the last release that had it; 0 while the latest release has it
+	category   TEXT NOT NULL,
+	short      TEXT NOT NULL,
+	medium     TEXT NOT NULL,
+	long       TEXT NOT NULL,
+	status     TEXT NOT NULL,
+	attributes TEXT NOT NULL -- JSON object, sorted keys
 );
+
+-- records with the first and last release that had each code by label.
+CREATE VIEW codes AS
+SELECT r.id AS id, r.code AS code, f.label AS first_release,
+	coalesce(l.label, (SELECT label FROM releases ORDER BY seq DESC LIMIT 1)) AS last_release,
+	r.category AS category, r.short AS short, r.medium AS medium, r.long AS long,
+	r.status AS status, r.attributes AS attributes
+FROM records r JOIN releases f ON f.seq = r.first_seq LEFT JOIN releases l ON l.seq = r.last_seq;
 
 -- Every change of every code: one row per changed field, or one row with
 -- field '' for a change without fields (added, deleted).
@@ -91,9 +103,9 @@ CREATE TABLE replacement_problems (
 	reason  TEXT NOT NULL
 );
 
--- Full-text index of the descriptors in codes (an external-content table:
--- the text itself is stored once, in codes).
-CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='codes', content_rowid='id');
+-- Full-text index of the descriptors in records (an external-content table:
+-- the text itself is stored once, in records), kept up to date row by row.
+CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='records', content_rowid='id');
 `
 
 // readLinks fills h's replacement links and follows them to the codes
@@ -133,23 +145,20 @@ func readLinks(ctx context.Context, db *sql.DB, h *format.CodeHistory) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	valid := map[string]bool{}
-	vrows, err := db.QueryContext(ctx, `SELECT code FROM codes WHERE last_release = ? AND status != ?`, latest, codeset.StatusDiscontinued)
-	if err != nil {
-		return err
-	}
-	defer vrows.Close()
-	for vrows.Next() {
-		var c string
-		if err := vrows.Scan(&c); err != nil {
-			return err
+	// A code is valid when the latest release has it and has not ended
+	// it: asked only of the codes the links reach.
+	var verr error
+	valid := func(c string) bool {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM codes WHERE code = ? AND last_release = ? AND status != ?`, c, latest, codeset.StatusDiscontinued).Scan(&n); err != nil && verr == nil {
+			verr = err
 		}
-		valid[c] = true
+		return n > 0
 	}
-	if err := vrows.Err(); err != nil {
-		return err
+	cur, _ := diff.Successors(h.Code, links, valid)
+	if verr != nil {
+		return verr
 	}
-	cur, _ := diff.Successors(h.Code, links, func(c string) bool { return valid[c] })
 	if cur != nil {
 		h.Current = cur
 	}

@@ -94,7 +94,7 @@ func TestHistoryReplacementChain(t *testing.T) {
 	}
 }
 
-func writeSeries(t *testing.T, rels []*codeset.Release) []Snapshot {
+func writeSeries(t testing.TB, rels []*codeset.Release) []Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

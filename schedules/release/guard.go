@@ -1,6 +1,7 @@
 package release
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -98,8 +99,34 @@ func (g Guards) Validate() error {
 }
 
 // check runs the guards on a new release against the previous one (nil for
-// a first release, which passes).
+// a first release, which passes), both in memory.
 func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
+	return g.checkPrior(context.Background(), priorOf(old), new, l)
+}
+
+// prior is what the guards need to know of the previous release, without
+// holding its codes: its label and number of codes, and whether it had a
+// code (asked only about codes the changelog cannot place, see lostFill).
+type prior struct {
+	Label string
+	Codes int
+	Has   func(ctx context.Context, code string) (bool, error)
+}
+
+// priorOf describes old, in memory (nil for none).
+func priorOf(old *codeset.Release) *prior {
+	if old == nil {
+		return nil
+	}
+	in := make(map[string]bool, len(old.Codes))
+	for _, c := range old.Codes {
+		in[c.Code] = true
+	}
+	return &prior{Label: old.Label, Codes: len(old.Codes), Has: func(_ context.Context, code string) (bool, error) { return in[code], nil }}
+}
+
+// checkPrior is check against the previous release described by old.
+func (g Guards) checkPrior(ctx context.Context, old *prior, new *codeset.Release, l *codeset.Changelog) error {
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -113,7 +140,7 @@ func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 			"%s %s: %d of the %d disagreements with the publisher's list are unexplained, e.g. %s: declared %s, computed %s: %s",
 			new.System, new.Label, len(u), len(l.Reconciliation.Disagreements), new.System.Display(d.Code), decl, d.Computed, d.Reason)}
 	}
-	if old == nil || len(old.Codes) == 0 {
+	if old == nil || old.Codes == 0 {
 		return nil
 	}
 	maxDel := g.MaxDeleteShare
@@ -124,7 +151,7 @@ func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 	if minKeep <= 0 {
 		minKeep = 0.8
 	}
-	n := len(old.Codes)
+	n := old.Codes
 	if share := float64(l.Summary.Deleted) / float64(n); share > maxDel && !g.AllowMassDelete {
 		return &GuardError{Guard: GuardMassDelete, Msg: fmt.Sprintf(
 			"%s %s would delete %d of the %d codes of %s (%.1f%%), more than the %.1f%% allowed",
@@ -138,10 +165,13 @@ func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 	if g.AllowLostField {
 		return nil
 	}
-	oldFill, newFill := fill(old.Codes), fill(new.Codes)
+	oldFill, err := lostFill(ctx, old, fill(new.Codes), l)
+	if err != nil {
+		return err
+	}
 	var lost []string
 	for f, c := range oldFill {
-		if float64(c) >= lostFieldShare*float64(n) && newFill[f] == 0 {
+		if float64(c) >= lostFieldShare*float64(n) {
 			lost = append(lost, f)
 		}
 	}
@@ -153,6 +183,62 @@ func (g Guards) check(old, new *codeset.Release, l *codeset.Changelog) error {
 			f, oldFill[f], n, old.Label, len(new.Codes), new.System, new.Label)}
 	}
 	return nil
+}
+
+// lostFill counts, for each field no code of the new release fills
+// (newFill, from fill, has no count for it), the codes of the previous
+// release that filled it, from the changelog l alone: such a code is
+// either deleted (its record is the old one) or changed in that field
+// (diff.Fields lists every field that differs, with the old value), since
+// a code unchanged in it has it empty as the new release does. Only a
+// reactivated code is ambiguous, its fields being against the previous
+// release when it was there (a lifted termination) and against its last
+// record otherwise: old.Has tells, asked only when the answer counts.
+// The work is that of the changes, not of the previous release's codes.
+func lostFill(ctx context.Context, old *prior, newFill map[string]int, l *codeset.Changelog) (map[string]int, error) {
+	m := map[string]int{}
+	lost := func(f, v string) bool {
+		return v != "" && newFill[f] == 0 && f != codeset.FieldCategory && f != codeset.FieldStatus
+	}
+	for _, c := range l.Changes {
+		switch c.Kind {
+		case codeset.Added:
+		case codeset.Deleted:
+			for _, f := range []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong} {
+				if lost(f, c.Record.Field(f)) {
+					m[f]++
+				}
+			}
+			for k, v := range c.Record.Attrs {
+				if lost(k, v) {
+					m[k]++
+				}
+			}
+		default:
+			var fs []string
+			for f, fc := range c.Fields {
+				if lost(f, fc.Before) {
+					fs = append(fs, f)
+				}
+			}
+			if len(fs) == 0 {
+				continue
+			}
+			if c.Kind == codeset.Reactivated {
+				had, err := old.Has(ctx, c.Code)
+				if err != nil {
+					return nil, err
+				}
+				if !had {
+					continue
+				}
+			}
+			for _, f := range fs {
+				m[f]++
+			}
+		}
+	}
+	return m, nil
 }
 
 // fill counts, for each field, the codes that have a value in it.

@@ -8,6 +8,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -163,7 +164,7 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	// The guards stand between a release and its publication; a release
 	// already published from these very files passed them then.
-	if err := req.Guards.check(old, rel, l); err != nil {
+	if err := req.Guards.checkPrior(ctx, old, rel, l); err != nil {
 		return nil, err
 	}
 	if stored {
@@ -253,7 +254,7 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 	if err != nil {
 		return nil, err
 	}
-	if err := g.check(old, rel, l); err != nil {
+	if err := g.checkPrior(ctx, old, rel, l); err != nil {
 		return nil, err
 	}
 	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
@@ -524,8 +525,12 @@ func (p *Pipeline) interrupted(ctx context.Context, rel *codeset.Release) (store
 }
 
 // changelogFor compares rel with the latest stored release of its system
-// that comes before it, which it also returns (nil when there is none).
-func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*codeset.Changelog, *codeset.Release, error) {
+// that comes before it, which it also describes for the guards (nil when
+// there is none). The previous release is not read whole: its snapshot is
+// compared with rel by snapshot.CompareRelease (an ordered merge of row
+// hashes, decoding the rows that differ), and the guards need of it only
+// its label and code count (see lostFill).
+func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*codeset.Changelog, *prior, error) {
 	infos, err := p.list(ctx, rel.System)
 	if err != nil {
 		return nil, nil, err
@@ -542,23 +547,23 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 	if prev == nil {
 		return diff.Compare(nil, rel, nil), nil, nil
 	}
-	// The guards look at the whole previous release.
-	oldRel, err := p.Store.Get(ctx, rel.System, prev.Label)
-	if err != nil {
-		return nil, nil, err
-	}
 	lastSeen, done, err := p.lastSeen(ctx, infos, *prev)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer done()
-	var earlier map[string]codeset.Code
-	if codes := fresh(oldRel, rel); len(codes) > 0 {
-		if earlier, err = lastSeen(ctx, codes); err != nil {
-			return nil, nil, err
-		}
+	l, err := snapshot.CompareRelease(ctx, prev.Path, rel, lastSeen)
+	if err != nil {
+		return nil, nil, err
 	}
-	return diff.Compare(oldRel, rel, earlier), oldRel, nil
+	path := prev.Path
+	return l, &prior{Label: prev.Label, Codes: prev.Codes, Has: func(ctx context.Context, code string) (bool, error) {
+		_, header, err := snapshot.ReadRecord(ctx, path, code)
+		if errors.Is(err, snapshot.ErrNoCode) {
+			return false, nil
+		}
+		return err == nil && !header, err
+	}}, nil
 }
 
 // lastSeen answers, for a comparison whose older release is ref, with the
