@@ -233,6 +233,11 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 		return err
 	}
 
+	// The Summary opens first. Set now, while it is the only sheet:
+	// SetActiveSheet reads every sheet back, which would parse the
+	// streamed ones whole.
+	f.SetActiveSheet(0)
+
 	rows := changeRows(l)
 	if err := allChangesSheet(f, l, rows, bold, wrap); err != nil {
 		return err
@@ -266,7 +271,6 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
 	return nil
 }
 
@@ -320,7 +324,11 @@ func streamSheet(f *excelize.File, sheet string, header []string, widths []colWi
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
 	}
-	for _, w := range widths {
+	// A streamed sheet is written with its columns as excelize holds
+	// them, unmerged and in the order it put them: each new range goes
+	// before the earlier ones. Set right to left, they come out in order,
+	// which Excel requires.
+	for _, w := range slices.Backward(widths) {
 		if err := f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
 			return err
 		}
