@@ -16,7 +16,7 @@ import (
 // main file's text, with a warning.
 func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 	if col.alsoSeen == nil {
-		col.alsoSeen = map[string]bool{}
+		col.alsoSeen = make([]bool, len(col.rel.Codes))
 	}
 	col.alsoLoc = loc
 	prev, ok := col.byCode[c.Code]
@@ -24,14 +24,19 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 		loc.Err = errorf(ErrBadValue, "code %s is not in the code file it is read beside (%s)", c.Code, col.mainFiles())
 		return loc
 	}
-	if col.alsoSeen[c.Code] {
+	if n := prev.idx + 1 - len(col.alsoSeen); n > 0 {
+		col.alsoSeen = append(col.alsoSeen, make([]bool, n)...)
+	}
+	if col.alsoSeen[prev.idx] {
 		loc.Err = errorf(ErrDuplicate, "duplicate code %q", c.Code)
 		return loc
 	}
-	col.alsoSeen[c.Code] = true
+	col.alsoSeen[prev.idx] = true
 	rec := &col.rel.Codes[prev.idx]
-	fields := []string{codeset.FieldShort, codeset.FieldMedium, codeset.FieldLong, codeset.FieldStatus}
-	fields = append(fields, slices.Sorted(maps.Keys(c.Attrs))...)
+	fields := codeRecordFields
+	if len(c.Attrs) > 0 {
+		fields = append(slices.Clone(codeRecordFields), slices.Sorted(maps.Keys(c.Attrs))...)
+	}
 	for _, f := range fields {
 		v := c.Field(f)
 		switch old := rec.Field(f); {
@@ -44,6 +49,10 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 			loc.Err = errorf(ErrBadValue, "code %s: %s %q differs from %q in %s", c.Code, f, v, old, locString(prev.loc))
 			return loc
 		}
+	}
+	if rec.Meta == nil {
+		// c is this line's own record: its map can be the code's.
+		rec.Meta, c.Meta = c.Meta, nil
 	}
 	for k, v := range c.Meta {
 		if _, ok := rec.Meta[k]; !ok {
@@ -64,8 +73,8 @@ func (col *collector) alsoDone() error {
 		return nil
 	}
 	var missing []string
-	for _, c := range col.rel.Codes {
-		if !col.alsoSeen[c.Code] {
+	for i, c := range col.rel.Codes {
+		if i >= len(col.alsoSeen) || !col.alsoSeen[i] {
 			missing = append(missing, c.Code)
 		}
 	}

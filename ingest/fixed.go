@@ -44,10 +44,26 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 	defer f.Close()
 	sc := newLineScanner(f)
 	at := &ParseError{File: name}
-	has := map[string]bool{}
-	for _, fd := range l.Fields {
-		has[fd.Field] = true
+	// A line's field values sit at their index in l.Fields: get looks a
+	// field up among the few a layout has, with no map per line.
+	values := make([]string, len(l.Fields))
+	index := func(f string) int {
+		// The last of a repeated field wins, as it would in a map.
+		for i := len(l.Fields) - 1; i >= 0; i-- {
+			if l.Fields[i].Field == f {
+				return i
+			}
+		}
+		return -1
 	}
+	get := func(f string) string {
+		if i := index(f); i >= 0 {
+			return values[i]
+		}
+		return ""
+	}
+	has := func(f string) bool { return index(f) >= 0 }
+	fields := p.fields()
 	line, started, records := 0, false, 0
 	for sc.Scan() {
 		line++
@@ -82,22 +98,21 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 					l.Name, l.describe(), text[col-1:col], excerpt(text)))
 			}
 		}
-		values := make(map[string]string, len(l.Fields))
-		for _, fd := range l.Fields {
-			values[fd.Field] = fd.cut(text)
+		for i, fd := range l.Fields {
+			values[i] = fd.cut(text)
 		}
-		if need := l.minLength(p, values); len(text) < need {
+		if need := l.minLength(p, get); len(text) < need {
 			return at.atLine(line, len(text)+1, "", errorf(ErrLayout, "record ends after %d bytes, want %d (%s layout: %s): the line is cut short",
 				len(text), need, l.Name, l.describe()))
 		}
 		for fld, re := range l.check {
-			if v := values[fld]; !re.MatchString(v) {
+			if v := get(fld); !re.MatchString(v) {
 				return at.atLine(line, l.start(fld), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
 					fld, v, l.Check[fld], l.Name, l.describe()))
 			}
 		}
-		header := l.Header != nil && values[l.Header.Field] == l.Header.Value
-		c, err := p.build(func(f string) string { return values[f] }, func(f string) bool { return has[f] }, header, rd.rep,
+		header := l.Header != nil && get(l.Header.Field) == l.Header.Value
+		c, err := p.build(fields, get, has, header, rd.rep,
 			func(fld string, e error) error { return at.atLine(line, l.start(fld), fld, e) })
 		if err != nil {
 			return err
@@ -123,8 +138,8 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 // the layout's Length, or else up to the end of its last closed field and
 // into its open one. A continuation record (HCPCS RECID 4 and 8) carries
 // only the text it continues and may stop anywhere.
-func (l *FixedLayout) minLength(p *Profile, values map[string]string) int {
-	if k := p.Continuation; k != nil && slices.Contains(k.Values, values[k.Field]) {
+func (l *FixedLayout) minLength(p *Profile, get func(string) string) int {
+	if k := p.Continuation; k != nil && slices.Contains(k.Values, get(k.Field)) {
 		return 0
 	}
 	if l.Length > 0 {

@@ -212,8 +212,10 @@ type collector struct {
 	last    int // index of the last code of the current file, or -1
 	// also is set while a code file is read beside the main one for the
 	// fields it lacks (see Member.Also).
-	also     bool
-	alsoSeen map[string]bool
+	also bool
+	// alsoSeen marks, by index into the release's codes, the codes the
+	// file read beside the main one has given.
+	alsoSeen []bool
 	ctx      context.Context // hears progress (codeset.ReportProgress)
 	alsoLoc  *ParseError
 }

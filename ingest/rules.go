@@ -10,10 +10,11 @@ import (
 )
 
 // build makes the record of one data row or line from its field values.
+// fields are the profile's fields (Profile.fields, computed once per file);
 // get returns a field's cleaned value, has whether the source has the field
 // at all; fail locates an error at a field. A header row (ICD-10 order
 // files) skips code validation: header codes are shorter than codes.
-func (p *Profile) build(get func(string) string, has func(string) bool, header bool, rep *Report, fail func(string, error) error) (codeset.Code, error) {
+func (p *Profile) build(fields []string, get func(string) string, has func(string) bool, header bool, rep *Report, fail func(string, error) error) (codeset.Code, error) {
 	code := strings.ToUpper(get(codeset.FieldCode))
 	for _, r := range p.Strip {
 		code = strings.ReplaceAll(code, string(r), "")
@@ -34,7 +35,7 @@ func (p *Profile) build(get func(string) string, has func(string) bool, header b
 		}
 		c.Category = cat
 	}
-	for _, f := range p.fields() {
+	for _, f := range fields {
 		if f == codeset.FieldCode || !has(f) {
 			continue
 		}

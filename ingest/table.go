@@ -305,6 +305,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 	}
 	fr.HeaderRow = row
 	data := 0
+	fields := p.fields()
 	for src.Next() {
 		row++
 		if row%4096 == 0 {
@@ -345,7 +346,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 			}
 			return at.at(row, 0, "", e)
 		}
-		c, err := p.build(get, has, false, rd.rep, fail)
+		c, err := p.build(fields, get, has, false, rd.rep, fail)
 		if err != nil {
 			return true, err
 		}

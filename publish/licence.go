@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -142,10 +143,8 @@ func introduced(ctx context.Context, outDir string, rel *codeset.Release, l *cod
 
 // writeCodeSystem writes the FHIR CodeSystem of rel to dir.
 func writeCodeSystem(dir string, rel *codeset.Release, effective map[string]string, licence string) error {
-	// Compact: an ICD-10-CM release has some 100,000 concepts.
-	b, err := json.Marshal(format.CodeSystemOf(rel, effective, licence))
-	if err != nil {
-		return err
-	}
-	return durable.WriteNew(filepath.Join(dir, format.CodeSystemName), append(b, '\n'))
+	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
+	return durable.CreateNew(filepath.Join(dir, format.CodeSystemName), func(w io.Writer) error {
+		return format.WriteCodeSystem(w, rel, effective, licence)
+	})
 }

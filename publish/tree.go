@@ -167,22 +167,16 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 
 	for i, cw := range changelogWriters {
 		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
-		var b bytes.Buffer
-		if err := cw.write(&b, l); err != nil {
-			return nil, err
-		}
-		if err := durable.WriteNew(filepath.Join(dir, cw.name), b.Bytes()); err != nil {
+		// Streamed to the file: a first release of a million codes has
+		// changelogs of hundreds of megabytes.
+		if err := durable.CreateNew(filepath.Join(dir, cw.name), func(w io.Writer) error { return cw.write(w, l) }); err != nil {
 			return nil, err
 		}
 	}
 	if err := writeCodeSystem(dir, rel, effective, licence); err != nil {
 		return nil, err
 	}
-	var search bytes.Buffer
-	if err := pages.WriteSearchIndex(&search, rel); err != nil {
-		return nil, err
-	}
-	if err := durable.WriteNew(filepath.Join(dir, format.SearchIndexName), search.Bytes()); err != nil {
+	if err := durable.CreateNew(filepath.Join(dir, format.SearchIndexName), func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }); err != nil {
 		return nil, err
 	}
 	var records bytes.Buffer

@@ -1,7 +1,6 @@
 package changelog
 
 import (
-	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -160,6 +159,7 @@ const xlsxDocTime = "2000-01-01T00:00:00Z"
 // columns. The same changelog always gives the same bytes.
 func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
 	f := excelize.NewFile()
+	f.SetZipWriter(newSortedZip)
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("write xlsx changelog: %w", cerr)
@@ -168,11 +168,7 @@ func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
 	if err := fillXLSX(f, l); err != nil {
 		return fmt.Errorf("write xlsx changelog: %w", err)
 	}
-	var b bytes.Buffer
-	if _, err := f.WriteTo(&b); err != nil {
-		return fmt.Errorf("write xlsx changelog: %w", err)
-	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("write xlsx changelog: %w", err)
 	}
 	return nil
@@ -237,6 +233,11 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 		return err
 	}
 
+	// The Summary opens first. Set now, while it is the only sheet:
+	// SetActiveSheet reads every sheet back, which would parse the
+	// streamed ones whole.
+	f.SetActiveSheet(0)
+
 	rows := changeRows(l)
 	if err := allChangesSheet(f, l, rows, bold, wrap); err != nil {
 		return err
@@ -270,7 +271,6 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 			return err
 		}
 	}
-	f.SetActiveSheet(0)
 	return nil
 }
 
@@ -293,38 +293,42 @@ func allChangesSheet(f *excelize.File, l *codeset.Changelog, rows []changeRow, b
 }
 
 func allChangesPart(f *excelize.File, l *codeset.Changelog, sheet string, rows []changeRow, bold, wrap int) error {
-	if _, err := f.NewSheet(sheet); err != nil {
-		return err
-	}
-	header := []any{"Code", "Stored code", "Change", "Category", "Description", "Field", "Before", "After",
+	header := []string{"Code", "Stored code", "Change", "Category", "Description", "Field", "Before", "After",
 		"Action code", "Action effective", "Termination date", "Replaced by", "Replaces"}
-	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
-		return err
-	}
-	for i, r := range rows {
+	widths := []colWidth{{"A", "D", 11}, {"E", "E", 60}, {"F", "F", 18}, {"G", "H", 40}, {"I", "M", 14}}
+	return streamSheet(f, sheet, header, widths, len(rows), bold, wrap, func(i int, vals []string) {
+		r := rows[i]
 		field := ""
 		if r.Field != "" {
 			field = fieldLabel(r.Field)
 		}
-		vals := []any{l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After,
-			actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces}
-		if err := f.SetSheetRow(sheet, cellName(1, i+2), &vals); err != nil {
-			return err
-		}
-	}
-	last := cellName(len(header), len(rows)+1)
-	if err := f.SetCellStyle(sheet, "A1", cellName(len(header), 1), bold); err != nil {
+		copy(vals, []string{l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After,
+			actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces})
+	})
+}
+
+// colWidth is the width of the columns from through to of a sheet.
+type colWidth struct {
+	from, to string
+	width    float64
+}
+
+// streamSheet adds a sheet of a header row in bold and n rows, row i
+// filled by fill into vals (one per header column), every data cell in the
+// wrap style; the header row is frozen and the whole auto-filtered. It goes
+// through excelize's StreamWriter, which writes rows to a temporary file
+// as they come: a first release of a million codes never builds its cells
+// in memory. The column widths, panes and filter are set on the sheet
+// before the stream starts, as StreamWriter wants.
+func streamSheet(f *excelize.File, sheet string, header []string, widths []colWidth, n, bold, wrap int, fill func(i int, vals []string)) error {
+	if _, err := f.NewSheet(sheet); err != nil {
 		return err
 	}
-	if len(rows) > 0 {
-		if err := f.SetCellStyle(sheet, "A2", last, wrap); err != nil {
-			return err
-		}
-	}
-	for _, w := range []struct {
-		from, to string
-		width    float64
-	}{{"A", "D", 11}, {"E", "E", 60}, {"F", "F", 18}, {"G", "H", 40}, {"I", "M", 14}} {
+	// A streamed sheet is written with its columns as excelize holds
+	// them, unmerged and in the order it put them: each new range goes
+	// before the earlier ones. Set right to left, they come out in order,
+	// which Excel requires.
+	for _, w := range slices.Backward(widths) {
 		if err := f.SetColWidth(sheet, w.from, w.to, w.width); err != nil {
 			return err
 		}
@@ -332,7 +336,34 @@ func allChangesPart(f *excelize.File, l *codeset.Changelog, sheet string, rows [
 	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	return f.AutoFilter(sheet, "A1:"+last, nil)
+	if err := f.AutoFilter(sheet, "A1:"+cellName(len(header), n+1), nil); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	cells := make([]excelize.Cell, len(header))
+	row := make([]any, len(header))
+	for i, h := range header {
+		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+		row[i] = &cells[i]
+	}
+	if err := sw.SetRow("A1", row); err != nil {
+		return err
+	}
+	vals := make([]string, len(header))
+	for i := range n {
+		clear(vals)
+		fill(i, vals)
+		for j, v := range vals {
+			cells[j] = excelize.Cell{StyleID: wrap, Value: v}
+		}
+		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
 }
 
 // sheetRows is the most rows a worksheet holds (Excel's limit).
@@ -351,69 +382,37 @@ func split[T any](rows []T, n int) [][]T {
 
 // kindSheet adds the sheet of the changes rows of kind k.
 func kindSheet(f *excelize.File, l *codeset.Changelog, sheet string, k codeset.ChangeKind, rows []changeRow, bold, wrap int) error {
-	if _, err := f.NewSheet(sheet); err != nil {
-		return err
-	}
 	withFields := hasFields(k)
 	cols := xlsxColumns[withFields]
 	lh := linkHeader(l, k)
 	if lh != "" {
 		cols = append(slices.Clone(cols), strings.ToUpper(lh[:1])+lh[1:])
 	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		header[i] = c
+	last := cellName(len(cols), 1)
+	lastCol := last[:strings.IndexAny(last, "0123456789")]
+	widths := []colWidth{{"A", "B", 10}}
+	if withFields {
+		widths = append(widths, colWidth{"C", "C", 12}, colWidth{"D", lastCol, 50})
+	} else {
+		widths = append(widths, colWidth{"C", lastCol, 90})
 	}
-	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
-		return err
-	}
-	n := 1
-	for _, r := range rows {
-		n++
-		var vals []any
+	return streamSheet(f, sheet, cols, widths, len(rows), bold, wrap, func(i int, vals []string) {
+		r := rows[i]
 		code := l.System.Display(r.Code)
+		n := 3
 		if withFields {
-			vals = []any{code, r.Category, r.Field, r.Before, r.After, r.Description}
+			copy(vals, []string{code, r.Category, r.Field, r.Before, r.After, r.Description})
+			n = 6
 		} else {
-			vals = []any{code, r.Category, r.Description}
+			copy(vals, []string{code, r.Category, r.Description})
 		}
 		switch lh {
 		case "replaced by":
-			vals = append(vals, r.ReplacedBy)
+			vals[n] = r.ReplacedBy
 		case "replaces":
-			vals = append(vals, r.Replaces)
+			vals[n] = r.Replaces
 		}
-		if err := f.SetSheetRow(sheet, cellName(1, n), &vals); err != nil {
-			return err
-		}
-	}
-	last := cellName(len(cols), n)
-	lastCol := last[:strings.IndexAny(last, "0123456789")]
-	if err := f.SetCellStyle(sheet, "A1", cellName(len(cols), 1), bold); err != nil {
-		return err
-	}
-	if n > 1 {
-		if err := f.SetCellStyle(sheet, "A2", last, wrap); err != nil {
-			return err
-		}
-	}
-	if err := f.SetColWidth(sheet, "A", "B", 10); err != nil {
-		return err
-	}
-	if withFields {
-		if err := f.SetColWidth(sheet, "C", "C", 12); err != nil {
-			return err
-		}
-		if err := f.SetColWidth(sheet, "D", lastCol, 50); err != nil {
-			return err
-		}
-	} else if err := f.SetColWidth(sheet, "C", lastCol, 90); err != nil {
-		return err
-	}
-	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	return f.AutoFilter(sheet, "A1:"+last, nil)
+	})
 }
 
 // reconciliationSheet adds a sheet listing the codes on which the publisher's

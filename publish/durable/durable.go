@@ -8,6 +8,7 @@
 package durable
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -76,6 +77,19 @@ func WriteNew(path string, data []byte) error {
 	return createSynced(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
+	})
+}
+
+// CreateNew creates path (which must not exist), lets fill write it
+// through a buffer, and syncs it: WriteNew for content written as a
+// stream.
+func CreateNew(path string, fill func(io.Writer) error) error {
+	return createSynced(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 256<<10)
+		if err := fill(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
 	})
 }
 

@@ -192,6 +192,9 @@ func ConceptStatus(c codeset.Code) string {
 func TerminationDate(c codeset.Code) string {
 	for _, v := range []string{c.Field("termination_date"), c.Meta["termination_date"]} {
 		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
 		for _, layout := range []string{"20060102", codeset.DateLayout, "1/2/2006"} {
 			if t, err := time.Parse(layout, v); err == nil {
 				return t.Format(codeset.DateLayout)
@@ -263,58 +266,16 @@ func Parents(headers []string, codes []string) map[string]string {
 // (licence LicenceCodesOnly) the resource says content not-present and
 // lists no concepts: their text may not be published.
 func CodeSystemOf(rel *codeset.Release, effective map[string]string, licence string) *CodeSystem {
-	sys := rel.System
-	f := sys.Facts()
-	cs := &CodeSystem{
-		ResourceType:  "CodeSystem",
-		ID:            FHIRID(sys, rel.Label),
-		URL:           f.URL,
-		Version:       rel.Label,
-		Name:          strings.NewReplacer("-", "", " ", "").Replace(f.Name),
-		Title:         f.Name + " " + rel.Label,
-		Status:        "active",
-		Publisher:     publishers[sys],
-		Description:   f.Name + " release " + rel.Label + ", as published by codeset " + codeset.Version + ".",
-		CaseSensitive: true,
-		Content:       "complete",
-		Count:         len(rel.Codes) + len(rel.Headers),
-	}
-	if !rel.Effective.IsZero() {
-		cs.Date = rel.Effective.Format(codeset.DateLayout)
-	}
-	if Licence(licence) == LicenceCodesOnly {
-		cs.Content = "not-present"
-		cs.Description += " Codes-only tree: descriptors are not published here."
-		cs.Count = len(rel.Codes)
+	cs := codeSystemHead(rel, licence)
+	if cs.Content != "complete" {
 		return cs
 	}
-	cs.Property = slices.Clone(conceptProperties)
-	if len(rel.Headers) > 0 {
-		cs.HierarchyMean = "is-a"
-		cs.Property = append(cs.Property,
-			CodeSystemProperty{Code: PropNotSelectable, URI: "http://hl7.org/fhir/concept-properties#notSelectable", Description: "a non-billable header, not a code for a claim", Type: "boolean"},
-			CodeSystemProperty{Code: PropParent, URI: "http://hl7.org/fhir/concept-properties#parent", Description: "the header above the code", Type: "code"})
-	}
-	if len(f.Categories) > 0 {
-		cs.Property = append(cs.Property, CodeSystemProperty{Code: PropCategory, Description: f.Name + " category: " + strings.Join(f.Categories, ", "), Type: "string"})
-	}
 	parents := ParentsOf(rel)
-	type rec struct {
-		c      codeset.Code
-		header bool
-	}
-	all := make([]rec, 0, cs.Count)
-	for _, c := range rel.Codes {
-		all = append(all, rec{c, false})
-	}
-	for _, c := range rel.Headers {
-		all = append(all, rec{c, true})
-	}
-	slices.SortStableFunc(all, func(a, b rec) int { return strings.Compare(a.c.Code, b.c.Code) })
-	for _, r := range all {
-		info := ConceptInfo{Header: r.header, Parent: parents[r.c.Code], Status: ConceptStatus(r.c), Effective: effective[r.c.Code], Retired: TerminationDate(r.c)}
-		cs.Concept = append(cs.Concept, ConceptOf(sys, r.c, info))
-	}
+	eachConcept(rel, func(c *codeset.Code, header bool) error {
+		info := ConceptInfo{Header: header, Parent: parents[c.Code], Status: ConceptStatus(*c), Effective: effective[c.Code], Retired: TerminationDate(*c)}
+		cs.Concept = append(cs.Concept, ConceptOf(rel.System, *c, info))
+		return nil
+	})
 	return cs
 }
 

@@ -17,14 +17,16 @@ import (
 // decodes only the rows whose hashes differ. A collision between two
 // versions of the same code is a 1 in 2^64 chance.
 func RowHash(c codeset.Code, attrs string) int64 {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
+	// One buffer and sha256.Sum256, not a hash.Hash fed field by field:
+	// the same bytes hashed, with no allocation for a row of ordinary
+	// size (the buffer stays on the stack).
+	buf := make([]byte, 0, 512)
 	for _, f := range [...]string{c.Category, c.Short, c.Medium, c.Long, c.Status, attrs} {
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
-		h.Write([]byte(f))
+		buf = binary.AppendUvarint(buf, uint64(len(f)))
+		buf = append(buf, f...)
 	}
-	var sum [sha256.Size]byte
-	return int64(binary.BigEndian.Uint64(h.Sum(sum[:0])))
+	sum := sha256.Sum256(buf)
+	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
 // plain reports whether s needs no escaping in JSON: printable ASCII

@@ -152,8 +152,7 @@ func Write(ctx context.Context, path string, r *codeset.Release) (err error) {
 	if err := codeset.CheckLabel(r.Label); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	codes := slices.Clone(r.Codes)
-	slices.SortStableFunc(codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	codes := sortedCodes(r.Codes)
 	for i := 1; i < len(codes); i++ {
 		if codes[i].Code == codes[i-1].Code {
 			return fmt.Errorf("write snapshot %s: duplicate code %q", path, codes[i].Code)
@@ -267,8 +266,7 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 	if err := insertHashes(ctx, tx, codes); err != nil {
 		return err
 	}
-	headers := slices.Clone(r.Headers)
-	slices.SortStableFunc(headers, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	headers := sortedCodes(r.Headers)
 	if err := insertRecords(ctx, tx, "headers", headers); err != nil {
 		return err
 	}
@@ -304,6 +302,18 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 		return fmt.Errorf("commit: %w", err)
 	}
 	return db.Close()
+}
+
+// sortedCodes returns codes sorted by code (stable): codes itself when it
+// is sorted already, as ingest and snapshots give it, else a sorted copy.
+// The release is never reordered in place.
+func sortedCodes(codes []codeset.Code) []codeset.Code {
+	if slices.IsSortedFunc(codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) }) {
+		return codes
+	}
+	codes = slices.Clone(codes)
+	slices.SortStableFunc(codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	return codes
 }
 
 // insertBatch is how many rows one INSERT statement of insertRecords
