@@ -162,12 +162,20 @@ func compose(net string, next codeset.ChangeKind) string {
 		if next == codeset.Reactivated || next == codeset.Added {
 			return back
 		}
-		if next == codeset.Revised {
+		if next == codeset.Revised || next == codeset.ShortTitle {
 			return net
 		}
 	case back:
-		if next == codeset.Revised {
+		if next == codeset.Revised || next == codeset.ShortTitle {
 			return back
+		}
+	case string(codeset.Revised):
+		if next == codeset.ShortTitle {
+			return net // the title revised, then the short title: revised
+		}
+	case string(codeset.ShortTitle):
+		if next == codeset.ShortTitle || next == codeset.Revised {
+			return k
 		}
 	}
 	return k
@@ -280,7 +288,7 @@ func (e evidence) declared(code, net string, last codeset.DeclaredChange, got st
 		return fmt.Sprintf("declared %s, but the code is not in %s: not declared deleted", words, e.new.Label), false
 	case net == string(codeset.Deleted) && !wasOld:
 		return fmt.Sprintf("declared deleted, but the code was not in %s either", e.old.Label), false
-	case net == string(codeset.Added) && (got == unchanged || got == string(codeset.Revised) || got == string(codeset.Cosmetic)):
+	case net == string(codeset.Added) && (got == unchanged || got == string(codeset.Revised) || got == string(codeset.ShortTitle) || got == string(codeset.Cosmetic)):
 		if d, ok := e.oldDeclared[code]; ok && (d.Kind == codeset.Added || d.Kind == codeset.Reactivated) {
 			return fmt.Sprintf("declared added by %s already (%s): the publisher repeats the action", e.old.Label, d.Detail), true
 		}
@@ -293,8 +301,12 @@ func (e evidence) declared(code, net string, last codeset.DeclaredChange, got st
 			return fmt.Sprintf("declared %s, but new since %s: %s, then %s", words, e.old.Label, r, words), true
 		}
 		return fmt.Sprintf("declared %s, but new since %s: its addition is not declared", words, e.old.Label), false
-	case net == string(codeset.Revised) && got == string(codeset.Cosmetic):
+	case (net == string(codeset.Revised) || net == string(codeset.ShortTitle)) && got == string(codeset.Cosmetic):
 		return "declared revised, but only whitespace changed", true
+	case net == string(codeset.Revised) && got == string(codeset.ShortTitle):
+		return "declared a revision of the title, but only the short title changed; the long title is unchanged", false
+	case net == string(codeset.ShortTitle) && got == string(codeset.Revised):
+		return "declared a revision of the short title only, but the long title changed too", false
 	case got == unchanged:
 		if a, ok := date(rec, "action_effective_date"); ok {
 			if b, ok := date(oldRec, "action_effective_date"); ok && !a.Equal(b) {
@@ -311,6 +323,8 @@ func (e evidence) undeclared(c codeset.Change, rec, oldRec codeset.Code) (string
 	switch c.Kind {
 	case codeset.Cosmetic:
 		return "whitespace-only fix; publishers do not list these", true
+	case codeset.ShortTitle:
+		return "short title only, not declared: the publisher's order addenda do not list it; its long title is unchanged", false
 	case codeset.Added, codeset.Reactivated:
 		if r, ok := e.added(rec); ok {
 			return fmt.Sprintf("%s, %s: %s", c.Kind, not, r), true

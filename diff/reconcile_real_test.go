@@ -1,6 +1,7 @@
 package diff_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,7 +29,13 @@ func checkCounts(t *testing.T, old, new *codeset.Release, l *codeset.Changelog) 
 		inOld[c.Code] = true
 	}
 	s := l.Summary
-	newSide := s.Added + s.Revised + s.Cosmetic + s.Reactivated + s.Discontinued + s.Unchanged
+	// Every kind but deleted counts a code of the new release.
+	newSide := s.Unchanged
+	for _, k := range codeset.ChangeKinds {
+		if k != codeset.Deleted {
+			newSide += s.Count(k)
+		}
+	}
 	oldSide := s.Deleted + s.Unchanged
 	seen := map[string]int{}
 	for _, c := range l.Changes {
@@ -219,4 +226,76 @@ func TestRealCombinedDeclarations(t *testing.T) {
 	h := diff.CompareAcross(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), nil, []*codeset.Release{hcpcsRelease(t, "2018")})
 	checkCounts(t, hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), h)
 	t.Logf("HCPCS 2017 → 2019 combined: declared %d, agreed %d, %d disagreements, %d unexplained", h.Reconciliation.Declared, h.Reconciliation.Agreed, len(h.Reconciliation.Disagreements), len(h.Reconciliation.Unexplained()))
+}
+
+// ICD-10 changes of the short title alone are their own kind, apart from
+// the revisions the publishers count (of the code title, the long one).
+// CMS changed eleven short titles in FY2018 without listing them ("0
+// revisions to short title only"); FY2024's order addenda list nine.
+func TestRealShortTitleChanges(t *testing.T) {
+	realdata(t)
+	kinds := func(l *codeset.Changelog, k codeset.ChangeKind) []string {
+		var out []string
+		for _, c := range l.Changes {
+			if c.Kind == k {
+				out = append(out, codeset.ICD10CM.Display(c.Code))
+				if _, short := c.Fields[codeset.FieldShort]; !short || len(c.Fields) != 1 {
+					t.Errorf("%s %s: fields %v, want the short title alone", c.Kind, c.Code, c.Fields)
+				}
+			}
+		}
+		return out
+	}
+
+	l := diff.Compare(cmRelease(t, "FY2017"), cmRelease(t, "FY2018"), nil)
+	if s := l.Summary; s.Added != 360 || s.Deleted != 142 || s.Revised != 226 || s.ShortTitle != 11 || s.Cosmetic != 0 {
+		t.Errorf("FY2017 → FY2018: %+v; want 360 / 142 / 226, 11 short-title", s)
+	}
+	want := []string{"H35.3113", "H35.3114", "H35.3123", "H35.3124", "H35.3133", "H35.3134", "H35.3193", "H35.3194", "P03.810", "P03.819", "R93.41"}
+	if got := kinds(l, codeset.ShortTitle); !slices.Equal(got, want) {
+		t.Errorf("FY2018 short-title changes %v, want %v", got, want)
+	}
+	for _, c := range l.Changes {
+		if c.Code == "H353113" {
+			if f := c.Fields[codeset.FieldShort]; !strings.HasSuffix(f.Before, "w/o sbfvl involv") || !strings.HasSuffix(f.After, "w/o sbfvl invl") {
+				t.Errorf("H35.3113 short title %q → %q", f.Before, f.After)
+			}
+		}
+	}
+	r := l.Reconciliation
+	if r.Declared != 728 || r.Agreed != 728 || len(r.Disagreements) != 11 {
+		t.Errorf("FY2018 reconciliation: %d declared, %d agreed, %d disagreements; want 728, 728, 11", r.Declared, r.Agreed, len(r.Disagreements))
+	}
+	for _, d := range r.Disagreements {
+		if d.Computed != string(codeset.ShortTitle) || d.Declared != "" || d.Explained ||
+			!strings.Contains(d.Reason, "order addenda do not list it; its long title is unchanged") {
+			t.Errorf("FY2018 %s: %+v; want an undeclared short-title change, said plainly", d.Code, d)
+		}
+	}
+
+	l = diff.Compare(cmRelease(t, "2023-04"), cmRelease(t, "FY2024"), nil)
+	if s := l.Summary; s.Added != 395 || s.Deleted != 25 || s.Revised != 13 || s.ShortTitle != 9 || s.Cosmetic != 1 {
+		t.Errorf("2023-04 → FY2024: %+v; want 395 / 25 / 13, 9 short-title, 1 cosmetic", s)
+	}
+	want = []string{"M32.15", "N07.1", "N07.3", "N07.4", "N13.721", "N13.722", "N13.731", "N13.732", "N14.2"}
+	if got := kinds(l, codeset.ShortTitle); !slices.Equal(got, want) {
+		t.Errorf("FY2024 short-title changes %v, want %v", got, want)
+	}
+	declared := 0
+	for _, d := range cmRelease(t, "FY2024").Declared.Changes {
+		if d.Kind == codeset.ShortTitle {
+			declared++
+		}
+	}
+	if declared != 9 {
+		t.Errorf("FY2024 order addenda: %d short-title revisions read, want 9", declared)
+	}
+
+	p := diff.Compare(release(t, codeset.ICD10PCS, "FY2018", "icd10pcs/2018/cms_2018_pr.zip"), release(t, codeset.ICD10PCS, "FY2019", "icd10pcs/2019/cms_2019_pr.zip"), nil)
+	if s := p.Summary; s.Added != 392 || s.Deleted != 216 || s.Revised != 8 || s.ShortTitle != 0 {
+		t.Errorf("PCS FY2018 → FY2019: %+v; want 392 / 216 / 8 and no short-title change (the addenda: 8 revisions to both titles)", s)
+	}
+	if n := len(p.Reconciliation.Disagreements); n != 0 {
+		t.Errorf("PCS FY2018 → FY2019: %d disagreements, want 0", n)
+	}
 }

@@ -20,6 +20,9 @@ func plainRel(sys codeset.System, label string, codes ...codeset.Code) *codeset.
 
 func dx(c, long string) codeset.Code { return codeset.Code{Code: c, Long: long} }
 
+// dxs is an ICD-10 record with its short title, as read from an order file.
+func dxs(c, short, long string) codeset.Code { return codeset.Code{Code: c, Short: short, Long: long} }
+
 // hcpcs is an HCPCS record with its action code and, when set, termination
 // date.
 func hcpcs(c, long, action, term string) codeset.Code {
@@ -109,6 +112,38 @@ func TestReconcile(t *testing.T) {
 			want: &codeset.Reconciliation{Source: addenda, Declared: 1, Disagreements: []codeset.Disagreement{
 				{Code: "B2000", Declared: "Revise", Computed: "cosmetic", Reason: "declared revised, but only whitespace changed", Explained: true},
 			}},
+		},
+		{
+			// ICD-10 short titles: a change of the short title alone is its
+			// own kind; the order addenda declare it apart ("Revise (short
+			// title only)"), or do not (FY2018's H35.3113).
+			name: "short title only",
+			old: plainRel(codeset.ICD10CM, "FY2029",
+				dxs("M3215", "Tubulo-interstit neuropath in SLE", "Tubulo-interstitial nephropathy in SLE"),
+				dxs("H353113", "Exudative AMD, r eye, w/o sbfvl involv", "Exudative age-related macular degeneration, right eye"),
+				dxs("N071", "Heredit neuropath", "Hereditary neuropathy"),
+				dxs("P199", "Metabolic acidemia, unsp", "Metabolic acidemia, unspecified")),
+			new: declaredRel(codeset.ICD10CM, "FY2030", "icd10cm_order_addenda_2030.txt",
+				[]codeset.DeclaredChange{decl("M3215", codeset.ShortTitle, "Revise (short title only)"), decl("N071", codeset.Revised, "Revise"), decl("P199", codeset.ShortTitle, "Revise (short title only)")},
+				dxs("M3215", "Tubulo-interstit nephrop in SLE", "Tubulo-interstitial nephropathy in SLE"),
+				dxs("H353113", "Exudative AMD, r eye, w/o sbfvl invl", "Exudative age-related macular degeneration, right eye"),
+				dxs("N071", "Heredit nephrop", "Hereditary neuropathy"),
+				dxs("P199", "Metabolic acidemia in newborn, unsp", "Metabolic acidemia in newborn, unspecified")),
+			kinds: map[string]codeset.ChangeKind{"M3215": codeset.ShortTitle, "H353113": codeset.ShortTitle, "N071": codeset.ShortTitle, "P199": codeset.Revised},
+			want: &codeset.Reconciliation{Source: "icd10cm_order_addenda_2030.txt", Declared: 3, Agreed: 1, Disagreements: []codeset.Disagreement{
+				{Code: "H353113", Computed: "short-title", Reason: "short title only, not declared: the publisher's order addenda do not list it; its long title is unchanged"},
+				{Code: "N071", Declared: "Revise", Computed: "short-title", Reason: "declared a revision of the title, but only the short title changed; the long title is unchanged"},
+				{Code: "P199", Declared: "Revise (short title only)", Computed: "revised", Reason: "declared a revision of the short title only, but the long title changed too"},
+			}},
+		},
+		{
+			// HCPCS declares short-description changes as revisions (ACTION
+			// S): no short-title kind there.
+			name:  "HCPCS short description is a revision",
+			old:   plainRel(codeset.HCPCS, "2029", codeset.Code{Code: "J7777", Short: "Inj", Long: "Injection"}),
+			new:   declaredRel(codeset.HCPCS, "2030", action, []codeset.DeclaredChange{decl("J7777", codeset.Revised, "S")}, codeset.Code{Code: "J7777", Short: "Injection", Long: "Injection"}),
+			kinds: map[string]codeset.ChangeKind{"J7777": codeset.Revised},
+			want:  &codeset.Reconciliation{Source: action, Declared: 1, Agreed: 1},
 		},
 		{
 			name: "added and reactivated agree both ways",

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -306,5 +307,61 @@ func TestUnwrapText(t *testing.T) {
 		if got := unwrapText(tt.in, tt.width); got != tt.want {
 			t.Errorf("%s: unwrapText(%q, %d) = %q, want %q", tt.name, tt.in, tt.width, got, tt.want)
 		}
+	}
+}
+
+// TestParseAddendaShortTitles tells the revisions of an order addenda that
+// change the short title alone (FY2024's M32.15: "...neuropath in sys
+// lupus..." to "...nephrop in sys lupus...", the long title unchanged)
+// from those of the code title; a codes addenda, which has no short title,
+// declares every revision a revision of the title, even where its long
+// title happens to have a space at the short title's last column.
+func TestParseAddendaShortTitles(t *testing.T) {
+	p, err := Builtin(codeset.ICD10CM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(op, flag, code, short, long string) string {
+		return fmt.Sprintf("%-13s%s%-7s %-60s %s\r\n", op+":", flag, code, short, long)
+	}
+	order := line("Add", "1 ", "A4154", "Sepsis due to Acinetobacter baumannii", "Sepsis due to Acinetobacter baumannii") +
+		line("Revise from", "1 ", "M3215", "Tubulo-interstitial neuropath in sys lupus erythematosus", "Tubulo-interstitial nephropathy in systemic lupus erythematosus") +
+		line("Revise to", "1 ", "M3215", "Tubulo-interstitial nephrop in sys lupus erythematosus", "Tubulo-interstitial nephropathy in systemic lupus erythematosus") +
+		line("Revise from", "1 ", "P199", "Metabolic acidemia, unspecified", "Metabolic acidemia, unspecified") +
+		line("Revise to", "1 ", "P199", "Metabolic acidemia in newborn, unspecified", "Metabolic acidemia in newborn, unspecified") +
+		line("Revise from", "0 ", "M4112", "Adolescent scoliosis", "Adolescent scoliosis") +
+		line("Revise to", "0 ", "M4112", "Adolescent idiopathic scoliosis", "Adolescent idiopathic scoliosis")
+	// A codes addenda: code and title only. Read line by line as an order
+	// addenda, this revision's titles (a space at the short title's last
+	// column, the same words after it) would pass for a short-title
+	// revision; only the file as a whole (the Add line is too short for
+	// the order shape) tells it is not one.
+	codes := "Add:         A4154   Sepsis due to Acinetobacter baumannii\r\n" +
+		fmt.Sprintf("Revise from: M3215   %-60s %s\r\n", "Tubulo-interstitial neuropathy in systemic lupus", "erythematosus, both kidneys") +
+		fmt.Sprintf("Revise to:   M3215   %-60s %s\r\n", "Tubulo-interstitial nephropathy in systemic lupus", "erythematosus, both kidneys")
+	tests := []struct {
+		name, text string
+		want       []codeset.DeclaredChange
+	}{
+		{"order addenda", order, []codeset.DeclaredChange{
+			{Code: "A4154", Kind: codeset.Added, Detail: "Add"},
+			{Code: "M3215", Kind: codeset.ShortTitle, Detail: "Revise (short title only)"},
+			{Code: "P199", Kind: codeset.Revised, Detail: "Revise"},
+		}},
+		{"codes addenda", codes, []codeset.DeclaredChange{
+			{Code: "A4154", Kind: codeset.Added, Detail: "Add"},
+			{Code: "M3215", Kind: codeset.Revised, Detail: "Revise"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := parseAddenda(strings.NewReader(tt.text), "x.txt", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(d.Changes, tt.want) {
+				t.Errorf("changes\n got %+v\nwant %+v", d.Changes, tt.want)
+			}
+		})
 	}
 }

@@ -77,22 +77,25 @@ func TestRealTransitions(t *testing.T) {
 		old, new                string // zips
 		oldLabel, newLabel      string
 		added, deleted, revised int
+		shortTitle              int // changes of the short title alone, apart from the revised
 		longRevised             int // of the revised, those whose long title changed
 		oldCodes, newCodes      int
 		declared, disagreements int
 	}{
 		{"ICD-10-CM FY2017 to FY2018", codeset.ICD10CM, "icd10cm/2017/cms_2017_dx.zip", "icd10cm/2018/cms_2018_dx.zip", "FY2017", "FY2018",
-			// CMS's own list: 226 revisions. The short titles, now read from
-			// the order file, show 11 more that CMS changed without listing
-			// them ("0 revisions to short title only"), e.g. H35.3113
-			// "...w/o sbfvl involv" to "...w/o sbfvl invl".
-			360, 142, 237, 226, 71486, 71704, 728, 11},
+			// CMS's own list: 226 revisions, all of the code title. The
+			// short titles, read from the order file, show 11 changes of
+			// the short title alone that CMS made without listing them ("0
+			// revisions to short title only"), e.g. H35.3113 "...w/o sbfvl
+			// involv" to "...w/o sbfvl invl": their own kind, undeclared.
+			360, 142, 226, 11, 226, 71486, 71704, 728, 11},
 		{"ICD-10-PCS FY2018 to FY2019", codeset.ICD10PCS, "icd10pcs/2018/cms_2018_pr.zip", "icd10pcs/2019/cms_2019_pr.zip", "FY2018", "FY2019",
-			392, 216, 8, 8, 78705, 78881, 616, 0},
+			// The addenda: "8 revisions to both long and short titles".
+			392, 216, 8, 0, 8, 78705, 78881, 616, 0},
 		// CDC's April 2024 update changes nothing: month-named members, a
 		// summary-only addenda.
 		{"ICD-10-CM FY2024 to April 2024", codeset.ICD10CM, "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip", "icd10cm/2024-april/icd10cm-Codes-Descriptions-April-2024.zip", "FY2024", "2024-04",
-			0, 0, 0, 0, 74044, 74044, 0, 0},
+			0, 0, 0, 0, 0, 74044, 74044, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,8 +110,8 @@ func TestRealTransitions(t *testing.T) {
 			l := diff.Compare(old, cur, nil)
 			s := l.Summary
 			t.Logf("%s: %+v", tt.name, s)
-			if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.Reactivated != 0 || s.Discontinued != 0 {
-				t.Errorf("summary %+v, want %d added, %d deleted, %d revised", s, tt.added, tt.deleted, tt.revised)
+			if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.ShortTitle != tt.shortTitle || s.Reactivated != 0 || s.Discontinued != 0 {
+				t.Errorf("summary %+v, want %d added, %d deleted, %d revised, %d short-title", s, tt.added, tt.deleted, tt.revised, tt.shortTitle)
 			}
 			long := 0
 			for _, c := range l.Changes {
@@ -130,12 +133,12 @@ func TestRealTransitions(t *testing.T) {
 			var undeclared []string
 			for _, d := range r.Disagreements {
 				c := changes[d.Code]
-				if _, short := c.Fields[codeset.FieldShort]; d.Declared != "" || c.Kind != codeset.Revised || len(c.Fields) != 1 || !short {
-					t.Errorf("disagreement %+v: want only undeclared short-title revisions, got %+v", d, c.Fields)
+				if _, short := c.Fields[codeset.FieldShort]; d.Declared != "" || c.Kind != codeset.ShortTitle || len(c.Fields) != 1 || !short {
+					t.Errorf("disagreement %+v: want only undeclared short-title changes, got %s %+v", d, c.Kind, c.Fields)
 				}
 				undeclared = append(undeclared, codeset.ICD10CM.Display(d.Code))
 			}
-			t.Logf("undeclared short-title revisions: %v", undeclared)
+			t.Logf("undeclared short-title changes: %v", undeclared)
 			if r.Declared != tt.declared || r.Agreed != tt.declared || len(r.Disagreements) != tt.disagreements {
 				t.Errorf("reconciliation: %d declared, %d agreed, %d disagreements; want %d, %d, %d",
 					r.Declared, r.Agreed, len(r.Disagreements), tt.declared, tt.declared, tt.disagreements)
