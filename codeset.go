@@ -142,6 +142,13 @@ type Declaration struct {
 	// ends an ICD-10 addenda: one entry per part ("codes", "headers"). An
 	// addenda may hold only this block: a declaration of no change.
 	Counts []DeclaredCounts
+	// Errata are the rows of the publisher's corrections files read with
+	// the release (HCPCS: errata to an annual file, posted after it), every
+	// one as read, sorted by code; Detail holds the publisher's words and
+	// the file. They are evidence, not the list: a reconciliation cites
+	// them for a change no list declares, in the release they came with
+	// and the one after it (a previous year's corrections).
+	Errata []DeclaredChange
 }
 
 // DeclaredCounts is one part of a publisher's summary of its list of

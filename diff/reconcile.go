@@ -96,7 +96,8 @@ func Reconcile(l *codeset.Changelog, old, new *codeset.Release, between ...*code
 		}
 		return absent
 	}
-	ev := evidence{sys: new.System, old: old, new: new, oldDeclared: oldDeclared, missing: missingVersion(old, new, between)}
+	ev := evidence{sys: new.System, old: old, new: new, oldDeclared: oldDeclared, missing: missingVersion(old, new, between),
+		errata: errataOf(append([]*codeset.Release{old}, steps...))}
 
 	codes := make([]string, 0, len(byCode))
 	for c := range byCode {
@@ -212,6 +213,24 @@ type evidence struct {
 	// missing, when not "", says that the new release's list was made
 	// against a version that was never ingested.
 	missing string
+	// errata holds, by code, the rows of the corrections files read with
+	// old, the releases between and new, in words.
+	errata map[string][]string
+}
+
+// errataOf gathers the corrections rows of rels by code: "2018's
+// corrections say "Change ASC Ind/ASC eff" (V4_HCPC2018_Corrections.prn)".
+func errataOf(rels []*codeset.Release) map[string][]string {
+	m := map[string][]string{}
+	for _, r := range rels {
+		if r == nil || r.Declared == nil {
+			continue
+		}
+		for _, d := range r.Declared.Errata {
+			m[d.Code] = append(m[d.Code], fmt.Sprintf("%s's corrections say %s", r.Label, d.Detail))
+		}
+	}
+	return m
 }
 
 // list names the publisher's list in the system's words.
@@ -222,9 +241,14 @@ func (e evidence) list() string {
 	return "the addenda"
 }
 
-// finish adds the missing-version explanation to a disagreement nothing
-// else explains.
+// finish adds to a disagreement nothing else explains what the
+// publisher's corrections files say of the code, or the missing-version
+// explanation.
 func (e evidence) finish(d codeset.Disagreement) codeset.Disagreement {
+	if says := e.errata[d.Code]; !d.Explained && len(says) > 0 {
+		d.Reason += "; " + strings.Join(says, "; ")
+		d.Explained = true
+	}
 	if !d.Explained && e.missing != "" {
 		d.Reason += "; " + e.missing
 		d.Explained = true

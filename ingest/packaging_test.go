@@ -174,6 +174,16 @@ func TestReadHCPCSDeclarationFiles(t *testing.T) {
 			{Code: "J7777", Kind: codeset.Revised, Detail: "Revise LD"},
 			{Code: "Q1234", Kind: codeset.Revised, Detail: "Payment Change"},
 		},
+		// Every row of the corrections file, as evidence for reasons,
+		// those that declare no change too; not "Renumber to Q1235",
+		// which no rule understands.
+		Errata: []codeset.DeclaredChange{
+			{Code: "A1", Detail: `"Action effective date should be 20100101 and action code \"N\"" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "A9001", Detail: `"Do not terminate" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "G9990", Kind: codeset.Discontinued, Detail: `"Terminate" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "J7777", Kind: codeset.Revised, Detail: `"Revise LD" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "M9999", Detail: `"Remove code" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+		},
 	}
 	if !reflect.DeepEqual(rel.Declared, want) {
 		t.Errorf("declared:\n got %+v\nwant %+v", rel.Declared, want)

@@ -329,3 +329,83 @@ func TestRealHCPCSEveryRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestRealTransactionReportPRN reads CMS's fixed-width transaction reports
+// (the .prn "Changes by Action Code" of 2017-2020), recognised by their
+// content whatever their name: a header line in one of four spellings
+// (2018's "HCPCS/Modifier CodeType of Change" runs two headers together;
+// 2020's follows ten lines of notes with a cp1252 apostrophe), actions cut
+// at their column's width ("Long Description Chang"). Each declares what
+// the data file's ACTION CD does, code for code.
+func TestRealTransactionReportPRN(t *testing.T) {
+	p, err := Builtin(codeset.HCPCS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		data, prn                string
+		rows                     int // codes listed
+		added, discontinued, rev int
+		reactivated              int
+		missing                  []string // codes of the data file the report lacks
+	}{
+		{"hcpcs/2017/HCPC17_CONTR_ANWEB.xlsx", "hcpcs/2017/HCPCS2017_Trans Report_ChangesbyAction.prn", 6498, 278, 147, 170, 1, nil},
+		// SOURCES.md: modifier L1 is in the 2018 file but not in its report.
+		{"hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx", "hcpcs/2018/HCPC18_Trans_Report_Alpha_ChangesbyAction.prn", 6558, 152, 40, 135, 0, []string{"L1"}},
+		{"hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx", "hcpcs/2019/Changes_by_ActionCode.prn", 6800, 228, 49, 151, 0, nil},
+		{"hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.txt", "hcpcs/2020/Changes_by_ActionCode.prn", 7079, 250, 99, 82, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prn, func(t *testing.T) {
+			path := realdata(t, tt.prn)
+			s, err := sniff(path, path, DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := p.classify(s)
+			if id.role != roleDeclaration || !id.text || id.decl.Name != "HCPCS transaction report" {
+				t.Fatalf("recognised as %q (%s), want the transaction report in text", id.role, id.looks)
+			}
+			rep := &Report{}
+			rd := &reader{p: p, rep: rep, lim: DefaultLimits}
+			rows, err := rd.declarationText(context.Background(), input{name: path, path: path, role: roleDeclaration, decl: id.decl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Warnings) != 0 {
+				t.Errorf("warnings: %q", rep.Warnings)
+			}
+			kinds := map[codeset.ChangeKind]int{}
+			byCode := map[string]codeset.ChangeKind{}
+			for _, r := range rows {
+				kinds[r.Kind]++
+				byCode[r.Code] = r.Kind
+			}
+			if len(rows) != tt.rows || kinds[codeset.Added] != tt.added || kinds[codeset.Discontinued] != tt.discontinued ||
+				kinds[codeset.Revised] != tt.rev || kinds[codeset.Reactivated] != tt.reactivated {
+				t.Errorf("%d rows, kinds %v; want %d rows, %d added, %d discontinued, %d revised, %d reactivated",
+					len(rows), kinds, tt.rows, tt.added, tt.discontinued, tt.rev, tt.reactivated)
+			}
+			// Code for code, the report says what ACTION CD says.
+			rel, _ := readReal(t, codeset.HCPCS, tt.prn[len("hcpcs/"):len("hcpcs/2017")], tt.data)
+			action := map[string]codeset.ChangeKind{}
+			for _, d := range rel.Declared.Changes {
+				action[d.Code] = d.Kind
+			}
+			var missing []string
+			for _, c := range rel.Codes {
+				k, ok := byCode[c.Code]
+				if !ok {
+					missing = append(missing, c.Code)
+					continue
+				}
+				if k != action[c.Code] {
+					t.Errorf("%s: the report declares %q, ACTION CD %q (%s)", c.Code, k, action[c.Code], c.Meta["action"])
+				}
+			}
+			if fmt.Sprint(missing) != fmt.Sprint(tt.missing) {
+				t.Errorf("codes the report lacks: %v, want %v", missing, tt.missing)
+			}
+		})
+	}
+}

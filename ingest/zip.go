@@ -426,13 +426,29 @@ func (p *Profile) chooseZip(f string, cands []candidate) ([]input, error) {
 		out = append(out, a)
 	}
 	for i := range p.Declarations {
-		if cs := decls[&p.Declarations[i]]; len(cs) > 0 {
-			d, err := p.best(cs, func(candidate) int { return 0 }, f)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d.input)
+		cs := decls[&p.Declarations[i]]
+		if len(cs) == 0 {
+			continue
 		}
+		// The workbook, where the zip has one; else the text reports,
+		// every one (CMS ships the same list sorted two ways, by action
+		// and by code: read twice, it declares nothing twice).
+		if !slices.ContainsFunc(cs, func(c candidate) bool { return !c.id.text }) {
+			for _, c := range cs {
+				out = append(out, c.input)
+			}
+			continue
+		}
+		d, err := p.best(cs, func(c candidate) int {
+			if c.id.text {
+				return 1
+			}
+			return 0
+		}, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.input)
 	}
 	return out, nil
 }
