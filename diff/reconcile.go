@@ -226,8 +226,32 @@ func errataOf(rels []*codeset.Release) map[string][]string {
 		if r == nil || r.Declared == nil {
 			continue
 		}
+		// CMS posts its corrections in versions (V1-V4) that repeat the
+		// rows before, and as .xlsx and .prn, where the words are cut at
+		// the column's width ("Change Ac"): each row is cited once, from
+		// its first file, in its longest words.
+		type row struct{ words, detail string }
+		byCode := map[string][]row{}
 		for _, d := range r.Declared.Errata {
-			m[d.Code] = append(m[d.Code], fmt.Sprintf("%s's corrections say %s", r.Label, d.Detail))
+			words := d.Detail
+			if i := strings.LastIndex(words, " ("); i > 0 {
+				words = strings.Trim(words[:i], `"`)
+			}
+			byCode[d.Code] = append(byCode[d.Code], row{words, d.Detail})
+		}
+		for code, rows := range byCode {
+			for i, x := range rows {
+				shadowed := false
+				for j, y := range rows {
+					if i != j && strings.HasPrefix(y.words, x.words) && (len(y.words) > len(x.words) || j < i) {
+						shadowed = true
+						break
+					}
+				}
+				if !shadowed {
+					m[code] = append(m[code], fmt.Sprintf("%s's corrections say %s", r.Label, x.detail))
+				}
+			}
 		}
 	}
 	return m

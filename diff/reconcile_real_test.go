@@ -1,12 +1,15 @@
 package diff_test
 
 import (
+	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/ingest"
 )
 
 var hcpcsFiles = map[string]string{
@@ -297,5 +300,70 @@ func TestRealShortTitleChanges(t *testing.T) {
 	}
 	if n := len(p.Reconciliation.Disagreements); n != 0 {
 		t.Errorf("PCS FY2018 → FY2019: %d disagreements, want 0", n)
+	}
+}
+
+// A previous year's corrections explain what no list declares. CMS posted
+// four versions of its 2018 corrections (V1-V4, .xlsx and .prn, in one
+// zip) after the 2018 file: C9488's ASC indicator and dates changed ("Change
+// ASC Ind/ASC eff"), G9637 and G9638 went back to their 2017 wording
+// ("Should not have been updated"). In 2019 these show as revisions that
+// ACTION CD does not declare; given the 2018 corrections, the reason cites
+// them. Likewise 2017's corrections removed E0627's cross-reference.
+func TestRealCorrectionsExplain(t *testing.T) {
+	dir := realdata(t)
+	read := func(label string, files ...string) *codeset.Release {
+		p, err := ingest.Builtin(codeset.HCPCS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, f := range files {
+			paths = append(paths, filepath.Join(dir, f))
+		}
+		eff, _ := codeset.DefaultEffective(codeset.HCPCS, label)
+		r, _, err := ingest.Read(context.Background(), ingest.Options{Profile: p, Label: label, Effective: eff}, paths...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		from, to string
+		old, new *codeset.Release
+		want     map[string]string // code: words the reason quotes
+	}{
+		{"2017", "2018", read("2017", hcpcsFiles["2017"], "hcpcs/2017/2017-HCPCS-Alpha-Numeric-Corrections.zip"), hcpcsRelease(t, "2018"),
+			map[string]string{"E0627": `2017's corrections say "Remove xref code Q0080"`, "E0628": `"Remove xref code Q0078"`}},
+		{"2018", "2019", read("2018", hcpcsFiles["2018"], "hcpcs/2018/2018-HCPCS-Alpha-Numeric-Corrections.zip"), hcpcsRelease(t, "2019"),
+			map[string]string{"C9488": `2018's corrections say "Change ASC Ind/ASC eff date"`, "C9745": `"Change ASC Ind/ASC eff date"`,
+				"G9637": `"Should not have been updated - revert back to 2017 description"`}},
+		// The corrections given with the release they correct: 2019's v2
+		// says DA was "Removed in error - add back to file" (its .prn
+		// cuts that to "Removed in", which reads like a deletion: the
+		// rule takes it for no change, and the .xlsx's words are cited).
+		{"2018", "2019 with its own corrections", hcpcsRelease(t, "2018"), read("2019", hcpcsFiles["2019"], "hcpcs/2019/2019-HCPCS-Alpha-Numeric-Corrections.zip"),
+			map[string]string{"DA": `2019's corrections say "Removed in error - add back to file" (HCPC2019_Corrections_ALPHA_v2.xlsx)`}},
+	}
+	for _, tt := range tests {
+		before := diff.Compare(hcpcsRelease(t, tt.from), hcpcsRelease(t, tt.to[:4]), nil).Reconciliation
+		r := diff.Compare(tt.old, tt.new, nil).Reconciliation
+		got := map[string]codeset.Disagreement{}
+		for _, d := range r.Disagreements {
+			got[d.Code] = d
+		}
+		for code, words := range tt.want {
+			d, ok := got[code]
+			if !ok || !d.Explained || !strings.Contains(d.Reason, words) {
+				t.Errorf("%s → %s %s: %+v; want explained, citing %s", tt.from, tt.to, code, d, words)
+			}
+		}
+		t.Logf("%s → %s: unexplained %d without the corrections, %d with them", tt.from, tt.to, len(before.Unexplained()), len(r.Unexplained()))
+		if len(r.Unexplained()) >= len(before.Unexplained()) {
+			t.Errorf("%s → %s: %d unexplained with the corrections, %d without; want fewer", tt.from, tt.to, len(r.Unexplained()), len(before.Unexplained()))
+		}
+		for _, d := range r.Unexplained() {
+			t.Logf("  still unexplained: %s %s: %s", d.Code, d.Computed, d.Reason)
+		}
 	}
 }
