@@ -481,3 +481,40 @@ func tableReplacements(t *testing.T, file string, codes []string, lo, hi time.Ti
 	}
 	return out
 }
+
+// TestRealHCPCSCorrectionsEvidence runs 2018 with CMS's 2018 corrections
+// zip beside it (four versions, .xlsx and .prn), then 2019 from the stored
+// 2018: C9488's revision, on no list, is explained by the 2018 corrections
+// read back from the snapshot, and the fixed-width transaction report given
+// beside the 2019 zip is read as a declaration.
+func TestRealHCPCSCorrectionsEvidence(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	publishRun(t, data, out, "hcpcs/2018", "--system", "hcpcs", "--release", "2018",
+		filepath.Join(rd, "hcpcs/2018/2018-Alpha-Numeric-HCPCS-File.zip"), filepath.Join(rd, "hcpcs/2018/2018-HCPCS-Alpha-Numeric-Corrections.zip"))
+	l := publishRun(t, data, out, "hcpcs/2019", "--system", "hcpcs", "--release", "2019",
+		filepath.Join(rd, "hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx"), filepath.Join(rd, "hcpcs/2019/Changes_by_ActionCode.prn"))
+	if l.Reconciliation == nil {
+		t.Fatal("no reconciliation")
+	}
+	found := false
+	for _, d := range l.Reconciliation.Disagreements {
+		if d.Display == "C9488" {
+			found = true
+			if !strings.Contains(d.Reason, `2018's corrections say "Change ASC Ind/ASC eff date"`) {
+				t.Errorf("C9488: %q; want the 2018 corrections cited", d.Reason)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("C9488 is not among the disagreements: %+v", l.Reconciliation.Disagreements)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "hcpcs", "2019", "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "HCPCS transaction report Changes_by_ActionCode.prn") {
+		t.Errorf("the 2019 changelog does not name the .prn transaction report among its sources")
+	}
+}
