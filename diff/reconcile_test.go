@@ -45,6 +45,7 @@ func TestReconcile(t *testing.T) {
 		old     *codeset.Release
 		new     *codeset.Release
 		earlier map[string]codeset.Code
+		between []*codeset.Release // releases stored between old and new
 		kinds   map[string]codeset.ChangeKind
 		want    *codeset.Reconciliation // nil: no reconciliation
 	}{
@@ -146,6 +147,34 @@ func TestReconcile(t *testing.T) {
 			want:  &codeset.Reconciliation{Source: action, Declared: 1, Agreed: 1},
 		},
 		{
+			// A code re-used with a new meaning (HCPCS G9890 in 2019): ACTION
+			// A on a code the old file had with other text is revised,
+			// flagged, and agrees with the declared add.
+			name: "re-used code",
+			old:  plainRel(codeset.HCPCS, "2029", hcpcs("G9890", "Bridge payment for a practice program", "N", "")),
+			new: declaredRel(codeset.HCPCS, "2030", action, []codeset.DeclaredChange{decl("G9890", codeset.Added, "A")},
+				hcpcs("G9890", "Practice session reported as a line item", "A", "")),
+			kinds: map[string]codeset.ChangeKind{"G9890": codeset.Revised},
+			want:  &codeset.Reconciliation{Source: action, Declared: 1, Agreed: 1},
+		},
+		{
+			// Combined lists (a non-neighbour diff): a title revision, then
+			// a short-title revision, is a revision; two short-title
+			// revisions are one.
+			name: "short title, combined",
+			old: plainRel(codeset.ICD10CM, "FY2028",
+				dxs("M3215", "Tubulo-interstit neuropath", "Tubulo-interstitial neuropathy"),
+				dxs("N071", "Heredit neuropath", "Hereditary neuropathy")),
+			new: declaredRel(codeset.ICD10CM, "FY2030", "order_addenda_2030.txt",
+				[]codeset.DeclaredChange{decl("M3215", codeset.ShortTitle, "Revise (short title only)"), decl("N071", codeset.ShortTitle, "Revise (short title only)")},
+				dxs("M3215", "Tubulo-interstit nephrop", "Tubulo-interstitial nephropathy"),
+				dxs("N071", "Hered nephrop", "Hereditary neuropathy")),
+			between: []*codeset.Release{declaredRel(codeset.ICD10CM, "FY2029", "order_addenda_2029.txt",
+				[]codeset.DeclaredChange{decl("M3215", codeset.Revised, "Revise"), decl("N071", codeset.ShortTitle, "Revise (short title only)")})},
+			kinds: map[string]codeset.ChangeKind{"M3215": codeset.Revised, "N071": codeset.ShortTitle},
+			want:  &codeset.Reconciliation{Source: "FY2029: order_addenda_2029.txt; FY2030: order_addenda_2030.txt", Combined: []string{"FY2029", "FY2030"}, Declared: 2, Agreed: 2},
+		},
+		{
 			name: "added and reactivated agree both ways",
 			old:  plainRel(codeset.HCPCS, "2029", hcpcs("J7777", "Injection", "N", "")),
 			new: declaredRel(codeset.HCPCS, "2030", action,
@@ -176,7 +205,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := Compare(tt.old, tt.new, tt.earlier)
+			l := CompareAcross(tt.old, tt.new, tt.earlier, tt.between)
 			kinds := map[string]codeset.ChangeKind{}
 			for _, c := range l.Changes {
 				kinds[c.Code] = c.Kind
