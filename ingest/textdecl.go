@@ -26,10 +26,12 @@ const minCut = 8
 // action header after it. end is where the action's column ends: the start
 // of the next header, or -1 when the action is the last column.
 func (d *DeclarationFile) textHeader(line string) (end int, ok bool) {
-	low := strings.ToLower(line)
+	// Byte for byte: strings.ToLower would lengthen a cp1252 byte (2020's
+	// notes hold one) and shift every column after it.
+	low := asciiLower(line)
 	action, actionEnd := -1, -1
 	for _, h := range d.Action {
-		if i := strings.Index(low, strings.ToLower(h)); i >= 0 && (action < 0 || i < action) {
+		if i := strings.Index(low, asciiLower(h)); i >= 0 && (action < 0 || i < action) {
 			action, actionEnd = i, i+len(h)
 		}
 	}
@@ -38,7 +40,7 @@ func (d *DeclarationFile) textHeader(line string) (end int, ok bool) {
 	}
 	code := false
 	for _, h := range d.Code {
-		if i := strings.Index(low[:action], strings.ToLower(h)); i >= 0 {
+		if i := strings.Index(low[:action], asciiLower(h)); i >= 0 {
 			code = true
 		}
 	}
@@ -50,6 +52,18 @@ func (d *DeclarationFile) textHeader(line string) (end int, ok bool) {
 		return actionEnd + len(rest) - len(t), true
 	}
 	return -1, true
+}
+
+// asciiLower lower-cases the ASCII letters of s and keeps every other byte,
+// so that byte offsets stay those of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // textRow splits a data line into its code and action.
