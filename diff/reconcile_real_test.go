@@ -166,6 +166,9 @@ func TestRealReasons(t *testing.T) {
 		}},
 		{"2019", "2020", map[string]want{
 			"Q2026": {"ACT EFF DT moved 2019-01-01 → 2020-01-01", true},
+			// DA, missing from the 2019 file by error ("Removed in error -
+			// add back to file", 2019's corrections), is back in 2020.
+			"DA": {"added, but not declared", false},
 		}},
 	}
 	for _, tt := range tests {
@@ -364,6 +367,44 @@ func TestRealCorrectionsExplain(t *testing.T) {
 		}
 		for _, d := range r.Unexplained() {
 			t.Logf("  still unexplained: %s %s: %s", d.Code, d.Computed, d.Reason)
+		}
+	}
+}
+
+// The reasons that only a comparison across years meets, on the real cases:
+// 2017 to 2019 with 2018's list combined, and 2017 to 2020 directly.
+func TestRealReasonsAcrossYears(t *testing.T) {
+	realdata(t)
+	type want struct {
+		reason    string
+		explained bool
+	}
+	tests := []struct {
+		name string
+		l    *codeset.Changelog
+		want map[string]want
+	}{
+		{"2017 → 2019", diff.CompareAcross(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), nil, []*codeset.Release{hcpcsRelease(t, "2018")}), map[string]want{
+			"G0279": {"revised, not in ACTION CD: ACT EFF DT 2018-01-01, changed by a quarterly update after 2017 took effect", true},
+			"G9868": {"added, not in ACTION CD: ADD DT 2018-01-01: added by a quarterly update after 2017 took effect", true},
+			// 2018's C, then 2018's corrections reverted it: no field
+			// changed since 2017.
+			"G9637": {"declared revised (C), but no field codeset compares changed since 2017: not explained", false},
+			"G9976": {"declared added, but the code is not in 2019: not declared deleted", false},
+		}},
+		{"2017 → 2020", diff.Compare(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2020"), nil), map[string]want{
+			"A9599": {"discontinued, not in ACTION CD: TERM DT 2017-12-31, ended by a quarterly update during 2017", true},
+		}},
+	}
+	for _, tt := range tests {
+		got := map[string]codeset.Disagreement{}
+		for _, d := range tt.l.Reconciliation.Disagreements {
+			got[d.Code] = d
+		}
+		for code, w := range tt.want {
+			if d, ok := got[code]; !ok || !strings.Contains(d.Reason, w.reason) || d.Explained != w.explained {
+				t.Errorf("%s %s: %+v; want reason with %q, explained %v", tt.name, code, d, w.reason, w.explained)
+			}
 		}
 	}
 }
