@@ -142,6 +142,13 @@ type Declaration struct {
 	// ends an ICD-10 addenda: one entry per part ("codes", "headers"). An
 	// addenda may hold only this block: a declaration of no change.
 	Counts []DeclaredCounts
+	// Errata are the rows of the publisher's corrections files read with
+	// the release (HCPCS: errata to an annual file, posted after it), every
+	// one as read, sorted by code; Detail holds the publisher's words and
+	// the file. They are evidence, not the list: a reconciliation cites
+	// them for a change no list declares, in the release they came with
+	// and the one after it (a previous year's corrections).
+	Errata []DeclaredChange
 }
 
 // DeclaredCounts is one part of a publisher's summary of its list of
@@ -255,10 +262,15 @@ type ChangeKind string
 // The change kinds. Their string values are part of the JSON changelog
 // contract.
 const (
-	Added       ChangeKind = "added"
-	Deleted     ChangeKind = "deleted"
-	Revised     ChangeKind = "revised"
-	Cosmetic    ChangeKind = "cosmetic"
+	Added    ChangeKind = "added"
+	Deleted  ChangeKind = "deleted"
+	Revised  ChangeKind = "revised"
+	Cosmetic ChangeKind = "cosmetic"
+	// ShortTitle is an ICD-10 change of the short (abbreviated) title
+	// alone, the long title unchanged. The publishers' headline counts of
+	// revisions are of the code title, the long one; their order addenda
+	// list short-title revisions apart ("revisions to short title only").
+	ShortTitle  ChangeKind = "short-title"
 	Reactivated ChangeKind = "reactivated"
 	// Discontinued is a code still in the file but ended by the publisher
 	// (HCPCS keeps a code for the year it is discontinued, with action D
@@ -271,7 +283,7 @@ const (
 const StatusDiscontinued = "discontinued"
 
 // ChangeKinds lists the kinds in the order changelogs present them.
-var ChangeKinds = []ChangeKind{Added, Deleted, Revised, Cosmetic, Reactivated, Discontinued}
+var ChangeKinds = []ChangeKind{Added, Deleted, Revised, ShortTitle, Cosmetic, Reactivated, Discontinued}
 
 // FieldChange is the before and after value of one field.
 type FieldChange struct {
@@ -284,7 +296,8 @@ type Change struct {
 	Code     string
 	Kind     ChangeKind
 	Category string
-	// Fields holds the fields that differ: for revised and cosmetic changes
+	// Fields holds the fields that differ: for revised, short-title and
+	// cosmetic changes
 	// against the previous release, for reactivated codes against the record
 	// last seen before deletion. Nil for added and deleted codes.
 	Fields map[string]FieldChange
@@ -328,10 +341,14 @@ func (c Change) Note() string {
 
 // Summary counts changes by kind.
 type Summary struct {
-	Added        int `json:"added"`
-	Deleted      int `json:"deleted"`
-	Revised      int `json:"revised"`
-	Cosmetic     int `json:"cosmetic"`
+	Added    int `json:"added"`
+	Deleted  int `json:"deleted"`
+	Revised  int `json:"revised"`
+	Cosmetic int `json:"cosmetic"`
+	// ShortTitle counts the ICD-10 changes of the short title alone; left
+	// out of the JSON when 0 (the systems without short titles never have
+	// one).
+	ShortTitle   int `json:"short_title,omitempty"`
 	Reactivated  int `json:"reactivated"`
 	Discontinued int `json:"discontinued"`
 	Unchanged    int `json:"unchanged"`
@@ -383,6 +400,8 @@ func (s Summary) Count(k ChangeKind) int {
 		return s.Revised
 	case Cosmetic:
 		return s.Cosmetic
+	case ShortTitle:
+		return s.ShortTitle
 	case Reactivated:
 		return s.Reactivated
 	case Discontinued:
@@ -402,6 +421,8 @@ func (s *Summary) Add(k ChangeKind) {
 		s.Revised++
 	case Cosmetic:
 		s.Cosmetic++
+	case ShortTitle:
+		s.ShortTitle++
 	case Reactivated:
 		s.Reactivated++
 	case Discontinued:

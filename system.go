@@ -22,6 +22,11 @@ type SystemFacts struct {
 	// FiscalYear is set for systems whose release year starts on October 1
 	// of the year before (ICD-10).
 	FiscalYear bool
+	// ShortTitles is set for systems whose releases carry a short
+	// (abbreviated) title beside the code title, with changes to it listed
+	// apart (the ICD-10 order files and order addenda): a change of the
+	// short title alone is a ShortTitle change, not a revision.
+	ShortTitles bool
 	// Categories are the code categories of the system, in display order;
 	// empty for systems without categories.
 	Categories []string
@@ -39,15 +44,17 @@ var facts = map[System]SystemFacts{
 		URL:  "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
 	},
 	ICD10CM: {
-		Name:       "ICD-10-CM",
-		URL:        "http://hl7.org/fhir/sid/icd-10-cm",
-		Dot:        3,
-		FiscalYear: true,
+		Name:        "ICD-10-CM",
+		URL:         "http://hl7.org/fhir/sid/icd-10-cm",
+		Dot:         3,
+		FiscalYear:  true,
+		ShortTitles: true,
 	},
 	ICD10PCS: {
-		Name:       "ICD-10-PCS",
-		URL:        "http://www.cms.gov/Medicare/Coding/ICD10",
-		FiscalYear: true,
+		Name:        "ICD-10-PCS",
+		URL:         "http://www.cms.gov/Medicare/Coding/ICD10",
+		FiscalYear:  true,
+		ShortTitles: true,
 	},
 }
 

@@ -46,6 +46,7 @@ func CompareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, b
 		prev = old.Codes
 	}
 	cur := new.Codes
+	shortTitles := new.System.Facts().ShortTitles
 	add := func(c codeset.Change) {
 		l.Summary.AddChange(c)
 		l.Changes = append(l.Changes, c)
@@ -84,6 +85,8 @@ func CompareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, b
 				add(codeset.Change{Code: n.Code, Kind: codeset.Reactivated, Category: n.Category, Fields: fields, Record: n})
 			case onlyWhitespace(fields):
 				add(codeset.Change{Code: n.Code, Kind: codeset.Cosmetic, Category: n.Category, Fields: fields, Record: n})
+			case shortTitles && onlyShortTitle(fields):
+				add(codeset.Change{Code: n.Code, Kind: codeset.ShortTitle, Category: n.Category, Fields: fields, Record: n})
 			default:
 				add(codeset.Change{Code: n.Code, Kind: codeset.Revised, Category: n.Category, Fields: fields, Record: n,
 					Reused: declaredAdd[n.Code] && textChanged(fields)})
@@ -161,6 +164,22 @@ func declares(rels []*codeset.Release) bool {
 func onlyWhitespace(fields map[string]codeset.FieldChange) bool {
 	for _, f := range fields {
 		if !SameWords(f.Before, f.After) {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyShortTitle reports whether the short title is the only field that
+// changed in more than whitespace (ICD-10: the long title, the code title
+// the publishers count revisions of, is unchanged).
+func onlyShortTitle(fields map[string]codeset.FieldChange) bool {
+	f, ok := fields[codeset.FieldShort]
+	if !ok || SameWords(f.Before, f.After) {
+		return false
+	}
+	for name, f := range fields {
+		if name != codeset.FieldShort && !SameWords(f.Before, f.After) {
 			return false
 		}
 	}

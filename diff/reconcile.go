@@ -96,7 +96,8 @@ func Reconcile(l *codeset.Changelog, old, new *codeset.Release, between ...*code
 		}
 		return absent
 	}
-	ev := evidence{sys: new.System, old: old, new: new, oldDeclared: oldDeclared, missing: missingVersion(old, new, between)}
+	ev := evidence{sys: new.System, old: old, new: new, oldDeclared: oldDeclared, missing: missingVersion(old, new, between),
+		errata: errataOf(append([]*codeset.Release{old}, steps...))}
 
 	codes := make([]string, 0, len(byCode))
 	for c := range byCode {
@@ -162,12 +163,20 @@ func compose(net string, next codeset.ChangeKind) string {
 		if next == codeset.Reactivated || next == codeset.Added {
 			return back
 		}
-		if next == codeset.Revised {
+		if next == codeset.Revised || next == codeset.ShortTitle {
 			return net
 		}
 	case back:
-		if next == codeset.Revised {
+		if next == codeset.Revised || next == codeset.ShortTitle {
 			return back
+		}
+	case string(codeset.Revised):
+		if next == codeset.ShortTitle {
+			return net // the title revised, then the short title: revised
+		}
+	case string(codeset.ShortTitle):
+		if next == codeset.ShortTitle || next == codeset.Revised {
+			return k
 		}
 	}
 	return k
@@ -204,6 +213,48 @@ type evidence struct {
 	// missing, when not "", says that the new release's list was made
 	// against a version that was never ingested.
 	missing string
+	// errata holds, by code, the rows of the corrections files read with
+	// old, the releases between and new, in words.
+	errata map[string][]string
+}
+
+// errataOf gathers the corrections rows of rels by code: "2018's
+// corrections say "Change ASC Ind/ASC eff" (V4_HCPC2018_Corrections.prn)".
+func errataOf(rels []*codeset.Release) map[string][]string {
+	m := map[string][]string{}
+	for _, r := range rels {
+		if r == nil || r.Declared == nil {
+			continue
+		}
+		// CMS posts its corrections in versions (V1-V4) that repeat the
+		// rows before, and as .xlsx and .prn, where the words are cut at
+		// the column's width ("Change Ac"): each row is cited once, from
+		// its first file, in its longest words.
+		type row struct{ words, detail string }
+		byCode := map[string][]row{}
+		for _, d := range r.Declared.Errata {
+			words := d.Detail
+			if i := strings.LastIndex(words, " ("); i > 0 {
+				words = strings.Trim(words[:i], `"`)
+			}
+			byCode[d.Code] = append(byCode[d.Code], row{words, d.Detail})
+		}
+		for code, rows := range byCode {
+			for i, x := range rows {
+				shadowed := false
+				for j, y := range rows {
+					if i != j && strings.HasPrefix(y.words, x.words) && (len(y.words) > len(x.words) || j < i) {
+						shadowed = true
+						break
+					}
+				}
+				if !shadowed {
+					m[code] = append(m[code], fmt.Sprintf("%s's corrections say %s", r.Label, x.detail))
+				}
+			}
+		}
+	}
+	return m
 }
 
 // list names the publisher's list in the system's words.
@@ -214,9 +265,14 @@ func (e evidence) list() string {
 	return "the addenda"
 }
 
-// finish adds the missing-version explanation to a disagreement nothing
-// else explains.
+// finish adds to a disagreement nothing else explains what the
+// publisher's corrections files say of the code, or the missing-version
+// explanation.
 func (e evidence) finish(d codeset.Disagreement) codeset.Disagreement {
+	if says := e.errata[d.Code]; !d.Explained && len(says) > 0 {
+		d.Reason += "; " + strings.Join(says, "; ")
+		d.Explained = true
+	}
 	if !d.Explained && e.missing != "" {
 		d.Reason += "; " + e.missing
 		d.Explained = true
@@ -280,7 +336,7 @@ func (e evidence) declared(code, net string, last codeset.DeclaredChange, got st
 		return fmt.Sprintf("declared %s, but the code is not in %s: not declared deleted", words, e.new.Label), false
 	case net == string(codeset.Deleted) && !wasOld:
 		return fmt.Sprintf("declared deleted, but the code was not in %s either", e.old.Label), false
-	case net == string(codeset.Added) && (got == unchanged || got == string(codeset.Revised) || got == string(codeset.Cosmetic)):
+	case net == string(codeset.Added) && (got == unchanged || got == string(codeset.Revised) || got == string(codeset.ShortTitle) || got == string(codeset.Cosmetic)):
 		if d, ok := e.oldDeclared[code]; ok && (d.Kind == codeset.Added || d.Kind == codeset.Reactivated) {
 			return fmt.Sprintf("declared added by %s already (%s): the publisher repeats the action", e.old.Label, d.Detail), true
 		}
@@ -293,8 +349,12 @@ func (e evidence) declared(code, net string, last codeset.DeclaredChange, got st
 			return fmt.Sprintf("declared %s, but new since %s: %s, then %s", words, e.old.Label, r, words), true
 		}
 		return fmt.Sprintf("declared %s, but new since %s: its addition is not declared", words, e.old.Label), false
-	case net == string(codeset.Revised) && got == string(codeset.Cosmetic):
+	case (net == string(codeset.Revised) || net == string(codeset.ShortTitle)) && got == string(codeset.Cosmetic):
 		return "declared revised, but only whitespace changed", true
+	case net == string(codeset.Revised) && got == string(codeset.ShortTitle):
+		return "declared a revision of the title, but only the short title changed; the long title is unchanged", false
+	case net == string(codeset.ShortTitle) && got == string(codeset.Revised):
+		return "declared a revision of the short title only, but the long title changed too", false
 	case got == unchanged:
 		if a, ok := date(rec, "action_effective_date"); ok {
 			if b, ok := date(oldRec, "action_effective_date"); ok && !a.Equal(b) {
@@ -311,6 +371,8 @@ func (e evidence) undeclared(c codeset.Change, rec, oldRec codeset.Code) (string
 	switch c.Kind {
 	case codeset.Cosmetic:
 		return "whitespace-only fix; publishers do not list these", true
+	case codeset.ShortTitle:
+		return "short title only, not declared: the publisher's order addenda do not list it; its long title is unchanged", false
 	case codeset.Added, codeset.Reactivated:
 		if r, ok := e.added(rec); ok {
 			return fmt.Sprintf("%s, %s: %s", c.Kind, not, r), true

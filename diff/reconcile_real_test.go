@@ -1,11 +1,15 @@
 package diff_test
 
 import (
+	"context"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/ingest"
 )
 
 var hcpcsFiles = map[string]string{
@@ -28,7 +32,13 @@ func checkCounts(t *testing.T, old, new *codeset.Release, l *codeset.Changelog) 
 		inOld[c.Code] = true
 	}
 	s := l.Summary
-	newSide := s.Added + s.Revised + s.Cosmetic + s.Reactivated + s.Discontinued + s.Unchanged
+	// Every kind but deleted counts a code of the new release.
+	newSide := s.Unchanged
+	for _, k := range codeset.ChangeKinds {
+		if k != codeset.Deleted {
+			newSide += s.Count(k)
+		}
+	}
 	oldSide := s.Deleted + s.Unchanged
 	seen := map[string]int{}
 	for _, c := range l.Changes {
@@ -156,6 +166,9 @@ func TestRealReasons(t *testing.T) {
 		}},
 		{"2019", "2020", map[string]want{
 			"Q2026": {"ACT EFF DT moved 2019-01-01 → 2020-01-01", true},
+			// DA, missing from the 2019 file by error ("Removed in error -
+			// add back to file", 2019's corrections), is back in 2020.
+			"DA": {"added, but not declared", false},
 		}},
 	}
 	for _, tt := range tests {
@@ -219,4 +232,179 @@ func TestRealCombinedDeclarations(t *testing.T) {
 	h := diff.CompareAcross(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), nil, []*codeset.Release{hcpcsRelease(t, "2018")})
 	checkCounts(t, hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), h)
 	t.Logf("HCPCS 2017 → 2019 combined: declared %d, agreed %d, %d disagreements, %d unexplained", h.Reconciliation.Declared, h.Reconciliation.Agreed, len(h.Reconciliation.Disagreements), len(h.Reconciliation.Unexplained()))
+}
+
+// ICD-10 changes of the short title alone are their own kind, apart from
+// the revisions the publishers count (of the code title, the long one).
+// CMS changed eleven short titles in FY2018 without listing them ("0
+// revisions to short title only"); FY2024's order addenda list nine.
+func TestRealShortTitleChanges(t *testing.T) {
+	realdata(t)
+	kinds := func(l *codeset.Changelog, k codeset.ChangeKind) []string {
+		var out []string
+		for _, c := range l.Changes {
+			if c.Kind == k {
+				out = append(out, codeset.ICD10CM.Display(c.Code))
+				if _, short := c.Fields[codeset.FieldShort]; !short || len(c.Fields) != 1 {
+					t.Errorf("%s %s: fields %v, want the short title alone", c.Kind, c.Code, c.Fields)
+				}
+			}
+		}
+		return out
+	}
+
+	l := diff.Compare(cmRelease(t, "FY2017"), cmRelease(t, "FY2018"), nil)
+	if s := l.Summary; s.Added != 360 || s.Deleted != 142 || s.Revised != 226 || s.ShortTitle != 11 || s.Cosmetic != 0 {
+		t.Errorf("FY2017 → FY2018: %+v; want 360 / 142 / 226, 11 short-title", s)
+	}
+	want := []string{"H35.3113", "H35.3114", "H35.3123", "H35.3124", "H35.3133", "H35.3134", "H35.3193", "H35.3194", "P03.810", "P03.819", "R93.41"}
+	if got := kinds(l, codeset.ShortTitle); !slices.Equal(got, want) {
+		t.Errorf("FY2018 short-title changes %v, want %v", got, want)
+	}
+	for _, c := range l.Changes {
+		if c.Code == "H353113" {
+			if f := c.Fields[codeset.FieldShort]; !strings.HasSuffix(f.Before, "w/o sbfvl involv") || !strings.HasSuffix(f.After, "w/o sbfvl invl") {
+				t.Errorf("H35.3113 short title %q → %q", f.Before, f.After)
+			}
+		}
+	}
+	r := l.Reconciliation
+	if r.Declared != 728 || r.Agreed != 728 || len(r.Disagreements) != 11 {
+		t.Errorf("FY2018 reconciliation: %d declared, %d agreed, %d disagreements; want 728, 728, 11", r.Declared, r.Agreed, len(r.Disagreements))
+	}
+	for _, d := range r.Disagreements {
+		if d.Computed != string(codeset.ShortTitle) || d.Declared != "" || d.Explained ||
+			!strings.Contains(d.Reason, "order addenda do not list it; its long title is unchanged") {
+			t.Errorf("FY2018 %s: %+v; want an undeclared short-title change, said plainly", d.Code, d)
+		}
+	}
+
+	l = diff.Compare(cmRelease(t, "2023-04"), cmRelease(t, "FY2024"), nil)
+	if s := l.Summary; s.Added != 395 || s.Deleted != 25 || s.Revised != 13 || s.ShortTitle != 9 || s.Cosmetic != 1 {
+		t.Errorf("2023-04 → FY2024: %+v; want 395 / 25 / 13, 9 short-title, 1 cosmetic", s)
+	}
+	want = []string{"M32.15", "N07.1", "N07.3", "N07.4", "N13.721", "N13.722", "N13.731", "N13.732", "N14.2"}
+	if got := kinds(l, codeset.ShortTitle); !slices.Equal(got, want) {
+		t.Errorf("FY2024 short-title changes %v, want %v", got, want)
+	}
+	declared := 0
+	for _, d := range cmRelease(t, "FY2024").Declared.Changes {
+		if d.Kind == codeset.ShortTitle {
+			declared++
+		}
+	}
+	if declared != 9 {
+		t.Errorf("FY2024 order addenda: %d short-title revisions read, want 9", declared)
+	}
+
+	p := diff.Compare(release(t, codeset.ICD10PCS, "FY2018", "icd10pcs/2018/cms_2018_pr.zip"), release(t, codeset.ICD10PCS, "FY2019", "icd10pcs/2019/cms_2019_pr.zip"), nil)
+	if s := p.Summary; s.Added != 392 || s.Deleted != 216 || s.Revised != 8 || s.ShortTitle != 0 {
+		t.Errorf("PCS FY2018 → FY2019: %+v; want 392 / 216 / 8 and no short-title change (the addenda: 8 revisions to both titles)", s)
+	}
+	if n := len(p.Reconciliation.Disagreements); n != 0 {
+		t.Errorf("PCS FY2018 → FY2019: %d disagreements, want 0", n)
+	}
+}
+
+// A previous year's corrections explain what no list declares. CMS posted
+// four versions of its 2018 corrections (V1-V4, .xlsx and .prn, in one
+// zip) after the 2018 file: C9488's ASC indicator and dates changed ("Change
+// ASC Ind/ASC eff"), G9637 and G9638 went back to their 2017 wording
+// ("Should not have been updated"). In 2019 these show as revisions that
+// ACTION CD does not declare; given the 2018 corrections, the reason cites
+// them. Likewise 2017's corrections removed E0627's cross-reference.
+func TestRealCorrectionsExplain(t *testing.T) {
+	dir := realdata(t)
+	read := func(label string, files ...string) *codeset.Release {
+		p, err := ingest.Builtin(codeset.HCPCS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, f := range files {
+			paths = append(paths, filepath.Join(dir, f))
+		}
+		eff, _ := codeset.DefaultEffective(codeset.HCPCS, label)
+		r, _, err := ingest.Read(context.Background(), ingest.Options{Profile: p, Label: label, Effective: eff}, paths...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		from, to string
+		old, new *codeset.Release
+		want     map[string]string // code: words the reason quotes
+	}{
+		{"2017", "2018", read("2017", hcpcsFiles["2017"], "hcpcs/2017/2017-HCPCS-Alpha-Numeric-Corrections.zip"), hcpcsRelease(t, "2018"),
+			map[string]string{"E0627": `2017's corrections say "Remove xref code Q0080"`, "E0628": `"Remove xref code Q0078"`}},
+		{"2018", "2019", read("2018", hcpcsFiles["2018"], "hcpcs/2018/2018-HCPCS-Alpha-Numeric-Corrections.zip"), hcpcsRelease(t, "2019"),
+			map[string]string{"C9488": `2018's corrections say "Change ASC Ind/ASC eff date"`, "C9745": `"Change ASC Ind/ASC eff date"`,
+				"G9637": `"Should not have been updated - revert back to 2017 description"`}},
+		// The corrections given with the release they correct: 2019's v2
+		// says DA was "Removed in error - add back to file" (its .prn
+		// cuts that to "Removed in", which reads like a deletion: the
+		// rule takes it for no change, and the .xlsx's words are cited).
+		{"2018", "2019 with its own corrections", hcpcsRelease(t, "2018"), read("2019", hcpcsFiles["2019"], "hcpcs/2019/2019-HCPCS-Alpha-Numeric-Corrections.zip"),
+			map[string]string{"DA": `2019's corrections say "Removed in error - add back to file" (HCPC2019_Corrections_ALPHA_v2.xlsx)`}},
+	}
+	for _, tt := range tests {
+		before := diff.Compare(hcpcsRelease(t, tt.from), hcpcsRelease(t, tt.to[:4]), nil).Reconciliation
+		r := diff.Compare(tt.old, tt.new, nil).Reconciliation
+		got := map[string]codeset.Disagreement{}
+		for _, d := range r.Disagreements {
+			got[d.Code] = d
+		}
+		for code, words := range tt.want {
+			d, ok := got[code]
+			if !ok || !d.Explained || !strings.Contains(d.Reason, words) {
+				t.Errorf("%s → %s %s: %+v; want explained, citing %s", tt.from, tt.to, code, d, words)
+			}
+		}
+		t.Logf("%s → %s: unexplained %d without the corrections, %d with them", tt.from, tt.to, len(before.Unexplained()), len(r.Unexplained()))
+		if len(r.Unexplained()) >= len(before.Unexplained()) {
+			t.Errorf("%s → %s: %d unexplained with the corrections, %d without; want fewer", tt.from, tt.to, len(r.Unexplained()), len(before.Unexplained()))
+		}
+		for _, d := range r.Unexplained() {
+			t.Logf("  still unexplained: %s %s: %s", d.Code, d.Computed, d.Reason)
+		}
+	}
+}
+
+// The reasons that only a comparison across years meets, on the real cases:
+// 2017 to 2019 with 2018's list combined, and 2017 to 2020 directly.
+func TestRealReasonsAcrossYears(t *testing.T) {
+	realdata(t)
+	type want struct {
+		reason    string
+		explained bool
+	}
+	tests := []struct {
+		name string
+		l    *codeset.Changelog
+		want map[string]want
+	}{
+		{"2017 → 2019", diff.CompareAcross(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2019"), nil, []*codeset.Release{hcpcsRelease(t, "2018")}), map[string]want{
+			"G0279": {"revised, not in ACTION CD: ACT EFF DT 2018-01-01, changed by a quarterly update after 2017 took effect", true},
+			"G9868": {"added, not in ACTION CD: ADD DT 2018-01-01: added by a quarterly update after 2017 took effect", true},
+			// 2018's C, then 2018's corrections reverted it: no field
+			// changed since 2017.
+			"G9637": {"declared revised (C), but no field codeset compares changed since 2017: not explained", false},
+			"G9976": {"declared added, but the code is not in 2019: not declared deleted", false},
+		}},
+		{"2017 → 2020", diff.Compare(hcpcsRelease(t, "2017"), hcpcsRelease(t, "2020"), nil), map[string]want{
+			"A9599": {"discontinued, not in ACTION CD: TERM DT 2017-12-31, ended by a quarterly update during 2017", true},
+		}},
+	}
+	for _, tt := range tests {
+		got := map[string]codeset.Disagreement{}
+		for _, d := range tt.l.Reconciliation.Disagreements {
+			got[d.Code] = d
+		}
+		for code, w := range tt.want {
+			if d, ok := got[code]; !ok || !strings.Contains(d.Reason, w.reason) || d.Explained != w.explained {
+				t.Errorf("%s %s: %+v; want reason with %q, explained %v", tt.name, code, d, w.reason, w.explained)
+			}
+		}
+	}
 }

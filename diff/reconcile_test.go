@@ -20,6 +20,9 @@ func plainRel(sys codeset.System, label string, codes ...codeset.Code) *codeset.
 
 func dx(c, long string) codeset.Code { return codeset.Code{Code: c, Long: long} }
 
+// dxs is an ICD-10 record with its short title, as read from an order file.
+func dxs(c, short, long string) codeset.Code { return codeset.Code{Code: c, Short: short, Long: long} }
+
 // hcpcs is an HCPCS record with its action code and, when set, termination
 // date.
 func hcpcs(c, long, action, term string) codeset.Code {
@@ -42,6 +45,7 @@ func TestReconcile(t *testing.T) {
 		old     *codeset.Release
 		new     *codeset.Release
 		earlier map[string]codeset.Code
+		between []*codeset.Release // releases stored between old and new
 		kinds   map[string]codeset.ChangeKind
 		want    *codeset.Reconciliation // nil: no reconciliation
 	}{
@@ -111,6 +115,66 @@ func TestReconcile(t *testing.T) {
 			}},
 		},
 		{
+			// ICD-10 short titles: a change of the short title alone is its
+			// own kind; the order addenda declare it apart ("Revise (short
+			// title only)"), or do not (FY2018's H35.3113).
+			name: "short title only",
+			old: plainRel(codeset.ICD10CM, "FY2029",
+				dxs("M3215", "Tubulo-interstit neuropath in SLE", "Tubulo-interstitial nephropathy in SLE"),
+				dxs("H353113", "Exudative AMD, r eye, w/o sbfvl involv", "Exudative age-related macular degeneration, right eye"),
+				dxs("N071", "Heredit neuropath", "Hereditary neuropathy"),
+				dxs("P199", "Metabolic acidemia, unsp", "Metabolic acidemia, unspecified")),
+			new: declaredRel(codeset.ICD10CM, "FY2030", "icd10cm_order_addenda_2030.txt",
+				[]codeset.DeclaredChange{decl("M3215", codeset.ShortTitle, "Revise (short title only)"), decl("N071", codeset.Revised, "Revise"), decl("P199", codeset.ShortTitle, "Revise (short title only)")},
+				dxs("M3215", "Tubulo-interstit nephrop in SLE", "Tubulo-interstitial nephropathy in SLE"),
+				dxs("H353113", "Exudative AMD, r eye, w/o sbfvl invl", "Exudative age-related macular degeneration, right eye"),
+				dxs("N071", "Heredit nephrop", "Hereditary neuropathy"),
+				dxs("P199", "Metabolic acidemia in newborn, unsp", "Metabolic acidemia in newborn, unspecified")),
+			kinds: map[string]codeset.ChangeKind{"M3215": codeset.ShortTitle, "H353113": codeset.ShortTitle, "N071": codeset.ShortTitle, "P199": codeset.Revised},
+			want: &codeset.Reconciliation{Source: "icd10cm_order_addenda_2030.txt", Declared: 3, Agreed: 1, Disagreements: []codeset.Disagreement{
+				{Code: "H353113", Computed: "short-title", Reason: "short title only, not declared: the publisher's order addenda do not list it; its long title is unchanged"},
+				{Code: "N071", Declared: "Revise", Computed: "short-title", Reason: "declared a revision of the title, but only the short title changed; the long title is unchanged"},
+				{Code: "P199", Declared: "Revise (short title only)", Computed: "revised", Reason: "declared a revision of the short title only, but the long title changed too"},
+			}},
+		},
+		{
+			// HCPCS declares short-description changes as revisions (ACTION
+			// S): no short-title kind there.
+			name:  "HCPCS short description is a revision",
+			old:   plainRel(codeset.HCPCS, "2029", codeset.Code{Code: "J7777", Short: "Inj", Long: "Injection"}),
+			new:   declaredRel(codeset.HCPCS, "2030", action, []codeset.DeclaredChange{decl("J7777", codeset.Revised, "S")}, codeset.Code{Code: "J7777", Short: "Injection", Long: "Injection"}),
+			kinds: map[string]codeset.ChangeKind{"J7777": codeset.Revised},
+			want:  &codeset.Reconciliation{Source: action, Declared: 1, Agreed: 1},
+		},
+		{
+			// A code re-used with a new meaning (HCPCS G9890 in 2019): ACTION
+			// A on a code the old file had with other text is revised,
+			// flagged, and agrees with the declared add.
+			name: "re-used code",
+			old:  plainRel(codeset.HCPCS, "2029", hcpcs("G9890", "Bridge payment for a practice program", "N", "")),
+			new: declaredRel(codeset.HCPCS, "2030", action, []codeset.DeclaredChange{decl("G9890", codeset.Added, "A")},
+				hcpcs("G9890", "Practice session reported as a line item", "A", "")),
+			kinds: map[string]codeset.ChangeKind{"G9890": codeset.Revised},
+			want:  &codeset.Reconciliation{Source: action, Declared: 1, Agreed: 1},
+		},
+		{
+			// Combined lists (a non-neighbour diff): a title revision, then
+			// a short-title revision, is a revision; two short-title
+			// revisions are one.
+			name: "short title, combined",
+			old: plainRel(codeset.ICD10CM, "FY2028",
+				dxs("M3215", "Tubulo-interstit neuropath", "Tubulo-interstitial neuropathy"),
+				dxs("N071", "Heredit neuropath", "Hereditary neuropathy")),
+			new: declaredRel(codeset.ICD10CM, "FY2030", "order_addenda_2030.txt",
+				[]codeset.DeclaredChange{decl("M3215", codeset.ShortTitle, "Revise (short title only)"), decl("N071", codeset.ShortTitle, "Revise (short title only)")},
+				dxs("M3215", "Tubulo-interstit nephrop", "Tubulo-interstitial nephropathy"),
+				dxs("N071", "Hered nephrop", "Hereditary neuropathy")),
+			between: []*codeset.Release{declaredRel(codeset.ICD10CM, "FY2029", "order_addenda_2029.txt",
+				[]codeset.DeclaredChange{decl("M3215", codeset.Revised, "Revise"), decl("N071", codeset.ShortTitle, "Revise (short title only)")})},
+			kinds: map[string]codeset.ChangeKind{"M3215": codeset.Revised, "N071": codeset.ShortTitle},
+			want:  &codeset.Reconciliation{Source: "FY2029: order_addenda_2029.txt; FY2030: order_addenda_2030.txt", Combined: []string{"FY2029", "FY2030"}, Declared: 2, Agreed: 2},
+		},
+		{
 			name: "added and reactivated agree both ways",
 			old:  plainRel(codeset.HCPCS, "2029", hcpcs("J7777", "Injection", "N", "")),
 			new: declaredRel(codeset.HCPCS, "2030", action,
@@ -141,7 +205,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := Compare(tt.old, tt.new, tt.earlier)
+			l := CompareAcross(tt.old, tt.new, tt.earlier, tt.between)
 			kinds := map[string]codeset.ChangeKind{}
 			for _, c := range l.Changes {
 				kinds[c.Code] = c.Kind

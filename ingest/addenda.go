@@ -53,6 +53,29 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 	}
 	seen := map[key]bool{}
 	d := &codeset.Declaration{Source: filepath.Base(name)}
+	declare := func(code string, kind codeset.ChangeKind, detail string) {
+		k := key{code, kind}
+		if kind == codeset.ShortTitle {
+			k.kind = codeset.Revised // one revision of a code, whichever title
+		}
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		d.Changes = append(d.Changes, codeset.DeclaredChange{Code: code, Kind: kind, Detail: detail})
+	}
+	// A revision is a "Revise from" line and a "Revise to" line. In an
+	// order addenda both carry the short and the long title, so the pair
+	// tells a revision of the short title alone; whether the file is one
+	// is known at its end: every change line has the order file's shape.
+	type revision struct {
+		code     string
+		from, to titles
+		paired   bool
+	}
+	var revs []revision
+	pending := map[string]int{} // code → index in revs of a "Revise from" awaiting its "Revise to"
+	orderShaped := true
 	sc := newLineScanner(r)
 	at := &ParseError{File: name}
 	line, changeLines := 0, 0
@@ -63,14 +86,17 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 		if err := sc.cutShort(at, line, text); err != nil {
 			return nil, err
 		}
-		m := addendaLine.FindStringSubmatch(text)
-		if m == nil {
+		idx := addendaLine.FindStringSubmatchIndex(text)
+		if idx == nil {
 			if err := sum.line(text); err != nil {
 				return nil, &ParseError{File: name, Line: line, Err: err}
 			}
 			continue
 		}
+		m := submatches(text, idx)
 		changeLines++
+		t := orderTitles(text, idx[6])
+		orderShaped = orderShaped && t.ok
 		if m[2] == "0" {
 			continue // a header row of the order file
 		}
@@ -81,23 +107,29 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 		if _, ok := p.category(code); !ok {
 			continue
 		}
-		kind := codeset.Revised
 		switch m[1] {
 		case "Add":
-			kind = codeset.Added
+			declare(code, codeset.Added, m[1])
 		case "Delete":
-			kind = codeset.Deleted
+			declare(code, codeset.Deleted, m[1])
+		case "Revise from":
+			pending[code] = len(revs)
+			revs = append(revs, revision{code: code, from: t})
+		case "Revise to":
+			if i, ok := pending[code]; ok {
+				revs[i].to, revs[i].paired = t, true
+				delete(pending, code)
+			} else {
+				revs = append(revs, revision{code: code, to: t})
+			}
 		}
-		k := key{code, kind}
-		if seen[k] {
-			continue
+	}
+	for _, r := range revs {
+		if orderShaped && r.paired && sameWords(r.from.long, r.to.long) && !sameWords(r.from.short, r.to.short) {
+			declare(r.code, codeset.ShortTitle, "Revise (short title only)")
+		} else {
+			declare(r.code, codeset.Revised, "Revise")
 		}
-		seen[k] = true
-		detail := m[1]
-		if kind == codeset.Revised {
-			detail = "Revise"
-		}
-		d.Changes = append(d.Changes, codeset.DeclaredChange{Code: code, Kind: kind, Detail: detail})
 	}
 	if err := sc.failure(at, line+1, "not an addenda file"); err != nil {
 		return nil, err
@@ -113,6 +145,55 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 		return d.Changes[i].Kind < d.Changes[j].Kind
 	})
 	return d, nil
+}
+
+// submatches returns the texts of the submatches at idx, "" for those
+// that did not match.
+func submatches(text string, idx []int) []string {
+	m := make([]string, len(idx)/2)
+	for i := range m {
+		if idx[2*i] >= 0 {
+			m[i] = text[idx[2*i]:idx[2*i+1]]
+		}
+	}
+	return m
+}
+
+// titles are the short and long titles of an order addenda line.
+type titles struct {
+	short, long string
+	ok          bool // the line has the order file's shape
+}
+
+// orderTitleWidth is the width of the short title in the ICD-10 order files
+// and their addenda: the short title fills 60 columns, then a space, then
+// the long title.
+const (
+	orderCodeWidth  = 7
+	orderTitleWidth = 60
+)
+
+// orderTitles reads the titles of an order addenda line whose code starts
+// at byte at: the code field (7 columns) and a space, the short title (60
+// columns), a space, the long title. A line of another shape (a codes
+// addenda: the code title alone) is not ok.
+func orderTitles(text string, at int) titles {
+	rest := strings.TrimRight(text, " \r")
+	start := at + orderCodeWidth + 1
+	if len(rest) < start+orderTitleWidth+2 || rest[start+orderTitleWidth] != ' ' || rest[start-1] != ' ' {
+		return titles{}
+	}
+	short := rest[start : start+orderTitleWidth]
+	long := strings.TrimSpace(rest[start+orderTitleWidth+1:])
+	if long == "" || strings.TrimSpace(short) == "" {
+		return titles{}
+	}
+	return titles{short: strings.TrimSpace(short), long: long, ok: true}
+}
+
+// sameWords reports whether a and b differ at most in whitespace.
+func sameWords(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
 }
 
 // summaryReader collects the parts of an addenda's summary block. A part

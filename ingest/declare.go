@@ -35,7 +35,11 @@ type DeclarationFile struct {
 	// insensitive) matches gives the kind; an empty kind declares no
 	// change. An action no rule matches is left out with a warning.
 	Rules []DeclarationRule `json:"rules,omitempty"`
-	kinds map[string]codeset.ChangeKind
+	// Evidence keeps every row of the file, as read, in
+	// Declaration.Errata: a corrections file's rows explain changes that
+	// no list declares, in the release it corrects and the one after.
+	Evidence bool `json:"evidence,omitempty"`
+	kinds    map[string]codeset.ChangeKind
 }
 
 // DeclarationRule is one rule of DeclarationFile.Rules.
@@ -188,7 +192,14 @@ func (p *Profile) stripCode(code string) string {
 // readDeclarationFile reads the changes a declaration workbook lists, from
 // its first sheet that has the file's header row (the transaction report's
 // sheets list the same changes in two orders).
+//
+// Every row is returned, those that declare no change with kind "" (the
+// corrections file's "Do not terminate"): the caller keeps them as
+// evidence. A fixed-width text file is read by declarationText.
 func (rd *reader) declarationFile(ctx context.Context, in input) ([]codeset.DeclaredChange, error) {
+	if !isWorkbook(in.path) {
+		return rd.declarationText(ctx, in)
+	}
 	d := in.decl
 	wb, err := openWorkbook(ctx, in.path, in.name, rd.lim)
 	if err != nil {
@@ -265,8 +276,6 @@ func (rd *reader) declarationSheet(ctx context.Context, d *DeclarationFile, src 
 		case !ok:
 			rd.rep.Warnings = append(rd.rep.Warnings, fmt.Sprintf("%s col %s: cannot tell what %q declares for %s; left out of the declared changes", locString(at.at(row, 0, "", nil)), actCol, action, code))
 			continue
-		case kind == "":
-			continue
 		}
 		out = append(out, codeset.DeclaredChange{Code: code, Kind: kind, Detail: action})
 	}
@@ -325,6 +334,18 @@ func addDeclared(base *codeset.Declaration, name string, d *DeclarationFile, ext
 		return base.Changes[i].Kind < base.Changes[j].Kind
 	})
 	return base
+}
+
+// errata turns the rows of an evidence file into Declaration.Errata: each
+// with the publisher's words and the file that says them.
+func errata(name string, rows []codeset.DeclaredChange) []codeset.DeclaredChange {
+	out := make([]codeset.DeclaredChange, 0, len(rows))
+	for _, r := range rows {
+		r.Detail = fmt.Sprintf("%q (%s)", r.Detail, filepath.Base(name))
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
 }
 
 func sourceName(d *codeset.Declaration) string {

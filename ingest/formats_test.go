@@ -311,11 +311,12 @@ var icd10cmDeclared = &codeset.Declaration{Source: "icd10cm_codes_addenda_2030.t
 
 // icd10cmOrderDeclared is the ICD-10-CM order addenda fixture as read: the
 // header row Z50 (flag 0) is no change to a code; B2000 is a short-title
-// revision the codes addenda cannot list.
+// revision the codes addenda cannot list, read as one: its long title is
+// the same on both lines.
 var icd10cmOrderDeclared = &codeset.Declaration{Source: "icd10cm_order_addenda_2030.txt", Changes: []codeset.DeclaredChange{
 	{Code: "A0101", Kind: codeset.Deleted, Detail: "Delete"},
 	{Code: "A0102", Kind: codeset.Added, Detail: "Add"},
-	{Code: "B2000", Kind: codeset.Revised, Detail: "Revise"},
+	{Code: "B2000", Kind: codeset.ShortTitle, Detail: "Revise (short title only)"},
 	{Code: "B2001", Kind: codeset.Revised, Detail: "Revise"},
 	{Code: "Z5001", Kind: codeset.Added, Detail: "Add"},
 	{Code: "Z500101", Kind: codeset.Added, Detail: "Add"},
@@ -368,7 +369,7 @@ func TestReadICD10CMOrderFile(t *testing.T) {
 }
 
 var icd10pcsDeclared = &codeset.Declaration{Source: "order_addenda_2030.txt", Changes: []codeset.DeclaredChange{
-	{Code: "0Z11ZZZ", Kind: codeset.Revised, Detail: "Revise"},
+	{Code: "0Z11ZZZ", Kind: codeset.ShortTitle, Detail: "Revise (short title only)"},
 	{Code: "0Z12ZZZ", Kind: codeset.Deleted, Detail: "Delete"},
 	{Code: "0Z20ZZZ", Kind: codeset.Added, Detail: "Add"},
 	{Code: "0Z21ZZZ", Kind: codeset.Added, Detail: "Add"},

@@ -3,10 +3,12 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,5 +209,47 @@ func FuzzReadSheetXML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rows string) {
 		path := hostileBook(t, filepath.Join(dir, "fuzz.xlsx"), 1, func(w io.Writer) { io.WriteString(w, headerRow+rows) }, nil)
 		checkRead(t, p, path)
+	})
+}
+
+// FuzzReadTextDeclaration checks the reader of fixed-width declaration
+// reports (.prn): a file called one reads without panic, and every change
+// it declares is for a valid code with a known kind, or "" for none.
+func FuzzReadTextDeclaration(f *testing.F) {
+	f.Add("  HCPC/MOD         ACTION CD       SHORT DESCRIPTION              LONG DESCRIPTION\r\n   E0999              ADD          Test stand                     Rolling test stand\r\n      B2    Long Description ChangSame day                       Service\r\n")
+	f.Add("HCPCS/Modifier CodeType of Change\r\n\r\nFY                 ADD\r\nA4224              No Change\r\n")
+	f.Add("         2018 HCPCS CORRECTIONS\r\n\r\n  CODE           ACTION        EFF DATE\r\n  C9488  Change ASC Ind/ASC eff04/01/2017\r\n  G9637  Should not have been updated - revert back\r\n")
+	f.Add("Note CMS\x92 2020\r\n  HCPC/MOD   ACTION CD\r\n\tQ1234 \t Payment Chang\r\n")
+	p, err := Builtin(codeset.HCPCS)
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data string) {
+		path := filepath.Join(dir, "report.prn")
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := sniff(path, path, DefaultLimits)
+		if err != nil {
+			return
+		}
+		id := p.classify(s)
+		if id.role != roleDeclaration || !id.text {
+			return
+		}
+		rd := &reader{p: p, rep: &Report{}, lim: DefaultLimits}
+		rows, err := rd.declarationText(context.Background(), input{name: path, path: path, role: roleDeclaration, decl: id.decl})
+		if err != nil {
+			return
+		}
+		for _, r := range rows {
+			if _, ok := p.category(r.Code); !ok {
+				t.Errorf("declared change for invalid code %q", r.Code)
+			}
+			if r.Kind != "" && !slices.Contains(codeset.ChangeKinds, r.Kind) {
+				t.Errorf("unknown kind %q for %s", r.Kind, r.Code)
+			}
+		}
 	})
 }

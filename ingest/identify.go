@@ -183,6 +183,7 @@ type ident struct {
 	member  *Member          // the profile member whose layout or kind it fits, if any
 	decl    *DeclarationFile // the kind of declaration, for roleDeclaration
 	flagged bool             // an addenda whose change lines carry the order file's flag
+	text    bool             // a declaration file in fixed-width text, not a workbook
 	byName  bool             // recognised by its name only: its content fits no kind
 	looks   string           // what it is, in words
 }
@@ -224,6 +225,11 @@ func (p *Profile) classifyAs(s *sample, strictOnly bool) ident {
 		m := &p.Members[i]
 		if m.Fixed != nil && p.fitsFixed(m.Fixed, s.lines) {
 			return ident{role: roleCodes, member: m, looks: "a " + m.Fixed.Name}
+		}
+	}
+	for i := range p.Declarations {
+		if d := &p.Declarations[i]; d.textFits(p, s.lines) {
+			return ident{role: roleDeclaration, decl: d, text: true, looks: "a " + d.Name + " (fixed-width text)"}
 		}
 	}
 	if p.hasAddenda() {

@@ -190,7 +190,16 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		if err != nil {
 			return nil, nil, err
 		}
-		rel.Declared = addDeclared(rel.Declared, in.name, in.decl, changes, rep)
+		var declared []codeset.DeclaredChange
+		for _, c := range changes {
+			if c.Kind != "" {
+				declared = append(declared, c)
+			}
+		}
+		rel.Declared = addDeclared(rel.Declared, in.name, in.decl, declared, rep)
+		if in.decl.Evidence {
+			rel.Declared.Errata = append(rel.Declared.Errata, errata(in.name, changes)...)
+		}
 	}
 	p.unwrap(rel.Codes)
 	if rep.Padded > 0 {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -173,6 +174,16 @@ func TestReadHCPCSDeclarationFiles(t *testing.T) {
 			{Code: "J7777", Kind: codeset.Revised, Detail: "Revise LD"},
 			{Code: "Q1234", Kind: codeset.Revised, Detail: "Payment Change"},
 		},
+		// Every row of the corrections file, as evidence for reasons,
+		// those that declare no change too; not "Renumber to Q1235",
+		// which no rule understands.
+		Errata: []codeset.DeclaredChange{
+			{Code: "A1", Detail: `"Action effective date should be 20100101 and action code \"N\"" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "A9001", Detail: `"Do not terminate" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "G9990", Kind: codeset.Discontinued, Detail: `"Terminate" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "J7777", Kind: codeset.Revised, Detail: `"Revise LD" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+			{Code: "M9999", Detail: `"Remove code" (HCPC2030_JAN_ANWEB_Corrections_12172029.xlsx)`},
+		},
 	}
 	if !reflect.DeepEqual(rel.Declared, want) {
 		t.Errorf("declared:\n got %+v\nwant %+v", rel.Declared, want)
@@ -307,4 +318,162 @@ func TestUnwrapText(t *testing.T) {
 			t.Errorf("%s: unwrapText(%q, %d) = %q, want %q", tt.name, tt.in, tt.width, got, tt.want)
 		}
 	}
+}
+
+// TestParseAddendaShortTitles tells the revisions of an order addenda that
+// change the short title alone (FY2024's M32.15: "...neuropath in sys
+// lupus..." to "...nephrop in sys lupus...", the long title unchanged)
+// from those of the code title; a codes addenda, which has no short title,
+// declares every revision a revision of the title, even where its long
+// title happens to have a space at the short title's last column.
+func TestParseAddendaShortTitles(t *testing.T) {
+	p, err := Builtin(codeset.ICD10CM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(op, flag, code, short, long string) string {
+		return fmt.Sprintf("%-13s%s%-7s %-60s %s\r\n", op+":", flag, code, short, long)
+	}
+	order := line("Add", "1 ", "A4154", "Sepsis due to Acinetobacter baumannii", "Sepsis due to Acinetobacter baumannii") +
+		line("Revise from", "1 ", "M3215", "Tubulo-interstitial neuropath in sys lupus erythematosus", "Tubulo-interstitial nephropathy in systemic lupus erythematosus") +
+		line("Revise to", "1 ", "M3215", "Tubulo-interstitial nephrop in sys lupus erythematosus", "Tubulo-interstitial nephropathy in systemic lupus erythematosus") +
+		line("Revise from", "1 ", "P199", "Metabolic acidemia, unspecified", "Metabolic acidemia, unspecified") +
+		line("Revise to", "1 ", "P199", "Metabolic acidemia in newborn, unspecified", "Metabolic acidemia in newborn, unspecified") +
+		line("Revise from", "0 ", "M4112", "Adolescent scoliosis", "Adolescent scoliosis") +
+		line("Revise to", "0 ", "M4112", "Adolescent idiopathic scoliosis", "Adolescent idiopathic scoliosis")
+	// A codes addenda: code and title only. Read line by line as an order
+	// addenda, this revision's titles (a space at the short title's last
+	// column, the same words after it) would pass for a short-title
+	// revision; only the file as a whole (the Add line is too short for
+	// the order shape) tells it is not one.
+	codes := "Add:         A4154   Sepsis due to Acinetobacter baumannii\r\n" +
+		fmt.Sprintf("Revise from: M3215   %-60s %s\r\n", "Tubulo-interstitial neuropathy in systemic lupus", "erythematosus, both kidneys") +
+		fmt.Sprintf("Revise to:   M3215   %-60s %s\r\n", "Tubulo-interstitial nephropathy in systemic lupus", "erythematosus, both kidneys")
+	tests := []struct {
+		name, text string
+		want       []codeset.DeclaredChange
+	}{
+		{"order addenda", order, []codeset.DeclaredChange{
+			{Code: "A4154", Kind: codeset.Added, Detail: "Add"},
+			{Code: "M3215", Kind: codeset.ShortTitle, Detail: "Revise (short title only)"},
+			{Code: "P199", Kind: codeset.Revised, Detail: "Revise"},
+		}},
+		{"codes addenda", codes, []codeset.DeclaredChange{
+			{Code: "A4154", Kind: codeset.Added, Detail: "Add"},
+			{Code: "M3215", Kind: codeset.Revised, Detail: "Revise"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := parseAddenda(strings.NewReader(tt.text), "x.txt", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(d.Changes, tt.want) {
+				t.Errorf("changes\n got %+v\nwant %+v", d.Changes, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadTextDeclarationFiles reads CMS's fixed-width declaration reports
+// beside the data file, under names that say nothing: a transaction report
+// laid out as 2020's Changes_by_ActionCode.prn (notes with a cp1252
+// apostrophe above the header, an action cut at the short description's
+// column: "Coverage and Long Descr") and a corrections file as 2018's V4 .prn (actions cut at the
+// effective date's column, so that a row without a date, "Should not have
+// been updated - revert back...", is read as far as that column only).
+func TestReadTextDeclarationFiles(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.xlsx")
+	writeXLSX(t, data, sheet{"A", hcpcsRows(hcpcsHeader)})
+	row := func(code, action, short, long string) string {
+		return fmt.Sprintf("%8s    %-23s%-30s%s\r\n", code, centre(action, 23), short, long)
+	}
+	trans := "Note regarding coverage and payment indicators for codes in CMS\x92 2030 HCPCS Update\r\n\r\n\r\n" +
+		"  HCPC/MOD         ACTION CD       SHORT DESCRIPTION              LONG DESCRIPTION\r\n" +
+		row("E0999", "ADD", "Test stand adjustable", "Rolling test stand for practice equipment, adjustable height") +
+		row("   B2", "Coverage and Long Description Change"[:23], "Same day repeat, test", "Service repeated") +
+		row("G9990", "Discontinued", "Practice visit 15 min", "Practice visit") +
+		row("J7777", "Long Description Change", "Inj test solution", "Injection, test solution") +
+		row("Q1234", "Payment Change", "Test supply NOC", "Test supply") +
+		"\r\n" +
+		row("   A1", "No Change", "Gauze pad single wound", "Gauze pad")
+	corr := "         2030 HCPCS CORRECTIONS\r\n\r\n\r\n" +
+		"  CODE           ACTION        EFF DATE         SHORT DESC                   LONG DESC\r\n" +
+		"  J7777  Revise Long Desc      01/01/2030                          Injection, test solution, 5 mg\r\n" +
+		"  G9990  Terminate code        01/01/2030\r\n" +
+		"  A9001  Should not have been updated - revert back to 2029 description\r\n" +
+		"  M9999  Discontinued in error 01/01/2030\r\n"
+	transPath := writeBytes(t, filepath.Join(dir, "report.txt"), []byte(trans))
+	corrPath := writeBytes(t, filepath.Join(dir, "fixes.dat"), []byte(corr))
+
+	rel, rep := mustReadSystem(t, codeset.HCPCS, "2030", data, transPath, corrPath)
+	wantSource := "ACTION CD; HCPCS transaction report report.txt; HCPCS corrections file fixes.dat"
+	if rel.Declared.Source != wantSource {
+		t.Errorf("source %q, want %q", rel.Declared.Source, wantSource)
+	}
+	got := map[string]codeset.DeclaredChange{}
+	for _, d := range rel.Declared.Changes {
+		got[d.Code] = d
+	}
+	// The report adds Q1234's payment change, which ACTION CD does not
+	// declare; the corrections add J7777 and M9999.
+	for code, kind := range map[string]codeset.ChangeKind{"E0999": codeset.Added, "B2": codeset.Revised, "G9990": codeset.Discontinued,
+		"Q1234": codeset.Revised, "J7777": codeset.Revised, "M9999": codeset.Discontinued} {
+		if got[code].Kind != kind {
+			t.Errorf("%s declared %+v, want %s", code, got[code], kind)
+		}
+	}
+	if got["Q1234"].Detail != "Payment Change" || got["A1"].Kind != "" {
+		t.Errorf("Q1234 %+v, A1 %+v: want the report's words, and no change for A1", got["Q1234"], got["A1"])
+	}
+	if len(rel.Declared.Errata) != 4 || rel.Declared.Errata[0].Code != "A9001" || rel.Declared.Errata[0].Kind != "" ||
+		rel.Declared.Errata[0].Detail != `"Should not have been u" (fixes.dat)` {
+		t.Errorf("errata %+v, want the four corrections rows, A9001's first", rel.Declared.Errata)
+	}
+	for _, w := range rep.Warnings {
+		if strings.Contains(w, "unknown action") {
+			t.Errorf("warning %q: the cut action should match", w)
+		}
+	}
+
+	// Given alone, each says what it is.
+	for _, f := range []struct{ path, what string }{{transPath, "is a HCPCS transaction report (fixed-width text)"}, {corrPath, "is a HCPCS corrections file (fixed-width text)"}} {
+		_, _, err := readSystem(t, codeset.HCPCS, "2030", f.path)
+		if !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), f.path+" "+f.what) {
+			t.Errorf("read %s alone: err = %v, want it to say it %s", f.path, err, f.what)
+		}
+	}
+
+	// In a zip without a workbook report, both text orders are read (the
+	// same list by action and by code); beside a data zip, a corrections
+	// zip of several versions is read whole.
+	zpath := filepath.Join(dir, "HCPC2030.zip")
+	writeZip(t, zpath,
+		zipMember{"HCPC2030_ANWEB.xlsx", readBytes(t, data)},
+		zipMember{"Changes_by_ActionCode.prn", []byte(trans)},
+		zipMember{"Changes_by_HCPC.prn", []byte(trans)},
+	)
+	cpath := filepath.Join(dir, "2030-HCPCS-Corrections.zip")
+	writeZip(t, cpath,
+		zipMember{"V1_HCPC2030_Corrections.prn", []byte(corr)},
+		zipMember{"V2_HCPC2030_Corrections.prn", []byte(corr)},
+	)
+	rel, _ = mustReadSystem(t, codeset.HCPCS, "2030", zpath, cpath)
+	if n := strings.Count(rel.Declared.Source, "HCPCS transaction report"); n != 2 || len(rel.Declared.Errata) != 8 {
+		t.Errorf("source %q, %d errata; want both reports and both versions' four rows", rel.Declared.Source, len(rel.Declared.Errata))
+	}
+	if _, _, err := readSystem(t, codeset.HCPCS, "2030", cpath); err == nil || !strings.Contains(err.Error(), "no member is a hcpcs code file") {
+		t.Errorf("corrections zip alone: err = %v, want it to say it holds no code file", err)
+	}
+}
+
+// centre centres s in a field of width w, as CMS's reports do.
+func centre(s string, w int) string {
+	if len(s) >= w {
+		return s
+	}
+	left := (w - len(s)) / 2
+	return strings.Repeat(" ", left) + s + strings.Repeat(" ", w-len(s)-left)
 }

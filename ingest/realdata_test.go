@@ -77,22 +77,25 @@ func TestRealTransitions(t *testing.T) {
 		old, new                string // zips
 		oldLabel, newLabel      string
 		added, deleted, revised int
+		shortTitle              int // changes of the short title alone, apart from the revised
 		longRevised             int // of the revised, those whose long title changed
 		oldCodes, newCodes      int
 		declared, disagreements int
 	}{
 		{"ICD-10-CM FY2017 to FY2018", codeset.ICD10CM, "icd10cm/2017/cms_2017_dx.zip", "icd10cm/2018/cms_2018_dx.zip", "FY2017", "FY2018",
-			// CMS's own list: 226 revisions. The short titles, now read from
-			// the order file, show 11 more that CMS changed without listing
-			// them ("0 revisions to short title only"), e.g. H35.3113
-			// "...w/o sbfvl involv" to "...w/o sbfvl invl".
-			360, 142, 237, 226, 71486, 71704, 728, 11},
+			// CMS's own list: 226 revisions, all of the code title. The
+			// short titles, read from the order file, show 11 changes of
+			// the short title alone that CMS made without listing them ("0
+			// revisions to short title only"), e.g. H35.3113 "...w/o sbfvl
+			// involv" to "...w/o sbfvl invl": their own kind, undeclared.
+			360, 142, 226, 11, 226, 71486, 71704, 728, 11},
 		{"ICD-10-PCS FY2018 to FY2019", codeset.ICD10PCS, "icd10pcs/2018/cms_2018_pr.zip", "icd10pcs/2019/cms_2019_pr.zip", "FY2018", "FY2019",
-			392, 216, 8, 8, 78705, 78881, 616, 0},
+			// The addenda: "8 revisions to both long and short titles".
+			392, 216, 8, 0, 8, 78705, 78881, 616, 0},
 		// CDC's April 2024 update changes nothing: month-named members, a
 		// summary-only addenda.
 		{"ICD-10-CM FY2024 to April 2024", codeset.ICD10CM, "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip", "icd10cm/2024-april/icd10cm-Codes-Descriptions-April-2024.zip", "FY2024", "2024-04",
-			0, 0, 0, 0, 74044, 74044, 0, 0},
+			0, 0, 0, 0, 0, 74044, 74044, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,8 +110,8 @@ func TestRealTransitions(t *testing.T) {
 			l := diff.Compare(old, cur, nil)
 			s := l.Summary
 			t.Logf("%s: %+v", tt.name, s)
-			if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.Reactivated != 0 || s.Discontinued != 0 {
-				t.Errorf("summary %+v, want %d added, %d deleted, %d revised", s, tt.added, tt.deleted, tt.revised)
+			if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.ShortTitle != tt.shortTitle || s.Reactivated != 0 || s.Discontinued != 0 {
+				t.Errorf("summary %+v, want %d added, %d deleted, %d revised, %d short-title", s, tt.added, tt.deleted, tt.revised, tt.shortTitle)
 			}
 			long := 0
 			for _, c := range l.Changes {
@@ -130,12 +133,12 @@ func TestRealTransitions(t *testing.T) {
 			var undeclared []string
 			for _, d := range r.Disagreements {
 				c := changes[d.Code]
-				if _, short := c.Fields[codeset.FieldShort]; d.Declared != "" || c.Kind != codeset.Revised || len(c.Fields) != 1 || !short {
-					t.Errorf("disagreement %+v: want only undeclared short-title revisions, got %+v", d, c.Fields)
+				if _, short := c.Fields[codeset.FieldShort]; d.Declared != "" || c.Kind != codeset.ShortTitle || len(c.Fields) != 1 || !short {
+					t.Errorf("disagreement %+v: want only undeclared short-title changes, got %s %+v", d, c.Kind, c.Fields)
 				}
 				undeclared = append(undeclared, codeset.ICD10CM.Display(d.Code))
 			}
-			t.Logf("undeclared short-title revisions: %v", undeclared)
+			t.Logf("undeclared short-title changes: %v", undeclared)
 			if r.Declared != tt.declared || r.Agreed != tt.declared || len(r.Disagreements) != tt.disagreements {
 				t.Errorf("reconciliation: %d declared, %d agreed, %d disagreements; want %d, %d, %d",
 					r.Declared, r.Agreed, len(r.Disagreements), tt.declared, tt.declared, tt.disagreements)
@@ -323,6 +326,86 @@ func TestRealHCPCSEveryRelease(t *testing.T) {
 				t.Errorf("%d codes, want %d", len(rel.Codes), tt.codes)
 			}
 			t.Logf("%s: %d codes from %s; %d warnings", tt.label, len(rel.Codes), rep.Files[0].Name, len(rep.Warnings))
+		})
+	}
+}
+
+// TestRealTransactionReportPRN reads CMS's fixed-width transaction reports
+// (the .prn "Changes by Action Code" of 2017-2020), recognised by their
+// content whatever their name: a header line in one of four spellings
+// (2018's "HCPCS/Modifier CodeType of Change" runs two headers together;
+// 2020's follows ten lines of notes with a cp1252 apostrophe), actions cut
+// at their column's width ("Long Description Chang"). Each declares what
+// the data file's ACTION CD does, code for code.
+func TestRealTransactionReportPRN(t *testing.T) {
+	p, err := Builtin(codeset.HCPCS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		data, prn                string
+		rows                     int // codes listed
+		added, discontinued, rev int
+		reactivated              int
+		missing                  []string // codes of the data file the report lacks
+	}{
+		{"hcpcs/2017/HCPC17_CONTR_ANWEB.xlsx", "hcpcs/2017/HCPCS2017_Trans Report_ChangesbyAction.prn", 6498, 278, 147, 170, 1, nil},
+		// SOURCES.md: modifier L1 is in the 2018 file but not in its report.
+		{"hcpcs/2018/HCPC2018_CONTR_ANWEB_disc.xlsx", "hcpcs/2018/HCPC18_Trans_Report_Alpha_ChangesbyAction.prn", 6558, 152, 40, 135, 0, []string{"L1"}},
+		{"hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx", "hcpcs/2019/Changes_by_ActionCode.prn", 6800, 228, 49, 151, 0, nil},
+		{"hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.txt", "hcpcs/2020/Changes_by_ActionCode.prn", 7079, 250, 99, 82, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prn, func(t *testing.T) {
+			path := realdata(t, tt.prn)
+			s, err := sniff(path, path, DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := p.classify(s)
+			if id.role != roleDeclaration || !id.text || id.decl.Name != "HCPCS transaction report" {
+				t.Fatalf("recognised as %q (%s), want the transaction report in text", id.role, id.looks)
+			}
+			rep := &Report{}
+			rd := &reader{p: p, rep: rep, lim: DefaultLimits}
+			rows, err := rd.declarationText(context.Background(), input{name: path, path: path, role: roleDeclaration, decl: id.decl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Warnings) != 0 {
+				t.Errorf("warnings: %q", rep.Warnings)
+			}
+			kinds := map[codeset.ChangeKind]int{}
+			byCode := map[string]codeset.ChangeKind{}
+			for _, r := range rows {
+				kinds[r.Kind]++
+				byCode[r.Code] = r.Kind
+			}
+			if len(rows) != tt.rows || kinds[codeset.Added] != tt.added || kinds[codeset.Discontinued] != tt.discontinued ||
+				kinds[codeset.Revised] != tt.rev || kinds[codeset.Reactivated] != tt.reactivated {
+				t.Errorf("%d rows, kinds %v; want %d rows, %d added, %d discontinued, %d revised, %d reactivated",
+					len(rows), kinds, tt.rows, tt.added, tt.discontinued, tt.rev, tt.reactivated)
+			}
+			// Code for code, the report says what ACTION CD says.
+			rel, _ := readReal(t, codeset.HCPCS, tt.prn[len("hcpcs/"):len("hcpcs/2017")], tt.data)
+			action := map[string]codeset.ChangeKind{}
+			for _, d := range rel.Declared.Changes {
+				action[d.Code] = d.Kind
+			}
+			var missing []string
+			for _, c := range rel.Codes {
+				k, ok := byCode[c.Code]
+				if !ok {
+					missing = append(missing, c.Code)
+					continue
+				}
+				if k != action[c.Code] {
+					t.Errorf("%s: the report declares %q, ACTION CD %q (%s)", c.Code, k, action[c.Code], c.Meta["action"])
+				}
+			}
+			if fmt.Sprint(missing) != fmt.Sprint(tt.missing) {
+				t.Errorf("codes the report lacks: %v, want %v", missing, tt.missing)
+			}
 		})
 	}
 }

@@ -79,10 +79,27 @@ func (p *Profile) resolve(files []string, lim Limits) ([]input, func(), error) {
 			}
 		}
 		ins, err := p.fromZip(f, tmpDir, lim)
+		if de, ok := err.(declarationsOnly); ok && len(files) > 1 {
+			// A zip of declaration files given beside the data (CMS's
+			// corrections zips): every member is read.
+			ins, err = de.ins, nil
+		}
 		if err != nil {
 			return nil, cleanup, err
 		}
 		out = append(out, ins...)
+	}
+	onlyDecls := len(out) > 0
+	for _, c := range plain {
+		onlyDecls = onlyDecls && c.id.role == roleDeclaration
+	}
+	if onlyDecls {
+		// Declaration files beside a zip that has the codes.
+		for _, c := range plain {
+			c.input.decl, c.input.role = c.id.decl, c.id.role
+			out = append(out, c.input)
+		}
+		plain = nil
 	}
 	if len(plain) > 0 {
 		ins, err := p.choosePlain(plain)
@@ -384,17 +401,19 @@ func (p *Profile) chooseZip(f string, cands []candidate) ([]input, error) {
 			}
 		}
 	}
-	if len(codes) == 0 {
-		var held []string
+	if len(codes) == 0 && len(decls) > 0 && len(addenda) == 0 {
+		var ins []input
 		for _, c := range cands {
-			held = append(held, fmt.Sprintf("%q (%s)", strings.TrimPrefix(c.name, f+"/"), c.id.looks))
+			if c.id.role == roleDeclaration {
+				in := c.input
+				in.decl, in.role = c.id.decl, c.id.role
+				ins = append(ins, in)
+			}
 		}
-		slices.Sort(held)
-		if len(held) == 0 {
-			held = []string{"no files"}
-		}
-		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: want %s; the zip holds %s",
-			p.System, p.wants(), joinFew(held[:min(len(held), 10)], len(held)))}
+		return nil, declarationsOnly{err: p.noCodeMember(f, cands), ins: ins}
+	}
+	if len(codes) == 0 {
+		return nil, p.noCodeMember(f, cands)
 	}
 	main, err := p.best(codes, p.codeRank, f)
 	if err != nil {
@@ -426,15 +445,56 @@ func (p *Profile) chooseZip(f string, cands []candidate) ([]input, error) {
 		out = append(out, a)
 	}
 	for i := range p.Declarations {
-		if cs := decls[&p.Declarations[i]]; len(cs) > 0 {
-			d, err := p.best(cs, func(candidate) int { return 0 }, f)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d.input)
+		cs := decls[&p.Declarations[i]]
+		if len(cs) == 0 {
+			continue
 		}
+		// The workbook, where the zip has one; else the text reports,
+		// every one (CMS ships the same list sorted two ways, by action
+		// and by code: read twice, it declares nothing twice).
+		if !slices.ContainsFunc(cs, func(c candidate) bool { return !c.id.text }) {
+			for _, c := range cs {
+				out = append(out, c.input)
+			}
+			continue
+		}
+		d, err := p.best(cs, func(c candidate) int {
+			if c.id.text {
+				return 1
+			}
+			return 0
+		}, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.input)
 	}
 	return out, nil
+}
+
+// declarationsOnly is the error of a zip that holds declaration files and
+// no code file: an error alone, the declarations beside another file
+// that has the codes.
+type declarationsOnly struct {
+	err error
+	ins []input
+}
+
+func (d declarationsOnly) Error() string { return d.err.Error() }
+func (d declarationsOnly) Unwrap() error { return d.err }
+
+// noCodeMember says that a zip holds no code file, and what it holds.
+func (p *Profile) noCodeMember(f string, cands []candidate) error {
+	var held []string
+	for _, c := range cands {
+		held = append(held, fmt.Sprintf("%q (%s)", strings.TrimPrefix(c.name, f+"/"), c.id.looks))
+	}
+	slices.Sort(held)
+	if len(held) == 0 {
+		held = []string{"no files"}
+	}
+	return &ParseError{File: f, Err: errorf(ErrLayout, "no member is a %s code file: want %s; the zip holds %s",
+		p.System, p.wants(), joinFew(held[:min(len(held), 10)], len(held)))}
 }
 
 // codeRank orders code files: by the profile member whose content they

@@ -24,7 +24,7 @@ func TestLedgerKeepsEveryChangeKind(t *testing.T) {
 	if err := l.begin(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	want := codeset.Summary{Added: 706, Deleted: 3, Revised: 176, Cosmetic: 29, Reactivated: 2, Discontinued: 49, Unchanged: 6000}
+	want := codeset.Summary{Added: 706, Deleted: 3, Revised: 176, ShortTitle: 11, Cosmetic: 29, Reactivated: 2, Discontinued: 49, Unchanged: 6000}
 	r.Outcome, r.Changes, r.Ended = OutcomePublished, want, start.Add(time.Second)
 	if err := l.finish(ctx, r); err != nil {
 		t.Fatal(err)

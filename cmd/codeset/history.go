@@ -22,7 +22,7 @@ func (m *Main) historyCommand(ctx context.Context, args []string) error {
 	fset := m.flags("history", "--system S [--format text|json] CODE",
 		"Show one code across every release of a system: the first and last release that had it,\n"+
 			"its last record, and every change (added, deleted, revised with before and after,\n"+
-			"cosmetic, reactivated), the codes it replaced and was replaced by, and the codes valid\n"+
+			"short-title, cosmetic, reactivated), the codes it replaced and was replaced by, and the codes valid\n"+
 			"today that the chain of replacements leads to. Reads the published history database SYSTEM/history.sqlite,\n"+
 			"or builds the history from the stored snapshots when nothing is published.")
 	sysFlag := fset.String("system", "", "code `system`: "+systemList())

@@ -85,21 +85,23 @@ func TestRealICD10CM(t *testing.T) {
 	tests := []struct {
 		label, zip                string
 		added, deleted, revised   int
-		cosmetic                  int
+		shortTitle, cosmetic      int
 		declared                  int
 		disagreements             []string // display codes
 		disagreementKind, because string
 	}{
-		{"2023-04", "icd10cm/2023-april/cms_2023_dx.zip", 42, 7, 1, 0, 50, nil, "", ""},
-		{"FY2024", "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip", 395, 25, 22, 1, 442, []string{"Y07.45"}, "cosmetic", "whitespace-only fix"},
-		{"FY2025", "icd10cm/2025/cms_2025_dx.zip", 252, 36, 13, 0, 301, nil, "", ""},
-		{"FY2026", "icd10cm/2026/cms_2026_dx.zip", 487, 28, 38, 0, 553, nil, "", ""},
+		{"2023-04", "icd10cm/2023-april/cms_2023_dx.zip", 42, 7, 1, 0, 0, 50, nil, "", ""},
+		// The publisher's "13 revised codes", the nine short titles its
+		// order addenda revise apart (M32.15...), and Y07.45's whitespace.
+		{"FY2024", "icd10cm/2024/icd10cm-CodesDescriptions-2024.zip", 395, 25, 13, 9, 1, 442, []string{"Y07.45"}, "cosmetic", "whitespace-only fix"},
+		{"FY2025", "icd10cm/2025/cms_2025_dx.zip", 252, 36, 13, 0, 0, 301, nil, "", ""},
+		{"FY2026", "icd10cm/2026/cms_2026_dx.zip", 487, 28, 38, 0, 0, 553, nil, "", ""},
 	}
 	for _, tt := range tests {
 		l := publishRun(t, data, out, "icd10cm/"+tt.label, "--system", "icd10cm", "--release", tt.label, filepath.Join(rd, tt.zip))
 		s := l.Summary
-		if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.Cosmetic != tt.cosmetic || s.Reactivated != 0 {
-			t.Errorf("%s: summary %+v, want %d added, %d deleted, %d revised, %d cosmetic", tt.label, s, tt.added, tt.deleted, tt.revised, tt.cosmetic)
+		if s.Added != tt.added || s.Deleted != tt.deleted || s.Revised != tt.revised || s.ShortTitle != tt.shortTitle || s.Cosmetic != tt.cosmetic || s.Reactivated != 0 {
+			t.Errorf("%s: summary %+v, want %d added, %d deleted, %d revised, %d short-title, %d cosmetic", tt.label, s, tt.added, tt.deleted, tt.revised, tt.shortTitle, tt.cosmetic)
 		}
 		r := l.Reconciliation
 		if r == nil {
@@ -123,6 +125,9 @@ func TestRealICD10CM(t *testing.T) {
 	if !strings.Contains(string(md), "| Y07.45 |") {
 		t.Errorf("FY2024 Markdown changelog does not show Y07.45 with its dot")
 	}
+	if !strings.Contains(string(md), "## Short title only (9)") || !strings.Contains(string(md), "| M32.15 |  | short | Tubulo-interstitial neuropath in sys lupus erythematosus | Tubulo-interstitial nephrop in sys lupus erythematosus |") {
+		t.Errorf("FY2024 Markdown changelog does not show M32.15's short title apart, before and after")
+	}
 
 	// A non-neighbour diff combines the addenda of every stored release in
 	// between: FY2026's list alone left ~790 false disagreements.
@@ -138,6 +143,49 @@ func TestRealICD10CM(t *testing.T) {
 		t.Errorf("FY2023 → FY2026: reconciliation %+v, want every combined declaration agreed", r)
 	} else {
 		t.Logf("FY2023 → FY2026: declared %d, agreed %d, %d disagreements", r.Declared, r.Agreed, len(r.Disagreements))
+	}
+}
+
+// TestRealICD10CMShortTitles runs FY2017, then FY2018, as a user would:
+// the publisher's 360 / 142 / 226, and apart from them the eleven short
+// titles CMS changed without listing them, at the terminal and in the
+// changelog.
+func TestRealICD10CMShortTitles(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	publishRun(t, data, out, "icd10cm/FY2017", "--release", "FY2017", filepath.Join(rd, "icd10cm/2017/cms_2017_dx.zip"))
+	stdout, stderr, err := run(t, data, out, "run", "--release", "FY2018", filepath.Join(rd, "icd10cm/2018/cms_2018_dx.zip"))
+	if err != nil {
+		t.Fatalf("codeset run FY2018: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"revised", "short title only", "H35.3113: declared nothing, computed short-title: short title only, not declared"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("terminal summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^revised +226$`).MatchString(stdout) || !regexp.MustCompile(`(?m)^short title only +11$`).MatchString(stdout) {
+		t.Errorf("terminal summary does not count 226 revised and 11 short title only:\n%s", stdout)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "icd10cm", "FY2018", "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l changelogJSON
+	if err := json.Unmarshal(raw, &l); err != nil {
+		t.Fatal(err)
+	}
+	if s := l.Summary; s.Added != 360 || s.Deleted != 142 || s.Revised != 226 || s.ShortTitle != 11 {
+		t.Errorf("FY2018 summary %+v, want 360 / 142 / 226 and 11 short-title", s)
+	}
+	short := 0
+	for _, c := range l.Changes {
+		if c.Change == string(codeset.ShortTitle) {
+			short++
+		}
+	}
+	if short != 11 || l.Reconciliation == nil || len(l.Reconciliation.Disagreements) != 11 {
+		t.Errorf("FY2018 changelog: %d short-title changes, reconciliation %+v; want 11 and 11 undeclared", short, l.Reconciliation)
 	}
 }
 
@@ -432,4 +480,41 @@ func tableReplacements(t *testing.T, file string, codes []string, lo, hi time.Ti
 		out[k] = slices.Compact(v)
 	}
 	return out
+}
+
+// TestRealHCPCSCorrectionsEvidence runs 2018 with CMS's 2018 corrections
+// zip beside it (four versions, .xlsx and .prn), then 2019 from the stored
+// 2018: C9488's revision, on no list, is explained by the 2018 corrections
+// read back from the snapshot, and the fixed-width transaction report given
+// beside the 2019 zip is read as a declaration.
+func TestRealHCPCSCorrectionsEvidence(t *testing.T) {
+	rd := realdata(t)
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "public")
+	publishRun(t, data, out, "hcpcs/2018", "--system", "hcpcs", "--release", "2018",
+		filepath.Join(rd, "hcpcs/2018/2018-Alpha-Numeric-HCPCS-File.zip"), filepath.Join(rd, "hcpcs/2018/2018-HCPCS-Alpha-Numeric-Corrections.zip"))
+	l := publishRun(t, data, out, "hcpcs/2019", "--system", "hcpcs", "--release", "2019",
+		filepath.Join(rd, "hcpcs/2019/HCPC2019_CONTR_ANWEB.xlsx"), filepath.Join(rd, "hcpcs/2019/Changes_by_ActionCode.prn"))
+	if l.Reconciliation == nil {
+		t.Fatal("no reconciliation")
+	}
+	found := false
+	for _, d := range l.Reconciliation.Disagreements {
+		if d.Display == "C9488" {
+			found = true
+			if !strings.Contains(d.Reason, `2018's corrections say "Change ASC Ind/ASC eff date"`) {
+				t.Errorf("C9488: %q; want the 2018 corrections cited", d.Reason)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("C9488 is not among the disagreements: %+v", l.Reconciliation.Disagreements)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "hcpcs", "2019", "changelog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "HCPCS transaction report Changes_by_ActionCode.prn") {
+		t.Errorf("the 2019 changelog does not name the .prn transaction report among its sources")
+	}
 }

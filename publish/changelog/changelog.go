@@ -37,21 +37,36 @@ func reconciliationLine(r *codeset.Reconciliation) string {
 }
 
 func kindTitle(k codeset.ChangeKind) string {
-	return strings.ToUpper(string(k[:1])) + string(k[1:])
+	l := kindLabel(k)
+	return strings.ToUpper(l[:1]) + l[1:]
+}
+
+// kindLabel is how summaries name kind k: its name, except for the ICD-10
+// short-title changes, "short title only".
+func kindLabel(k codeset.ChangeKind) string {
+	if k == codeset.ShortTitle {
+		return "short title only"
+	}
+	return string(k)
 }
 
 // hasFields reports whether changes of kind k carry fields with before and
 // after values.
 func hasFields(k codeset.ChangeKind) bool {
-	return k == codeset.Revised || k == codeset.Cosmetic || k == codeset.Reactivated || k == codeset.Discontinued
+	return k == codeset.Revised || k == codeset.ShortTitle || k == codeset.Cosmetic || k == codeset.Reactivated || k == codeset.Discontinued
 }
 
 // shownKinds are the change kinds a changelog of l lists: the five every
-// system has, and discontinued where the system has it or it occurs.
+// system has, discontinued where the system has it or it occurs, and
+// short-title changes where the system has short titles listed apart
+// (ICD-10) or they occur.
 func shownKinds(l *codeset.Changelog) []codeset.ChangeKind {
 	var ks []codeset.ChangeKind
 	for _, k := range codeset.ChangeKinds {
-		if k != codeset.Discontinued || l.System == codeset.HCPCS || l.Summary.Discontinued > 0 {
+		switch {
+		case k == codeset.Discontinued && l.System != codeset.HCPCS && l.Summary.Discontinued == 0:
+		case k == codeset.ShortTitle && !l.System.Facts().ShortTitles && l.Summary.ShortTitle == 0:
+		default:
 			ks = append(ks, k)
 		}
 	}
@@ -83,7 +98,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 	kinds := shownKinds(l)
 	code := func(c string) string { return cell(l.System.Display(c)) }
 	for _, k := range kinds {
-		p("| %s | %d |\n", k, l.Summary.Count(k))
+		p("| %s | %d |\n", kindLabel(k), l.Summary.Count(k))
 	}
 	p("| unchanged | %d |\n", l.Summary.Unchanged)
 	for _, n := range l.Summary.Notes() {
@@ -102,7 +117,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		slices.SortFunc(cats, codeset.CompareCategories)
 		p("\n## By category\n\n| category |")
 		for _, k := range kinds {
-			p(" %s |", k)
+			p(" %s |", kindLabel(k))
 		}
 		p("\n|---|%s\n", strings.Repeat("---:|", len(kinds)))
 		for _, c := range cats {
@@ -130,7 +145,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		}
 		p("\n## %s (%d)\n\n", kindTitle(k), len(of))
 		switch k {
-		case codeset.Revised:
+		case codeset.Revised, codeset.ShortTitle:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
 			for _, c := range of {
 				name := code(c.Code)

@@ -78,6 +78,7 @@ type htmlReconciliation struct {
 type htmlCount struct {
 	Kind  codeset.ChangeKind
 	Title string
+	Label string // kindLabel(Kind)
 	N     int
 }
 
@@ -155,7 +156,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	v.Notes = l.Summary.Notes()
 	fields := map[string]bool{}
 	for _, k := range shownKinds(l) {
-		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitle(k), N: l.Summary.Count(k)})
+		v.Counts = append(v.Counts, htmlCount{Kind: k, Title: kindTitle(k), Label: kindLabel(k), N: l.Summary.Count(k)})
 		v.Codes += l.Summary.Count(k)
 		if v.First {
 			continue

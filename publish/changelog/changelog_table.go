@@ -153,10 +153,10 @@ var xlsxColumns = map[bool][]string{
 const xlsxDocTime = "2000-01-01T00:00:00Z"
 
 // WriteXLSX writes l as an Excel workbook: a Summary sheet with the counts,
-// then one sheet per change kind (Added, Deleted, Revised, Cosmetic,
-// Reactivated) with a bold header row that is frozen and auto-filtered.
-// Revised, cosmetic and reactivated sheets have Field, Before and After
-// columns. The same changelog always gives the same bytes.
+// then one sheet per change kind (Added, Deleted, Revised, Short title only
+// for ICD-10, Cosmetic, Reactivated) with a bold header row that is frozen
+// and auto-filtered. Revised, short-title, cosmetic and reactivated sheets
+// have Field, Before and After columns. The same changelog always gives the same bytes.
 func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
 	f := excelize.NewFile()
 	f.SetZipWriter(newSortedZip)
@@ -212,7 +212,7 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 		sumRows[1] = []any{"From", "(first release)"}
 	}
 	for _, k := range shownKinds(l) {
-		sumRows = append(sumRows, []any{string(k), l.Summary.Count(k)})
+		sumRows = append(sumRows, []any{kindLabel(k), l.Summary.Count(k)})
 	}
 	sumRows = append(sumRows, []any{"unchanged", l.Summary.Unchanged})
 	for _, n := range l.Summary.Notes() {

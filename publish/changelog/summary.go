@@ -55,7 +55,7 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 		fmt.Fprintln(tw)
 	}
 	for _, k := range shownKinds(l) {
-		row(string(k), l.Summary.Count(k), func(c string) int {
+		row(kindLabel(k), l.Summary.Count(k), func(c string) int {
 			if s := byCat[c]; s != nil {
 				return s.Count(k)
 			}
@@ -66,7 +66,7 @@ func WriteSummary(w io.Writer, rel *codeset.Release, l *codeset.Changelog) error
 		n := cats[c]
 		if s := byCat[c]; s != nil {
 			// Deleted codes are not in the new release.
-			n -= s.Added + s.Revised + s.Cosmetic + s.Reactivated + s.Discontinued
+			n -= s.Added + s.Revised + s.ShortTitle + s.Cosmetic + s.Reactivated + s.Discontinued
 		}
 		return n
 	})

@@ -16,6 +16,7 @@
 //	  "from_effective": "2025-01-01", (or null)
 //	  "to_effective": "2026-01-01",   (or null)
 //	  "summary": {"added": 0, "deleted": 0, "revised": 0, "cosmetic": 0, "reactivated": 0, "discontinued": 0, "unchanged": 0},
+//	                                  ("short_title": N as well when an ICD-10 release changes short titles alone)
 //	  "changes": [
 //	    {"code": "...", "display": "...", "change": "revised", "category": "I", "description": "...",
 //	     "fields": {"long": {"before": "...", "after": "..."}}}

@@ -23,6 +23,8 @@
 //   - declared_changes: what the publisher says changed (HCPCS action
 //     codes, ICD-10 addenda).
 //   - declared_counts: the publisher's own totals for those changes.
+//   - declared_errata: the rows of the corrections files read with the
+//     release, kept as evidence for the reconciliation's reasons.
 //   - replacements: the replacement links the publisher states with the
 //     release (crosswalk rows, HCPCS cross-references).
 //

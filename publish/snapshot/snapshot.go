@@ -119,6 +119,17 @@ CREATE TABLE declared_counts (
 	revised    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- The rows of the publisher's corrections files read with this release
+-- (HCPCS errata posted after an annual file), every one as read: evidence
+-- the reconciliation cites for a change no list declares, in this release
+-- and the next. Added to schema 3 without a version change: a snapshot
+-- without the table has none.
+CREATE TABLE declared_errata (
+	code   TEXT NOT NULL,
+	kind   TEXT NOT NULL, -- the change kind the row declares, '' for none ("Do not terminate")
+	detail TEXT NOT NULL  -- the publisher's words and the file, e.g. '"Change ASC Ind/ASC eff date" (V4_HCPC2018_Corrections_ANWEB.xlsx)'
+);
+
 -- Replacement links the publisher states with this release: the rows of a
 -- crosswalk given with it (CDC's conversion tables are cumulative and reach
 -- back years) and the codes its own records name (HCPCS XREF of a
@@ -278,6 +289,11 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 		}
 	}
 	if r.Declared != nil {
+		for _, d := range r.Declared.Errata {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO declared_errata (code, kind, detail) VALUES (?, ?, ?)`, d.Code, string(d.Kind), d.Detail); err != nil {
+				return fmt.Errorf("insert declared erratum %s: %w", d.Code, err)
+			}
+		}
 		for _, c := range r.Declared.Counts {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO declared_counts (part, from_file, from_count, to_file, to_count, added, deleted, revised) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 				c.Part, c.FromFile, c.From, c.ToFile, c.To, c.Added, c.Deleted, c.Revised); err != nil {
@@ -435,7 +451,8 @@ func sortedLinks(links []codeset.Replacement) []codeset.Replacement {
 
 // readAdditive reads the declared_counts and replacements tables (added
 // to schema 2 without a version change; every snapshot of schema 3 has
-// them).
+// them) and the declared_errata table (added to schema 3; older snapshots
+// lack it and have no errata).
 func readAdditive(ctx context.Context, db *sql.DB, path string, r *codeset.Release) error {
 	have := map[string]bool{}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
@@ -466,6 +483,23 @@ func readAdditive(ctx context.Context, db *sql.DB, path string, r *codeset.Relea
 				return fmt.Errorf("read snapshot %s: %w", path, err)
 			}
 			r.Declared.Counts = append(r.Declared.Counts, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+	}
+	if have["declared_errata"] && r.Declared != nil {
+		rows, err := db.QueryContext(ctx, `SELECT code, kind, detail FROM declared_errata ORDER BY rowid`)
+		if err != nil {
+			return fmt.Errorf("read snapshot %s: %w", path, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d codeset.DeclaredChange
+			if err := rows.Scan(&d.Code, &d.Kind, &d.Detail); err != nil {
+				return fmt.Errorf("read snapshot %s: %w", path, err)
+			}
+			r.Declared.Errata = append(r.Declared.Errata, d)
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read snapshot %s: %w", path, err)

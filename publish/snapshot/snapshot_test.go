@@ -57,6 +57,21 @@ func TestSnapshotRoundTrip(t *testing.T) {
 				{Old: "H0211", New: "H02111", Source: "conversion-table.xlsx", How: codeset.StatedList},
 			},
 		}},
+		// A corrections file's rows, kept as evidence: one declaring no
+		// change (kind ""), one code twice.
+		{"errata", &codeset.Release{
+			System: codeset.HCPCS, Label: "2018", Effective: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC),
+			Codes: []codeset.Code{{Code: "C9488", Long: "Injection, conivaptan hydrochloride, 1 mg"}},
+			Declared: &codeset.Declaration{
+				Source:  "ACTION CD; HCPCS corrections file V4_HCPC2018_Corrections_ANWEB.xlsx",
+				Changes: []codeset.DeclaredChange{{Code: "C9488", Kind: codeset.Added, Detail: "A"}},
+				Errata: []codeset.DeclaredChange{
+					{Code: "C9488", Kind: codeset.Revised, Detail: `"Change ASC Ind/ASC eff date" (V4_HCPC2018_Corrections_ANWEB.xlsx)`},
+					{Code: "C9488", Kind: codeset.Revised, Detail: `"Change ASC Ind/ASC eff" (V4_HCPC2018_Corrections_ANWEB.prn)`},
+					{Code: "G9637", Detail: `"Should not have been updated - revert back to 2017 description" (V4_HCPC2018_Corrections_ANWEB.xlsx)`},
+				},
+			},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
