@@ -25,39 +25,49 @@ type LastSeen func(ctx context.Context, codes []string) (map[string]codeset.Code
 // compares the releases they hold, without reading them whole: it walks
 // both codes tables in code order comparing the content hashes of their
 // rows (see RowHash), then decodes only the rows that differ and those the
-// newer release declares changed. Its memory is bounded by the changes,
-// not by the size of the releases. An empty oldPath compares newPath
-// with nothing, as for a first release.
+// reconciliation and the replacement links look at (the codes the
+// publisher declares changed, the codes a link names or its range covers).
+// Its memory is bounded by the changes, not by the size of the releases.
+// An empty oldPath compares newPath with nothing, as for a first release.
 func Compare(ctx context.Context, oldPath, newPath string, lastSeen LastSeen) (*codeset.Changelog, error) {
+	return CompareAcross(ctx, oldPath, newPath, nil, lastSeen)
+}
+
+// CompareAcross is Compare of releases that are not neighbours, as
+// diff.CompareAcross: between are the snapshots of the releases stored
+// between them, oldest first, whose declared changes the reconciliation
+// combines with the newer release's. Of those only the release row and
+// the declarations are read.
+func CompareAcross(ctx context.Context, oldPath, newPath string, between []string, lastSeen LastSeen) (*codeset.Changelog, error) {
 	newSide, err := openSide(ctx, newPath)
 	if err != nil {
 		return nil, err
 	}
 	defer newSide.close()
-	var oldSide side
-	if oldPath != "" {
-		s, err := openSide(ctx, oldPath)
+	if oldPath == "" {
+		return compareSides(ctx, nil, newSide, nil, nil)
+	}
+	oldSide, err := openSide(ctx, oldPath)
+	if err != nil {
+		return nil, err
+	}
+	defer oldSide.close()
+	if oldSide.rel.System != newSide.rel.System {
+		return nil, fmt.Errorf("compare %s with %s: %s against %s", oldPath, newPath, oldSide.rel.System, newSide.rel.System)
+	}
+	parts := make([]diff.Part, 0, len(between))
+	for _, path := range between {
+		s, err := openSide(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		defer s.close()
+		s.close()
 		if s.rel.System != newSide.rel.System {
-			return nil, fmt.Errorf("compare %s with %s: %s against %s", oldPath, newPath, s.rel.System, newSide.rel.System)
+			return nil, fmt.Errorf("compare %s with %s across %s: %s against %s", oldPath, newPath, path, s.rel.System, newSide.rel.System)
 		}
-		oldSide = s
-		if wantsWhole(newSide.rel) {
-			old, err := Read(ctx, oldPath)
-			if err != nil {
-				return nil, err
-			}
-			rel, err := Read(ctx, newPath)
-			if err != nil {
-				return nil, err
-			}
-			return compareWhole(ctx, old, rel, lastSeen)
-		}
+		parts = append(parts, diff.Part{Release: s.rel, Size: s.codes})
 	}
-	return compareSides(ctx, oldSide, newSide, lastSeen)
+	return compareSides(ctx, oldSide, newSide, parts, lastSeen)
 }
 
 // CompareRelease is Compare with the newer release in memory, as a run
@@ -65,13 +75,6 @@ func Compare(ctx context.Context, oldPath, newPath string, lastSeen LastSeen) (*
 func CompareRelease(ctx context.Context, oldPath string, rel *codeset.Release, lastSeen LastSeen) (*codeset.Changelog, error) {
 	if oldPath == "" {
 		return diff.Compare(nil, rel, nil), nil
-	}
-	if wantsWhole(rel) {
-		old, err := Read(ctx, oldPath)
-		if err != nil {
-			return nil, err
-		}
-		return compareWhole(ctx, old, rel, lastSeen)
 	}
 	oldSide, err := openSide(ctx, oldPath)
 	if err != nil {
@@ -81,38 +84,7 @@ func CompareRelease(ctx context.Context, oldPath string, rel *codeset.Release, l
 	if oldSide.rel.System != rel.System {
 		return nil, fmt.Errorf("compare %s with %s %s: %s against %s", oldPath, rel.System, rel.Label, oldSide.rel.System, rel.System)
 	}
-	return compareSides(ctx, oldSide, newMemSide(rel), lastSeen)
-}
-
-// wantsWhole reports whether the comparison with r as the newer release
-// needs both releases whole: replacement links expand code ranges over
-// both, and the reconciliation of a list with the publisher's totals
-// (declared_counts) checks them against the older release's code count.
-func wantsWhole(r *codeset.Release) bool {
-	return len(r.Replacements) > 0 || (r.Declared != nil && len(r.Declared.Counts) > 0)
-}
-
-// compareWhole is diff.Compare of two whole releases, asking lastSeen
-// about the codes new has and old has not.
-func compareWhole(ctx context.Context, old, rel *codeset.Release, lastSeen LastSeen) (*codeset.Changelog, error) {
-	if old.System != rel.System {
-		return nil, fmt.Errorf("compare %s %s with %s %s: different systems", old.System, old.Label, rel.System, rel.Label)
-	}
-	var fresh []string
-	inOld := make(map[string]bool, len(old.Codes))
-	for _, c := range old.Codes {
-		inOld[c.Code] = true
-	}
-	for _, c := range rel.Codes {
-		if !inOld[c.Code] {
-			fresh = append(fresh, c.Code)
-		}
-	}
-	earlier, err := ask(ctx, lastSeen, fresh)
-	if err != nil {
-		return nil, err
-	}
-	return diff.Compare(old, rel, earlier), nil
+	return compareSides(ctx, oldSide, newMemSide(rel), nil, lastSeen)
 }
 
 func ask(ctx context.Context, lastSeen LastSeen, codes []string) (map[string]codeset.Code, error) {
@@ -132,12 +104,16 @@ type side interface {
 	fetch(ctx context.Context, codes []string) ([]codeset.Code, error)
 	// all returns every record, in order.
 	all(ctx context.Context) ([]codeset.Code, error)
+	// size is the number of codes.
+	size() int
 	close()
 }
 
 // compareSides joins the hashes of both sides in one ordered merge,
-// fetches the rows that differ, and lets diff.Compare classify them.
-func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codeset.Changelog, error) {
+// fetches the rows that differ and the rows the reconciliation and the
+// links look at, and lets diff.CompareParts classify them. between are
+// the releases between old and new, without their codes.
+func compareSides(ctx context.Context, old, new side, between []diff.Part, lastSeen LastSeen) (*codeset.Changelog, error) {
 	if old == nil {
 		full, err := new.all(ctx)
 		if err != nil {
@@ -195,14 +171,20 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 		return r, true
 	}
 
+	newRel, oldRel := *new.release(), *old.release()
+	// The codes the replacement links name or cover, and where Link's walk
+	// over a range stops, are picked up on the way.
+	links := diff.NeedLinks(newRel.Replacements, oldRel.Effective, newRel.Effective)
 	var onlyOld, onlyNew, differ []string
 	unchanged := 0
 	o, haveOld := nextOld()
 	err := new.walk(ctx, func(code string, hash int64) error {
 		for haveOld && o.code < code {
+			links.See(o.code)
 			onlyOld = append(onlyOld, o.code)
 			o, haveOld = nextOld()
 		}
+		links.See(code)
 		switch {
 		case haveOld && o.code == code:
 			if o.hash == hash {
@@ -218,6 +200,7 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 	})
 	if err == nil {
 		for haveOld {
+			links.See(o.code)
 			onlyOld = append(onlyOld, o.code)
 			o, haveOld = nextOld()
 		}
@@ -232,16 +215,15 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 		return nil, err
 	}
 
-	// Codes the publisher declares changed are decoded on both sides too,
-	// so the reconciliation can tell an unchanged code from an absent one.
-	newRel, oldRel := *new.release(), *old.release()
-	var declared []string
-	if newRel.Declared != nil {
-		for _, d := range newRel.Declared.Changes {
-			declared = append(declared, d.Code)
-		}
+	// Codes the publisher declares changed (in new or in a release in
+	// between) are decoded on both sides too, so the reconciliation can
+	// tell an unchanged code from an absent one; so are the codes the links
+	// look at, which must be known on both sides.
+	rels := []*codeset.Release{&newRel}
+	for _, b := range between {
+		rels = append(rels, b.Release)
 	}
-	extra := sortedUnique(declared)
+	extra := merge(diff.DeclaredCodes(rels...), links.Codes())
 	oldWant := merge(onlyOld, differ, extra)
 	newWant := merge(onlyNew, differ, extra)
 	if oldRel.Codes, err = old.fetch(ctx, oldWant); err != nil {
@@ -254,7 +236,7 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 	if err != nil {
 		return nil, err
 	}
-	l := diff.Compare(&oldRel, &newRel, earlier)
+	l := diff.CompareParts(diff.Part{Release: &oldRel, Size: old.size()}, diff.Part{Release: &newRel, Size: new.size()}, earlier, between)
 	// The declared codes decoded on both sides and unchanged were counted
 	// by diff.Compare; the rows skipped by their hashes were not.
 	l.Summary.Unchanged += unchanged - countBoth(extra, differ, oldRel.Codes, newRel.Codes)
@@ -328,6 +310,7 @@ func openSide(ctx context.Context, path string) (*dbSide, error) {
 }
 
 func (s *dbSide) release() *codeset.Release { return s.rel }
+func (s *dbSide) size() int                 { return s.codes }
 func (s *dbSide) close()                    { s.db.Close() }
 
 func (s *dbSide) walk(ctx context.Context, fn func(string, int64) error) error {
@@ -444,6 +427,7 @@ func newMemSide(r *codeset.Release) *memSide {
 }
 
 func (s *memSide) release() *codeset.Release { return s.rel }
+func (s *memSide) size() int                 { return len(s.codes) }
 func (s *memSide) close()                    {}
 
 func (s *memSide) walk(ctx context.Context, fn func(string, int64) error) error {
