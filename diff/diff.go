@@ -29,13 +29,13 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 // declarations the reconciliation combines with new's (each publisher list
 // is against its own previous version).
 func CompareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, between []*codeset.Release) *codeset.Changelog {
-	return compareAcross(old, new, earlier, between, wholeSize)
+	return compareAcross(old, new, earlier, between, wholeSize, 0)
 }
 
 // compareAcross is CompareAcross with size giving the number of codes of
-// each release (see CompareParts).
-func compareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, between []*codeset.Release, size func(*codeset.Release) int) *codeset.Changelog {
-	l := &codeset.Changelog{System: new.System, To: new.Label, ToEffective: new.Effective}
+// each release (see CompareParts) and room for that many changes.
+func compareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, between []*codeset.Release, size func(*codeset.Release) int, room int) *codeset.Changelog {
+	l := &codeset.Changelog{System: new.System, To: new.Label, ToEffective: new.Effective, Changes: make([]codeset.Change, 0, room)}
 	// A code the publisher declares added that the old release had with
 	// another text is re-used with a new meaning (HCPCS G9890 in 2019).
 	declaredAdd := map[string]bool{}
@@ -97,6 +97,9 @@ func compareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, b
 			i++
 			j++
 		}
+	}
+	if len(l.Changes) == 0 {
+		l.Changes = nil // as without room
 	}
 	// The publisher's list is against its own previous version; a first
 	// release has nothing to compare it with.

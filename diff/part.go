@@ -41,7 +41,31 @@ func CompareParts(old, new Part, earlier map[string]codeset.Code, between []Part
 		rels[i] = b.Release
 		sizes[b.Release] = b.Size
 	}
-	return compareAcross(old.Release, new.Release, earlier, rels, func(r *codeset.Release) int { return sizes[r] })
+	// The parts hold mostly changes: room for one per code of either is
+	// allocated once rather than grown.
+	room := len(new.Release.Codes)
+	if old.Release != nil {
+		room = unionSize(old.Release.Codes, new.Release.Codes)
+	}
+	return compareAcross(old.Release, new.Release, earlier, rels, func(r *codeset.Release) int { return sizes[r] }, room)
+}
+
+// unionSize counts the codes of a and b, both sorted by code.
+func unionSize(a, b []codeset.Code) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].Code < b[j].Code:
+			i++
+		case b[j].Code < a[i].Code:
+			j++
+		default:
+			i++
+			j++
+		}
+		n++
+	}
+	return n + len(a) - i + len(b) - j
 }
 
 // wholeSize is the size of a release that holds all its codes.

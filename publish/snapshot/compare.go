@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -94,11 +95,14 @@ func ask(ctx context.Context, lastSeen LastSeen, codes []string) (map[string]cod
 	return lastSeen(ctx, codes)
 }
 
-// side is one release of a comparison: its header (no codes), an ordered
-// walk over its codes' hashes and a way to fetch whole records.
+// side is one release of a comparison: its header (no codes), its codes'
+// hashes in order and a way to fetch whole records.
 type side interface {
 	release() *codeset.Release
-	walk(ctx context.Context, fn func(code string, hash int64) error) error
+	// chunks calls fn with the codes and hashes of the side in code
+	// order, packed as code_hashes.entries are; entries is valid only
+	// until fn returns.
+	chunks(ctx context.Context, fn func(entries []byte) error) error
 	// fetch returns the records of codes (sorted, unique) that it holds,
 	// in order.
 	fetch(ctx context.Context, codes []string) ([]codeset.Code, error)
@@ -106,7 +110,39 @@ type side interface {
 	all(ctx context.Context) ([]codeset.Code, error)
 	// size is the number of codes.
 	size() int
+	// where names the side in errors.
+	where() string
 	close()
+}
+
+// cursor decodes packed code_hashes entries, checking their order.
+type cursor struct {
+	where string
+	buf   []byte // the chunk being decoded
+	b     []byte // entries not yet decoded
+	prev  []byte // the last code decoded, a copy
+	n     int    // entries decoded
+}
+
+// next decodes the next entry of b: ok is false when b is used up. code
+// points into b.
+func (c *cursor) next() (code []byte, hash int64, ok bool, err error) {
+	if len(c.b) == 0 {
+		return nil, 0, false, nil
+	}
+	l, k := binary.Uvarint(c.b)
+	if k <= 0 || uint64(len(c.b)-k) < l+8 {
+		return nil, 0, false, fmt.Errorf("read snapshot %s: code_hashes: bad entry after code %q", c.where, c.prev)
+	}
+	code = c.b[k : k+int(l)]
+	if c.n > 0 && bytes.Compare(code, c.prev) <= 0 {
+		return nil, 0, false, fmt.Errorf("read snapshot %s: code_hashes: %q after %q, out of order", c.where, code, c.prev)
+	}
+	hash = int64(binary.BigEndian.Uint64(c.b[k+int(l):]))
+	c.b = c.b[k+int(l)+8:]
+	c.prev = append(c.prev[:0], code...)
+	c.n++
+	return code, hash, true, nil
 }
 
 // compareSides joins the hashes of both sides in one ordered merge,
@@ -123,96 +159,122 @@ func compareSides(ctx context.Context, old, new side, between []diff.Part, lastS
 		rel.Codes = full
 		return diff.Compare(nil, &rel, nil), nil
 	}
-	type row struct {
-		code string
-		hash int64
-	}
-	// The old side is walked in a goroutine and handed over in batches,
-	// so that both databases are read at once.
-	batches := make(chan []row, 4)
-	walkErr := make(chan error, 1)
-	walkCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		defer close(batches)
-		batch := make([]row, 0, 1024)
-		err := old.walk(walkCtx, func(code string, hash int64) error {
-			batch = append(batch, row{code, hash})
-			if len(batch) == cap(batch) {
-				select {
-				case batches <- batch:
-				case <-walkCtx.Done():
-					return walkCtx.Err()
-				}
-				batch = make([]row, 0, 1024)
-			}
-			return nil
-		})
-		if err == nil && len(batch) > 0 {
-			select {
-			case batches <- batch:
-			case <-walkCtx.Done():
-				err = walkCtx.Err()
-			}
-		}
-		walkErr <- err
-	}()
-	var cur []row
-	nextOld := func() (row, bool) {
-		for len(cur) == 0 {
-			b, ok := <-batches
-			if !ok {
-				return row{}, false
-			}
-			cur = b
-		}
-		r := cur[0]
-		cur = cur[1:]
-		return r, true
-	}
-
 	newRel, oldRel := *new.release(), *old.release()
 	// The codes the replacement links name or cover, and where Link's walk
 	// over a range stops, are picked up on the way.
 	links := diff.NeedLinks(newRel.Replacements, oldRel.Effective, newRel.Effective)
-	var onlyOld, onlyNew, differ []string
-	unchanged := 0
-	o, haveOld := nextOld()
-	err := new.walk(ctx, func(code string, hash int64) error {
-		for haveOld && o.code < code {
-			links.See(o.code)
-			onlyOld = append(onlyOld, o.code)
-			o, haveOld = nextOld()
-		}
-		links.See(code)
-		switch {
-		case haveOld && o.code == code:
-			if o.hash == hash {
-				unchanged++
-			} else {
-				differ = append(differ, code)
-			}
-			o, haveOld = nextOld()
-		default:
-			onlyNew = append(onlyNew, code)
-		}
-		return nil
-	})
-	if err == nil {
-		for haveOld {
-			links.See(o.code)
-			onlyOld = append(onlyOld, o.code)
-			o, haveOld = nextOld()
+	see := func(code []byte) {
+		if links != nil {
+			links.See(string(code))
 		}
 	}
+
+	// The old side is read in a goroutine and handed over chunk by chunk
+	// in buffers that come back when used, so that both databases are read
+	// at once. The entries are decoded in place: only the codes that
+	// differ become strings.
+	chunks, free := make(chan []byte, 4), make(chan []byte, 6)
+	walkErr := make(chan error, 1)
+	walkCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(chunks)
+		walkErr <- old.chunks(walkCtx, func(b []byte) error {
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+			}
+			select {
+			case chunks <- append(buf[:0], b...):
+				return nil
+			case <-walkCtx.Done():
+				return walkCtx.Err()
+			}
+		})
+	}()
+	oc, nc := &cursor{where: old.where()}, &cursor{where: new.where()}
+	var oCode []byte
+	var oHash int64
+	haveOld := true
+	advance := func() error {
+		for {
+			code, hash, ok, err := oc.next()
+			if err != nil {
+				return err
+			}
+			if ok {
+				oCode, oHash = code, hash
+				return nil
+			}
+			b, more := <-chunks
+			if !more {
+				haveOld = false
+				return nil
+			}
+			select {
+			case free <- oc.buf:
+			default:
+			}
+			oc.b, oc.buf = b, b
+		}
+	}
+
+	var onlyOld, onlyNew, differ []string
+	unchanged := 0
+	err := advance()
+	if err == nil {
+		err = new.chunks(ctx, func(b []byte) error {
+			nc.b = b
+			for {
+				code, hash, ok, err := nc.next()
+				if err != nil || !ok {
+					return err
+				}
+				for haveOld && bytes.Compare(oCode, code) < 0 {
+					see(oCode)
+					onlyOld = append(onlyOld, string(oCode))
+					if err := advance(); err != nil {
+						return err
+					}
+				}
+				see(code)
+				if haveOld && bytes.Equal(oCode, code) {
+					if oHash == hash {
+						unchanged++
+					} else {
+						differ = append(differ, string(code))
+					}
+					if err := advance(); err != nil {
+						return err
+					}
+				} else {
+					onlyNew = append(onlyNew, string(code))
+				}
+			}
+		})
+	}
+	for err == nil && haveOld {
+		see(oCode)
+		onlyOld = append(onlyOld, string(oCode))
+		err = advance()
+	}
 	cancel()
-	for range batches {
+	for range chunks {
 	}
 	if werr := <-walkErr; err == nil && werr != nil && !errors.Is(werr, context.Canceled) {
 		err = werr
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range []struct {
+		s side
+		c *cursor
+	}{{old, oc}, {new, nc}} {
+		if c.c.n != c.s.size() {
+			return nil, fmt.Errorf("read snapshot %s: code_hashes holds %d codes, release row says %d", c.s.where(), c.c.n, c.s.size())
+		}
 	}
 
 	// Codes the publisher declares changed (in new or in a release in
@@ -286,7 +348,9 @@ type dbSide struct {
 }
 
 func openSide(ctx context.Context, path string) (*dbSide, error) {
-	db, err := openSnapshot(ctx, path)
+	// Not mapped: a comparison reads each page about once, and mapped
+	// pages would stay in the resident memory (240 MiB of a 1M-code pair).
+	db, err := openSnapshotWith(ctx, path, dbfile.OpenReadOnlyUnmapped)
 	if err != nil {
 		return nil, err
 	}
@@ -313,42 +377,25 @@ func (s *dbSide) release() *codeset.Release { return s.rel }
 func (s *dbSide) size() int                 { return s.codes }
 func (s *dbSide) close()                    { s.db.Close() }
 
-func (s *dbSide) walk(ctx context.Context, fn func(string, int64) error) error {
+func (s *dbSide) where() string { return s.path }
+
+func (s *dbSide) chunks(ctx context.Context, fn func([]byte) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT entries FROM code_hashes ORDER BY chunk`)
 	if err != nil {
 		return fmt.Errorf("read snapshot %s: %w", s.path, err)
 	}
 	defer rows.Close()
-	n := 0
-	prev := ""
 	for rows.Next() {
-		var b []byte
+		var b sql.RawBytes
 		if err := rows.Scan(&b); err != nil {
 			return fmt.Errorf("read snapshot %s: %w", s.path, err)
 		}
-		for len(b) > 0 {
-			l, k := binary.Uvarint(b)
-			if k <= 0 || uint64(len(b)-k) < l+8 {
-				return fmt.Errorf("read snapshot %s: code_hashes: bad entry after code %q", s.path, prev)
-			}
-			code := string(b[k : k+int(l)])
-			if n > 0 && code <= prev {
-				return fmt.Errorf("read snapshot %s: code_hashes: %q after %q, out of order", s.path, code, prev)
-			}
-			hash := int64(binary.BigEndian.Uint64(b[k+int(l):]))
-			b = b[k+int(l)+8:]
-			if err := fn(code, hash); err != nil {
-				return err
-			}
-			prev = code
-			n++
+		if err := fn(b); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read snapshot %s: %w", s.path, err)
-	}
-	if n != s.codes {
-		return fmt.Errorf("read snapshot %s: code_hashes holds %d codes, release row says %d", s.path, n, s.codes)
 	}
 	return nil
 }
@@ -430,13 +477,25 @@ func (s *memSide) release() *codeset.Release { return s.rel }
 func (s *memSide) size() int                 { return len(s.codes) }
 func (s *memSide) close()                    {}
 
-func (s *memSide) walk(ctx context.Context, fn func(string, int64) error) error {
-	for _, c := range s.codes {
-		attrs, err := EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("code %s: %w", c.Code, err)
+func (s *memSide) where() string {
+	return fmt.Sprintf("%s %s in memory", s.rel.System, s.rel.Label)
+}
+
+// chunks packs the codes and their hashes as Write stores them.
+func (s *memSide) chunks(ctx context.Context, fn func([]byte) error) error {
+	const chunk = 4096
+	for start := 0; start < len(s.codes); start += chunk {
+		var b []byte
+		for _, c := range s.codes[start:min(start+chunk, len(s.codes))] {
+			attrs, err := EncodeAttrs(c.Attrs)
+			if err != nil {
+				return fmt.Errorf("code %s: %w", c.Code, err)
+			}
+			b = binary.AppendUvarint(b, uint64(len(c.Code)))
+			b = append(b, c.Code...)
+			b = binary.BigEndian.AppendUint64(b, uint64(RowHash(c, attrs)))
 		}
-		if err := fn(c.Code, RowHash(c, attrs)); err != nil {
+		if err := fn(b); err != nil {
 			return err
 		}
 	}

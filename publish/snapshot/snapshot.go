@@ -659,7 +659,12 @@ func ReadInfo(ctx context.Context, path string) (Info, error) {
 // openSnapshot opens path read-only and checks that it is a codeset snapshot
 // of a schema version this package reads.
 func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := dbfile.OpenReadOnly(path, "snapshot")
+	return openSnapshotWith(ctx, path, dbfile.OpenReadOnly)
+}
+
+// openSnapshotWith is openSnapshot opening the file with open.
+func openSnapshotWith(ctx context.Context, path string, open func(path, what string) (*sql.DB, error)) (*sql.DB, error) {
+	db, err := open(path, "snapshot")
 	if err != nil {
 		return nil, err
 	}
