@@ -57,6 +57,7 @@ type handler struct {
 	dir  string
 	mu   sync.Mutex
 	sums map[string]cachedSum // by slash path within the tree
+	idxs map[string]cachedIndex
 	dbs  dbCache
 }
 
@@ -327,12 +328,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 // treeFile returns the file-system path of rel, checked through root so a
 // symbolic link cannot lead out of the tree.
 func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
-	f, err := root.Open(rel)
-	if err != nil {
-		return "", err
-	}
-	st, err := f.Stat()
-	f.Close()
+	st, err := root.Stat(rel)
 	if err != nil {
 		return "", err
 	}
