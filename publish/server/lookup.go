@@ -297,19 +297,11 @@ func (v *sysView) parent(ctx context.Context, snap string, f *found) error {
 		return errRead
 	}
 	defer done()
-	for n := len(code) - 1; n >= 1; n-- {
-		_, header, err := sr.Record(ctx, code[:n])
-		if errors.Is(err, snapshot.ErrNoCode) {
-			continue
-		}
-		if err != nil {
-			return errRead
-		}
-		if header {
-			f.Info.Parent = code[:n]
-			return nil
-		}
+	p, err := sr.Parent(ctx, code)
+	if err != nil {
+		return errRead
 	}
+	f.Info.Parent = p
 	return nil
 }
 

@@ -239,3 +239,36 @@ func TestCompareAcrossLinksAndCounts(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderParent checks that Parent finds what Record of each prefix,
+// longest first, finds: the longest prefix held as a header and not as a
+// code.
+func TestReaderParent(t *testing.T) {
+	ctx := context.Background()
+	rel := &codeset.Release{System: codeset.ICD10CM, Label: "FY2030", Effective: time.Date(2029, 10, 1, 0, 0, 0, 0, time.UTC)}
+	for _, c := range []string{"A000", "A001", "A0100", "A0101", "A011", "B20", "B201", "Z9999999999999999999"} {
+		rel.Codes = append(rel.Codes, codeset.Code{Code: c, Short: "code " + c})
+	}
+	// A01 is both a code-less header and, through A011, a parent; B20 is
+	// a code and a header (the code wins); Z99... is longer than one query
+	// asks about.
+	for _, h := range []string{"A00", "A01", "A010", "B2", "B20", "Z9", "Z999999999"} {
+		rel.Headers = append(rel.Headers, codeset.Code{Code: h, Short: "header " + h})
+	}
+	path := filepath.Join(t.TempDir(), "s.sqlite")
+	if err := Write(ctx, path, rel); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReader(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := map[string]string{"A000": "A00", "A001": "A00", "A0100": "A010", "A0101": "A010", "A011": "A01", "B20": "B2", "B201": "B2", "Z9999999999999999999": "Z999999999", "C10": "", "A0": ""}
+	for code, parent := range want {
+		got, err := r.Parent(ctx, code)
+		if err != nil || got != parent {
+			t.Errorf("Parent(%s) = %q, %v; want %q", code, got, err, parent)
+		}
+	}
+}
