@@ -4,6 +4,7 @@
 #
 #   bench/compare.sh            # everything
 #   REPS=3 SIZES="74000 100000" bench/compare.sh
+#   PERCODE= GROWTH=0 bench/compare.sh   # skip the per-code and growth runs
 #
 # Installs its anchors when missing (Debian/Ubuntu, as root): sqldiff from
 # sqlite3-tools and GNU time. Synthetic releases come from bench/gen with a
@@ -19,8 +20,9 @@ SIZES=${SIZES:-"74000 100000 1000000"}
 SEED=${SEED:-20261127}
 GROWTH=${GROWTH:-20}
 GROWTH_N=${GROWTH_N:-75000}
-PERCODE=${PERCODE:-"10000 100000 1000000"}
+PERCODE=${PERCODE-"10000 100000 1000000"}
 REAL=${CODESET_REALDATA:-../shared/realdata}
+LOOKUPS=${LOOKUPS:-1000}
 
 need=()
 command -v sqldiff >/dev/null || need+=(sqlite3-tools)
@@ -34,6 +36,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/codeset" ./cmd/codeset
 go build -o "$work/gen" ./bench/gen
+go build -o "$work/lookup" ./bench/lookup
 cs=$work/codeset
 
 # measure OUT CMD...: runs CMD under GNU time, appends "seconds kib" to OUT.
@@ -65,14 +68,32 @@ for n in $SIZES; do
 	rm -rf "$d"
 done
 
+# lookups DIR SNAPSHOT: starts codeset serve on the published tree DIR (a
+# free loopback port), times $LOOKUPS sequential code lookups of random
+# codes of SNAPSHOT with bench/lookup, and stops the server.
+lookups() {
+	"$cs" --out "$1" serve --static-only --addr 127.0.0.1:0 >"$work/serve.log" 2>&1 &
+	local pid=$! url=""
+	for _ in $(seq 100); do
+		url=$(sed -n 's|^serving .* on \(http://[^ ]*\)/$|\1|p' "$work/serve.log")
+		[[ -n $url ]] && break
+		sleep 0.1
+	done
+	[[ -n $url ]] || { cat "$work/serve.log" >&2; kill "$pid"; return 1; }
+	"$work/lookup" -url "$url" -snapshot "$2" -n "$LOOKUPS" || { kill "$pid"; return 1; }
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
 if [[ -f $REAL/icd10cm/2025/cms_2025_dx.zip ]]; then
-	echo "== real ICD-10-CM: codeset run FY2025 after FY2024 (whole process, all formats; median of $REPS)"
+	echo "== real ICD-10-CM: codeset run FY2025 (with CDC's FY2025 conversion table) after FY2024 (whole process, all formats; median of $REPS)"
 	: >"$work/a"
 	: >"$work/b"
 	for _ in $(seq "$REPS"); do
 		rm -rf "$work/real"
 		"$cs" --data "$work/real/D" --out "$work/real/O" run --system icd10cm --release FY2024 "$REAL/icd10cm/2024/icd10cm-CodesDescriptions-2024.zip" >/dev/null
-		measure "$work/a" "$cs" --data "$work/real/D" --out "$work/real/O" run --system icd10cm --release FY2025 "$REAL/icd10cm/2025/cms_2025_dx.zip"
+		measure "$work/a" "$cs" --data "$work/real/D" --out "$work/real/O" run --system icd10cm --release FY2025 "$REAL/icd10cm/2025/cms_2025_dx.zip" \
+			"$REAL/icd10cm/conversion-tables/icd-10-cm-conversion-table-FY2025.xlsx"
 		measure "$work/b" sqldiff --primarykey "$work/real/D/icd10cm/FY2024.sqlite" "$work/real/D/icd10cm/FY2025.sqlite"
 		measure "$work/c" "$cs" --data "$work/real/D" --out "$work/real/O" diff --system icd10cm --from FY2024 --to FY2025
 		measure "$work/d" "$cs" --data "$work/real/D" --out "$work/real/O" reindex
@@ -84,11 +105,13 @@ if [[ -f $REAL/icd10cm/2025/cms_2025_dx.zip ]]; then
 	echo "run FY2025:              $ta s, $(mib "$ma") MiB"
 	echo "diff FY2024 FY2025:      $tc s, $(mib "$mc") MiB; sqldiff --primarykey $tb s, $(mib "$mb") MiB; ratio $(ratio "$tc" "$tb")"
 	echo "reindex, tree unchanged: $td s, $(mib "$md") MiB"
+	echo "== code lookup API on loopback (codeset serve of that tree, $LOOKUPS sequential GET /api/v1/icd10cm/codes/CODE)"
+	lookups "$work/real/O" "$work/real/D/icd10cm/FY2025.sqlite"
 	rm -rf "$work/real"
 fi
 
-echo "== codeset run, per code (a first release, then the next one; one run each)"
-printf '%-10s %10s %10s %12s %10s %10s %12s\n' codes first_s first_MiB first_us/code next_s next_MiB next_us/code
+[[ -z $PERCODE ]] || echo "== codeset run, per code (a first release, then the next one; one run each)"
+[[ -z $PERCODE ]] || printf '%-10s %10s %10s %12s %10s %10s %12s\n' codes first_s first_MiB first_us/code next_s next_MiB next_us/code
 for n in $PERCODE; do
 	in=$work/in$n
 	"$work/gen" files -n "$n" -seed "$SEED" -count 2 "$in"
@@ -103,6 +126,9 @@ for n in $PERCODE; do
 	rm -rf "$in" "$work/p$n"
 done
 
+if ((GROWTH < 2)); then
+	exit 0
+fi
 echo "== growth: $GROWTH successive releases of $GROWTH_N codes (codeset run, one each)"
 in=$work/growth
 "$work/gen" files -n "$GROWTH_N" -seed "$SEED" -count "$GROWTH" "$in"

@@ -29,7 +29,13 @@ func Compare(old, new *codeset.Release, earlier map[string]codeset.Code) *codese
 // declarations the reconciliation combines with new's (each publisher list
 // is against its own previous version).
 func CompareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, between []*codeset.Release) *codeset.Changelog {
-	l := &codeset.Changelog{System: new.System, To: new.Label, ToEffective: new.Effective}
+	return compareAcross(old, new, earlier, between, wholeSize, 0)
+}
+
+// compareAcross is CompareAcross with size giving the number of codes of
+// each release (see CompareParts) and room for that many changes.
+func compareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, between []*codeset.Release, size func(*codeset.Release) int, room int) *codeset.Changelog {
+	l := &codeset.Changelog{System: new.System, To: new.Label, ToEffective: new.Effective, Changes: make([]codeset.Change, 0, room)}
 	// A code the publisher declares added that the old release had with
 	// another text is re-used with a new meaning (HCPCS G9890 in 2019).
 	declaredAdd := map[string]bool{}
@@ -95,10 +101,13 @@ func CompareAcross(old, new *codeset.Release, earlier map[string]codeset.Code, b
 			j++
 		}
 	}
+	if len(l.Changes) == 0 {
+		l.Changes = nil // as without room
+	}
 	// The publisher's list is against its own previous version; a first
 	// release has nothing to compare it with.
 	if old != nil && declares(append(slices.Clone(between), new)) {
-		l.Reconciliation = Reconcile(l, old, new, between...)
+		l.Reconciliation = reconcile(l, old, new, between, size)
 	}
 	// A first release replaces nothing.
 	if len(new.Replacements) > 0 && old != nil {

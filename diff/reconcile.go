@@ -43,6 +43,12 @@ type step struct {
 // nothing explains it, the reason says "not declared" and the disagreement
 // is not Explained.
 func Reconcile(l *codeset.Changelog, old, new *codeset.Release, between ...*codeset.Release) *codeset.Reconciliation {
+	return reconcile(l, old, new, between, wholeSize)
+}
+
+// reconcile is Reconcile with size giving the number of codes of each
+// release, which may hold only some of them (see CompareParts).
+func reconcile(l *codeset.Changelog, old, new *codeset.Release, between []*codeset.Release, size func(*codeset.Release) int) *codeset.Reconciliation {
 	steps := append(append([]*codeset.Release(nil), between...), new)
 	rec := &codeset.Reconciliation{}
 	var sources []string
@@ -96,7 +102,7 @@ func Reconcile(l *codeset.Changelog, old, new *codeset.Release, between ...*code
 		}
 		return absent
 	}
-	ev := evidence{sys: new.System, old: old, new: new, oldDeclared: oldDeclared, missing: missingVersion(old, new, between),
+	ev := evidence{sys: new.System, old: old, new: new, oldDeclared: oldDeclared, missing: missingVersion(old, new, between, size),
 		errata: errataOf(append([]*codeset.Release{old}, steps...))}
 
 	codes := make([]string, 0, len(byCode))
@@ -283,13 +289,13 @@ func (e evidence) finish(d codeset.Disagreement) codeset.Disagreement {
 // missingVersion says when the new release's list names, in its summary
 // block, a previous version whose code count differs from old's (or from
 // the last release between): that version was never ingested.
-func missingVersion(old, new *codeset.Release, between []*codeset.Release) string {
+func missingVersion(old, new *codeset.Release, between []*codeset.Release, size func(*codeset.Release) int) string {
 	prev := old
 	if len(between) > 0 {
 		prev = between[len(between)-1]
 	}
 	a, ok := new.Declared.Against()
-	if !ok || a.From == len(prev.Codes) {
+	if !ok || a.From == size(prev) {
 		return ""
 	}
 	from := a.FromFile
@@ -297,7 +303,7 @@ func missingVersion(old, new *codeset.Release, between []*codeset.Release) strin
 		from = "a previous version"
 	}
 	return fmt.Sprintf("the publisher's list is against %s (%d codes), not %s (%d codes): a version never ingested, whose changes are counted here",
-		from, a.From, prev.Label, len(prev.Codes))
+		from, a.From, prev.Label, size(prev))
 }
 
 // date reads an ISO date from a record's bookkeeping.

@@ -316,6 +316,7 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer boundGarbage()()
 	if *outFormat == "json" {
 		return format.WriteChangelog(m.Stdout, l)
 	}

@@ -83,6 +83,19 @@ func Unwatched(ctx context.Context) context.Context { return context.WithoutCanc
 // OpenReadOnly opens the SQLite file at path read-only, as a file that no
 // one changes while it is open; what names the kind of file in errors.
 func OpenReadOnly(path, what string) (*sql.DB, error) {
+	return openReadOnly(path, what, "&_pragma=mmap_size(1073741824)")
+}
+
+// OpenReadOnlyUnmapped is OpenReadOnly without the memory map: pages are
+// copied by read(2) into SQLite's small page cache. For one pass over a
+// large file that reads each page about once (a comparison of two
+// snapshots), where every mapped page read would stay in the process's
+// resident memory.
+func OpenReadOnlyUnmapped(path, what string) (*sql.DB, error) {
+	return openReadOnly(path, what, "")
+}
+
+func openReadOnly(path, what, mmap string) (*sql.DB, error) {
 	// SQLite would report a missing file as "unable to open database
 	// file"; stat first so the error says what happened.
 	st, err := os.Stat(path)
@@ -96,8 +109,9 @@ func OpenReadOnly(path, what string) (*sql.DB, error) {
 	// are written once; history databases are replaced by rename), so
 	// SQLite may skip locking and change detection, which would otherwise
 	// cost system calls on every statement.
-	// Pages are read through a memory map rather than copied by read(2).
-	db, err := Open(path, "mode=ro&immutable=1&_pragma=mmap_size(1073741824)")
+	// OpenReadOnly reads pages through a memory map rather than copying
+	// them by read(2).
+	db, err := Open(path, "mode=ro&immutable=1"+mmap)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}

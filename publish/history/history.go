@@ -11,7 +11,6 @@ import (
 	"unicode"
 
 	"github.com/codeset/codeset"
-	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/publish/dbfile"
 	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/snapshot"
@@ -108,63 +107,6 @@ CREATE TABLE replacement_problems (
 CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='records', content_rowid='id');
 `
 
-// readLinks fills h's replacement links and follows them to the codes
-// valid in the latest release.
-func readLinks(ctx context.Context, db *sql.DB, h *format.CodeHistory) error {
-	h.Replaces, h.ReplacedBy, h.Current = []format.HistoryLink{}, []format.HistoryLink{}, []string{}
-	// A history built before links were recorded has no such table.
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'replacements'`).Scan(&n); err != nil || n == 0 {
-		return err
-	}
-	var latest string
-	if err := db.QueryRowContext(ctx, `SELECT label FROM releases ORDER BY seq DESC LIMIT 1`).Scan(&latest); err != nil {
-		return err
-	}
-	rows, err := db.QueryContext(ctx, `SELECT old, new, release, source, how FROM replacements ORDER BY seq, old, new, source`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var links []codeset.Replacement
-	for rows.Next() {
-		var r codeset.Replacement
-		var rel, how string
-		if err := rows.Scan(&r.Old, &r.New, &rel, &r.Source, &how); err != nil {
-			return err
-		}
-		r.How = codeset.Stated(how)
-		links = append(links, r)
-		if r.Old == h.Code {
-			h.ReplacedBy = append(h.ReplacedBy, format.HistoryLink{Code: r.New, Release: rel, Source: r.Source, How: r.How})
-		}
-		if r.New == h.Code {
-			h.Replaces = append(h.Replaces, format.HistoryLink{Code: r.Old, Release: rel, Source: r.Source, How: r.How})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// A code is valid when the latest release has it and has not ended
-	// it: asked only of the codes the links reach.
-	var verr error
-	valid := func(c string) bool {
-		var n int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM codes WHERE code = ? AND last_release = ? AND status != ?`, c, latest, codeset.StatusDiscontinued).Scan(&n); err != nil && verr == nil {
-			verr = err
-		}
-		return n > 0
-	}
-	cur, _ := diff.Successors(h.Code, links, valid)
-	if verr != nil {
-		return verr
-	}
-	if cur != nil {
-		h.Current = cur
-	}
-	return nil
-}
-
 // openHistory opens a history database read-only.
 func openHistory(ctx context.Context, path string) (*sql.DB, error) {
 	db, err := dbfile.OpenReadOnly(path, "history")
@@ -221,9 +163,10 @@ func Search(ctx context.Context, path, query string, limit int) ([]format.Search
 // Reader is a history database kept open with its statements prepared:
 // for a server answering many requests. It is safe for concurrent use.
 type Reader struct {
-	db                     *sql.DB
-	path                   string
-	record, events, search *sql.Stmt
+	db                            *sql.DB
+	path                          string
+	record, events, search, valid *sql.Stmt
+	graph                         linkGraph
 }
 
 // OpenReader opens the history database at path for Read and Search.
@@ -239,6 +182,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 	}{
 		{&r.record, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`},
 		{&r.events, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`},
+		{&r.valid, `SELECT last_release, status FROM codes WHERE code = ?`},
 		{&r.search, `
 		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
 		FROM search JOIN codes c ON c.id = search.rowid
@@ -254,7 +198,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 
 // Close closes the database.
 func (r *Reader) Close() error {
-	for _, s := range []*sql.Stmt{r.record, r.events, r.search} {
+	for _, s := range []*sql.Stmt{r.record, r.events, r.search, r.valid} {
 		if s != nil {
 			s.Close()
 		}
@@ -302,7 +246,7 @@ func (r *Reader) Read(ctx context.Context, code string) (*format.CodeHistory, er
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	if err := readLinks(ctx, r.db, h); err != nil {
+	if err := r.readLinks(ctx, h); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
 	return h, nil

@@ -34,16 +34,42 @@ type sysView struct {
 	idx  *format.SystemIndex
 }
 
-// openSystem reads the index of sys.
+// cachedIndex is a system's parsed index, valid while its file stays the
+// same (publishing replaces it by rename). It is only read once parsed.
+type cachedIndex struct {
+	st  os.FileInfo
+	idx *format.SystemIndex
+}
+
+// openSystem reads the index of sys, or takes it from the cache when the
+// file is the one read before.
 func (h *handler) openSystem(root *os.Root, sys codeset.System) (*sysView, error) {
+	rel := path.Join(string(sys), format.IndexName)
+	st, err := root.Stat(rel)
+	if err == nil {
+		h.mu.Lock()
+		c, ok := h.idxs[rel]
+		h.mu.Unlock()
+		if ok && os.SameFile(c.st, st) && c.st.Size() == st.Size() && c.st.ModTime().Equal(st.ModTime()) {
+			return &sysView{h: h, root: root, sys: sys, idx: c.idx}, nil
+		}
+	}
 	var idx format.SystemIndex
-	err := format.ReadJSONFile(root.ReadFile, path.Join(string(sys), format.IndexName), "index", &idx)
+	if err == nil {
+		err = format.ReadJSONFile(root.ReadFile, rel, "index", &idx)
+	}
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(idx.Releases) == 0) {
 		return nil, codeset.NewError(codeset.ErrNotFound, "no release of %s is published", sys.Name())
 	}
 	if err != nil {
 		return nil, errRead
 	}
+	h.mu.Lock()
+	if h.idxs == nil {
+		h.idxs = map[string]cachedIndex{}
+	}
+	h.idxs[rel] = cachedIndex{st: st, idx: &idx}
+	h.mu.Unlock()
 	return &sysView{h: h, root: root, sys: sys, idx: &idx}, nil
 }
 
@@ -271,19 +297,11 @@ func (v *sysView) parent(ctx context.Context, snap string, f *found) error {
 		return errRead
 	}
 	defer done()
-	for n := len(code) - 1; n >= 1; n-- {
-		_, header, err := sr.Record(ctx, code[:n])
-		if errors.Is(err, snapshot.ErrNoCode) {
-			continue
-		}
-		if err != nil {
-			return errRead
-		}
-		if header {
-			f.Info.Parent = code[:n]
-			return nil
-		}
+	p, err := sr.Parent(ctx, code)
+	if err != nil {
+		return errRead
 	}
+	f.Info.Parent = p
 	return nil
 }
 

@@ -57,6 +57,7 @@ type handler struct {
 	dir  string
 	mu   sync.Mutex
 	sums map[string]cachedSum // by slash path within the tree
+	idxs map[string]cachedIndex
 	dbs  dbCache
 	cmp  compareCache
 }
@@ -353,12 +354,7 @@ func (h *handler) replyAPI(w http.ResponseWriter, serve func(*os.Root) error) {
 // treeFile returns the file-system path of rel, checked through root so a
 // symbolic link cannot lead out of the tree.
 func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
-	f, err := root.Open(rel)
-	if err != nil {
-		return "", err
-	}
-	st, err := f.Stat()
-	f.Close()
+	st, err := root.Stat(rel)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -25,39 +26,49 @@ type LastSeen func(ctx context.Context, codes []string) (map[string]codeset.Code
 // compares the releases they hold, without reading them whole: it walks
 // both codes tables in code order comparing the content hashes of their
 // rows (see RowHash), then decodes only the rows that differ and those the
-// newer release declares changed. Its memory is bounded by the changes,
-// not by the size of the releases. An empty oldPath compares newPath
-// with nothing, as for a first release.
+// reconciliation and the replacement links look at (the codes the
+// publisher declares changed, the codes a link names or its range covers).
+// Its memory is bounded by the changes, not by the size of the releases.
+// An empty oldPath compares newPath with nothing, as for a first release.
 func Compare(ctx context.Context, oldPath, newPath string, lastSeen LastSeen) (*codeset.Changelog, error) {
+	return CompareAcross(ctx, oldPath, newPath, nil, lastSeen)
+}
+
+// CompareAcross is Compare of releases that are not neighbours, as
+// diff.CompareAcross: between are the snapshots of the releases stored
+// between them, oldest first, whose declared changes the reconciliation
+// combines with the newer release's. Of those only the release row and
+// the declarations are read.
+func CompareAcross(ctx context.Context, oldPath, newPath string, between []string, lastSeen LastSeen) (*codeset.Changelog, error) {
 	newSide, err := openSide(ctx, newPath)
 	if err != nil {
 		return nil, err
 	}
 	defer newSide.close()
-	var oldSide side
-	if oldPath != "" {
-		s, err := openSide(ctx, oldPath)
+	if oldPath == "" {
+		return compareSides(ctx, nil, newSide, nil, nil)
+	}
+	oldSide, err := openSide(ctx, oldPath)
+	if err != nil {
+		return nil, err
+	}
+	defer oldSide.close()
+	if oldSide.rel.System != newSide.rel.System {
+		return nil, fmt.Errorf("compare %s with %s: %s against %s", oldPath, newPath, oldSide.rel.System, newSide.rel.System)
+	}
+	parts := make([]diff.Part, 0, len(between))
+	for _, path := range between {
+		s, err := openSide(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		defer s.close()
+		s.close()
 		if s.rel.System != newSide.rel.System {
-			return nil, fmt.Errorf("compare %s with %s: %s against %s", oldPath, newPath, s.rel.System, newSide.rel.System)
+			return nil, fmt.Errorf("compare %s with %s across %s: %s against %s", oldPath, newPath, path, s.rel.System, newSide.rel.System)
 		}
-		oldSide = s
-		if wantsWhole(newSide.rel) {
-			old, err := Read(ctx, oldPath)
-			if err != nil {
-				return nil, err
-			}
-			rel, err := Read(ctx, newPath)
-			if err != nil {
-				return nil, err
-			}
-			return compareWhole(ctx, old, rel, lastSeen)
-		}
+		parts = append(parts, diff.Part{Release: s.rel, Size: s.codes})
 	}
-	return compareSides(ctx, oldSide, newSide, lastSeen)
+	return compareSides(ctx, oldSide, newSide, parts, lastSeen)
 }
 
 // CompareRelease is Compare with the newer release in memory, as a run
@@ -65,13 +76,6 @@ func Compare(ctx context.Context, oldPath, newPath string, lastSeen LastSeen) (*
 func CompareRelease(ctx context.Context, oldPath string, rel *codeset.Release, lastSeen LastSeen) (*codeset.Changelog, error) {
 	if oldPath == "" {
 		return diff.Compare(nil, rel, nil), nil
-	}
-	if wantsWhole(rel) {
-		old, err := Read(ctx, oldPath)
-		if err != nil {
-			return nil, err
-		}
-		return compareWhole(ctx, old, rel, lastSeen)
 	}
 	oldSide, err := openSide(ctx, oldPath)
 	if err != nil {
@@ -81,38 +85,7 @@ func CompareRelease(ctx context.Context, oldPath string, rel *codeset.Release, l
 	if oldSide.rel.System != rel.System {
 		return nil, fmt.Errorf("compare %s with %s %s: %s against %s", oldPath, rel.System, rel.Label, oldSide.rel.System, rel.System)
 	}
-	return compareSides(ctx, oldSide, newMemSide(rel), lastSeen)
-}
-
-// wantsWhole reports whether the comparison with r as the newer release
-// needs both releases whole: replacement links expand code ranges over
-// both, and the reconciliation of a list with the publisher's totals
-// (declared_counts) checks them against the older release's code count.
-func wantsWhole(r *codeset.Release) bool {
-	return len(r.Replacements) > 0 || (r.Declared != nil && len(r.Declared.Counts) > 0)
-}
-
-// compareWhole is diff.Compare of two whole releases, asking lastSeen
-// about the codes new has and old has not.
-func compareWhole(ctx context.Context, old, rel *codeset.Release, lastSeen LastSeen) (*codeset.Changelog, error) {
-	if old.System != rel.System {
-		return nil, fmt.Errorf("compare %s %s with %s %s: different systems", old.System, old.Label, rel.System, rel.Label)
-	}
-	var fresh []string
-	inOld := make(map[string]bool, len(old.Codes))
-	for _, c := range old.Codes {
-		inOld[c.Code] = true
-	}
-	for _, c := range rel.Codes {
-		if !inOld[c.Code] {
-			fresh = append(fresh, c.Code)
-		}
-	}
-	earlier, err := ask(ctx, lastSeen, fresh)
-	if err != nil {
-		return nil, err
-	}
-	return diff.Compare(old, rel, earlier), nil
+	return compareSides(ctx, oldSide, newMemSide(rel), nil, lastSeen)
 }
 
 func ask(ctx context.Context, lastSeen LastSeen, codes []string) (map[string]codeset.Code, error) {
@@ -122,22 +95,61 @@ func ask(ctx context.Context, lastSeen LastSeen, codes []string) (map[string]cod
 	return lastSeen(ctx, codes)
 }
 
-// side is one release of a comparison: its header (no codes), an ordered
-// walk over its codes' hashes and a way to fetch whole records.
+// side is one release of a comparison: its header (no codes), its codes'
+// hashes in order and a way to fetch whole records.
 type side interface {
 	release() *codeset.Release
-	walk(ctx context.Context, fn func(code string, hash int64) error) error
+	// chunks calls fn with the codes and hashes of the side in code
+	// order, packed as code_hashes.entries are; entries is valid only
+	// until fn returns.
+	chunks(ctx context.Context, fn func(entries []byte) error) error
 	// fetch returns the records of codes (sorted, unique) that it holds,
 	// in order.
 	fetch(ctx context.Context, codes []string) ([]codeset.Code, error)
 	// all returns every record, in order.
 	all(ctx context.Context) ([]codeset.Code, error)
+	// size is the number of codes.
+	size() int
+	// where names the side in errors.
+	where() string
 	close()
 }
 
+// cursor decodes packed code_hashes entries, checking their order.
+type cursor struct {
+	where string
+	buf   []byte // the chunk being decoded
+	b     []byte // entries not yet decoded
+	prev  []byte // the last code decoded, a copy
+	n     int    // entries decoded
+}
+
+// next decodes the next entry of b: ok is false when b is used up. code
+// points into b.
+func (c *cursor) next() (code []byte, hash int64, ok bool, err error) {
+	if len(c.b) == 0 {
+		return nil, 0, false, nil
+	}
+	l, k := binary.Uvarint(c.b)
+	if k <= 0 || uint64(len(c.b)-k) < l+8 {
+		return nil, 0, false, fmt.Errorf("read snapshot %s: code_hashes: bad entry after code %q", c.where, c.prev)
+	}
+	code = c.b[k : k+int(l)]
+	if c.n > 0 && bytes.Compare(code, c.prev) <= 0 {
+		return nil, 0, false, fmt.Errorf("read snapshot %s: code_hashes: %q after %q, out of order", c.where, code, c.prev)
+	}
+	hash = int64(binary.BigEndian.Uint64(c.b[k+int(l):]))
+	c.b = c.b[k+int(l)+8:]
+	c.prev = append(c.prev[:0], code...)
+	c.n++
+	return code, hash, true, nil
+}
+
 // compareSides joins the hashes of both sides in one ordered merge,
-// fetches the rows that differ, and lets diff.Compare classify them.
-func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codeset.Changelog, error) {
+// fetches the rows that differ and the rows the reconciliation and the
+// links look at, and lets diff.CompareParts classify them. between are
+// the releases between old and new, without their codes.
+func compareSides(ctx context.Context, old, new side, between []diff.Part, lastSeen LastSeen) (*codeset.Changelog, error) {
 	if old == nil {
 		full, err := new.all(ctx)
 		if err != nil {
@@ -147,83 +159,108 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 		rel.Codes = full
 		return diff.Compare(nil, &rel, nil), nil
 	}
-	type row struct {
-		code string
-		hash int64
+	newRel, oldRel := *new.release(), *old.release()
+	// The codes the replacement links name or cover, and where Link's walk
+	// over a range stops, are picked up on the way.
+	links := diff.NeedLinks(newRel.Replacements, oldRel.Effective, newRel.Effective)
+	see := func(code []byte) {
+		if links != nil {
+			links.See(string(code))
+		}
 	}
-	// The old side is walked in a goroutine and handed over in batches,
-	// so that both databases are read at once.
-	batches := make(chan []row, 4)
+
+	// The old side is read in a goroutine and handed over chunk by chunk
+	// in buffers that come back when used, so that both databases are read
+	// at once. The entries are decoded in place: only the codes that
+	// differ become strings.
+	chunks, free := make(chan []byte, 4), make(chan []byte, 6)
 	walkErr := make(chan error, 1)
 	walkCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		defer close(batches)
-		batch := make([]row, 0, 1024)
-		err := old.walk(walkCtx, func(code string, hash int64) error {
-			batch = append(batch, row{code, hash})
-			if len(batch) == cap(batch) {
-				select {
-				case batches <- batch:
-				case <-walkCtx.Done():
-					return walkCtx.Err()
-				}
-				batch = make([]row, 0, 1024)
-			}
-			return nil
-		})
-		if err == nil && len(batch) > 0 {
+		defer close(chunks)
+		walkErr <- old.chunks(walkCtx, func(b []byte) error {
+			var buf []byte
 			select {
-			case batches <- batch:
+			case buf = <-free:
+			default:
+			}
+			select {
+			case chunks <- append(buf[:0], b...):
+				return nil
 			case <-walkCtx.Done():
-				err = walkCtx.Err()
+				return walkCtx.Err()
 			}
-		}
-		walkErr <- err
+		})
 	}()
-	var cur []row
-	nextOld := func() (row, bool) {
-		for len(cur) == 0 {
-			b, ok := <-batches
-			if !ok {
-				return row{}, false
+	oc, nc := &cursor{where: old.where()}, &cursor{where: new.where()}
+	var oCode []byte
+	var oHash int64
+	haveOld := true
+	advance := func() error {
+		for {
+			code, hash, ok, err := oc.next()
+			if err != nil {
+				return err
 			}
-			cur = b
+			if ok {
+				oCode, oHash = code, hash
+				return nil
+			}
+			b, more := <-chunks
+			if !more {
+				haveOld = false
+				return nil
+			}
+			select {
+			case free <- oc.buf:
+			default:
+			}
+			oc.b, oc.buf = b, b
 		}
-		r := cur[0]
-		cur = cur[1:]
-		return r, true
 	}
 
 	var onlyOld, onlyNew, differ []string
 	unchanged := 0
-	o, haveOld := nextOld()
-	err := new.walk(ctx, func(code string, hash int64) error {
-		for haveOld && o.code < code {
-			onlyOld = append(onlyOld, o.code)
-			o, haveOld = nextOld()
-		}
-		switch {
-		case haveOld && o.code == code:
-			if o.hash == hash {
-				unchanged++
-			} else {
-				differ = append(differ, code)
-			}
-			o, haveOld = nextOld()
-		default:
-			onlyNew = append(onlyNew, code)
-		}
-		return nil
-	})
+	err := advance()
 	if err == nil {
-		for haveOld {
-			onlyOld = append(onlyOld, o.code)
-			o, haveOld = nextOld()
-		}
+		err = new.chunks(ctx, func(b []byte) error {
+			nc.b = b
+			for {
+				code, hash, ok, err := nc.next()
+				if err != nil || !ok {
+					return err
+				}
+				for haveOld && bytes.Compare(oCode, code) < 0 {
+					see(oCode)
+					onlyOld = append(onlyOld, string(oCode))
+					if err := advance(); err != nil {
+						return err
+					}
+				}
+				see(code)
+				if haveOld && bytes.Equal(oCode, code) {
+					if oHash == hash {
+						unchanged++
+					} else {
+						differ = append(differ, string(code))
+					}
+					if err := advance(); err != nil {
+						return err
+					}
+				} else {
+					onlyNew = append(onlyNew, string(code))
+				}
+			}
+		})
+	}
+	for err == nil && haveOld {
+		see(oCode)
+		onlyOld = append(onlyOld, string(oCode))
+		err = advance()
 	}
 	cancel()
-	for range batches {
+	for range chunks {
 	}
 	if werr := <-walkErr; err == nil && werr != nil && !errors.Is(werr, context.Canceled) {
 		err = werr
@@ -231,17 +268,24 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 	if err != nil {
 		return nil, err
 	}
-
-	// Codes the publisher declares changed are decoded on both sides too,
-	// so the reconciliation can tell an unchanged code from an absent one.
-	newRel, oldRel := *new.release(), *old.release()
-	var declared []string
-	if newRel.Declared != nil {
-		for _, d := range newRel.Declared.Changes {
-			declared = append(declared, d.Code)
+	for _, c := range []struct {
+		s side
+		c *cursor
+	}{{old, oc}, {new, nc}} {
+		if c.c.n != c.s.size() {
+			return nil, fmt.Errorf("read snapshot %s: code_hashes holds %d codes, release row says %d", c.s.where(), c.c.n, c.s.size())
 		}
 	}
-	extra := sortedUnique(declared)
+
+	// Codes the publisher declares changed (in new or in a release in
+	// between) are decoded on both sides too, so the reconciliation can
+	// tell an unchanged code from an absent one; so are the codes the links
+	// look at, which must be known on both sides.
+	rels := []*codeset.Release{&newRel}
+	for _, b := range between {
+		rels = append(rels, b.Release)
+	}
+	extra := merge(diff.DeclaredCodes(rels...), links.Codes())
 	oldWant := merge(onlyOld, differ, extra)
 	newWant := merge(onlyNew, differ, extra)
 	if oldRel.Codes, err = old.fetch(ctx, oldWant); err != nil {
@@ -254,7 +298,7 @@ func compareSides(ctx context.Context, old, new side, lastSeen LastSeen) (*codes
 	if err != nil {
 		return nil, err
 	}
-	l := diff.Compare(&oldRel, &newRel, earlier)
+	l := diff.CompareParts(diff.Part{Release: &oldRel, Size: old.size()}, diff.Part{Release: &newRel, Size: new.size()}, earlier, between)
 	// The declared codes decoded on both sides and unchanged were counted
 	// by diff.Compare; the rows skipped by their hashes were not.
 	l.Summary.Unchanged += unchanged - countBoth(extra, differ, oldRel.Codes, newRel.Codes)
@@ -304,7 +348,9 @@ type dbSide struct {
 }
 
 func openSide(ctx context.Context, path string) (*dbSide, error) {
-	db, err := openSnapshot(ctx, path)
+	// Not mapped: a comparison reads each page about once, and mapped
+	// pages would stay in the resident memory (240 MiB of a 1M-code pair).
+	db, err := openSnapshotWith(ctx, path, dbfile.OpenReadOnlyUnmapped)
 	if err != nil {
 		return nil, err
 	}
@@ -328,44 +374,28 @@ func openSide(ctx context.Context, path string) (*dbSide, error) {
 }
 
 func (s *dbSide) release() *codeset.Release { return s.rel }
+func (s *dbSide) size() int                 { return s.codes }
 func (s *dbSide) close()                    { s.db.Close() }
 
-func (s *dbSide) walk(ctx context.Context, fn func(string, int64) error) error {
+func (s *dbSide) where() string { return s.path }
+
+func (s *dbSide) chunks(ctx context.Context, fn func([]byte) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT entries FROM code_hashes ORDER BY chunk`)
 	if err != nil {
 		return fmt.Errorf("read snapshot %s: %w", s.path, err)
 	}
 	defer rows.Close()
-	n := 0
-	prev := ""
 	for rows.Next() {
-		var b []byte
+		var b sql.RawBytes
 		if err := rows.Scan(&b); err != nil {
 			return fmt.Errorf("read snapshot %s: %w", s.path, err)
 		}
-		for len(b) > 0 {
-			l, k := binary.Uvarint(b)
-			if k <= 0 || uint64(len(b)-k) < l+8 {
-				return fmt.Errorf("read snapshot %s: code_hashes: bad entry after code %q", s.path, prev)
-			}
-			code := string(b[k : k+int(l)])
-			if n > 0 && code <= prev {
-				return fmt.Errorf("read snapshot %s: code_hashes: %q after %q, out of order", s.path, code, prev)
-			}
-			hash := int64(binary.BigEndian.Uint64(b[k+int(l):]))
-			b = b[k+int(l)+8:]
-			if err := fn(code, hash); err != nil {
-				return err
-			}
-			prev = code
-			n++
+		if err := fn(b); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read snapshot %s: %w", s.path, err)
-	}
-	if n != s.codes {
-		return fmt.Errorf("read snapshot %s: code_hashes holds %d codes, release row says %d", s.path, n, s.codes)
 	}
 	return nil
 }
@@ -444,15 +474,28 @@ func newMemSide(r *codeset.Release) *memSide {
 }
 
 func (s *memSide) release() *codeset.Release { return s.rel }
+func (s *memSide) size() int                 { return len(s.codes) }
 func (s *memSide) close()                    {}
 
-func (s *memSide) walk(ctx context.Context, fn func(string, int64) error) error {
-	for _, c := range s.codes {
-		attrs, err := EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("code %s: %w", c.Code, err)
+func (s *memSide) where() string {
+	return fmt.Sprintf("%s %s in memory", s.rel.System, s.rel.Label)
+}
+
+// chunks packs the codes and their hashes as Write stores them.
+func (s *memSide) chunks(ctx context.Context, fn func([]byte) error) error {
+	const chunk = 4096
+	for start := 0; start < len(s.codes); start += chunk {
+		var b []byte
+		for _, c := range s.codes[start:min(start+chunk, len(s.codes))] {
+			attrs, err := EncodeAttrs(c.Attrs)
+			if err != nil {
+				return fmt.Errorf("code %s: %w", c.Code, err)
+			}
+			b = binary.AppendUvarint(b, uint64(len(c.Code)))
+			b = append(b, c.Code...)
+			b = binary.BigEndian.AppendUint64(b, uint64(RowHash(c, attrs)))
 		}
-		if err := fn(c.Code, RowHash(c, attrs)); err != nil {
+		if err := fn(b); err != nil {
 			return err
 		}
 	}

@@ -703,7 +703,12 @@ func ReadInfo(ctx context.Context, path string) (Info, error) {
 // openSnapshot opens path read-only and checks that it is a codeset snapshot
 // of a schema version this package reads.
 func openSnapshot(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := dbfile.OpenReadOnly(path, "snapshot")
+	return openSnapshotWith(ctx, path, dbfile.OpenReadOnly)
+}
+
+// openSnapshotWith is openSnapshot opening the file with open.
+func openSnapshotWith(ctx context.Context, path string, open func(path, what string) (*sql.DB, error)) (*sql.DB, error) {
+	db, err := open(path, "snapshot")
 	if err != nil {
 		return nil, err
 	}
@@ -804,7 +809,14 @@ type Reader struct {
 	lookup *sql.Stmt
 	// record reads a whole row (with meta) of codes, then of headers.
 	record [2]*sql.Stmt
+	// parent finds the longest of up to parentPrefixes codes that is a
+	// header row and not a code.
+	parent *sql.Stmt
 }
+
+// parentPrefixes is how many prefixes of a code Parent asks about in one
+// query; longer codes are looked up prefix by prefix.
+const parentPrefixes = 16
 
 // OpenReader opens the snapshot at path for Code.
 func OpenReader(ctx context.Context, path string) (*Reader, error) {
@@ -818,6 +830,15 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	r := &Reader{db: db, path: path, lookup: stmt}
+	in := make([]string, parentPrefixes)
+	for i := range in {
+		in[i] = fmt.Sprintf("?%d", i+1)
+	}
+	list := strings.Join(in, ", ")
+	if r.parent, err = db.PrepareContext(ctx, `SELECT code FROM headers WHERE code IN (`+list+`) AND code NOT IN (SELECT code FROM codes WHERE code IN (`+list+`)) ORDER BY length(code) DESC LIMIT 1`); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
 	for i, table := range []string{"codes", "headers"} {
 		if r.record[i], err = db.PrepareContext(ctx, `SELECT code, category, short, medium, long, status, attributes, meta FROM `+table+` WHERE code = ?`); err != nil {
 			r.Close()
@@ -844,6 +865,40 @@ func (r *Reader) Record(ctx context.Context, code string) (c codeset.Code, heade
 	return codeset.Code{}, false, fmt.Errorf("%w: %q", ErrNoCode, code)
 }
 
+// Parent returns the header row above code: the longest proper prefix of
+// code that the release holds as a header and not as a code, or "" when
+// there is none. It is what Record of each prefix, longest first, finds.
+func (r *Reader) Parent(ctx context.Context, code string) (string, error) {
+	if len(code)-1 > parentPrefixes {
+		for n := len(code) - 1; n >= 1; n-- {
+			_, header, err := r.Record(ctx, code[:n])
+			if errors.Is(err, ErrNoCode) {
+				continue
+			}
+			if err != nil || header {
+				return code[:n], err
+			}
+		}
+		return "", nil
+	}
+	args := make([]any, parentPrefixes)
+	for i := range args {
+		args[i] = "" // no code is empty
+		if n := i + 1; n < len(code) {
+			args[i] = code[:n]
+		}
+	}
+	var p string
+	err := r.parent.QueryRowContext(ctx, args...).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read snapshot %s: %w", r.path, err)
+	}
+	return p, nil
+}
+
 // Code reads one code record. A code the release does not hold gives an
 // error wrapping ErrNoCode.
 func (r *Reader) Code(ctx context.Context, code string) (codeset.Code, error) {
@@ -864,7 +919,7 @@ func (r *Reader) Code(ctx context.Context, code string) (codeset.Code, error) {
 
 // Close closes the snapshot.
 func (r *Reader) Close() error {
-	for _, s := range append([]*sql.Stmt{r.lookup}, r.record[:]...) {
+	for _, s := range append([]*sql.Stmt{r.lookup, r.parent}, r.record[:]...) {
 		if s != nil {
 			s.Close()
 		}

@@ -297,29 +297,13 @@ func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string
 		return nil, err
 	}
 	defer done()
-	in := betweenInfos(infos, oldInfo, newInfo)
-	if len(in) == 0 {
-		return snapshot.Compare(ctx, oldPath, newPath, lastSeen)
-	}
 	// Not neighbours: the reconciliation combines the lists of the
-	// releases in between, so the releases are compared whole.
-	between, err := p.load(ctx, in)
-	if err != nil {
-		return nil, err
+	// releases in between, of which only the declarations are read.
+	var between []string
+	for _, i := range betweenInfos(infos, oldInfo, newInfo) {
+		between = append(between, i.Path)
 	}
-	oldRel, err := snapshot.Read(ctx, oldPath)
-	if err != nil {
-		return nil, err
-	}
-	newRel, err := snapshot.Read(ctx, newPath)
-	if err != nil {
-		return nil, err
-	}
-	earlier, err := lastSeen(ctx, fresh(oldRel, newRel))
-	if err != nil {
-		return nil, err
-	}
-	return diff.CompareAcross(oldRel, newRel, earlier, between), nil
+	return snapshot.CompareAcross(ctx, oldPath, newPath, between, lastSeen)
 }
 
 // fresh returns the codes of rel that old does not have: those whose
@@ -365,19 +349,6 @@ func betweenInfos(infos []snapshot.Info, from, to snapshot.Info) []snapshot.Info
 		last = append(last, i)
 	}
 	return last
-}
-
-// load reads the stored releases of infos.
-func (p *Pipeline) load(ctx context.Context, infos []snapshot.Info) ([]*codeset.Release, error) {
-	var rels []*codeset.Release
-	for _, i := range infos {
-		r, err := p.Store.Get(ctx, i.System, i.Label)
-		if err != nil {
-			return nil, err
-		}
-		rels = append(rels, r)
-	}
-	return rels, nil
 }
 
 // sameRelease reports whether two labels name one release or its revisions.

@@ -1,0 +1,90 @@
+// Command lookup times the code lookup API of a running codeset serve: it
+// issues sequential GET /api/v1/SYSTEM/codes/CODE requests for codes drawn
+// at random (from a seed) from a stored snapshot, over one kept-alive
+// loopback connection, and prints the latency percentiles. Every reply must
+// be 200 OK. Used by bench/compare.sh.
+//
+//	go run ./bench/lookup -url http://127.0.0.1:8080 -snapshot DATA/icd10cm/FY2025.sqlite
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/codeset/codeset/publish/snapshot"
+)
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:8080", "`URL` of the running server")
+	path := flag.String("snapshot", "", "stored snapshot `file` whose codes are looked up (its system and release)")
+	n := flag.Int("n", 1000, "number of requests")
+	warm := flag.Int("warm", 20, "requests made first and not timed")
+	seed := flag.Uint64("seed", 20261127, "random `seed` of the codes drawn")
+	flag.Parse()
+	if err := run(*base, *path, *n, *warm, *seed); err != nil {
+		fmt.Fprintln(os.Stderr, "lookup:", err)
+		os.Exit(1)
+	}
+}
+
+func run(base, path string, n, warm int, seed uint64) error {
+	if path == "" {
+		return fmt.Errorf("-snapshot is required")
+	}
+	rel, err := snapshot.Read(context.Background(), path)
+	if err != nil {
+		return err
+	}
+	if len(rel.Codes) == 0 {
+		return fmt.Errorf("%s holds no codes", path)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func() (time.Duration, error) {
+		c := rel.Codes[rng.IntN(len(rel.Codes))].Code
+		u := fmt.Sprintf("%s/api/v1/%s/codes/%s?release=%s", base, rel.System, url.PathEscape(c), url.QueryEscape(rel.Label))
+		start := time.Now()
+		resp, err := client.Get(u)
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if err != nil {
+			return 0, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("GET %s: %s", u, resp.Status)
+		}
+		return d, nil
+	}
+	for range warm {
+		if _, err := get(); err != nil {
+			return err
+		}
+	}
+	times := make([]time.Duration, 0, n)
+	for range n {
+		d, err := get()
+		if err != nil {
+			return err
+		}
+		times = append(times, d)
+	}
+	slices.Sort(times)
+	at := func(p float64) float64 {
+		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
+	}
+	fmt.Printf("%d lookups of %s %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+		n, rel.System, rel.Label, at(0.50), at(0.90), at(0.99), float64(times[len(times)-1].Microseconds())/1000)
+	return nil
+}
