@@ -66,13 +66,29 @@ type htmlLegend struct{ Label, Field string }
 
 type htmlLinks struct {
 	Summary  string
-	Problems []codeset.LinkProblem // Code and Other in display form
+	Problems []htmlProblem
+}
+
+// htmlProblem is a link problem with Code and Other in display form and
+// the stored codes the code page is asked for; OtherStored is empty when
+// Other is not one code of a release (a category, a range, a code in
+// neither release).
+type htmlProblem struct {
+	codeset.LinkProblem
+	Stored, OtherStored string
 }
 
 type htmlReconciliation struct {
 	Source           string
 	Declared, Agreed int
-	Rows             []codeset.Disagreement // Code in display form
+	Rows             []htmlDisagreement
+}
+
+// htmlDisagreement is a disagreement with Code in display form and Stored
+// as the code page is asked for it.
+type htmlDisagreement struct {
+	codeset.Disagreement
+	Stored string
 }
 
 type htmlCount struct {
@@ -217,16 +233,21 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	if r := l.Reconciliation; r != nil {
 		v.Reconciliation = &htmlReconciliation{Source: r.Source, Declared: r.Declared, Agreed: r.Agreed}
 		for _, d := range r.Disagreements {
-			d.Code = l.System.Display(d.Code)
-			v.Reconciliation.Rows = append(v.Reconciliation.Rows, d)
+			row := htmlDisagreement{Disagreement: d, Stored: d.Code}
+			row.Code = l.System.Display(d.Code)
+			v.Reconciliation.Rows = append(v.Reconciliation.Rows, row)
 		}
 	}
 
 	if l.Replacements != nil {
 		v.Links = &htmlLinks{Summary: linkSummary(l)}
 		for _, p := range l.LinkProblems {
-			p.Code, p.Other = l.System.Display(p.Code), displayOther(l.System, p.Other)
-			v.Links.Problems = append(v.Links.Problems, p)
+			row := htmlProblem{LinkProblem: p, Stored: p.Code}
+			if p.Kind == codeset.ReplacementDeleted {
+				row.OtherStored = p.Other
+			}
+			row.Code, row.Other = l.System.Display(p.Code), displayOther(l.System, p.Other)
+			v.Links.Problems = append(v.Links.Problems, row)
 		}
 	}
 

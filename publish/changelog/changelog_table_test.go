@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -293,7 +294,7 @@ func TestReconciliationRendered(t *testing.T) {
 	}
 	for _, want := range []string{
 		"The publisher declares 433 changes (icd10cm-codes-addenda-2024.txt); the computed diff confirms 433. They disagree on 1 codes:",
-		`<tr><td class="code">Y07.45</td><td>(nothing)</td><td>cosmetic</td><td>whitespace-only fix not in the publisher&#39;s list</td></tr>`,
+		`<tr><td class="code"><a href="../code.html?code=Y0745&amp;release=FY2024">Y07.45</a></td><td>(nothing)</td><td>cosmetic</td><td>whitespace-only fix not in the publisher&#39;s list</td></tr>`,
 	} {
 		if !strings.Contains(h.String(), want) {
 			t.Errorf("HTML lacks %q", want)
@@ -364,11 +365,24 @@ func TestChangelogsShowLinks(t *testing.T) {
 		{"markdown summary", md.String(), "names a replacement for 1 of the 1 codes deleted or discontinued"},
 		{"html column", html.String(), "<th>replaced by</th>"},
 		{"html problems", html.String(), "<td>unknown-code</td>"},
+		// The problem's code links to its page; a code in neither release
+		// has no page to link to.
+		{"html problem row", html.String(), `<tr><td class="code"><a href="../code.html?code=0500F&amp;release=2026">0500F</a></td><td>unknown-code</td><td class="code">0999F</td>`},
 		{"csv row", csvb.String(), "0500F,0500F,deleted,II,,,,Initial prenatal care visit,0001U,,\"named as replaced by 0999F, which is in neither release\",,,\r\n"},
 	} {
 		if !strings.Contains(tc.out, tc.want) {
 			t.Errorf("%s: output lacks %q:\n%s", tc.name, tc.want, tc.out)
 		}
+	}
+	// A replacement deleted in the same release has a page of its own.
+	deleted := *l
+	deleted.LinkProblems = append(slices.Clone(l.LinkProblems), codeset.LinkProblem{Code: "0500F", Kind: codeset.ReplacementDeleted, Other: "0001U", Source: "crosswalk.csv", Reason: "named as replaced by 0001U, which is deleted in the same release"})
+	html.Reset()
+	if err := WriteHTML(&html, &deleted); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<td>replacement-deleted</td><td class="code"><a href="../code.html?code=0001U&amp;release=2026">0001U</a></td>`; !strings.Contains(html.String(), want) {
+		t.Errorf("html lacks %q", want)
 	}
 	// No links stated: no columns, no section.
 	md.Reset()
