@@ -436,6 +436,117 @@ func TestICD10CMFixtureDiff(t *testing.T) {
 	}
 }
 
+// The HCPCS pair HCPC2029_CONTR_ANWEB.txt → HCPC2030_JAN_ANWEB_v2.txt holds
+// the HCPCS shapes no other fixture has in a file. The 2030 file is
+// HCPC2030_CONTR_ANWEB.txt's records plus G7001, K5005 and L4004 (that file
+// has no ACTION R, and other tests count its 7 codes). Every code and text
+// is invented. What each code shows:
+//   - A1, A9001, J7777, Q1234: the same records in both (N): unchanged.
+//   - B2: a new text over two records (C): revised.
+//   - E0999: new in 2030 (A): added.
+//   - G7001: a re-used code: one text in 2029, ACTION A with another in 2030:
+//     revised, flagged re-used, agreeing with the declared add.
+//   - G9990: TERM DT 2029-12-31 set in 2030 (D): discontinued.
+//   - K5005: a lifted termination: TERM DT 2029-12-31 and D in 2029, no
+//     TERM DT and R in 2030: reactivated.
+//   - L4004: ended 2028-12-31, before 2029, and still shipped in both with
+//     the same record (N): not a change.
+func TestHCPCSFixtureLiftedAndReused(t *testing.T) {
+	old, _ := mustReadSystem(t, codeset.HCPCS, "2029", formatFixture("hcpcs/HCPC2029_CONTR_ANWEB.txt"))
+	cur, _ := mustReadSystem(t, codeset.HCPCS, "2030", formatFixture("hcpcs/HCPC2030_JAN_ANWEB_v2.txt"))
+	status := func(rel *codeset.Release) map[string]string {
+		m := map[string]string{}
+		for _, c := range rel.Codes {
+			m[c.Code] = c.Status
+		}
+		return m
+	}
+	s29, s30 := status(old), status(cur)
+	if len(s29) != 9 || len(s30) != 10 {
+		t.Fatalf("codes: 2029 %d, 2030 %d; want 9 and 10", len(s29), len(s30))
+	}
+	for _, w := range []struct {
+		code     string
+		ended    bool
+		rel      map[string]string
+		relLabel string
+	}{
+		{"K5005", true, s29, "2029"}, {"K5005", false, s30, "2030"},
+		{"L4004", true, s29, "2029"}, {"L4004", true, s30, "2030"},
+		{"G9990", false, s29, "2029"}, {"G9990", true, s30, "2030"},
+	} {
+		if got := w.rel[w.code] == codeset.StatusDiscontinued; got != w.ended {
+			t.Errorf("%s %s: discontinued %v, want %v", w.relLabel, w.code, got, w.ended)
+		}
+	}
+	wantDecl := &codeset.Declaration{Source: "ACTION CD", Changes: []codeset.DeclaredChange{
+		{Code: "B2", Kind: codeset.Revised, Detail: "C"},
+		{Code: "E0999", Kind: codeset.Added, Detail: "A"},
+		{Code: "G7001", Kind: codeset.Added, Detail: "A"},
+		{Code: "G9990", Kind: codeset.Discontinued, Detail: "D"},
+		{Code: "K5005", Kind: codeset.Reactivated, Detail: "R"},
+	}}
+	if !reflect.DeepEqual(cur.Declared, wantDecl) {
+		t.Errorf("2030 declared:\n got %+v\nwant %+v", cur.Declared, wantDecl)
+	}
+
+	l := diff.Compare(old, cur, nil)
+	// Ten codes in all, each counted once: 5 unchanged and 5 changes.
+	wantSum := codeset.Summary{Added: 1, Revised: 2, Reactivated: 1, Discontinued: 1, Unchanged: 5, Reused: 1}
+	if l.Summary != wantSum {
+		t.Errorf("summary = %+v, want %+v", l.Summary, wantSum)
+	}
+	type kindFlags struct {
+		kind                codeset.ChangeKind
+		reused, alreadyEnds bool
+	}
+	got := map[string]kindFlags{}
+	for _, c := range l.Changes {
+		if _, dup := got[c.Code]; dup {
+			t.Errorf("%s counted twice", c.Code)
+		}
+		got[c.Code] = kindFlags{c.Kind, c.Reused, c.AlreadyDiscontinued}
+	}
+	want := map[string]kindFlags{
+		"B2":    {kind: codeset.Revised},
+		"E0999": {kind: codeset.Added},
+		"G7001": {kind: codeset.Revised, reused: true},
+		"G9990": {kind: codeset.Discontinued},
+		"K5005": {kind: codeset.Reactivated},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("changes = %+v, want %+v", got, want)
+	}
+	for _, c := range l.Changes {
+		switch c.Code {
+		case "G7001":
+			// The old and the new meaning, both descriptors.
+			if f := c.Fields[codeset.FieldLong]; f.Before != "Practice talk on test posture habits, per session" ||
+				f.After != "Practice check of test gait balance, single review" {
+				t.Errorf("G7001 long = %+v", f)
+			}
+			if _, ok := c.Fields[codeset.FieldShort]; !ok {
+				t.Errorf("G7001 fields %v lack the short descriptor", c.Fields)
+			}
+			if c.Note() != "re-used with a new meaning" {
+				t.Errorf("G7001 note %q", c.Note())
+			}
+		case "K5005":
+			// Only the status moves: the text is the same in both.
+			if _, ok := c.Fields[codeset.FieldLong]; ok {
+				t.Errorf("K5005 fields %v: the text did not change", c.Fields)
+			}
+			if f := c.Fields[codeset.FieldStatus]; f.Before != codeset.StatusDiscontinued || f.After == f.Before {
+				t.Errorf("K5005 status = %+v", f)
+			}
+		}
+	}
+	wantRec := &codeset.Reconciliation{Source: "ACTION CD", Declared: 5, Agreed: 5}
+	if !reflect.DeepEqual(l.Reconciliation, wantRec) {
+		t.Errorf("reconciliation:\n got %+v\nwant %+v", l.Reconciliation, wantRec)
+	}
+}
+
 func TestReadZipMembers(t *testing.T) {
 	dir := t.TempDir()
 	pdf := []byte("%PDF-1.4\n% stand-in for the publisher's format document\n")
