@@ -318,7 +318,9 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 // effect is an update between the two; the date old took effect means old's
 // file missed it (a correction after it was published).
 func (e evidence) added(rec codeset.Code) (string, bool) {
-	if d, ok := e.oldDeclared[rec.Code]; ok {
+	// Only old's own addition explains it: a discontinuation (a lifted
+	// termination's D) says nothing of why the code is back.
+	if d, ok := e.oldDeclared[rec.Code]; ok && (d.Kind == codeset.Added || d.Kind == codeset.Reactivated) {
 		return fmt.Sprintf("%s's own list declares it (%s) though %s's file lacks it: a correction after that file", e.old.Label, d.Detail, e.old.Label), true
 	}
 	t, ok := date(rec, "add_date")

@@ -139,6 +139,22 @@ func TestLiftedTermination(t *testing.T) {
 	}
 }
 
+// A termination lifted without an R is not declared: old's own D for the
+// code explains its end, not its return.
+func TestLiftedTerminationUndeclared(t *testing.T) {
+	old := &codeset.Release{System: codeset.HCPCS, Label: "2029", Codes: []codeset.Code{
+		{Code: "K5005", Long: "Thing", Status: codeset.StatusDiscontinued, Meta: map[string]string{"termination_date": "2029-12-31", "action": "D"}}},
+		Declared: &codeset.Declaration{Source: "ACTION CD", Changes: []codeset.DeclaredChange{{Code: "K5005", Kind: codeset.Discontinued, Detail: "D"}}}}
+	new := &codeset.Release{System: codeset.HCPCS, Label: "2030", Codes: []codeset.Code{
+		{Code: "K5005", Long: "Thing", Meta: map[string]string{"action": "N"}}},
+		Declared: &codeset.Declaration{Source: "ACTION CD"}}
+	l := diff.Compare(old, new, nil)
+	d := l.Reconciliation.Disagreements
+	if len(d) != 1 || d[0].Code != "K5005" || d[0].Explained || strings.Contains(d[0].Reason, "file lacks it") {
+		t.Errorf("disagreements %+v; want K5005 reactivated, not declared, unexplained", d)
+	}
+}
+
 // Every reason, on the real case that motivates it.
 func TestRealReasons(t *testing.T) {
 	realdata(t)
