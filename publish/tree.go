@@ -179,11 +179,7 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	if err := durable.CreateNew(filepath.Join(dir, format.SearchIndexName), func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }); err != nil {
 		return nil, err
 	}
-	var records bytes.Buffer
-	if err := pages.WriteRecords(&records, rel); err != nil {
-		return nil, err
-	}
-	if err := durable.WriteNew(filepath.Join(dir, format.RecordsName), records.Bytes()); err != nil {
+	if err := durable.CreateNew(filepath.Join(dir, format.RecordsName), func(w io.Writer) error { return pages.WriteRecords(w, rel) }); err != nil {
 		return nil, err
 	}
 	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))

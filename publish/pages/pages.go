@@ -144,8 +144,9 @@ func WriteRecords(w io.Writer, rel *codeset.Release) error {
 	for _, r := range rows {
 		var objs [2][]byte
 		for i, m := range []map[string]string{r.c.Attrs, r.c.Meta} {
-			if m == nil {
-				m = map[string]string{}
+			if len(m) == 0 {
+				objs[i] = []byte("{}")
+				continue
 			}
 			b, err := json.Marshal(m)
 			if err != nil {
