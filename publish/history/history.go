@@ -163,10 +163,10 @@ func Search(ctx context.Context, path, query string, limit int) ([]format.Search
 // Reader is a history database kept open with its statements prepared:
 // for a server answering many requests. It is safe for concurrent use.
 type Reader struct {
-	db                            *sql.DB
-	path                          string
-	record, events, search, valid *sql.Stmt
-	graph                         linkGraph
+	db                    *sql.DB
+	path                  string
+	record, search, valid *sql.Stmt
+	graph                 linkGraph
 }
 
 // OpenReader opens the history database at path for Read and Search.
@@ -180,8 +180,10 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&r.record, `SELECT first_release, last_release, category, short, medium, long, status, attributes FROM codes WHERE code = ?`},
-		{&r.events, `SELECT release, change, field, before, after FROM events WHERE code = ? ORDER BY seq, field`},
+		{&r.record, `SELECT c.first_release, c.last_release, c.category, c.short, c.medium, c.long, c.status, c.attributes,
+			e.release, e.change, e.field, e.before, e.after
+		FROM codes AS c LEFT JOIN events AS e ON e.code = c.code
+		WHERE c.code = ? ORDER BY e.seq, e.field`},
 		{&r.valid, `SELECT last_release, status FROM codes WHERE code = ?`},
 		{&r.search, `
 		SELECT c.code, c.category, c.short, c.medium, c.long, c.last_release
@@ -198,7 +200,7 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 
 // Close closes the database.
 func (r *Reader) Close() error {
-	for _, s := range []*sql.Stmt{r.record, r.events, r.search, r.valid} {
+	for _, s := range []*sql.Stmt{r.record, r.search, r.valid} {
 		if s != nil {
 			s.Close()
 		}
@@ -213,38 +215,41 @@ func (r *Reader) Read(ctx context.Context, code string) (*format.CodeHistory, er
 	h := &format.CodeHistory{Code: code, Events: []format.HistoryEvent{}}
 	var attrs string
 	rec := &h.Record
-	err := r.record.QueryRowContext(ctx, code).
-		Scan(&h.FirstRelease, &h.LastRelease, &rec.Category, &rec.Short, &rec.Medium, &rec.Long, &rec.Status, &attrs)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %q", snapshot.ErrNoCode, code)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read history %s: %w", path, err)
-	}
-	if err := json.Unmarshal([]byte(attrs), &rec.Attributes); err != nil {
-		return nil, fmt.Errorf("read history %s: code %s: bad attributes: %w", path, code, err)
-	}
-	rows, err := r.events.QueryContext(ctx, code)
+	// One query: the code's row, repeated beside each of its events (or
+	// once with no event).
+	rows, err := r.record.QueryContext(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
 	defer rows.Close()
+	found := false
 	for rows.Next() {
-		var rel, change, field, before, after string
-		if err := rows.Scan(&rel, &change, &field, &before, &after); err != nil {
+		var rel, change, field, before, after sql.NullString
+		if err := rows.Scan(&h.FirstRelease, &h.LastRelease, &rec.Category, &rec.Short, &rec.Medium, &rec.Long, &rec.Status, &attrs,
+			&rel, &change, &field, &before, &after); err != nil {
 			return nil, fmt.Errorf("read history %s: %w", path, err)
 		}
+		found = true
+		if !rel.Valid {
+			continue
+		}
 		n := len(h.Events)
-		if n == 0 || h.Events[n-1].Release != rel {
-			h.Events = append(h.Events, format.HistoryEvent{Release: rel, Change: codeset.ChangeKind(change), Fields: map[string]codeset.FieldChange{}})
+		if n == 0 || h.Events[n-1].Release != rel.String {
+			h.Events = append(h.Events, format.HistoryEvent{Release: rel.String, Change: codeset.ChangeKind(change.String), Fields: map[string]codeset.FieldChange{}})
 			n++
 		}
-		if field != "" {
-			h.Events[n-1].Fields[field] = codeset.FieldChange{Before: before, After: after}
+		if field.String != "" {
+			h.Events[n-1].Fields[field.String] = codeset.FieldChange{Before: before.String, After: after.String}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %q", snapshot.ErrNoCode, code)
+	}
+	if err := json.Unmarshal([]byte(attrs), &rec.Attributes); err != nil {
+		return nil, fmt.Errorf("read history %s: code %s: bad attributes: %w", path, code, err)
 	}
 	if err := r.readLinks(ctx, h); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)

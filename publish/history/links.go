@@ -96,6 +96,10 @@ func (r *Reader) readLinks(ctx context.Context, h *format.CodeHistory) error {
 	}
 	var err error
 	valid := func(code string) bool {
+		if code == h.Code {
+			// Read has the row already.
+			return h.LastRelease == g.latest && h.Record.Status != codeset.StatusDiscontinued
+		}
 		var last, status string
 		e := r.valid.QueryRowContext(ctx, code).Scan(&last, &status)
 		if e != nil && e != sql.ErrNoRows && err == nil {

@@ -156,12 +156,22 @@ func TestBrotli(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "" {
 		t.Errorf("snapshot served with Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}
-	// An API answer is compressed too.
+	// A short API answer is sent as it is (still saying Vary), a long one
+	// compressed.
 	resp, body = get(t, srv, "/healthz", map[string]string{"Accept-Encoding": "br"})
+	if resp.Header.Get("Content-Encoding") != "" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") || !strings.Contains(body, `"ok"`) {
+		t.Errorf("/healthz: Content-Encoding %q Vary %q body %q, want it plain with Vary", resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"), body)
+	}
+	long := strings.Repeat("a code and its descriptor ", minCompress/10)
+	api := httptest.NewServer(compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Reply(w, http.StatusOK, map[string]string{"text": long})
+	})))
+	defer api.Close()
+	resp, body = get(t, api, "/", map[string]string{"Accept-Encoding": "br"})
 	if resp.Header.Get("Content-Encoding") != "br" {
-		t.Errorf("/healthz: Content-Encoding %q, want br", resp.Header.Get("Content-Encoding"))
-	} else if got, err := io.ReadAll(brotli.NewReader(strings.NewReader(body))); err != nil || !strings.Contains(string(got), `"ok"`) {
-		t.Errorf("/healthz unpacked to %q (%v)", got, err)
+		t.Errorf("long API answer: Content-Encoding %q, want br", resp.Header.Get("Content-Encoding"))
+	} else if got, err := io.ReadAll(brotli.NewReader(strings.NewReader(body))); err != nil || !strings.Contains(string(got), long) {
+		t.Errorf("long API answer unpacked to %d bytes (%v)", len(got), err)
 	}
 }
 

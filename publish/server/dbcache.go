@@ -17,10 +17,13 @@ const maxOpenDBs = 64
 // with their statements prepared, so that a lookup costs a query rather
 // than opening a file and preparing statements. An entry is reopened when
 // the file at its path is another file than the one opened: publishing
-// replaces a history database by rename.
+// replaces a history database by rename; the file is looked at again at
+// most every statEvery, so a new one is opened that long after the rename
+// at the latest.
 type dbCache struct {
-	mu sync.Mutex
-	m  map[string]*openDB
+	mu    sync.Mutex
+	m     map[string]*openDB
+	stats statCache // the files' identities, checked at most every statEvery
 }
 
 type openDB struct {
@@ -34,7 +37,7 @@ type openDB struct {
 // not open yet or the file changed, and a function to call when done with
 // it.
 func (c *dbCache) get(path string, open func() (io.Closer, error)) (io.Closer, func(), error) {
-	st, err := os.Stat(path)
+	st, err := c.stats.stat(path, func() (os.FileInfo, error) { return os.Stat(path) })
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,7 +45,7 @@ type cachedIndex struct {
 // file is the one read before.
 func (h *handler) openSystem(root *os.Root, sys codeset.System) (*sysView, error) {
 	rel := path.Join(string(sys), format.IndexName)
-	st, err := root.Stat(rel)
+	st, err := h.stats.stat(rel, func() (os.FileInfo, error) { return root.Stat(rel) })
 	if err == nil {
 		h.mu.Lock()
 		c, ok := h.idxs[rel]
@@ -232,14 +232,21 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		return nil, errRead
 	}
 	c, header, err := sr.Record(ctx, code)
-	done()
 	switch {
 	case err == nil:
 		f.Record, f.InRelease = c, true
 		f.Info = format.ConceptInfo{Header: header, Status: format.ConceptStatus(c), Retired: format.TerminationDate(c)}
+		// The header above the code, from the same open snapshot.
+		f.Info.Parent, err = sr.Parent(ctx, c.Code)
+		if err != nil {
+			done()
+			return nil, errRead
+		}
 	case !errors.Is(err, snapshot.ErrNoCode):
+		done()
 		return nil, errRead
 	}
+	done()
 	if hist := v.historyPath(); hist != "" {
 		hr, done, err := v.h.dbs.history(ctx, hist)
 		if err != nil {
@@ -258,9 +265,6 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 	if f.InRelease {
 		if f.History != nil {
 			f.Info.Effective = v.introducedOn(f.History.FirstRelease)
-		}
-		if err := v.parent(ctx, snap, f); err != nil {
-			return nil, err
 		}
 		return f, nil
 	}
@@ -286,23 +290,6 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		f.ReplacedBy = v.replacedBy(f.DeletedIn, code)
 	}
 	return f, nil
-}
-
-// parent sets the header above a code of the release, when the release
-// ships headers.
-func (v *sysView) parent(ctx context.Context, snap string, f *found) error {
-	code := f.Record.Code
-	sr, done, err := v.h.dbs.snapshot(ctx, snap)
-	if err != nil {
-		return errRead
-	}
-	defer done()
-	p, err := sr.Parent(ctx, code)
-	if err != nil {
-		return errRead
-	}
-	f.Info.Parent = p
-	return nil
 }
 
 // replacedBy returns the replacements the changelog of release r names

@@ -60,6 +60,9 @@ type handler struct {
 	idxs map[string]cachedIndex
 	dbs  dbCache
 	cmp  compareCache
+	// stats: the identities of the tree's files the API reads, checked
+	// at most every statEvery.
+	stats statCache
 }
 
 // cachedSum is a file's SHA-256, valid while its size and time stamp stay.
@@ -354,7 +357,7 @@ func (h *handler) replyAPI(w http.ResponseWriter, serve func(*os.Root) error) {
 // treeFile returns the file-system path of rel, checked through root so a
 // symbolic link cannot lead out of the tree.
 func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
-	st, err := root.Stat(rel)
+	st, err := h.stats.stat(rel, func() (os.FileInfo, error) { return root.Stat(rel) })
 	if err != nil {
 		return "", err
 	}

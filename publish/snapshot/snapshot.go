@@ -830,12 +830,16 @@ func OpenReader(ctx context.Context, path string) (*Reader, error) {
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	r := &Reader{db: db, path: path, lookup: stmt}
+	// The prefixes are cut by SQLite from the one code bound (codes are
+	// ASCII, so its characters are bytes): binding a value costs more
+	// than the query itself. A prefix as long as the code is the code,
+	// which the length test leaves out.
 	in := make([]string, parentPrefixes)
 	for i := range in {
-		in[i] = fmt.Sprintf("?%d", i+1)
+		in[i] = fmt.Sprintf("substr(?1, 1, %d)", i+1)
 	}
 	list := strings.Join(in, ", ")
-	if r.parent, err = db.PrepareContext(ctx, `SELECT code FROM headers WHERE code IN (`+list+`) AND code NOT IN (SELECT code FROM codes WHERE code IN (`+list+`)) ORDER BY length(code) DESC LIMIT 1`); err != nil {
+	if r.parent, err = db.PrepareContext(ctx, `SELECT h.code FROM headers AS h WHERE h.code IN (`+list+`) AND length(h.code) < length(?1) AND NOT EXISTS (SELECT 1 FROM codes WHERE codes.code = h.code) ORDER BY length(h.code) DESC LIMIT 1`); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
@@ -881,15 +885,8 @@ func (r *Reader) Parent(ctx context.Context, code string) (string, error) {
 		}
 		return "", nil
 	}
-	args := make([]any, parentPrefixes)
-	for i := range args {
-		args[i] = "" // no code is empty
-		if n := i + 1; n < len(code) {
-			args[i] = code[:n]
-		}
-	}
 	var p string
-	err := r.parent.QueryRowContext(ctx, args...).Scan(&p)
+	err := r.parent.QueryRowContext(ctx, code).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

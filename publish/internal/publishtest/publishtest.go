@@ -16,7 +16,7 @@ import (
 
 // PublishAll publishes rels in order into a new tree at now and returns the
 // tree and the snapshot paths.
-func PublishAll(t *testing.T, rels []*codeset.Release, now time.Time) (string, []string) {
+func PublishAll(t testing.TB, rels []*codeset.Release, now time.Time) (string, []string) {
 	t.Helper()
 	ctx := context.Background()
 	store := t.TempDir()

@@ -1,0 +1,57 @@
+package server
+
+import (
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/internal/publishtest"
+)
+
+var benchTree = flag.String("benchtree", "", "published `tree` BenchmarkLookup reads instead of a small one it publishes")
+
+// BenchmarkLookup times one GET /api/v1/SYSTEM/codes/CODE through the
+// whole handler (compression included, as a Go client asks for gzip), on
+// the small ICD-10-CM tree of the FHIR tests: the SQLite queries, the
+// checks of the tree's files and the reply, without the network.
+//
+// With -benchtree DIR it reads the published tree DIR instead (an
+// ICD-10-CM tree holding FY2025, as bench/README.md makes).
+func BenchmarkLookup(b *testing.B) {
+	out := *benchTree
+	paths := []string{
+		"/api/v1/icd10cm/codes/E11.65?release=FY2026",
+		"/api/v1/icd10cm/codes/E11.9?release=FY2026", // deleted by FY2026
+		"/api/v1/icd10cm/codes/K58.9",
+		"/api/v1/icd10cm/codes/E11?release=FY2025", // a header
+	}
+	if out == "" {
+		out, _ = publishtest.PublishAll(b, icdReleases(), fixture.Day(2026, 1, 1))
+	} else {
+		paths = []string{
+			"/api/v1/icd10cm/codes/E11.65?release=FY2025",
+			"/api/v1/icd10cm/codes/S72.001A?release=FY2025",
+			"/api/v1/icd10cm/codes/K58.9?release=FY2025",
+			"/api/v1/icd10cm/codes/T36.0X1D?release=FY2025",
+		}
+	}
+	h := New(out)
+	reqs := make([]*http.Request, len(paths))
+	for i, p := range paths {
+		reqs[i] = httptest.NewRequest(http.MethodGet, p, nil)
+		reqs[i].Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, reqs[i])
+		if w.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", p, w.Code, w.Body)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, reqs[i%len(reqs)])
+	}
+}
