@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -108,22 +107,11 @@ func (h *handler) serveCompare(ctx context.Context, w http.ResponseWriter, root 
 	if fromLabel == "" || toLabel == "" {
 		return codeset.NewError(codeset.ErrInvalid, "missing from or to: want /api/v1/compare/%s?from=LABEL&to=LABEL", sys)
 	}
-	num := func(name string, def, most int) (int, error) {
-		s := q.Get(name)
-		if s == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > most {
-			return 0, codeset.NewError(codeset.ErrInvalid, "bad %s %q: want a number from 0 to %d", name, s, most)
-		}
-		return n, nil
-	}
-	limit, err := num("limit", compareLimit, compareMaxLimit)
+	limit, err := queryNumber(q, "limit", compareLimit, compareMaxLimit)
 	if err != nil {
 		return err
 	}
-	offset, err := num("offset", 0, 1<<30)
+	offset, err := queryNumber(q, "offset", 0, 1<<30)
 	if err != nil {
 		return err
 	}

@@ -408,22 +408,11 @@ func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *
 	if strings.TrimSpace(text) == "" {
 		return codeset.NewError(codeset.ErrInvalid, "missing q: want /api/v1/SYSTEM/search?q=WORDS or a code")
 	}
-	num := func(name string, def, most int) (int, error) {
-		s := q.Get(name)
-		if s == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > most {
-			return 0, codeset.NewError(codeset.ErrInvalid, "bad %s %q: want a number from 0 to %d", name, s, most)
-		}
-		return n, nil
-	}
-	limit, err := num("limit", searchLimit, searchMaxLimit)
+	limit, err := queryNumber(q, "limit", searchLimit, searchMaxLimit)
 	if err != nil {
 		return err
 	}
-	offset, err := num("offset", 0, 1<<30)
+	offset, err := queryNumber(q, "offset", 0, 1<<30)
 	if err != nil {
 		return err
 	}
@@ -485,4 +474,19 @@ func (h *handler) serveSearch(ctx context.Context, w http.ResponseWriter, root *
 	}
 	Reply(w, http.StatusOK, resp)
 	return nil
+}
+
+// queryNumber reads the whole number named name from q: def when it is
+// absent, refused (codeset.ErrInvalid) when it is not a number from 0 to
+// most.
+func queryNumber(q url.Values, name string, def, most int) (int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > most {
+		return 0, codeset.NewError(codeset.ErrInvalid, "bad %s %q: want a number from 0 to %d", name, s, most)
+	}
+	return n, nil
 }
