@@ -2,8 +2,6 @@ package diff_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -18,6 +16,7 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/ingest"
+	"github.com/codeset/codeset/internal/realfiles"
 )
 
 // realdata finds the real publisher releases kept beside the repository in
@@ -26,15 +25,7 @@ import (
 // so that a run without -v in the package directory shows it.
 func realdata(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CODESET_REALDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "realdata")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		fmt.Fprintf(os.Stderr, "SKIP %s: real releases not found at %s (set CODESET_REALDATA)\n", t.Name(), dir)
-		t.Skipf("real releases not found at %s (set CODESET_REALDATA): %v", dir, err)
-	}
-	return dir
+	return realfiles.Need(t)
 }
 
 // The real ICD-10-CM releases, by label, and the file each is read from.

@@ -11,23 +11,17 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/internal/realfiles"
 )
 
-// realdataDir is where the real publisher releases are kept: beside the
-// repository in ../shared/realdata, or where CODESET_REALDATA points.
-func realdataDir() string {
-	if dir := os.Getenv("CODESET_REALDATA"); dir != "" {
-		return dir
-	}
-	return filepath.Join("..", "..", "shared", "realdata")
-}
+// realdataDir is where the real publisher releases are kept (see
+// internal/realfiles).
+func realdataDir() string { return realfiles.Dir() }
 
 // TestMain says, on stderr, when the real releases are absent: the
 // acceptance tests then skip, and a run without -v shows no SKIP lines.
 func TestMain(m *testing.M) {
-	if _, err := os.Stat(filepath.Join(realdataDir(), "SOURCES.md")); err != nil {
-		fmt.Fprintf(os.Stderr, "ingest: real releases not found at %s (set CODESET_REALDATA): the acceptance tests on real files are skipped\n", realdataDir())
-	}
+	realfiles.Announce("ingest")
 	os.Exit(m.Run())
 }
 
@@ -35,10 +29,7 @@ func TestMain(m *testing.M) {
 // saying so, when the real releases are absent.
 func realdata(t *testing.T, name string) string {
 	t.Helper()
-	dir := realdataDir()
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Skipf("real releases not found at %s (set CODESET_REALDATA): %v", dir, err)
-	}
+	dir := realfiles.Need(t)
 	path := filepath.Join(dir, filepath.FromSlash(name))
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("real release file missing from %s: %v", dir, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/internal/realfiles"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -24,14 +25,7 @@ import (
 // tests below skip, saying so, only when that folder is absent.
 func realdata(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CODESET_REALDATA")
-	if dir == "" {
-		dir = filepath.Join(repo, "..", "shared", "realdata")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Skipf("real releases not found at %s (set CODESET_REALDATA): %v", dir, err)
-	}
-	return dir
+	return realfiles.Need(t)
 }
 
 // changelogJSON is the part of the published JSON changelog these tests read.

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,24 +12,18 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/ingest"
+	"github.com/codeset/codeset/internal/realfiles"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
-// realdataDir is where the real publisher releases are kept: beside the
-// repository in ../shared/realdata, or where CODESET_REALDATA points.
-func realdataDir() string {
-	if dir := os.Getenv("CODESET_REALDATA"); dir != "" {
-		return dir
-	}
-	return filepath.Join("..", "..", "..", "shared", "realdata")
-}
+// realdataDir is where the real publisher releases are kept (see
+// internal/realfiles).
+func realdataDir() string { return realfiles.Dir() }
 
 // TestMain says, on stderr, when the real releases are absent: the
 // acceptance tests then skip, and a run without -v shows no SKIP lines.
 func TestMain(m *testing.M) {
-	if _, err := os.Stat(filepath.Join(realdataDir(), "SOURCES.md")); err != nil {
-		fmt.Fprintf(os.Stderr, "schedules/release: real releases not found at %s (set CODESET_REALDATA): the acceptance tests on real files are skipped\n", realdataDir())
-	}
+	realfiles.Announce("schedules/release")
 	os.Exit(m.Run())
 }
 
@@ -38,10 +31,7 @@ func TestMain(m *testing.M) {
 // saying so, when the real releases are absent.
 func realdata(t *testing.T, name string) string {
 	t.Helper()
-	dir := realdataDir()
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Skipf("real releases not found at %s (set CODESET_REALDATA): %v", dir, err)
-	}
+	dir := realfiles.Need(t)
 	return filepath.Join(dir, name)
 }
 
