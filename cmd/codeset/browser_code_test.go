@@ -5,8 +5,6 @@ package main
 import (
 	"fmt"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,21 +24,7 @@ import (
 // changelog counts and on a static host points to the changelogs. It saves
 // a screenshot of each page (kept in CODESET_SCREENSHOTS when set).
 func TestBrowserCodePages(t *testing.T) {
-	bin := chromium(t)
-	data, out := runDemo(t)
-	icd := filepath.Join("..", "..", "testdata", "formats", "icd10cm")
-	for _, r := range []struct{ label, file string }{{"FY2029", "icd10cm_codes_2029.txt"}, {"FY2030", "icd10cm_codes_2030.txt"}} {
-		if _, stderr, err := run(t, data, out, "run", "--system", "icd10cm", "--release", r.label, "--allow-mass-delete", filepath.Join(icd, r.file)); err != nil {
-			t.Fatalf("run icd10cm %s: %v\n%s", r.label, err, stderr)
-		}
-	}
-	shots := os.Getenv("CODESET_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	static := httptest.NewServer(http.FileServer(http.Dir(out)))
-	defer static.Close()
-	served := startServe(t, binary(t), out)
+	bin, out, shots, static, served := browserSites(t)
 
 	readLog := func(sys codeset.System, label string) *codeset.Changelog {
 		f, err := os.Open(filepath.Join(out, string(sys), label, format.ChangelogJSON))
@@ -78,7 +62,7 @@ func TestBrowserCodePages(t *testing.T) {
 	const at = `(function (p) { return location.pathname.replace(/index\.html$/, "") === p.replace(/index\.html$/, "") && document.readyState === "complete" })`
 
 	for _, site := range []struct{ name, base, source string }{
-		{"static", static.URL, "files"},
+		{"static", static, "files"},
 		{"served", served, "api"},
 	} {
 		t.Run(site.name, func(t *testing.T) {

@@ -5,8 +5,6 @@ package main
 import (
 	"fmt"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,27 +21,13 @@ import (
 // count what the JSON changelog counts, a filter by kind, back again. It
 // saves a screenshot of each page (kept in CODESET_SCREENSHOTS when set).
 func TestBrowserSearch(t *testing.T) {
-	bin := chromium(t)
-	data, out := runDemo(t)
-	icd := filepath.Join("..", "..", "testdata", "formats", "icd10cm")
-	for _, r := range []struct{ label, file string }{{"FY2029", "icd10cm_codes_2029.txt"}, {"FY2030", "icd10cm_codes_2030.txt"}} {
-		if _, stderr, err := run(t, data, out, "run", "--system", "icd10cm", "--release", r.label, "--allow-mass-delete", filepath.Join(icd, r.file)); err != nil {
-			t.Fatalf("run icd10cm %s: %v\n%s", r.label, err, stderr)
-		}
-	}
-	shots := os.Getenv("CODESET_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	static := httptest.NewServer(http.FileServer(http.Dir(out)))
-	defer static.Close()
-	served := startServe(t, binary(t), out)
+	bin, out, shots, static, served := browserSites(t)
 
 	// A static server may answer a folder's index.html at the folder.
 	const at = `(function (p) { return location.pathname.replace(/index\.html$/, "") === p.replace(/index\.html$/, "") && document.readyState === "complete" })`
 
 	for _, site := range []struct{ name, base, source string }{
-		{"static", static.URL, "index"},
+		{"static", static, "index"},
 		{"served", served, "api"},
 	} {
 		t.Run(site.name, func(t *testing.T) {

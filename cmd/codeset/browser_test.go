@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -203,4 +204,28 @@ func relState(t *testing.T, dir string) map[string]string {
 		m[rel] = sum
 	}
 	return m
+}
+
+// browserSites publishes the demo and two ICD-10-CM releases of the
+// synthetic fixtures, and serves the tree from a plain static file server
+// and from codeset serve, for the browser tests: it returns Chromium, the
+// tree, the folder for screenshots (CODESET_SCREENSHOTS when set) and the
+// two sites' addresses.
+func browserSites(t *testing.T) (bin, out, shots, static, served string) {
+	t.Helper()
+	bin = chromium(t)
+	data, out := runDemo(t)
+	icd := filepath.Join("..", "..", "testdata", "formats", "icd10cm")
+	for _, r := range []struct{ label, file string }{{"FY2029", "icd10cm_codes_2029.txt"}, {"FY2030", "icd10cm_codes_2030.txt"}} {
+		if _, stderr, err := run(t, data, out, "run", "--system", "icd10cm", "--release", r.label, "--allow-mass-delete", filepath.Join(icd, r.file)); err != nil {
+			t.Fatalf("run icd10cm %s: %v\n%s", r.label, err, stderr)
+		}
+	}
+	shots = os.Getenv("CODESET_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(out)))
+	t.Cleanup(srv.Close)
+	return bin, out, shots, srv.URL, startServe(t, binary(t), out)
 }
