@@ -18,19 +18,8 @@ import (
 // 304, that a snapshot is never compressed, and that a release folder
 // without its slash leads to its changelog.
 func TestCompress(t *testing.T) {
-	out := t.TempDir()
 	page := strings.Repeat("<p>codeset changelog</p>\n", 200)
-	rel := filepath.Join(out, "cpt", "2026")
-	if err := os.MkdirAll(rel, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range map[string]string{"changelog.html": page, "manifest.json": `{"files":[]}`, "cpt-2026.sqlite": "SQLite format 3\x00" + page} {
-		if err := os.WriteFile(filepath.Join(rel, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := httptest.NewServer(New(out))
-	defer srv.Close()
+	srv := textTree(t, page)
 
 	resp, body := get(t, srv, "/cpt/2026/changelog.html", map[string]string{"Accept-Encoding": "gzip, deflate"})
 	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
@@ -106,19 +95,8 @@ func TestPickEncoding(t *testing.T) {
 // conditional request matches; that gzip is used when br is refused; and
 // that an uncompressed answer still says Vary.
 func TestBrotli(t *testing.T) {
-	out := t.TempDir()
 	page := strings.Repeat("<p>codeset changelog, brotli</p>\n", 300)
-	rel := filepath.Join(out, "cpt", "2026")
-	if err := os.MkdirAll(rel, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range map[string]string{"changelog.html": page, "manifest.json": `{"files":[]}`, "cpt-2026.sqlite": "SQLite format 3\x00" + page} {
-		if err := os.WriteFile(filepath.Join(rel, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := httptest.NewServer(New(out))
-	defer srv.Close()
+	srv := textTree(t, page)
 
 	plain, _ := get(t, srv, "/cpt/2026/changelog.html", map[string]string{"Accept-Encoding": "identity"})
 	strong := plain.Header.Get("ETag")
@@ -202,4 +180,23 @@ func TestFolderRedirects(t *testing.T) {
 			t.Errorf("%s: %s to %q, want a redirect to %s", p, resp.Status, loc, want)
 		}
 	}
+}
+
+// textTree serves a tree whose one CPT release holds page as its HTML
+// changelog, a small manifest and a snapshot that is not text.
+func textTree(t *testing.T, page string) *httptest.Server {
+	t.Helper()
+	out := t.TempDir()
+	rel := filepath.Join(out, "cpt", "2026")
+	if err := os.MkdirAll(rel, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"changelog.html": page, "manifest.json": `{"files":[]}`, "cpt-2026.sqlite": "SQLite format 3\x00" + page} {
+		if err := os.WriteFile(filepath.Join(rel, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(New(out))
+	t.Cleanup(srv.Close)
+	return srv
 }
