@@ -18,8 +18,16 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 	if col.alsoSeen == nil {
 		col.alsoSeen = make([]bool, len(col.rel.Codes))
 	}
-	col.alsoLoc = loc
-	prev, ok := col.byCode[c.Code]
+	col.alsoFile = loc.File
+	var prev seen
+	ok := false
+	if i := col.alsoNext; i < len(col.rel.Codes) && col.rel.Codes[i].Code == c.Code {
+		// The codes are unique, so this is the code's one entry; its
+		// location is looked up only for a message (first).
+		prev, ok = seen{idx: i}, true
+	} else {
+		prev, ok = col.byCode[c.Code]
+	}
 	if !ok {
 		loc.Err = errorf(ErrBadValue, "code %s is not in the code file it is read beside (%s)", c.Code, col.mainFiles())
 		return loc
@@ -31,7 +39,9 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 		loc.Err = errorf(ErrDuplicate, "duplicate code %q", c.Code)
 		return loc
 	}
+	first := func() string { return col.seenAt(col.byCode[c.Code]) }
 	col.alsoSeen[prev.idx] = true
+	col.alsoNext = prev.idx + 1
 	rec := &col.rel.Codes[prev.idx]
 	fields := codeRecordFields
 	if len(c.Attrs) > 0 {
@@ -44,9 +54,9 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 		case old == "":
 			rec.SetField(f, v)
 		case diff.SameWords(old, v):
-			col.rep.Warnings = append(col.rep.Warnings, fmt.Sprintf("%s: %s %s differs only in spacing from %s; kept %q", locString(loc), c.Code, f, locString(prev.loc), old))
+			col.rep.Warnings = append(col.rep.Warnings, fmt.Sprintf("%s: %s %s differs only in spacing from %s; kept %q", locString(loc), c.Code, f, first(), old))
 		default:
-			loc.Err = errorf(ErrBadValue, "code %s: %s %q differs from %q in %s", c.Code, f, v, old, locString(prev.loc))
+			loc.Err = errorf(ErrBadValue, "code %s: %s %q differs from %q in %s", c.Code, f, v, old, first())
 			return loc
 		}
 	}
@@ -80,7 +90,7 @@ func (col *collector) alsoDone() error {
 	}
 	if len(missing) > 0 {
 		col.rep.Warnings = append(col.rep.Warnings, fmt.Sprintf("%s: %d codes of %s are missing (first %s): they keep only the main file's fields",
-			col.alsoLoc.File, len(missing), col.mainFiles(), missing[0]))
+			col.alsoFile, len(missing), col.mainFiles(), missing[0]))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -15,6 +16,9 @@ type reader struct {
 	rep  *Report
 	lim  Limits
 	emit emitFunc
+	// reserve, when set, hears how many records a file may hold at most
+	// before it is read (see collector.reserve).
+	reserve func(n int)
 }
 
 // input reads one code file with the reader its profile member names.
@@ -64,6 +68,10 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 	}
 	has := func(f string) bool { return index(f) >= 0 }
 	fields := p.fields()
+	if rd.reserve != nil {
+		rd.reserve(min(countLines(path), rd.lim.MaxRows))
+	}
+	cur := *at // the location handed to emit, reused line after line
 	line, started, records := 0, false, 0
 	for sc.Scan() {
 		line++
@@ -117,7 +125,8 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		if err != nil {
 			return err
 		}
-		if err := rd.emit(c, header, at.atLine(line, 0, "", nil)); err != nil {
+		cur.Line, cur.Err = line, nil
+		if err := rd.emit(c, header, &cur); err != nil {
 			return err
 		}
 	}
@@ -132,6 +141,26 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		return &ParseError{File: name, Err: errorf(ErrLayout, "no line fits the %s layout: want %s", l.Name, want)}
 	}
 	return nil
+}
+
+// countLines returns how many line feeds the file at path holds, or 0
+// when it cannot be read: an upper bound of its records, read ahead from
+// the page cache so that the release need not grow as it is read.
+func countLines(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	n := 0
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err != nil {
+			return n
+		}
+	}
 }
 
 // minLength is how long a record line must be for its fields to be whole:

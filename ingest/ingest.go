@@ -108,10 +108,20 @@ type FileReport struct {
 	Codes     int
 }
 
-// seen remembers where a code was first read, to report duplicates.
+// seen remembers where a code was first read, to report duplicates: a
+// few numbers per code rather than a copy of its location, since every
+// code of a release has one.
 type seen struct {
-	idx int // index into the release's codes
-	loc *ParseError
+	idx   int   // index into the release's codes
+	at    int32 // line of a text file or row of a table
+	where int32 // index into collector.wheres: the file and sheet
+}
+
+// where is a file (and sheet) codes were read from, for locating a
+// duplicate's first occurrence.
+type where struct {
+	file, sheet string
+	line        bool // at is a line of a text file, not a row
 }
 
 // Read reads files into one release of opts.Profile's system. A file may be
@@ -145,7 +155,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	}
 
 	rep := &Report{}
-	c := &collector{rel: rel, rep: rep, p: p, byCode: map[string]seen{}, headers: map[string]bool{}, ctx: ctx}
+	c := &collector{rel: rel, rep: rep, p: p, headers: map[string]bool{}, ctx: ctx}
 	rd := &reader{p: p, rep: rep, lim: lim, emit: c.emit}
 	var addenda, decls []input
 	for _, in := range inputs {
@@ -159,6 +169,7 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		}
 		fr := FileReport{Name: in.name}
 		c.last, c.fr, c.also = -1, &fr, in.role == roleAlso
+		rd.reserve = c.reserve
 		if err := rd.input(ctx, in, &fr); err != nil {
 			return nil, nil, err
 		}
@@ -216,7 +227,8 @@ type collector struct {
 	rep     *Report
 	p       *Profile
 	fr      *FileReport
-	byCode  map[string]seen
+	byCode  map[string]seen // made by reserve or on the first code
+	wheres  []where
 	headers map[string]bool
 	last    int // index of the last code of the current file, or -1
 	// also is set while a code file is read beside the main one for the
@@ -225,8 +237,64 @@ type collector struct {
 	// alsoSeen marks, by index into the release's codes, the codes the
 	// file read beside the main one has given.
 	alsoSeen []bool
+	// alsoNext is the index of the code after the one the file read
+	// beside the main one gave last: where its next code usually is, as
+	// both files list the codes in the same order.
+	alsoNext int
 	ctx      context.Context // hears progress (codeset.ReportProgress)
-	alsoLoc  *ParseError
+	alsoFile string          // the file read beside the main one
+}
+
+// reserve makes room for n more codes, as a reader that can count its
+// records ahead (a text file's lines) tells: the codes and the index by
+// code then do not grow, copying and rehashing, as they are read.
+func (col *collector) reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	if col.also {
+		// A file read beside the main one gives the main file's codes
+		// again; the rest of its records may be header rows.
+		n -= len(col.rel.Codes)
+		if n > 0 {
+			col.rel.Headers = slices.Grow(col.rel.Headers, n)
+		}
+		return
+	}
+	col.rel.Codes = slices.Grow(col.rel.Codes, n)
+	if col.byCode == nil {
+		col.byCode = make(map[string]seen, n)
+	}
+}
+
+// place returns the compact location of loc: its line or row and the
+// index of its file and sheet among col.wheres.
+func (col *collector) place(loc *ParseError) (at, w int32) {
+	k := where{file: loc.File, sheet: loc.Sheet, line: loc.Line > 0}
+	at = int32(loc.Row)
+	if k.line {
+		at = int32(loc.Line)
+	}
+	if n := len(col.wheres); n > 0 && col.wheres[n-1] == k {
+		return at, int32(n - 1)
+	}
+	if i := slices.Index(col.wheres, k); i >= 0 {
+		return at, int32(i)
+	}
+	col.wheres = append(col.wheres, k)
+	return at, int32(len(col.wheres) - 1)
+}
+
+// seenAt returns the location where s was read, as locString shows it.
+func (col *collector) seenAt(s seen) string {
+	w := col.wheres[s.where]
+	e := &ParseError{File: w.file, Sheet: w.sheet}
+	if w.line {
+		e.Line = int(s.at)
+	} else {
+		e.Row = int(s.at)
+	}
+	return locString(e)
 }
 
 func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
@@ -257,13 +325,17 @@ func (col *collector) emit(c codeset.Code, header bool, loc *ParseError) error {
 		old := rel.Codes[prev.idx]
 		if sameRecord(old, c) {
 			rep.Merged++
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: code %q repeats %s exactly; merged", locString(loc), c.Code, locString(prev.loc)))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: code %q repeats %s exactly; merged", locString(loc), c.Code, col.seenAt(prev)))
 			return nil
 		}
-		loc.Err = errorf(ErrDuplicate, "duplicate code %q with a different record than %s (%s)", c.Code, locString(prev.loc), firstDifference(old, c))
+		loc.Err = errorf(ErrDuplicate, "duplicate code %q with a different record than %s (%s)", c.Code, col.seenAt(prev), firstDifference(old, c))
 		return loc
 	}
-	col.byCode[c.Code] = seen{idx: len(rel.Codes), loc: loc}
+	if col.byCode == nil {
+		col.byCode = map[string]seen{}
+	}
+	at, w := col.place(loc)
+	col.byCode[c.Code] = seen{idx: len(rel.Codes), at: at, where: w}
 	col.last = len(rel.Codes)
 	rel.Codes = append(rel.Codes, c)
 	col.fr.Codes++

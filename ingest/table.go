@@ -268,6 +268,8 @@ func (b *recordBound) Read(p []byte) (int, error) {
 
 // emitFunc receives each record with its location (File and Row or Line
 // set). header is true for rows the profile marks as headers, not codes.
+// loc belongs to the reader, which reuses it for the next record: an emit
+// may set its Err and return it, and copies what it keeps of it.
 type emitFunc func(c codeset.Code, header bool, loc *ParseError) error
 
 // columnMap is a header row resolved against a profile.
@@ -306,6 +308,7 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 	fr.HeaderRow = row
 	data := 0
 	fields := p.fields()
+	cur := *at // the location handed to emit, reused row after row
 	for src.Next() {
 		row++
 		if row%4096 == 0 {
@@ -350,7 +353,8 @@ func (rd *reader) scan(ctx context.Context, src rowSource, at *ParseError, fr *F
 		if err != nil {
 			return true, err
 		}
-		if err := rd.emit(c, false, at.at(row, 0, "", nil)); err != nil {
+		cur.Row, cur.Err = row, nil
+		if err := rd.emit(c, false, &cur); err != nil {
 			return true, err
 		}
 	}
