@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -139,12 +138,4 @@ func introduced(ctx context.Context, outDir string, rel *codeset.Release, l *cod
 		}
 	}
 	return out, nil
-}
-
-// writeCodeSystem writes the FHIR CodeSystem of rel to dir.
-func writeCodeSystem(dir string, rel *codeset.Release, effective map[string]string, licence string) error {
-	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
-	return durable.CreateNew(filepath.Join(dir, format.CodeSystemName), func(w io.Writer) error {
-		return format.WriteCodeSystem(w, rel, effective, licence)
-	})
 }

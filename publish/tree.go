@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -60,7 +61,28 @@ func Publish(ctx context.Context, outDir string, snapshotPath string, rel *codes
 // that fails the release folder is taken back. PublishAt never changes a
 // published release: if the folder exists it fails with an error wrapping
 // ErrPublished.
-func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time) (_ *format.Manifest, err error) {
+func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time) (*format.Manifest, error) {
+	return PublishWith(ctx, outDir, snapshotPath, rel, l, now, Options{})
+}
+
+// Options are what a caller that stores the snapshot itself adds to
+// PublishAt.
+type Options struct {
+	// Store, when set, writes the snapshot at snapshotPath. It runs
+	// while the release's other files are rendered (on another core),
+	// and the snapshot is copied into the release folder once it
+	// returns. Its error is returned as it is.
+	Store func(ctx context.Context) error
+	// Ready, when set, is called once every file of the release folder
+	// is written and synced, just before the folder is renamed into
+	// place; an error stops the publication. A pipeline records there
+	// that the release is being published to the tree.
+	Ready func() error
+}
+
+// PublishWith is PublishAt with the snapshot stored, and the tree
+// recorded, by the caller as opts says.
+func PublishWith(ctx context.Context, outDir string, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, now time.Time, opts Options) (_ *format.Manifest, err error) {
 	if rel == nil || l == nil {
 		return nil, errors.New("publish: nil release or changelog")
 	}
@@ -108,9 +130,18 @@ func PublishAt(ctx context.Context, outDir string, snapshotPath string, rel *cod
 	if err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l, licence, effective)
+	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l, licence, effective, opts.Store)
+	var serr storeError
+	if errors.As(err, &serr) {
+		return nil, serr.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
+	}
+	if opts.Ready != nil {
+		if err := opts.Ready(); err != nil {
+			return nil, err
+		}
 	}
 	// rename(2) fails on a non-empty target, so a folder published since
 	// the check above is never replaced.
@@ -142,45 +173,51 @@ func publishedError(sys codeset.System, label, path string) error {
 	return fmt.Errorf("release %s %s %w at %s", sys, label, ErrPublished, path)
 }
 
+// storeError carries the error of Options.Store out of buildRelease
+// unwrapped.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return e.err.Error() }
+
 // buildRelease fills the temporary folder dir and returns its manifest.
 // In a codes-only tree (licence) the snapshot is written anew from rel
 // without descriptor text, and the changelogs leave it out too. effective
-// gives when codes took effect, for the CodeSystem.
-func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string) (*format.Manifest, error) {
-	snap := filepath.Join(dir, format.SnapshotName(rel.System, rel.Label))
+// gives when codes took effect, for the CodeSystem. store, when not nil,
+// writes the snapshot at snapshotPath first.
+//
+// The snapshot (stored, copied into dir and hashed) and the other files
+// (rendered and hashed as they are written) are made at the same time, on
+// two cores: neither needs the other, only the release and its changelog.
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error) (*format.Manifest, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if licence == format.LicenceCodesOnly {
 		rel, l = withoutText(rel), changelogWithoutText(l)
-		if err := snapshot.Write(ctx, snap, rel); err != nil {
-			return nil, err
+	}
+	sums := newFileSums()
+	// The first error stops the other side and is the one returned.
+	var once sync.Once
+	var first error
+	fail := func(err error) {
+		once.Do(func() { first = err; cancel() })
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums); err != nil {
+			fail(err)
 		}
-	} else if err := durable.CopyNew(snap, snapshotPath); err != nil {
-		return nil, err
+	})
+	// While the snapshot is stored, its progress is the one shown.
+	rctx := ctx
+	if store != nil {
+		rctx = codeset.WithProgress(ctx, nil)
 	}
-	// Check the copy, not the source: it is what readers will download.
-	info, err := snapshot.ReadInfo(ctx, snap)
-	if err != nil {
-		return nil, err
+	if err := renderFiles(rctx, dir, rel, l, licence, effective, sums); err != nil {
+		fail(err)
 	}
-	if info.System != rel.System || info.Label != rel.Label {
-		return nil, fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
-	}
-
-	for i, cw := range changelogWriters {
-		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
-		// Streamed to the file: a first release of a million codes has
-		// changelogs of hundreds of megabytes.
-		if err := durable.CreateNew(filepath.Join(dir, cw.name), func(w io.Writer) error { return cw.write(w, l) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := writeCodeSystem(dir, rel, effective, licence); err != nil {
-		return nil, err
-	}
-	if err := durable.CreateNew(filepath.Join(dir, format.SearchIndexName), func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }); err != nil {
-		return nil, err
-	}
-	if err := durable.CreateNew(filepath.Join(dir, format.RecordsName), func(w io.Writer) error { return pages.WriteRecords(w, rel) }); err != nil {
-		return nil, err
+	wg.Wait()
+	if first != nil {
+		return nil, first
 	}
 	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
 
@@ -201,7 +238,9 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	if m.Sources == nil {
 		m.Sources = []codeset.SourceFile{}
 	}
-	// Hash what is on disk rather than what was meant to be written.
+	// Every file in the folder is listed, each with the hash of the bytes
+	// written to it (the snapshot's read back from its copy); a file that
+	// was not hashed so is hashed from disk.
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -210,21 +249,25 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		if e.Name() == format.ManifestName {
 			continue
 		}
-		n, sum, err := durable.HashFile(ctx, filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
+		f, ok := sums.get(e.Name())
+		if !ok {
+			n, sum, err := durable.HashFile(ctx, filepath.Join(dir, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			f = format.ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum}
 		}
-		m.Files = append(m.Files, format.ManifestFile{Name: e.Name(), Bytes: n, SHA256: sum})
+		m.Files = append(m.Files, f)
 	}
 	slices.SortFunc(m.Files, func(a, b format.ManifestFile) int { return strings.Compare(a.Name, b.Name) })
-	var sums bytes.Buffer
+	var list bytes.Buffer
 	for _, f := range m.Files {
-		fmt.Fprintf(&sums, "%s  %s\n", f.SHA256, f.Name)
+		fmt.Fprintf(&list, "%s  %s\n", f.SHA256, f.Name)
 	}
-	if err := durable.WriteNew(filepath.Join(dir, format.SumsName), sums.Bytes()); err != nil {
+	if err := durable.WriteNew(filepath.Join(dir, format.SumsName), list.Bytes()); err != nil {
 		return nil, err
 	}
-	n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.SumsName))
+	n, sum, err := durable.HashReader(ctx, bytes.NewReader(list.Bytes()))
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +285,103 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		return nil, err
 	}
 	return m, nil
+}
+
+// buildSnapshot stores the snapshot (store, when not nil), puts it into
+// dir (a copy of snapshotPath, or in a codes-only tree a snapshot of rel
+// written anew) and hashes what is there.
+func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, licence string, store func(context.Context) error, sums *fileSums) error {
+	if store != nil {
+		if err := store(ctx); err != nil {
+			return storeError{err}
+		}
+	}
+	snap := filepath.Join(dir, format.SnapshotName(rel.System, rel.Label))
+	if licence == format.LicenceCodesOnly {
+		if err := snapshot.Write(ctx, snap, rel); err != nil {
+			return err
+		}
+	} else if err := durable.CopyNew(snap, snapshotPath); err != nil {
+		return err
+	}
+	// Check the copy, not the source: it is what readers will download.
+	info, err := snapshot.ReadInfo(ctx, snap)
+	if err != nil {
+		return err
+	}
+	if info.System != rel.System || info.Label != rel.Label {
+		return fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
+	}
+	n, sum, err := durable.HashFile(ctx, snap)
+	if err != nil {
+		return err
+	}
+	sums.put(format.ManifestFile{Name: filepath.Base(snap), Bytes: n, SHA256: sum})
+	return nil
+}
+
+// renderFiles writes the changelogs, the CodeSystem, the search index and
+// the records of rel into dir, hashing each as it is written.
+func renderFiles(ctx context.Context, dir string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, sums *fileSums) error {
+	create := func(name string, fill func(io.Writer) error) error {
+		h := durable.NewHasher()
+		if err := durable.CreateNew(filepath.Join(dir, name), func(w io.Writer) error { return fill(io.MultiWriter(w, h)) }); err != nil {
+			return err
+		}
+		n, sum := h.Sum()
+		sums.put(format.ManifestFile{Name: name, Bytes: n, SHA256: sum})
+		return nil
+	}
+	for i, cw := range changelogWriters {
+		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Streamed to the file: a first release of a million codes has
+		// changelogs of hundreds of megabytes.
+		if err := create(cw.name, func(w io.Writer) error { return cw.write(w, l) }); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
+	if err := create(format.CodeSystemName, func(w io.Writer) error { return format.WriteCodeSystem(w, rel, effective, licence) }); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := create(format.SearchIndexName, func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return create(format.RecordsName, func(w io.Writer) error { return pages.WriteRecords(w, rel) })
+}
+
+// fileSums gathers the size and hash of the files of a release folder as
+// they are written, from two goroutines.
+type fileSums struct {
+	mu    sync.Mutex
+	files map[string]format.ManifestFile
+}
+
+func newFileSums() *fileSums { return &fileSums{files: map[string]format.ManifestFile{}} }
+
+func (s *fileSums) put(f format.ManifestFile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[f.Name] = f
+}
+
+func (s *fileSums) get(name string) (format.ManifestFile, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[name]
+	return f, ok
 }
 
 // Published reports whether release label of sys is published under outDir.

@@ -167,27 +167,33 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if err := req.Guards.checkPrior(ctx, old, rel, l); err != nil {
 		return nil, err
 	}
+	var store func(context.Context) error
 	if stored {
 		// An interrupted run (or codeset ingest) stored it from the same
 		// files: publish that snapshot, never remove it.
 		p.logger().Warn("publishing the snapshot an interrupted run (or codeset ingest) stored without publishing", "path", res.Snapshot)
-	} else if err := snapshot.Write(ctx, res.Snapshot, rel); err != nil {
-		return nil, err
+	} else {
+		// Stored while the release's files are rendered.
+		store = func(ctx context.Context) error { return snapshot.Write(ctx, res.Snapshot, rel) }
 	}
-	if err := p.publish(ctx, res, rel, l, !stored); err != nil {
+	if err := p.publish(ctx, res, rel, l, store); err != nil {
 		return nil, err
 	}
 	p.logger().Info("published", "system", rel.System, "release", rel.Label, "codes", len(rel.Codes), "dir", res.Published)
 	return res, nil
 }
 
-// publish publishes the stored snapshot res.Snapshot of rel to the tree,
-// recording the tree in the release's record first. When it fails and the
-// tree holds no folder of the release, the record forgets the tree and,
-// when created is set (this run stored the snapshot), the snapshot is
-// taken back so that the label stays free for the next attempt.
-func (p *Pipeline) publish(ctx context.Context, res *Result, rel *codeset.Release, l *codeset.Changelog, created bool) error {
+// publish publishes the snapshot res.Snapshot of rel to the tree: store,
+// when not nil, stores it first, while the release's other files are
+// rendered (see publish.Options). The tree is recorded in the release's
+// record once the snapshot is stored and the folder built, before the
+// folder is renamed into place. When it fails and the tree holds no
+// folder of the release, the record forgets the tree and a snapshot this
+// run stored is taken back, so that the label stays free for the next
+// attempt.
+func (p *Pipeline) publish(ctx context.Context, res *Result, rel *codeset.Release, l *codeset.Changelog, store func(context.Context) error) error {
 	sys, label := rel.System, rel.Label
+	created := false // this run stored the snapshot
 	rollback := func(err error) error {
 		if p.Published(sys, label) {
 			// The folder is in place (only a later step failed): the
@@ -207,10 +213,17 @@ func (p *Pipeline) publish(ctx context.Context, res *Result, rel *codeset.Releas
 		}
 		return err
 	}
-	if err := p.markTree(sys, label, false); err != nil {
-		return rollback(err)
+	opts := publish.Options{Ready: func() error { return p.markTree(sys, label, false) }}
+	if store != nil {
+		opts.Store = func(ctx context.Context) error {
+			if err := store(ctx); err != nil {
+				return err
+			}
+			created = true
+			return nil
+		}
 	}
-	m, err := publish.PublishAt(ctx, p.OutDir, res.Snapshot, rel, l, p.now())
+	m, err := publish.PublishWith(ctx, p.OutDir, res.Snapshot, rel, l, p.now(), opts)
 	if err != nil {
 		return rollback(err)
 	}
@@ -258,7 +271,7 @@ func (p *Pipeline) Publish(ctx context.Context, sys codeset.System, label string
 		return nil, err
 	}
 	res := &Result{Release: rel, Changelog: l, Snapshot: p.Store.Path(sys, label)}
-	if err := p.publish(ctx, res, rel, l, false); err != nil {
+	if err := p.publish(ctx, res, rel, l, nil); err != nil {
 		return nil, err
 	}
 	return res, nil
