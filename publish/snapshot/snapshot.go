@@ -271,14 +271,15 @@ func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []c
 		}
 	}
 
-	if err := insertRecords(ctx, tx, "codes", codes); err != nil {
+	hashes, err := insertRecords(ctx, tx, "codes", codes)
+	if err != nil {
 		return err
 	}
-	if err := insertHashes(ctx, tx, codes); err != nil {
+	if err := insertHashes(ctx, tx, codes, hashes); err != nil {
 		return err
 	}
 	headers := sortedCodes(r.Headers)
-	if err := insertRecords(ctx, tx, "headers", headers); err != nil {
+	if _, err := insertRecords(ctx, tx, "headers", headers); err != nil {
 		return err
 	}
 	if r.Declared != nil {
@@ -338,8 +339,8 @@ func sortedCodes(codes []codeset.Code) []codeset.Code {
 const insertBatch = 64
 
 // insertRecords inserts records, sorted and unique, into table (codes or
-// headers).
-func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []codeset.Code) error {
+// headers), and returns their row hashes (RowHash), in order.
+func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []codeset.Code) ([]int64, error) {
 	const cols = 9
 	prepare := func(n int) (*sql.Stmt, error) {
 		q := `INSERT INTO ` + table + ` (code, category, short, medium, long, status, attributes, meta, hash) VALUES ` +
@@ -348,15 +349,16 @@ func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []code
 	}
 	full, err := prepare(insertBatch)
 	if err != nil {
-		return fmt.Errorf("prepare %s insert: %w", table, err)
+		return nil, fmt.Errorf("prepare %s insert: %w", table, err)
 	}
 	defer full.Close()
+	hashes := make([]int64, 0, len(records))
 	watched := ctx
 	ctx = dbfile.Unwatched(ctx)
 	args := make([]any, 0, insertBatch*cols)
 	for start := 0; start < len(records); start += insertBatch {
 		if watched.Err() != nil {
-			return watched.Err()
+			return nil, watched.Err()
 		}
 		batch := records[start:min(start+insertBatch, len(records))]
 		if table == "codes" {
@@ -366,33 +368,36 @@ func insertRecords(ctx context.Context, tx *sql.Tx, table string, records []code
 		for _, c := range batch {
 			attrs, err := EncodeAttrs(c.Attrs)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+				return nil, fmt.Errorf("%s %s: %w", table, c.Code, err)
 			}
 			meta, err := EncodeAttrs(c.Meta)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+				return nil, fmt.Errorf("%s %s: %w", table, c.Code, err)
 			}
-			args = append(args, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, RowHash(c, attrs))
+			h := RowHash(c, attrs)
+			hashes = append(hashes, h)
+			args = append(args, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, h)
 		}
 		stmt := full
 		if len(batch) < insertBatch {
 			if stmt, err = prepare(len(batch)); err != nil {
-				return fmt.Errorf("prepare %s insert: %w", table, err)
+				return nil, fmt.Errorf("prepare %s insert: %w", table, err)
 			}
 			defer stmt.Close()
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
+			return nil, fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
 		}
 	}
-	return nil
+	return hashes, nil
 }
 
 // hashChunk is the number of entries in a chunk of code_hashes.
 const hashChunk = 4096
 
-// insertHashes fills code_hashes from codes, sorted and unique.
-func insertHashes(ctx context.Context, tx *sql.Tx, codes []codeset.Code) error {
+// insertHashes fills code_hashes from codes, sorted and unique, and their
+// row hashes.
+func insertHashes(ctx context.Context, tx *sql.Tx, codes []codeset.Code, hashes []int64) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO code_hashes (chunk, entries) VALUES (?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare code_hashes insert: %w", err)
@@ -401,14 +406,11 @@ func insertHashes(ctx context.Context, tx *sql.Tx, codes []codeset.Code) error {
 	var buf []byte
 	for start := 0; start < len(codes); start += hashChunk {
 		buf = buf[:0]
-		for _, c := range codes[start:min(start+hashChunk, len(codes))] {
-			attrs, err := EncodeAttrs(c.Attrs)
-			if err != nil {
-				return fmt.Errorf("codes %s: %w", c.Code, err)
-			}
-			buf = binary.AppendUvarint(buf, uint64(len(c.Code)))
-			buf = append(buf, c.Code...)
-			buf = binary.BigEndian.AppendUint64(buf, uint64(RowHash(c, attrs)))
+		for i := start; i < min(start+hashChunk, len(codes)); i++ {
+			code := codes[i].Code
+			buf = binary.AppendUvarint(buf, uint64(len(code)))
+			buf = append(buf, code...)
+			buf = binary.BigEndian.AppendUint64(buf, uint64(hashes[i]))
 		}
 		if _, err := stmt.ExecContext(ctx, start/hashChunk, buf); err != nil {
 			return fmt.Errorf("insert code hashes: %w", err)
