@@ -153,44 +153,71 @@ CREATE TABLE replacements (
 // built under a temporary name in the same directory and appears at path
 // only when complete and synced. The same release always gives the same
 // bytes.
-func Write(ctx context.Context, path string, r *codeset.Release) (err error) {
+func Write(ctx context.Context, path string, r *codeset.Release) error {
+	p, err := Prepare(ctx, path, r)
+	if err != nil {
+		return err
+	}
+	return p.Commit()
+}
+
+// Pending is a snapshot written and synced under a temporary name beside
+// its path, not yet in place: Commit puts it there, Discard removes it.
+// It holds the lock of its directory until then, so it must be ended by
+// one or the other.
+type Pending struct {
+	path, tmp string
+	unlock    func()
+	done      bool
+}
+
+// Prepare is the first half of Write: it writes r under a temporary name
+// beside path, which must not exist, and syncs it. A run that decides only
+// later whether to store the release (after comparing it, say) prepares
+// it meanwhile; a process killed before Commit leaves a temporary file
+// the next writer in the directory removes.
+func Prepare(ctx context.Context, path string, r *codeset.Release) (_ *Pending, err error) {
 	if r == nil {
-		return fmt.Errorf("write snapshot %s: nil release", path)
+		return nil, fmt.Errorf("write snapshot %s: nil release", path)
 	}
 	if r.System == "" {
-		return fmt.Errorf("write snapshot %s: release has no system", path)
+		return nil, fmt.Errorf("write snapshot %s: release has no system", path)
 	}
 	if err := codeset.CheckLabel(r.Label); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	codes := sortedCodes(r.Codes)
 	for i := 1; i < len(codes); i++ {
 		if codes[i].Code == codes[i-1].Code {
-			return fmt.Errorf("write snapshot %s: duplicate code %q", path, codes[i].Code)
+			return nil, fmt.Errorf("write snapshot %s: duplicate code %q", path, codes[i].Code)
 		}
 	}
 	dir := filepath.Dir(path)
 	if err := durable.MkdirAll(dir); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	// Under the lock, temporary snapshots in dir were left by runs that
 	// were killed: remove them.
 	unlock, err := durable.LockDir(ctx, dir)
 	if err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	defer unlock()
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
 	if err := durable.RemoveLeftovers(dir, isSnapshotTemp); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("write snapshot %s: %w", path, durable.ErrNoReplace)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, durable.ErrNoReplace)
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*"+snapshotTempExt)
 	if err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -201,28 +228,54 @@ func Write(ctx context.Context, path string, r *codeset.Release) (err error) {
 	// CreateTemp makes the file private; a snapshot is for everyone to read.
 	if err := f.Chmod(0o644); err != nil {
 		f.Close()
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 
 	if err := fillSnapshot(ctx, tmp, r, codes); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
 	if err := durable.SyncFile(tmp); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+		return nil, fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	if err := durable.LinkNoReplace(tmp, path); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+	return &Pending{path: path, tmp: tmp, unlock: unlock}, nil
+}
+
+// Commit puts the prepared snapshot in place, refusing to replace a file
+// there, and syncs its directory.
+func (p *Pending) Commit() (err error) {
+	if p.done {
+		return fmt.Errorf("write snapshot %s: already ended", p.path)
 	}
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+	p.done = true
+	defer p.unlock()
+	defer func() {
+		if err != nil {
+			os.Remove(p.tmp)
+		}
+	}()
+	if err := durable.LinkNoReplace(p.tmp, p.path); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", p.path, err)
 	}
-	if err := durable.SyncDir(dir); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
+	if err := os.Remove(p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write snapshot %s: %w", p.path, err)
+	}
+	if err := durable.SyncDir(filepath.Dir(p.path)); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", p.path, err)
 	}
 	return nil
+}
+
+// Discard removes the prepared snapshot; after Commit it does nothing.
+func (p *Pending) Discard() {
+	if p == nil || p.done {
+		return
+	}
+	p.done = true
+	os.Remove(p.tmp)
+	p.unlock()
 }
 
 // snapshotTempExt ends the name of a snapshot being written, which also

@@ -135,11 +135,20 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var prep *preparing
 	if !stored && !published {
 		// A label typo is caught before anything is stored; a release
 		// already stored from these files passed this check then.
 		if err := p.checkLabel(ctx, rel, rep, req.Files, req.Guards); err != nil {
 			return nil, err
+		}
+		// The snapshot is written under a temporary name while the
+		// release is compared and checked, and put in place only once it
+		// is to be published (see publish). A system's first release
+		// waits, so that a refused one leaves no folder behind.
+		if st, err := os.Stat(filepath.Dir(p.Store.Path(rel.System, rel.Label))); err == nil && st.IsDir() {
+			prep = prepare(ctx, p.Store.Path(rel.System, rel.Label), rel)
+			defer prep.discard()
 		}
 	}
 	l, old, err := p.changelogFor(ctx, rel)
@@ -175,6 +184,19 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	} else {
 		// Stored while the release's files are rendered.
 		store = func(ctx context.Context) error { return snapshot.Write(ctx, res.Snapshot, rel) }
+		if prep != nil {
+			store = func(ctx context.Context) error {
+				// Not put in place when the rest of the folder failed.
+				select {
+				case <-prep.done:
+				case <-ctx.Done():
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				return prep.commit()
+			}
+		}
 	}
 	if err := p.publish(ctx, res, rel, l, store); err != nil {
 		return nil, err
@@ -234,6 +256,43 @@ func (p *Pipeline) publish(ctx context.Context, res *Result, rel *codeset.Releas
 	res.Manifest = m
 	res.Published = format.ReleaseDir(p.OutDir, sys, label)
 	return nil
+}
+
+// preparing is a snapshot being written under a temporary name
+// (snapshot.Prepare) in the background.
+type preparing struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	pend   *snapshot.Pending
+	err    error
+}
+
+// prepare starts writing the snapshot of rel for path.
+func prepare(ctx context.Context, path string, rel *codeset.Release) *preparing {
+	ctx, cancel := context.WithCancel(ctx)
+	pr := &preparing{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(pr.done)
+		pr.pend, pr.err = snapshot.Prepare(ctx, path, rel)
+	}()
+	return pr
+}
+
+// commit waits for the snapshot and puts it in place.
+func (pr *preparing) commit() error {
+	<-pr.done
+	if pr.err != nil {
+		return pr.err
+	}
+	return pr.pend.Commit()
+}
+
+// discard stops the writing and removes what was written, unless it was
+// committed.
+func (pr *preparing) discard() {
+	pr.cancel()
+	<-pr.done
+	pr.pend.Discard()
 }
 
 // Publish publishes a stored snapshot that was ingested without publishing,
