@@ -5,8 +5,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/codeset/codeset"
 )
 
 // reader reads the code files of one release with one profile, within
@@ -39,6 +43,11 @@ const maxLine = 1 << 20
 // trailing blanks and short continuation lines are fine; Windows-1252 bytes
 // are decoded. A line that breaks the layout stops the read with an error
 // that names the line, the column and what the layout expected there.
+//
+// The lines are cut into records on every core, a batch of lines at a
+// time (parseBatch), and handed to emit in file order, so what is read,
+// and which error stops the read, is as if one line were read after the
+// other.
 func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) error {
 	p := rd.p
 	f, err := openText(path, name)
@@ -46,11 +55,160 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		return err
 	}
 	defer f.Close()
-	sc := newLineScanner(f)
 	at := &ParseError{File: name}
+	if rd.reserve != nil {
+		rd.reserve(min(countLines(path), rd.lim.MaxRows))
+	}
+	fields := p.fields()
+
+	stop := make(chan struct{})
+	work := make(chan *lineBatch, fixedWorkers)
+	order := make(chan *lineBatch, 2*fixedWorkers)
+	var wg sync.WaitGroup
+	var tail fixedTail // the end of the file, for the reader after order is closed
+	wg.Go(func() {
+		defer close(work)
+		defer close(order)
+		tail = scanBatches(ctx, newLineScanner(f), at, stop, work, order)
+	})
+	for range fixedWorkers {
+		wg.Go(func() {
+			values := make([]string, len(l.Fields))
+			for b := range work {
+				parseBatch(p, l, fields, at, values, b)
+				close(b.done)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(stop)
+
+	cur := *at // the location handed to emit, reused line after line
+	started, records := false, 0
+	for b := range order {
+		<-b.done
+		for i := range b.lines {
+			ln := &b.lines[i]
+			if ln.early != nil {
+				return ln.early
+			}
+			if ln.blank {
+				continue
+			}
+			if !ln.fits {
+				if !started && ln.line <= l.Preamble {
+					continue
+				}
+				return at.atLine(ln.line, 0, "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
+					l.Name, l.Record, l.describe(), excerpt(ln.text)))
+			}
+			started = true
+			if records++; records > rd.lim.MaxRows {
+				return at.atLine(ln.line, 0, "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
+			}
+			if ln.err != nil {
+				return ln.err
+			}
+			rd.rep.Padded += ln.padded
+			cur.Line, cur.Err = ln.line, nil
+			if err := rd.emit(ln.c, ln.header, &cur); err != nil {
+				return err
+			}
+		}
+	}
+	if tail.err != nil {
+		return tail.err
+	}
+	if !started {
+		want := l.describe()
+		if l.Record != "" {
+			want = fmt.Sprintf("lines matching %q (%s)", l.Record, want)
+		}
+		return &ParseError{File: name, Err: errorf(ErrLayout, "no line fits the %s layout: want %s", l.Name, want)}
+	}
+	return nil
+}
+
+// fixedWorkers is how many goroutines cut the lines of a fixed-width file
+// into records.
+var fixedWorkers = max(1, min(runtime.GOMAXPROCS(0), 4))
+
+// fixedBatch is how many lines a worker cuts at a time.
+const fixedBatch = 512
+
+// lineBatch is a run of lines of a fixed-width file and what each holds.
+type lineBatch struct {
+	lines []fixedLine
+	done  chan struct{} // closed once lines are cut
+}
+
+// fixedLine is one line of a fixed-width file, cut (parseBatch) but not
+// yet judged against what came before it (whether the records have
+// started, how many there were).
+type fixedLine struct {
+	line   int
+	text   string
+	early  error // the file ends mid-line, or stops being read here
+	blank  bool
+	fits   bool  // the line matches the layout's record pattern
+	err    error // what is wrong with the record, when it fits
+	c      codeset.Code
+	header bool
+	padded int // codes left-padded with zeros (Report.Padded)
+}
+
+// fixedTail is how a fixed-width file ended: the error that stopped the
+// scan past its last line, if any.
+type fixedTail struct{ err error }
+
+// scanBatches reads the lines of sc in batches, each sent to work (to be
+// cut) and to order (to be read in file order), until the file ends, ctx is
+// done or stop is closed.
+func scanBatches(ctx context.Context, sc *lineScanner, at *ParseError, stop <-chan struct{}, work, order chan<- *lineBatch) fixedTail {
+	b := &lineBatch{done: make(chan struct{})}
+	send := func() bool {
+		select {
+		case order <- b:
+		case <-stop:
+			return false
+		}
+		select {
+		case work <- b:
+		case <-stop:
+			return false
+		}
+		b = &lineBatch{done: make(chan struct{})}
+		return true
+	}
+	line := 0
+	for sc.Scan() {
+		line++
+		if line%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				b.lines = append(b.lines, fixedLine{line: line, early: err})
+				send()
+				return fixedTail{}
+			}
+		}
+		// Fields are cut by byte column first and decoded after (clean reads
+		// Windows-1252 bytes), so a multi-byte decoding cannot shift them.
+		text := strings.TrimRight(sc.Text(), "\r")
+		b.lines = append(b.lines, fixedLine{line: line, text: text, early: sc.cutShort(at, line, text)})
+		if len(b.lines) == fixedBatch && !send() {
+			return fixedTail{}
+		}
+	}
+	if len(b.lines) > 0 && !send() {
+		return fixedTail{}
+	}
+	return fixedTail{err: sc.failure(at, line+1, "not a fixed-width code file")}
+}
+
+// parseBatch cuts each line of b into its record, as far as a line can be
+// judged alone. values is the worker's own room for one line's fields.
+func parseBatch(p *Profile, l *FixedLayout, fields []string, at *ParseError, values []string, b *lineBatch) {
 	// A line's field values sit at their index in l.Fields: get looks a
 	// field up among the few a layout has, with no map per line.
-	values := make([]string, len(l.Fields))
 	index := func(f string) int {
 		// The last of a repeated field wins, as it would in a map.
 		for i := len(l.Fields) - 1; i >= 0; i-- {
@@ -67,79 +225,56 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 		return ""
 	}
 	has := func(f string) bool { return index(f) >= 0 }
-	fields := p.fields()
-	if rd.reserve != nil {
-		rd.reserve(min(countLines(path), rd.lim.MaxRows))
-	}
-	cur := *at // the location handed to emit, reused line after line
-	line, started, records := 0, false, 0
-	for sc.Scan() {
-		line++
-		if line%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	var rep Report // counts the padding of one line at a time
+	for i := range b.lines {
+		ln := &b.lines[i]
+		if ln.early != nil {
+			return
 		}
-		// Fields are cut by byte column first and decoded after (clean reads
-		// Windows-1252 bytes), so a multi-byte decoding cannot shift them.
-		text := strings.TrimRight(sc.Text(), "\r")
-		if err := sc.cutShort(at, line, text); err != nil {
-			return err
-		}
+		text := ln.text
 		if strings.TrimSpace(text) == "" {
+			ln.blank = true
 			continue
 		}
 		if l.record != nil && !l.record.MatchString(text) {
-			if !started && line <= l.Preamble {
-				continue
-			}
-			return at.atLine(line, 0, "", errorf(ErrLayout, "not a %s line: want a record matching %q (%s), found %q",
-				l.Name, l.Record, l.describe(), excerpt(text)))
+			continue
 		}
-		started = true
-		if records++; records > rd.lim.MaxRows {
-			return at.atLine(line, 0, "", errorf(ErrLimit, "more than %d records: over the row limit", rd.lim.MaxRows))
-		}
-		for _, col := range l.Blank {
-			if col <= len(text) && text[col-1] != ' ' {
-				return at.atLine(line, col, "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
-					l.Name, l.describe(), text[col-1:col], excerpt(text)))
-			}
-		}
-		for i, fd := range l.Fields {
-			values[i] = fd.cut(text)
-		}
-		if need := l.minLength(p, get); len(text) < need {
-			return at.atLine(line, len(text)+1, "", errorf(ErrLayout, "record ends after %d bytes, want %d (%s layout: %s): the line is cut short",
-				len(text), need, l.Name, l.describe()))
-		}
-		for fld, re := range l.check {
-			if v := get(fld); !re.MatchString(v) {
-				return at.atLine(line, l.start(fld), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
-					fld, v, l.Check[fld], l.Name, l.describe()))
-			}
-		}
-		header := l.Header != nil && get(l.Header.Field) == l.Header.Value
-		c, err := p.build(fields, get, has, header, rd.rep,
-			func(fld string, e error) error { return at.atLine(line, l.start(fld), fld, e) })
-		if err != nil {
-			return err
-		}
-		cur.Line, cur.Err = line, nil
-		if err := rd.emit(c, header, &cur); err != nil {
-			return err
+		ln.fits = true
+		ln.err = parseLine(p, l, fields, at, values, get, has, &rep, ln)
+		ln.padded, rep.Padded = rep.Padded, 0
+	}
+}
+
+// parseLine cuts one line that fits the layout into ln's record, or
+// returns what is wrong with it.
+func parseLine(p *Profile, l *FixedLayout, fields []string, at *ParseError, values []string, get func(string) string, has func(string) bool, rep *Report, ln *fixedLine) error {
+	text, line := ln.text, ln.line
+	for _, col := range l.Blank {
+		if col <= len(text) && text[col-1] != ' ' {
+			return at.atLine(line, col, "", errorf(ErrLayout, "want a blank between the fields of the %s layout (%s), found %q in %q",
+				l.Name, l.describe(), text[col-1:col], excerpt(text)))
 		}
 	}
-	if err := sc.failure(at, line+1, "not a fixed-width code file"); err != nil {
+	for i, fd := range l.Fields {
+		values[i] = fd.cut(text)
+	}
+	if need := l.minLength(p, get); len(text) < need {
+		return at.atLine(line, len(text)+1, "", errorf(ErrLayout, "record ends after %d bytes, want %d (%s layout: %s): the line is cut short",
+			len(text), need, l.Name, l.describe()))
+	}
+	for fld, re := range l.check {
+		if v := get(fld); !re.MatchString(v) {
+			return at.atLine(line, l.start(fld), fld, errorf(ErrLayout, "%s %q does not match %q of the %s layout (%s)",
+				fld, v, l.Check[fld], l.Name, l.describe()))
+		}
+	}
+	header := l.Header != nil && get(l.Header.Field) == l.Header.Value
+	c, err := p.build(fields, get, has, header, rep,
+		func(fld string, e error) error { return at.atLine(line, l.start(fld), fld, e) })
+	if err != nil {
 		return err
 	}
-	if !started {
-		want := l.describe()
-		if l.Record != "" {
-			want = fmt.Sprintf("lines matching %q (%s)", l.Record, want)
-		}
-		return &ParseError{File: name, Err: errorf(ErrLayout, "no line fits the %s layout: want %s", l.Name, want)}
-	}
+	ln.c, ln.header = c, header
 	return nil
 }
 
