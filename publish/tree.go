@@ -301,7 +301,10 @@ func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.R
 		if err := snapshot.Write(ctx, snap, rel); err != nil {
 			return err
 		}
-	} else if err := durable.CopyNew(snap, snapshotPath); err != nil {
+	} else if err := durable.LinkOrCopy(snap, snapshotPath); err != nil {
+		// Stored snapshots are written once and never changed in place
+		// (a crosswalk attached to an unpublished one replaces the file):
+		// the release folder can share the stored file's bytes.
 		return err
 	}
 	// Check the copy, not the source: it is what readers will download.

@@ -106,6 +106,20 @@ func CopyNew(dst, src string) error {
 	})
 }
 
+// LinkOrCopy makes dst, which must not exist, hold the bytes of src: a
+// hard link to it where the file system allows, else a synced copy (see
+// CopyNew). It is for files that are never changed in place once
+// written and synced, such as snapshots: the link shares src's bytes and
+// its durability, and costs no copy.
+func LinkOrCopy(dst, src string) error {
+	err := os.Link(src, dst)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// Another file system, or one without hard links.
+	return CopyNew(dst, src)
+}
+
 // createSynced creates path exclusively, lets fill write it, and syncs it.
 func createSynced(path string, fill func(io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
