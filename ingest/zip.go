@@ -8,8 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Roles of a publisher file.
@@ -324,19 +326,41 @@ func (p *Profile) fromZip(f, dir string, lim Limits) ([]input, error) {
 	if len(p.Members) == 0 && len(p.Declarations) == 0 {
 		return nil, &ParseError{File: f, Err: errorf(ErrLayout, "the %s profile names no files to take from a zip: pass the file itself", p.System)}
 	}
-	var cands []candidate
-	for i, zf := range zipMembers(&zr.Reader) {
-		name := f + "/" + zf.Name
+	members := zipMembers(&zr.Reader)
+	dsts := make([]string, len(members))
+	for i := range members {
 		// The member's own name may hold anything; it is only reported.
-		dst := uniquePath(filepath.Join(dir, fmt.Sprintf("member-%d", i)))
-		if err := unpack(zf, dst, lim); err != nil {
-			return nil, &ParseError{File: name, Err: err}
+		dsts[i] = uniquePath(filepath.Join(dir, fmt.Sprintf("member-%d", i)))
+	}
+	// The members are unpacked on every core; the first error in the
+	// zip's order is the one reported, as if they were unpacked in turn.
+	errs := make([]error, len(members))
+	sniffs := make([]*sample, len(members))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(members), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				zf := members[i]
+				if err := unpack(zf, dsts[i], lim); err != nil {
+					errs[i] = &ParseError{File: f + "/" + zf.Name, Err: err}
+					continue
+				}
+				sniffs[i], errs[i] = sniff(dsts[i], zf.Name, lim)
+			}
+		})
+	}
+	for i := range members {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var cands []candidate
+	for i, zf := range members {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		s, err := sniff(dst, zf.Name, lim)
-		if err != nil {
-			return nil, err
-		}
-		cands = append(cands, candidate{input: input{name: name, path: dst}, base: path.Base(zf.Name), id: p.classify(s)})
+		cands = append(cands, candidate{input: input{name: f + "/" + zf.Name, path: dsts[i]}, base: path.Base(zf.Name), id: p.classify(sniffs[i])})
 	}
 	return p.chooseZip(f, cands)
 }
