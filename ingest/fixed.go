@@ -64,12 +64,13 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 	stop := make(chan struct{})
 	work := make(chan *lineBatch, fixedWorkers)
 	order := make(chan *lineBatch, 2*fixedWorkers)
+	free := make(chan *lineBatch, 4*fixedWorkers)
 	var wg sync.WaitGroup
 	var tail fixedTail // the end of the file, for the reader after order is closed
 	wg.Go(func() {
 		defer close(work)
 		defer close(order)
-		tail = scanBatches(ctx, newLineScanner(f), at, stop, work, order)
+		tail = scanBatches(ctx, newLineScanner(f), at, stop, work, order, free)
 	})
 	for range fixedWorkers {
 		wg.Go(func() {
@@ -114,6 +115,11 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 			if err := rd.emit(ln.c, ln.header, &cur); err != nil {
 				return err
 			}
+		}
+		clear(b.lines) // what the lines held is the release's now, or dropped
+		select {
+		case free <- b:
+		default:
 		}
 	}
 	if tail.err != nil {
@@ -163,9 +169,19 @@ type fixedTail struct{ err error }
 
 // scanBatches reads the lines of sc in batches, each sent to work (to be
 // cut) and to order (to be read in file order), until the file ends, ctx is
-// done or stop is closed.
-func scanBatches(ctx context.Context, sc *lineScanner, at *ParseError, stop <-chan struct{}, work, order chan<- *lineBatch) fixedTail {
-	b := &lineBatch{done: make(chan struct{})}
+// done or stop is closed. Batches the reader is done with come back on
+// free, to be filled again.
+func scanBatches(ctx context.Context, sc *lineScanner, at *ParseError, stop <-chan struct{}, work, order chan<- *lineBatch, free <-chan *lineBatch) fixedTail {
+	newBatch := func() *lineBatch {
+		select {
+		case b := <-free:
+			b.lines, b.done = b.lines[:0], make(chan struct{})
+			return b
+		default:
+			return &lineBatch{lines: make([]fixedLine, 0, fixedBatch), done: make(chan struct{})}
+		}
+	}
+	b := newBatch()
 	send := func() bool {
 		select {
 		case order <- b:
@@ -177,7 +193,7 @@ func scanBatches(ctx context.Context, sc *lineScanner, at *ParseError, stop <-ch
 		case <-stop:
 			return false
 		}
-		b = &lineBatch{done: make(chan struct{})}
+		b = newBatch()
 		return true
 	}
 	line := 0
