@@ -531,20 +531,60 @@ const insertBatch = 64
 // headers), and returns their row hashes (RowHash), in order.
 func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code) ([]int64, error) {
 	const cols = 9
-	prepare := func(n int) (*rawStmt, error) {
-		q := `INSERT INTO ` + table + ` (code, category, short, medium, long, status, attributes, meta, hash) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?), `, n), ", ")
-		return tx.PrepareContext(ctx, q)
+	// A batch's statement writes an empty text column (and an empty
+	// attributes or meta object) as a literal rather than a parameter:
+	// the driver copies every text parameter into C memory and clears it
+	// after each statement, and ICD-10 rows are half empty columns. The
+	// values stored are the same either way. Statements are kept by the
+	// shape of their rows: '?' a parameter, 'e' '' and 'o' '{}'.
+	prepared := map[string]*rawStmt{}
+	defer func() {
+		for _, st := range prepared {
+			st.Close()
+		}
+	}()
+	statement := func(shape []byte) (*rawStmt, bool, error) {
+		if st := prepared[string(shape)]; st != nil {
+			return st, true, nil
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ` + table + ` (code, category, short, medium, long, status, attributes, meta, hash) VALUES `)
+		for r := 0; r < len(shape); r += cols {
+			if r > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			for k, b := range shape[r : r+cols] {
+				if k > 0 {
+					q.WriteString(", ")
+				}
+				switch b {
+				case 'e':
+					q.WriteString(`''`)
+				case 'o':
+					q.WriteString(`'{}'`)
+				default:
+					q.WriteByte('?')
+				}
+			}
+			q.WriteByte(')')
+		}
+		st, err := tx.PrepareContext(ctx, q.String())
+		if err != nil {
+			return nil, false, err
+		}
+		// Mixed shapes (HCPCS) make a statement per batch: keep a few.
+		if len(prepared) < 16 {
+			prepared[string(shape)] = st
+			return st, true, nil
+		}
+		return st, false, nil
 	}
-	full, err := prepare(insertBatch)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %s insert: %w", table, err)
-	}
-	defer full.Close()
 	hashes := make([]int64, 0, len(records))
 	watched := ctx
 	ctx = dbfile.Unwatched(ctx)
 	args := make([]any, 0, insertBatch*cols)
+	shape := make([]byte, 0, insertBatch*cols)
 	for start := 0; start < len(records); start += insertBatch {
 		if watched.Err() != nil {
 			return nil, watched.Err()
@@ -553,7 +593,7 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 		if table == "codes" {
 			codeset.ReportProgress(watched, "storing", start+len(batch), len(records))
 		}
-		args = args[:0]
+		args, shape = args[:0], shape[:0]
 		for _, c := range batch {
 			attrs, err := EncodeAttrs(c.Attrs)
 			if err != nil {
@@ -565,16 +605,29 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 			}
 			h := RowHash(c, attrs)
 			hashes = append(hashes, h)
-			args = append(args, c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta, h)
-		}
-		stmt := full
-		if len(batch) < insertBatch {
-			if stmt, err = prepare(len(batch)); err != nil {
-				return nil, fmt.Errorf("prepare %s insert: %w", table, err)
+			for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta} {
+				switch {
+				case k > 0 && v == "":
+					shape = append(shape, 'e')
+				case k >= 6 && v == "{}":
+					shape = append(shape, 'o')
+				default:
+					shape = append(shape, '?')
+					args = append(args, v)
+				}
 			}
-			defer stmt.Close()
+			shape = append(shape, '?')
+			args = append(args, h)
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		stmt, kept, err := statement(shape)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %s insert: %w", table, err)
+		}
+		_, err = stmt.ExecContext(ctx, args...)
+		if !kept {
+			stmt.Close()
+		}
+		if err != nil {
 			return nil, fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
 		}
 	}
