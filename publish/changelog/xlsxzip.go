@@ -2,7 +2,9 @@ package changelog
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/flate"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -24,10 +26,15 @@ type sortedZip struct {
 	tmp *os.File
 	zw  *zip.Writer
 	err error
+	// rows are the data rows of streamed sheets by part name, which
+	// excelize writes with their header row only: the rows go in before
+	// the end of the sheet data. cur is such a part being written.
+	rows map[string]*streamedRows
+	cur  *splice
 }
 
-func newSortedZip(dst io.Writer) excelize.ZipWriter {
-	z := &sortedZip{dst: dst}
+func newSortedZip(dst io.Writer, rows map[string]*streamedRows) excelize.ZipWriter {
+	z := &sortedZip{dst: dst, rows: rows}
 	z.tmp, z.err = os.CreateTemp("", "codeset-xlsx-*.zip")
 	if z.err == nil {
 		z.zw = zip.NewWriter(z.tmp)
@@ -42,16 +49,65 @@ func newSortedZip(dst io.Writer) excelize.ZipWriter {
 	return z
 }
 
-func (z *sortedZip) Create(name string) (io.Writer, error) {
-	if z.err != nil {
-		return nil, z.err
+// splice holds what excelize writes of a part whose rows are added: the
+// sheet with its header row, a few kilobytes.
+type splice struct {
+	name string
+	w    io.Writer
+	rows *streamedRows
+	buf  bytes.Buffer
+}
+
+func (s *splice) Write(p []byte) (int, error) { return s.buf.Write(p) }
+
+// finish writes the part: what excelize wrote up to the end of the sheet
+// data, the rows, and the rest.
+func (s *splice) finish() error {
+	b := s.buf.Bytes()
+	i := bytes.LastIndex(b, []byte("</sheetData>"))
+	if i < 0 || !bytes.Contains(b[:i], []byte(`<row r="1">`)) || bytes.Contains(b[:i], []byte(`<row r="2">`)) {
+		return fmt.Errorf("xlsx part %s: not a sheet holding its header row alone", s.name)
 	}
-	return z.zw.Create(name)
+	if _, err := s.w.Write(b[:i]); err != nil {
+		return err
+	}
+	if err := s.rows.write(s.w); err != nil {
+		return err
+	}
+	_, err := s.w.Write(b[i:])
+	return err
+}
+
+// finishPart completes the part being spliced, if any.
+func (z *sortedZip) finishPart() error {
+	if z.cur == nil || z.err != nil {
+		return z.err
+	}
+	cur := z.cur
+	z.cur = nil
+	z.err = cur.finish()
+	return z.err
+}
+
+func (z *sortedZip) Create(name string) (io.Writer, error) {
+	if err := z.finishPart(); err != nil {
+		return nil, err
+	}
+	w, err := z.zw.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if rows := z.rows[name]; rows != nil {
+		z.cur = &splice{name: name, w: w, rows: rows}
+		delete(z.rows, name)
+		return z.cur, nil
+	}
+	return w, nil
 }
 
 func (z *sortedZip) AddFS(fsys fs.FS) error {
-	if z.err != nil {
-		return z.err
+	if err := z.finishPart(); err != nil {
+		return err
 	}
 	return z.zw.AddFS(fsys)
 }
@@ -62,8 +118,11 @@ func (z *sortedZip) Close() error {
 	}
 	defer os.Remove(z.tmp.Name())
 	defer z.tmp.Close()
-	if z.err != nil {
-		return z.err
+	if err := z.finishPart(); err != nil {
+		return err
+	}
+	if len(z.rows) > 0 {
+		return fmt.Errorf("xlsx: %d streamed sheets not written", len(z.rows))
 	}
 	if err := z.zw.Close(); err != nil {
 		return err
