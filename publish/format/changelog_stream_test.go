@@ -120,3 +120,31 @@ func FuzzWriteChangelogAsWhole(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWriteChangelog100k measures the JSON changelog of a first
+// release of 100,000 ICD-10-CM-like codes, every code added.
+func BenchmarkWriteChangelog100k(b *testing.B) {
+	const n = 100_000
+	l := &codeset.Changelog{System: codeset.ICD10CM, To: "FY2001"}
+	for i := range n {
+		code := fmt.Sprintf("A%06d", i)
+		l.Changes = append(l.Changes, codeset.Change{Code: code, Kind: codeset.Added, Record: codeset.Code{Code: code,
+			Short: "Short title of " + code, Long: "Long description of the code " + code + ", with some more words, unspecified"}})
+	}
+	l.Summary.Added = n
+	var w int64
+	for b.Loop() {
+		c := counter(0)
+		if err := WriteChangelog(&c, l); err != nil {
+			b.Fatal(err)
+		}
+		w = int64(c)
+	}
+	b.SetBytes(w)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/code")
+}
+
+// counter counts the bytes written to it and keeps none.
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) { *c += counter(len(p)); return len(p), nil }

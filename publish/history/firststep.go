@@ -66,8 +66,11 @@ func first(ctx context.Context, conn *sql.Conn, snap Snapshot) error {
 			SELECT code, 1, ?, ?, '', '', '' FROM snap.codes ORDER BY code`, []any{info.Label, string(codeset.Added)}},
 		{`INSERT INTO releases (seq, label, effective, codes, snapshot, first_id) VALUES (1, ?, ?, ?, ?, 1)`,
 			[]any{info.Label, eff, info.Codes, snap.SHA256}},
-		{`INSERT INTO records (id, code, first_seq, last_seq, category, short, medium, long, status, attributes)
-			SELECT row_number() OVER (ORDER BY code), code, 1, 0, category, short, medium, long, status, attributes
+		// Into an empty table the ids SQLite gives are 1, 2, ... in the
+		// order of insertion, code order: what apply numbers with
+		// row_number(), without the window's copy of every row.
+		{`INSERT INTO records (code, first_seq, last_seq, category, short, medium, long, status, attributes)
+			SELECT code, 1, 0, category, short, medium, long, status, attributes
 			FROM snap.codes ORDER BY code`, nil},
 		{`INSERT INTO search (rowid, short, medium, long) SELECT id, short, medium, long FROM records ORDER BY id`, nil},
 	} {
