@@ -48,6 +48,23 @@ func linkProblems(l *codeset.Changelog) map[string]string {
 	return problems
 }
 
+// rowSource makes row cursors over the sorted changes of a changelog.
+type rowSource struct {
+	l        *codeset.Changelog
+	changes  []codeset.Change
+	problems map[string]string
+}
+
+// rows returns the rows of kind k ("" for all) after the first skip.
+func (s rowSource) rows(k codeset.ChangeKind, skip int) *rowCursor {
+	rc := newRows(s.l, s.changes, s.problems, k)
+	var r changeRow
+	for range skip {
+		rc.next(&r)
+	}
+	return rc
+}
+
 // next sets r to the next row and reports whether there was one.
 func (rc *rowCursor) next(r *changeRow) bool {
 	if len(rc.fields) > 0 {
@@ -215,7 +232,13 @@ func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
 func writeXLSX(w io.Writer, l *codeset.Changelog, direct bool) (err error) {
 	f := excelize.NewFile()
 	x := &xlsxSheets{f: f, direct: direct, rows: map[string]*streamedRows{}}
-	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return newSortedZip(w, x.rows) })
+	// excelize hands its zip writer a bytes.Buffer that it then copies
+	// to w: the whole workbook in memory, over a hundred megabytes for a
+	// first release of a million codes. The archive goes to w instead, and
+	// the buffer stays empty. (excelize edits the buffer afterwards only
+	// for parts over 4 GiB that it streamed itself, or to encrypt the
+	// workbook; neither happens here.)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return newSortedZip(w, x.rows) })
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("write xlsx changelog: %w", cerr)
@@ -307,20 +330,19 @@ func fillXLSX(x *xlsxSheets, l *codeset.Changelog) error {
 		// something excelize would change (see plainCell).
 		x.direct = plainRows(newRows(l, changes, problems, ""))
 	}
-	if err := allChangesSheet(x, l, newRows(l, changes, problems, ""), total, bold, wrap); err != nil {
+	src := rowSource{l, changes, problems}
+	if err := allChangesSheet(x, l, src, total, bold, wrap); err != nil {
 		return err
 	}
 	for _, k := range shownKinds(l) {
 		// A sheet holds at most sheetRows rows, the header among them:
-		// a longer list continues on "Added (2)" and so on. Each part
-		// walks the rows of its kind from the start.
-		rows := newRows(l, changes, problems, k)
+		// a longer list continues on "Added (2)" and so on.
 		for i, n := range parts(counts[k], sheetRows-1) {
 			sheet := kindTitle(k)
 			if i > 0 {
 				sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
 			}
-			if err := kindSheet(x, l, sheet, k, rows, n, bold, wrap); err != nil {
+			if err := kindSheet(x, l, sheet, k, src, i*(sheetRows-1), n, bold, wrap); err != nil {
 				return err
 			}
 		}
@@ -353,34 +375,37 @@ func parts(n, max int) []int {
 // on one sheet to sort and filter, with the code as written and as stored
 // (both text, zeros kept), readable field names, and the publisher's action
 // code, action effective and termination dates and replacements.
-func allChangesSheet(x *xlsxSheets, l *codeset.Changelog, rows *rowCursor, n, bold, wrap int) error {
+func allChangesSheet(x *xlsxSheets, l *codeset.Changelog, src rowSource, n, bold, wrap int) error {
 	// Past a sheet's rows the list continues on "All changes (2)".
 	for i, part := range parts(n, sheetRows-1) {
 		sheet := "All changes"
 		if i > 0 {
 			sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
 		}
-		if err := allChangesPart(x, l, sheet, rows, part, bold, wrap); err != nil {
+		if err := allChangesPart(x, l, sheet, src, i*(sheetRows-1), part, bold, wrap); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func allChangesPart(x *xlsxSheets, l *codeset.Changelog, sheet string, rows *rowCursor, n, bold, wrap int) error {
+func allChangesPart(x *xlsxSheets, l *codeset.Changelog, sheet string, src rowSource, start, n, bold, wrap int) error {
 	header := []string{"Code", "Stored code", "Change", "Category", "Description", "Field", "Before", "After",
 		"Action code", "Action effective", "Termination date", "Replaced by", "Replaces"}
 	widths := []colWidth{{"A", "D", 11}, {"E", "E", 60}, {"F", "F", 18}, {"G", "H", 40}, {"I", "M", 14}}
-	return x.streamSheet(sheet, header, widths, n, bold, wrap, func(vals []string) {
-		var r changeRow
-		rows.next(&r)
-		field := ""
-		if r.Field != "" {
-			field = fieldLabel(r.Field)
+	return x.streamSheet(sheet, header, widths, n, bold, wrap, func() func(vals []string) {
+		rows := src.rows("", start)
+		return func(vals []string) {
+			var r changeRow
+			rows.next(&r)
+			field := ""
+			if r.Field != "" {
+				field = fieldLabel(r.Field)
+			}
+			vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7] =
+				l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After
+			vals[8], vals[9], vals[10], vals[11], vals[12] = actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces
 		}
-		vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7] =
-			l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After
-		vals[8], vals[9], vals[10], vals[11], vals[12] = actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces
 	})
 }
 
@@ -424,7 +449,7 @@ type xlsxSheets struct {
 // into the sheet's part as the StreamWriter would (streamedRows.write), as the
 // workbook is written. A first release of a million codes has two sheets
 // of a million rows; excelize spends several microseconds on each cell.
-func (x *xlsxSheets) streamSheet(sheet string, header []string, widths []colWidth, n, bold, wrap int, fill func(vals []string)) error {
+func (x *xlsxSheets) streamSheet(sheet string, header []string, widths []colWidth, n, bold, wrap int, rows func() func(vals []string)) error {
 	f := x.f
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
@@ -461,9 +486,10 @@ func (x *xlsxSheets) streamSheet(sheet string, header []string, widths []colWidt
 		// excelize numbers the parts of new sheets after the sheets
 		// before them.
 		part := fmt.Sprintf("xl/worksheets/sheet%d.xml", len(f.GetSheetList()))
-		x.rows[part] = &streamedRows{n: n, cols: len(header), style: wrap, fill: fill}
+		x.rows[part] = &streamedRows{n: n, cols: len(header), style: wrap, rows: rows}
 		return sw.Flush()
 	}
+	fill := rows()
 	vals := make([]string, len(header))
 	for i := range n {
 		clear(vals)
@@ -481,7 +507,9 @@ func (x *xlsxSheets) streamSheet(sheet string, header []string, widths []colWidt
 // streamedRows are the data rows of a streamed sheet, from its second row.
 type streamedRows struct {
 	n, cols, style int
-	fill           func(vals []string)
+	// rows gives a function that fills each row in turn. Rows of
+	// different sheets may be written at once, each with its own.
+	rows func() func(vals []string)
 }
 
 // write writes the rows as excelize's StreamWriter.SetRow writes a row of
@@ -499,10 +527,11 @@ func (s *streamedRows) write(w io.Writer) error {
 	}
 	style := strconv.Itoa(s.style)
 	vals := make([]string, s.cols)
+	fill := s.rows()
 	var b, num []byte
 	for i := range s.n {
 		clear(vals)
-		s.fill(vals)
+		fill(vals)
 		num = strconv.AppendInt(num[:0], int64(i+2), 10)
 		b = append(b[:0], `<row r="`...)
 		b = append(b, num...)
@@ -571,7 +600,7 @@ func split[T any](rows []T, n int) [][]T {
 }
 
 // kindSheet adds the sheet of n rows of kind k, taken from rows.
-func kindSheet(x *xlsxSheets, l *codeset.Changelog, sheet string, k codeset.ChangeKind, rows *rowCursor, n, bold, wrap int) error {
+func kindSheet(x *xlsxSheets, l *codeset.Changelog, sheet string, k codeset.ChangeKind, src rowSource, start, n, bold, wrap int) error {
 	withFields := hasFields(k)
 	cols := xlsxColumns[withFields]
 	lh := linkHeader(l, k)
@@ -586,22 +615,25 @@ func kindSheet(x *xlsxSheets, l *codeset.Changelog, sheet string, k codeset.Chan
 	} else {
 		widths = append(widths, colWidth{"C", lastCol, 90})
 	}
-	return x.streamSheet(sheet, cols, widths, n, bold, wrap, func(vals []string) {
-		var r changeRow
-		rows.next(&r)
-		code := l.System.Display(r.Code)
-		n := 3
-		if withFields {
-			vals[0], vals[1], vals[2], vals[3], vals[4], vals[5] = code, r.Category, r.Field, r.Before, r.After, r.Description
-			n = 6
-		} else {
-			vals[0], vals[1], vals[2] = code, r.Category, r.Description
-		}
-		switch lh {
-		case "replaced by":
-			vals[n] = r.ReplacedBy
-		case "replaces":
-			vals[n] = r.Replaces
+	return x.streamSheet(sheet, cols, widths, n, bold, wrap, func() func(vals []string) {
+		rows := src.rows(k, start)
+		return func(vals []string) {
+			var r changeRow
+			rows.next(&r)
+			code := l.System.Display(r.Code)
+			n := 3
+			if withFields {
+				vals[0], vals[1], vals[2], vals[3], vals[4], vals[5] = code, r.Category, r.Field, r.Before, r.After, r.Description
+				n = 6
+			} else {
+				vals[0], vals[1], vals[2] = code, r.Category, r.Description
+			}
+			switch lh {
+			case "replaced by":
+				vals[n] = r.ReplacedBy
+			case "replaces":
+				vals[n] = r.Replaces
+			}
 		}
 	})
 }

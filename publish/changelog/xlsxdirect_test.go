@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/internal/fixture"
 )
@@ -39,11 +41,18 @@ func TestXLSXDirectRows(t *testing.T) {
 	long := firstRelease(50)
 	long.Changes[7].Record.Long = strings.Repeat("long ", 7000)
 
+	defer func(n int) { sheetRows = n }(sheetRows)
 	for name, l := range map[string]*codeset.Changelog{
 		"sample": fixture.SampleChangelog(), "linked": linkedChangelog(), "reconciled": icdWithReconciliation(),
 		"first": firstRelease(3000), "tricky": tricky, "escape": &escaped, "long": long,
-		"empty": {System: codeset.ICD10CM, To: "FY2026"},
+		"empty":       {System: codeset.ICD10CM, To: "FY2026"},
+		"split first": firstRelease(40), "split tricky": tricky,
 	} {
+		sheetRows = excelize.TotalRows
+		if strings.HasPrefix(name, "split") {
+			// Sheets continued on "Added (2)" and so on.
+			sheetRows = 7
+		}
 		var direct, streamed bytes.Buffer
 		if err := writeXLSX(&direct, l, true); err != nil {
 			t.Fatalf("%s: %v", name, err)
