@@ -568,7 +568,9 @@ func isXMLSpace(c byte) bool { return c == '\t' || c == '\n' || c == '\r' || c =
 // "_x", which could start an escape of Excel's own (_x000D_) that excelize
 // escapes again.
 func plainCell(v string) bool {
-	return len(v) <= excelize.TotalCellChars && !strings.Contains(v, "_x")
+	// Strictly shorter: a code's display form is one character longer
+	// than the code checked.
+	return len(v) < excelize.TotalCellChars && !strings.Contains(v, "_x")
 }
 
 // appendEscaped appends v escaped as excelize escapes the text of a cell:

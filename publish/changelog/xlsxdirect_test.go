@@ -41,7 +41,7 @@ func TestXLSXDirectRows(t *testing.T) {
 	long := firstRelease(50)
 	long.Changes[7].Record.Long = strings.Repeat("long ", 7000)
 
-	defer func(n int) { sheetRows = n }(sheetRows)
+	defer func(n, m int) { sheetRows, apartRows = n, m }(sheetRows, apartRows)
 	for name, l := range map[string]*codeset.Changelog{
 		"sample": fixture.SampleChangelog(), "linked": linkedChangelog(), "reconciled": icdWithReconciliation(),
 		"first": firstRelease(3000), "tricky": tricky, "escape": &escaped, "long": long,
@@ -53,15 +53,20 @@ func TestXLSXDirectRows(t *testing.T) {
 			// Sheets continued on "Added (2)" and so on.
 			sheetRows = 7
 		}
-		var direct, streamed bytes.Buffer
-		if err := writeXLSX(&direct, l, true); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		var streamed bytes.Buffer
 		if err := writeXLSX(&streamed, l, false); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !bytes.Equal(direct.Bytes(), streamed.Bytes()) {
-			t.Errorf("%s: rows written directly give %d bytes, through excelize %d, not the same", name, direct.Len(), streamed.Len())
+		// Sheets written in line, and each in a goroutine of its own.
+		for _, apart := range []int{1 << 30, 1} {
+			apartRows = apart
+			var direct bytes.Buffer
+			if err := writeXLSX(&direct, l, true); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !bytes.Equal(direct.Bytes(), streamed.Bytes()) {
+				t.Errorf("%s (apart from %d rows): rows written directly give %d bytes, through excelize %d, not the same", name, apart, direct.Len(), streamed.Len())
+			}
 		}
 	}
 }

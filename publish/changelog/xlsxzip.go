@@ -45,6 +45,10 @@ type sortedZip struct {
 // xlsxWorkers is how many parts are written at once.
 const xlsxWorkers = 2
 
+// apartRows is the fewest rows that get a part a goroutine and a
+// temporary file of its own: smaller sheets are written in line.
+var apartRows = 4096
+
 // tempZip is a temporary zip file being written.
 type tempZip struct {
 	f   *os.File
@@ -102,6 +106,9 @@ type splice struct {
 	w    io.Writer
 	rows *streamedRows
 	buf  bytes.Buffer
+	// inline is set for a part written into the main zip as soon as
+	// excelize is done with it, rather than in a goroutine.
+	inline bool
 }
 
 func (s *splice) Write(p []byte) (int, error) { return s.buf.Write(p) }
@@ -132,6 +139,13 @@ func (z *sortedZip) finishPart() {
 		return
 	}
 	z.cur = nil
+	if cur.inline {
+		// Written now: the next part goes into the same zip.
+		if err := cur.finish(); err != nil && z.err == nil {
+			z.err = err
+		}
+		return
+	}
 	z.wg.Add(1)
 	go func() {
 		defer z.wg.Done()
@@ -151,6 +165,15 @@ func (z *sortedZip) Create(name string) (io.Writer, error) {
 		return z.main.zw.Create(name)
 	}
 	delete(z.rows, name)
+	if rows.n < apartRows {
+		w, err := z.main.zw.Create(name)
+		if err != nil {
+			z.err = err
+			return nil, err
+		}
+		z.cur = &splice{name: name, zip: z.main, w: w, rows: rows, inline: true}
+		return z.cur, nil
+	}
 	t, err := newTempZip()
 	if err != nil {
 		z.err = err
