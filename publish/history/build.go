@@ -183,13 +183,6 @@ func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) er
 		return err
 	}
 	defer conn.Close()
-	// A bigger page cache than SQLite's 2 MB default: a first release of
-	// a million codes writes hundreds of megabytes of rows and index,
-	// and with the default most pages are spilled and read back. The
-	// cache changes how often pages are written, not what they hold.
-	if _, err := conn.ExecContext(ctx, stepCache); err != nil {
-		return err
-	}
 	if prevSnap == "" && seq == 1 && !genericFirst {
 		if err := first(ctx, conn, snap); err != nil {
 			return err

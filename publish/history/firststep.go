@@ -10,8 +10,8 @@ import (
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
-// stepCache is the page cache of a step's connection (PRAGMA cache_size,
-// in KiB when negative).
+// stepCache is the page cache of the connection that adds a first release
+// (PRAGMA cache_size, in KiB when negative).
 const stepCache = `PRAGMA cache_size = -32768`
 
 // genericFirst makes step add a first release as it adds any other, by
@@ -36,6 +36,13 @@ func first(ctx context.Context, conn *sql.Conn, snap Snapshot) error {
 	}
 	exec := func(q string, args ...any) error {
 		_, err := conn.ExecContext(ctx, q, args...)
+		return err
+	}
+	// A bigger page cache than SQLite's 2 MB default: a first release of
+	// a million codes writes hundreds of megabytes of rows and index,
+	// and with the default most pages are spilled and read back. The
+	// cache changes how often pages are written, not what they hold.
+	if err := exec(stepCache); err != nil {
 		return err
 	}
 	// ATTACH cannot run inside a transaction.
