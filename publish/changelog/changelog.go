@@ -105,8 +105,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		p("\n- %s\n", n)
 	}
 
-	changes := slices.Clone(l.Changes)
-	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	changes := sortedChanges(l)
 
 	if slices.ContainsFunc(changes, func(c codeset.Change) bool { return c.Category != "" }) {
 		byCat := l.ByCategory()
@@ -133,21 +132,32 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		}
 	}
 
+	mw := mdWriter{w: bw, dot: l.System.Facts().Dot}
 	for _, k := range kinds {
-		var of []codeset.Change
-		for _, c := range changes {
-			if c.Kind == k {
-				of = append(of, c)
+		// The changes of kind k are picked from changes as they are
+		// written: a copy of them would be the whole changelog again in
+		// a first release.
+		n := 0
+		for i := range changes {
+			if changes[i].Kind == k {
+				n++
 			}
 		}
-		if len(of) == 0 {
+		if n == 0 {
 			continue
 		}
-		p("\n## %s (%d)\n\n", kindTitle(k), len(of))
+		of := func(yield func(codeset.Change) bool) {
+			for i := range changes {
+				if changes[i].Kind == k && !yield(changes[i]) {
+					return
+				}
+			}
+		}
+		p("\n## %s (%d)\n\n", kindTitle(k), n)
 		switch k {
 		case codeset.Revised, codeset.ShortTitle:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
-			for _, c := range of {
+			for c := range of {
 				name := code(c.Code)
 				if n := c.Note(); n != "" {
 					name += " (" + n + ")"
@@ -160,7 +170,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 			}
 		case codeset.Cosmetic:
 			p("| code | category | field | before | after |\n|---|---|---|---|---|\n")
-			for _, c := range of {
+			for c := range of {
 				for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 					fc := c.Fields[f]
 					p("| %s | %s | %s | %s | %s |\n", code(c.Code), cell(c.Category), cell(f),
@@ -170,14 +180,31 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		case codeset.Discontinued:
 			lh := linkHeader(l, k)
 			p("| code | category | termination date | description |%s\n|---|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
-			for _, c := range of {
+			for c := range of {
 				p("| %s | %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(describe(c)), mdExtra(lh, linkCell(l, lh, c)))
 			}
 		default:
+			// The rows of a first release: a million in a release of a
+			// million codes, so written without fmt.
 			lh := linkHeader(l, k)
 			p("| code | category | description |%s\n|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
-			for _, c := range of {
-				p("| %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(describe(c)), mdExtra(lh, linkCell(l, lh, c)))
+			for c := range of {
+				bw.WriteString("| ")
+				mw.code(c.Code)
+				bw.WriteString(" | ")
+				mw.cell(c.Category)
+				bw.WriteString(" | ")
+				if n := c.Note(); n != "" {
+					mw.cell("[" + n + "] ")
+				}
+				mw.cell(c.Record.Description())
+				bw.WriteString(" |")
+				if lh != "" {
+					bw.WriteByte(' ')
+					mw.cell(linkCell(l, lh, c))
+					bw.WriteString(" |")
+				}
+				bw.WriteByte('\n')
 			}
 		}
 	}
@@ -339,7 +366,66 @@ var cellEscaper = strings.NewReplacer(
 
 // cell returns s escaped for a Markdown table cell.
 func cell(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
 	return cellEscaper.Replace(s)
+}
+
+// needsEscape reports whether cellEscaper changes s.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\', '|', '*', '_', '~', '`', '<', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}
+
+// mdWriter writes table cells without building them as strings first.
+type mdWriter struct {
+	w   *bufio.Writer
+	dot int // the system's Dot
+}
+
+// cell writes s escaped for a Markdown table cell.
+func (m mdWriter) cell(s string) {
+	if needsEscape(s) {
+		cellEscaper.WriteString(m.w, s)
+		return
+	}
+	m.w.WriteString(s)
+}
+
+// code writes a code in display form (codeset.System.Display) as a cell.
+func (m mdWriter) code(c string) {
+	if m.dot > 0 && len(c) > m.dot {
+		m.cell(c[:m.dot])
+		m.w.WriteByte('.')
+		m.cell(c[m.dot:])
+		return
+	}
+	m.cell(c)
+}
+
+// sortedChanges returns the changes of l sorted by code, stably: l.Changes
+// itself when they already are, as a comparison gives them, else a sorted
+// copy.
+func sortedChanges(l *codeset.Changelog) []codeset.Change {
+	sorted := true
+	for i := 1; i < len(l.Changes); i++ {
+		if l.Changes[i].Code < l.Changes[i-1].Code {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return l.Changes
+	}
+	changes := slices.Clone(l.Changes)
+	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	return changes
 }
 
 // wordDiff renders the word-level difference of two values as one table

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
@@ -155,10 +154,10 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 		{"SHA256SUMS", format.SumsName},
 	}
 
-	changes := slices.Clone(l.Changes)
-	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	changes := sortedChanges(l)
 	cats := map[string]bool{}
-	for _, c := range changes {
+	for i := range changes {
+		c := &changes[i]
 		cats[c.Category] = true
 		if _, ok := c.Record.Meta["action"]; ok {
 			v.ShowMeta = true
@@ -222,8 +221,8 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	}
 	if v.First && v.ShowCategory {
 		n := map[string]int{}
-		for _, c := range changes {
-			n[c.Category]++
+		for i := range changes {
+			n[changes[i].Category]++
 		}
 		for _, c := range v.Categories {
 			v.ByCategory = append(v.ByCategory, htmlCount{Title: c, N: n[c]})

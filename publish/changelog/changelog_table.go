@@ -1,11 +1,14 @@
 package changelog
 
 import (
+	"bufio"
 	"encoding/csv"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -13,12 +16,28 @@ import (
 	"github.com/codeset/codeset"
 )
 
-// changeRows flattens l into one row per changed field (one row for a
-// change without fields), sorted by code: the rows of the CSV changelog and
-// of the XLSX sheets.
-func changeRows(l *codeset.Changelog) []changeRow {
-	changes := slices.Clone(l.Changes)
-	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+// rowCursor walks the rows of a changelog's tables: one row per changed
+// field (one row for a change without fields), sorted by code, of one
+// change kind or of all. The rows are made one at a time: a first release
+// of a million codes has a million of them.
+type rowCursor struct {
+	l        *codeset.Changelog
+	changes  []codeset.Change // sorted by code
+	problems map[string]string
+	kind     codeset.ChangeKind // "" for every kind
+	i        int                // the next change
+	fields   []string           // the sorted fields of changes[i-1] not yet made rows
+	base     changeRow
+}
+
+// newRows returns the rows of l's changes of kind k ("" for all).
+func newRows(l *codeset.Changelog, changes []codeset.Change, problems map[string]string, k codeset.ChangeKind) *rowCursor {
+	return &rowCursor{l: l, changes: changes, problems: problems, kind: k}
+}
+
+// linkProblems gathers the reasons of l's link problems by code, separated
+// by "; ".
+func linkProblems(l *codeset.Changelog) map[string]string {
 	problems := map[string]string{}
 	for _, p := range l.LinkProblems {
 		if problems[p.Code] != "" {
@@ -26,22 +45,62 @@ func changeRows(l *codeset.Changelog) []changeRow {
 		}
 		problems[p.Code] += p.Reason
 	}
-	var rows []changeRow
-	for _, c := range changes {
-		base := changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: describe(c),
-			ReplacedBy: displayCodes(l.System, c.ReplacedBy), Replaces: displayCodes(l.System, c.Replaces), Problems: problems[c.Code],
-			Action: c.Record.Meta["action"], ActionEffective: c.Record.Meta["action_effective_date"], Terminated: c.Record.Meta["termination_date"]}
-		if len(c.Fields) == 0 {
-			rows = append(rows, base)
+	return problems
+}
+
+// rowSource makes row cursors over the sorted changes of a changelog.
+type rowSource struct {
+	l        *codeset.Changelog
+	changes  []codeset.Change
+	problems map[string]string
+}
+
+// rows returns the rows of kind k ("" for all) after the first skip.
+func (s rowSource) rows(k codeset.ChangeKind, skip int) *rowCursor {
+	rc := newRows(s.l, s.changes, s.problems, k)
+	var r changeRow
+	for range skip {
+		rc.next(&r)
+	}
+	return rc
+}
+
+// next sets r to the next row and reports whether there was one.
+func (rc *rowCursor) next(r *changeRow) bool {
+	if len(rc.fields) > 0 {
+		c := &rc.changes[rc.i-1]
+		*r = rc.base
+		f := rc.fields[0]
+		rc.fields = rc.fields[1:]
+		r.Field, r.Before, r.After = f, c.Fields[f].Before, c.Fields[f].After
+		return true
+	}
+	for rc.i < len(rc.changes) {
+		c := &rc.changes[rc.i]
+		rc.i++
+		if rc.kind != "" && c.Kind != rc.kind {
 			continue
 		}
-		for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
-			r := base
-			r.Field, r.Before, r.After = f, c.Fields[f].Before, c.Fields[f].After
-			rows = append(rows, r)
+		rc.base = changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: describe(*c),
+			ReplacedBy: displayCodes(rc.l.System, c.ReplacedBy), Replaces: displayCodes(rc.l.System, c.Replaces), Problems: rc.problems[c.Code],
+			Action: c.Record.Meta["action"], ActionEffective: c.Record.Meta["action_effective_date"], Terminated: c.Record.Meta["termination_date"]}
+		if len(c.Fields) == 0 {
+			*r = rc.base
+			return true
 		}
+		rc.fields = slices.Sorted(maps.Keys(c.Fields))
+		return rc.next(r)
 	}
-	return rows
+	return false
+}
+
+// rowCounts counts the rows of each change kind.
+func rowCounts(changes []codeset.Change) map[codeset.ChangeKind]int {
+	n := map[codeset.ChangeKind]int{}
+	for i := range changes {
+		n[changes[i].Kind] += max(1, len(changes[i].Fields))
+	}
+	return n
 }
 
 type changeRow struct {
@@ -61,6 +120,9 @@ type changeRow struct {
 
 // displayCodes returns codes in display form separated by spaces.
 func displayCodes(sys codeset.System, codes []string) string {
+	if len(codes) == 0 {
+		return ""
+	}
 	out := make([]string, len(codes))
 	for i, c := range codes {
 		out[i] = sys.Display(c)
@@ -99,9 +161,12 @@ func WriteCSV(w io.Writer, l *codeset.Changelog) error {
 	if err := cw.Write(csvHeader); err != nil {
 		return fmt.Errorf("write csv changelog: %w", err)
 	}
-	for _, r := range changeRows(l) {
-		rec := []string{r.Code, l.System.Display(r.Code), string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description,
-			r.ReplacedBy, r.Replaces, r.Problems, r.Action, r.ActionEffective, r.Terminated}
+	rows := newRows(l, sortedChanges(l), linkProblems(l), "")
+	rec := make([]string, len(csvHeader))
+	var r changeRow
+	for rows.next(&r) {
+		rec = append(rec[:0], r.Code, l.System.Display(r.Code), string(r.Kind), r.Category, r.Field, r.Before, r.After, r.Description,
+			r.ReplacedBy, r.Replaces, r.Problems, r.Action, r.ActionEffective, r.Terminated)
 		for i := range rec {
 			rec[i] = neutralize(rec[i])
 		}
@@ -158,14 +223,28 @@ const xlsxDocTime = "2000-01-01T00:00:00Z"
 // and auto-filtered. Revised, short-title, cosmetic and reactivated sheets
 // have Field, Before and After columns. The same changelog always gives the same bytes.
 func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
+	return writeXLSX(w, l, true)
+}
+
+// writeXLSX is WriteXLSX; direct lets the rows of the change sheets be
+// written directly rather than cell by cell through excelize (see
+// xlsxSheets), which gives the same bytes in a fraction of the time.
+func writeXLSX(w io.Writer, l *codeset.Changelog, direct bool) (err error) {
 	f := excelize.NewFile()
-	f.SetZipWriter(newSortedZip)
+	x := &xlsxSheets{f: f, direct: direct, rows: map[string]*streamedRows{}}
+	// excelize hands its zip writer a bytes.Buffer that it then copies
+	// to w: the whole workbook in memory, over a hundred megabytes for a
+	// first release of a million codes. The archive goes to w instead, and
+	// the buffer stays empty. (excelize edits the buffer afterwards only
+	// for parts over 4 GiB that it streamed itself, or to encrypt the
+	// workbook; neither happens here.)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return newSortedZip(w, x.rows) })
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("write xlsx changelog: %w", cerr)
 		}
 	}()
-	if err := fillXLSX(f, l); err != nil {
+	if err := fillXLSX(x, l); err != nil {
 		return fmt.Errorf("write xlsx changelog: %w", err)
 	}
 	if _, err := f.WriteTo(w); err != nil {
@@ -174,7 +253,8 @@ func WriteXLSX(w io.Writer, l *codeset.Changelog) (err error) {
 	return nil
 }
 
-func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
+func fillXLSX(x *xlsxSheets, l *codeset.Changelog) error {
+	f := x.f
 	title := fmt.Sprintf("%s changes: %s", l.System.Name(), l.To)
 	if l.From != "" {
 		title = fmt.Sprintf("%s changes: %s to %s", l.System.Name(), l.From, l.To)
@@ -238,25 +318,31 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 	// streamed ones whole.
 	f.SetActiveSheet(0)
 
-	rows := changeRows(l)
-	if err := allChangesSheet(f, l, rows, bold, wrap); err != nil {
+	changes := sortedChanges(l)
+	problems := linkProblems(l)
+	counts := rowCounts(changes)
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if x.direct {
+		// Rows are written directly only when none of their text is
+		// something excelize would change (see plainCell).
+		x.direct = plainRows(newRows(l, changes, problems, ""))
+	}
+	src := rowSource{l, changes, problems}
+	if err := allChangesSheet(x, l, src, total, bold, wrap); err != nil {
 		return err
 	}
 	for _, k := range shownKinds(l) {
-		var kind []changeRow
-		for _, r := range rows {
-			if r.Kind == k {
-				kind = append(kind, r)
-			}
-		}
 		// A sheet holds at most sheetRows rows, the header among them:
 		// a longer list continues on "Added (2)" and so on.
-		for i, part := range split(kind, sheetRows-1) {
+		for i, n := range parts(counts[k], sheetRows-1) {
 			sheet := kindTitle(k)
 			if i > 0 {
 				sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
 			}
-			if err := kindSheet(f, l, sheet, k, part, bold, wrap); err != nil {
+			if err := kindSheet(x, l, sheet, k, src, i*(sheetRows-1), n, bold, wrap); err != nil {
 				return err
 			}
 		}
@@ -274,37 +360,68 @@ func fillXLSX(f *excelize.File, l *codeset.Changelog) error {
 	return nil
 }
 
+// parts cuts n rows into parts of at most max, and gives one empty part
+// for no rows, so that every kind shown has its sheet.
+func parts(n, max int) []int {
+	var out []int
+	for n > max {
+		out = append(out, max)
+		n -= max
+	}
+	return append(out, n)
+}
+
 // allChangesSheet adds the "All changes" sheet: every row of every kind
 // on one sheet to sort and filter, with the code as written and as stored
 // (both text, zeros kept), readable field names, and the publisher's action
 // code, action effective and termination dates and replacements.
-func allChangesSheet(f *excelize.File, l *codeset.Changelog, rows []changeRow, bold, wrap int) error {
+func allChangesSheet(x *xlsxSheets, l *codeset.Changelog, src rowSource, n, bold, wrap int) error {
 	// Past a sheet's rows the list continues on "All changes (2)".
-	for i, part := range split(rows, sheetRows-1) {
+	for i, part := range parts(n, sheetRows-1) {
 		sheet := "All changes"
 		if i > 0 {
 			sheet = fmt.Sprintf("%s (%d)", sheet, i+1)
 		}
-		if err := allChangesPart(f, l, sheet, part, bold, wrap); err != nil {
+		if err := allChangesPart(x, l, sheet, src, i*(sheetRows-1), part, bold, wrap); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func allChangesPart(f *excelize.File, l *codeset.Changelog, sheet string, rows []changeRow, bold, wrap int) error {
+func allChangesPart(x *xlsxSheets, l *codeset.Changelog, sheet string, src rowSource, start, n, bold, wrap int) error {
 	header := []string{"Code", "Stored code", "Change", "Category", "Description", "Field", "Before", "After",
 		"Action code", "Action effective", "Termination date", "Replaced by", "Replaces"}
 	widths := []colWidth{{"A", "D", 11}, {"E", "E", 60}, {"F", "F", 18}, {"G", "H", 40}, {"I", "M", 14}}
-	return streamSheet(f, sheet, header, widths, len(rows), bold, wrap, func(i int, vals []string) {
-		r := rows[i]
-		field := ""
-		if r.Field != "" {
-			field = fieldLabel(r.Field)
+	return x.streamSheet(sheet, header, widths, n, bold, wrap, func() func(vals []string) {
+		rows := src.rows("", start)
+		return func(vals []string) {
+			var r changeRow
+			rows.next(&r)
+			field := ""
+			if r.Field != "" {
+				field = fieldLabel(r.Field)
+			}
+			vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7] =
+				l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After
+			vals[8], vals[9], vals[10], vals[11], vals[12] = actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces
 		}
-		copy(vals, []string{l.System.Display(r.Code), r.Code, string(r.Kind), r.Category, r.Description, field, r.Before, r.After,
-			actionText(r.Action), r.ActionEffective, r.Terminated, r.ReplacedBy, r.Replaces})
 	})
+}
+
+// plainRows reports whether every value the change sheets would show of
+// rows is a plainCell.
+func plainRows(rows *rowCursor) bool {
+	var r changeRow
+	for rows.next(&r) {
+		for _, v := range []string{r.Code, r.Category, r.Field, r.Before, r.After, r.Description, r.ReplacedBy, r.Replaces,
+			r.Action, r.ActionEffective, r.Terminated, actionText(r.Action), fieldLabel(r.Field)} {
+			if !plainCell(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // colWidth is the width of the columns from through to of a sheet.
@@ -313,14 +430,27 @@ type colWidth struct {
 	width    float64
 }
 
-// streamSheet adds a sheet of a header row in bold and n rows, row i
-// filled by fill into vals (one per header column), every data cell in the
-// wrap style; the header row is frozen and the whole auto-filtered. It goes
-// through excelize's StreamWriter, which writes rows to a temporary file
-// as they come: a first release of a million codes never builds its cells
-// in memory. The column widths, panes and filter are set on the sheet
-// before the stream starts, as StreamWriter wants.
-func streamSheet(f *excelize.File, sheet string, header []string, widths []colWidth, n, bold, wrap int, fill func(i int, vals []string)) error {
+// xlsxSheets is a workbook being filled, with the rows of its streamed
+// sheets that are written when the workbook is, by part name.
+type xlsxSheets struct {
+	f      *excelize.File
+	direct bool
+	rows   map[string]*streamedRows
+}
+
+// streamSheet adds a sheet of a header row in bold and n rows, each filled
+// in turn by fill into vals (one per header column), every data cell in
+// the wrap style; the header row is frozen and the whole auto-filtered. The
+// column widths, panes and filter are set on the sheet before the stream
+// starts, as StreamWriter wants.
+//
+// The header goes through excelize's StreamWriter. The rows do too unless
+// x.direct is set: then they are left to the zip writer, which writes them
+// into the sheet's part as the StreamWriter would (streamedRows.write), as the
+// workbook is written. A first release of a million codes has two sheets
+// of a million rows; excelize spends several microseconds on each cell.
+func (x *xlsxSheets) streamSheet(sheet string, header []string, widths []colWidth, n, bold, wrap int, rows func() func(vals []string)) error {
+	f := x.f
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
 	}
@@ -352,10 +482,18 @@ func streamSheet(f *excelize.File, sheet string, header []string, widths []colWi
 	if err := sw.SetRow("A1", row); err != nil {
 		return err
 	}
+	if x.direct {
+		// excelize numbers the parts of new sheets after the sheets
+		// before them.
+		part := fmt.Sprintf("xl/worksheets/sheet%d.xml", len(f.GetSheetList()))
+		x.rows[part] = &streamedRows{n: n, cols: len(header), style: wrap, rows: rows}
+		return sw.Flush()
+	}
+	fill := rows()
 	vals := make([]string, len(header))
 	for i := range n {
 		clear(vals)
-		fill(i, vals)
+		fill(vals)
 		for j, v := range vals {
 			cells[j] = excelize.Cell{StyleID: wrap, Value: v}
 		}
@@ -366,11 +504,94 @@ func streamSheet(f *excelize.File, sheet string, header []string, widths []colWi
 	return sw.Flush()
 }
 
+// streamedRows are the data rows of a streamed sheet, from its second row.
+type streamedRows struct {
+	n, cols, style int
+	// rows gives a function that fills each row in turn. Rows of
+	// different sheets may be written at once, each with its own.
+	rows func() func(vals []string)
+}
+
+// write writes the rows as excelize's StreamWriter.SetRow writes a row of
+// excelize.Cell values of type string with the style: every cell an
+// inline string, empty ones included. Every value is a plainCell.
+func (s *streamedRows) write(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	cols := make([]string, s.cols)
+	for j := range cols {
+		name, err := excelize.ColumnNumberToName(j + 1)
+		if err != nil {
+			return err
+		}
+		cols[j] = name
+	}
+	style := strconv.Itoa(s.style)
+	vals := make([]string, s.cols)
+	fill := s.rows()
+	var b, num []byte
+	for i := range s.n {
+		clear(vals)
+		fill(vals)
+		num = strconv.AppendInt(num[:0], int64(i+2), 10)
+		b = append(b[:0], `<row r="`...)
+		b = append(b, num...)
+		b = append(b, `">`...)
+		for j, v := range vals {
+			b = append(b, `<c r="`...)
+			b = append(b, cols[j]...)
+			b = append(b, num...)
+			b = append(b, `" s="`...)
+			b = append(b, style...)
+			b = append(b, `" t="inlineStr"><is><t`...)
+			if v != "" && (isXMLSpace(v[0]) || isXMLSpace(v[len(v)-1])) {
+				b = append(b, ` xml:space="preserve"`...)
+			}
+			b = append(b, '>')
+			b = appendEscaped(b, v)
+			b = append(b, `</t></is></c>`...)
+		}
+		b = append(b, `</row>`...)
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// isXMLSpace reports whether excelize keeps a value starting or ending in
+// c with xml:space="preserve".
+func isXMLSpace(c byte) bool { return c == '\t' || c == '\n' || c == '\r' || c == ' ' }
+
+// plainCell reports whether excelize writes v into an inline-string cell
+// as xml.EscapeText escapes it (with line feeds kept), nothing more: it is
+// short enough not to be cut to a cell's 32,767 characters, and holds no
+// "_x", which could start an escape of Excel's own (_x000D_) that excelize
+// escapes again.
+func plainCell(v string) bool {
+	// Strictly shorter: a code's display form is one character longer
+	// than the code checked.
+	return len(v) < excelize.TotalCellChars && !strings.Contains(v, "_x")
+}
+
+// appendEscaped appends v escaped as excelize escapes the text of a cell:
+// xml.EscapeText, then line feeds put back.
+func appendEscaped(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
+			var sb strings.Builder
+			_ = xml.EscapeText(&sb, []byte(v))
+			return append(b, strings.ReplaceAll(sb.String(), "&#xA;", "\n")...)
+		}
+	}
+	return append(b, v...)
+}
+
 // sheetRows is the most rows a worksheet holds (Excel's limit).
 var sheetRows = excelize.TotalRows
 
 // split cuts rows into parts of at most n, and gives one empty part for
-// no rows, so that every kind shown has its sheet.
+// no rows.
 func split[T any](rows []T, n int) [][]T {
 	parts := [][]T{}
 	for len(rows) > n {
@@ -380,8 +601,8 @@ func split[T any](rows []T, n int) [][]T {
 	return append(parts, rows)
 }
 
-// kindSheet adds the sheet of the changes rows of kind k.
-func kindSheet(f *excelize.File, l *codeset.Changelog, sheet string, k codeset.ChangeKind, rows []changeRow, bold, wrap int) error {
+// kindSheet adds the sheet of n rows of kind k, taken from rows.
+func kindSheet(x *xlsxSheets, l *codeset.Changelog, sheet string, k codeset.ChangeKind, src rowSource, start, n, bold, wrap int) error {
 	withFields := hasFields(k)
 	cols := xlsxColumns[withFields]
 	lh := linkHeader(l, k)
@@ -396,21 +617,25 @@ func kindSheet(f *excelize.File, l *codeset.Changelog, sheet string, k codeset.C
 	} else {
 		widths = append(widths, colWidth{"C", lastCol, 90})
 	}
-	return streamSheet(f, sheet, cols, widths, len(rows), bold, wrap, func(i int, vals []string) {
-		r := rows[i]
-		code := l.System.Display(r.Code)
-		n := 3
-		if withFields {
-			copy(vals, []string{code, r.Category, r.Field, r.Before, r.After, r.Description})
-			n = 6
-		} else {
-			copy(vals, []string{code, r.Category, r.Description})
-		}
-		switch lh {
-		case "replaced by":
-			vals[n] = r.ReplacedBy
-		case "replaces":
-			vals[n] = r.Replaces
+	return x.streamSheet(sheet, cols, widths, n, bold, wrap, func() func(vals []string) {
+		rows := src.rows(k, start)
+		return func(vals []string) {
+			var r changeRow
+			rows.next(&r)
+			code := l.System.Display(r.Code)
+			n := 3
+			if withFields {
+				vals[0], vals[1], vals[2], vals[3], vals[4], vals[5] = code, r.Category, r.Field, r.Before, r.After, r.Description
+				n = 6
+			} else {
+				vals[0], vals[1], vals[2] = code, r.Category, r.Description
+			}
+			switch lh {
+			case "replaced by":
+				vals[n] = r.ReplacedBy
+			case "replaces":
+				vals[n] = r.Replaces
+			}
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package format
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,35 +95,21 @@ type jsonDisagreement struct {
 // it and the reason in words); it is null when the new release states no
 // links.
 func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
+	// Everything but the changes goes through encoding/json, with an
+	// empty list of changes that is then cut open; the changes, a
+	// million of them in a first release of a million codes, are written
+	// one by one as the encoder would write them, so that the changelog
+	// is never held whole in memory.
 	j := jsonChangelog{
 		System:        l.System,
 		To:            l.To,
 		FromEffective: jsonDate(l.FromEffective),
 		ToEffective:   jsonDate(l.ToEffective),
 		Summary:       l.Summary,
-		Changes:       make([]jsonChange, 0, len(l.Changes)),
+		Changes:       []jsonChange{},
 	}
 	if l.From != "" {
 		j.From = &l.From
-	}
-	for _, c := range l.Changes {
-		fields := c.Fields
-		if fields == nil {
-			fields = map[string]codeset.FieldChange{}
-		}
-		j.Changes = append(j.Changes, jsonChange{
-			Code:        c.Code,
-			Display:     l.System.Display(c.Code),
-			Change:      c.Kind,
-			Category:    c.Category,
-			Description: c.Record.Description(),
-			Fields:      fields,
-			ReplacedBy:  jsonCodes(l.System, c.ReplacedBy),
-			Replaces:    jsonCodes(l.System, c.Replaces),
-			Reused:      c.Reused,
-
-			AlreadyDiscontinued: c.AlreadyDiscontinued,
-		})
 	}
 	if l.Replacements != nil {
 		j.LinkProblems = []jsonLinkProblem{}
@@ -140,13 +128,152 @@ func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 			})
 		}
 	}
-	enc := json.NewEncoder(w)
+	var frame bytes.Buffer
+	enc := json.NewEncoder(&frame)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(j); err != nil {
 		return fmt.Errorf("write json changelog: %w", err)
 	}
+	// The key cannot occur earlier: a string holding it would have its
+	// quotes escaped.
+	head, tail, ok := bytes.Cut(frame.Bytes(), []byte(`"changes": []`))
+	if !ok {
+		return fmt.Errorf("write json changelog: no changes in %.40q", frame.Bytes())
+	}
+	cw := changeWriter{sys: l.System, dot: l.System.Facts().Dot}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
+	bw.WriteString(`"changes": [`)
+	var buf []byte
+	for i := range l.Changes {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		var err error
+		if buf, err = cw.append(buf[:0], &l.Changes[i]); err != nil {
+			return fmt.Errorf("write json changelog: %w", err)
+		}
+		if _, err := bw.Write(buf); err != nil {
+			return fmt.Errorf("write json changelog: %w", err)
+		}
+	}
+	if len(l.Changes) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteByte(']')
+	bw.Write(tail)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write json changelog: %w", err)
+	}
 	return nil
+}
+
+// changeWriter writes the changes of a JSON changelog as
+// json.Encoder.SetIndent("", "  ") writes them inside the changelog.
+type changeWriter struct {
+	sys codeset.System
+	dot int
+	// elem encodes a whole change the general way; str one string.
+	elemBuf, strBuf bytes.Buffer
+	elem, str       *json.Encoder
+}
+
+// append appends the change c, from its opening brace to its closing one.
+// A change without fields or links, as every change of a first release, is
+// written directly; any other goes through encoding/json.
+func (cw *changeWriter) append(b []byte, c *codeset.Change) ([]byte, error) {
+	if cw.elem == nil {
+		cw.elem, cw.str = json.NewEncoder(&cw.elemBuf), json.NewEncoder(&cw.strBuf)
+		cw.elem.SetEscapeHTML(false)
+		cw.elem.SetIndent("    ", "  ")
+		cw.str.SetEscapeHTML(false)
+	}
+	if len(c.Fields) > 0 || len(c.ReplacedBy) > 0 || len(c.Replaces) > 0 {
+		fields := c.Fields
+		if fields == nil {
+			fields = map[string]codeset.FieldChange{}
+		}
+		cw.elemBuf.Reset()
+		if err := cw.elem.Encode(jsonChange{
+			Code:        c.Code,
+			Display:     cw.sys.Display(c.Code),
+			Change:      c.Kind,
+			Category:    c.Category,
+			Description: c.Record.Description(),
+			Fields:      fields,
+			ReplacedBy:  jsonCodes(cw.sys, c.ReplacedBy),
+			Replaces:    jsonCodes(cw.sys, c.Replaces),
+			Reused:      c.Reused,
+
+			AlreadyDiscontinued: c.AlreadyDiscontinued,
+		}); err != nil {
+			return b, err
+		}
+		return append(b, bytes.TrimSuffix(cw.elemBuf.Bytes(), []byte("\n"))...), nil
+	}
+	var err error
+	b = append(b, "{\n      \"code\": "...)
+	if b, err = cw.appendString(b, c.Code); err != nil {
+		return b, err
+	}
+	b = append(b, ",\n      \"display\": "...)
+	if cw.dot > 0 && len(c.Code) > cw.dot && plain(c.Code) {
+		b = append(b, '"')
+		b = append(b, c.Code[:cw.dot]...)
+		b = append(b, '.')
+		b = append(b, c.Code[cw.dot:]...)
+		b = append(b, '"')
+	} else if b, err = cw.appendString(b, cw.sys.Display(c.Code)); err != nil {
+		return b, err
+	}
+	b = append(b, ",\n      \"change\": "...)
+	if b, err = cw.appendString(b, string(c.Kind)); err != nil {
+		return b, err
+	}
+	b = append(b, ",\n      \"category\": "...)
+	if b, err = cw.appendString(b, c.Category); err != nil {
+		return b, err
+	}
+	b = append(b, ",\n      \"description\": "...)
+	if b, err = cw.appendString(b, c.Record.Description()); err != nil {
+		return b, err
+	}
+	b = append(b, ",\n      \"fields\": {},\n      \"replaced_by\": [],\n      \"replaces\": []"...)
+	if c.Reused {
+		b = append(b, ",\n      \"reused\": true"...)
+	}
+	if c.AlreadyDiscontinued {
+		b = append(b, ",\n      \"already_discontinued\": true"...)
+	}
+	return append(b, "\n    }"...), nil
+}
+
+// appendString appends s as a JSON string, as encoding/json writes it
+// without HTML escaping: directly when it holds only printable ASCII other
+// than the quote and the backslash, else through the encoder.
+func (cw *changeWriter) appendString(b []byte, s string) ([]byte, error) {
+	if plain(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"'), nil
+	}
+	cw.strBuf.Reset()
+	if err := cw.str.Encode(s); err != nil {
+		return b, err
+	}
+	return append(b, bytes.TrimSuffix(cw.strBuf.Bytes(), []byte("\n"))...), nil
+}
+
+// plain reports whether s is written in JSON as it is, between quotes.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonCodes returns codes with their display forms; an empty array, never

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/dbfile"
@@ -182,30 +183,69 @@ func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) er
 		return err
 	}
 	defer conn.Close()
+	if prevSnap == "" && seq == 1 && !genericFirst {
+		if err := first(ctx, conn, snap); err != nil {
+			return err
+		}
+		if err := conn.Close(); err != nil {
+			return err
+		}
+		return db.Close()
+	}
 
 	// The history so far ends with the release before: the record it
 	// holds for a code missing from that release is the one last seen.
-	lookup, err := conn.PrepareContext(ctx, `SELECT category, short, medium, long, status, attributes FROM records WHERE code = ?`)
+	// The codes are looked up insertBatch at a time.
+	lookup := func(n int) string {
+		return `SELECT code, category, short, medium, long, status, attributes FROM records WHERE code IN (` +
+			strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
+	}
+	full, err := conn.PrepareContext(ctx, lookup(insertBatch))
 	if err != nil {
 		return err
 	}
-	defer lookup.Close()
+	defer full.Close()
 	lastSeen := func(ctx context.Context, codes []string) (map[string]codeset.Code, error) {
 		m := map[string]codeset.Code{}
-		for _, code := range codes {
-			c := codeset.Code{Code: code}
-			var attrs string
-			err := lookup.QueryRowContext(ctx, code).Scan(&c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
+		args := make([]any, 0, insertBatch)
+		for start := 0; start < len(codes); start += insertBatch {
+			batch := codes[start:min(start+insertBatch, len(codes))]
+			args = args[:0]
+			for _, c := range batch {
+				args = append(args, c)
 			}
+			stmt := full
+			if len(batch) < insertBatch {
+				part, err := conn.PrepareContext(ctx, lookup(len(batch)))
+				if err != nil {
+					return nil, err
+				}
+				defer part.Close()
+				stmt = part
+			}
+			rows, err := stmt.QueryContext(ctx, args...)
 			if err != nil {
 				return nil, err
 			}
-			if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
-				return nil, fmt.Errorf("code %s: bad attributes: %w", code, err)
+			for rows.Next() {
+				var c codeset.Code
+				var attrs string
+				if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("code %s: bad attributes: %w", c.Code, err)
+				}
+				m[c.Code] = c
 			}
-			m[code] = c
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
 		}
 		return m, nil
 	}
@@ -217,7 +257,7 @@ func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) er
 	if err != nil {
 		return err
 	}
-	if err := lookup.Close(); err != nil {
+	if err := full.Close(); err != nil {
 		return err
 	}
 	if err := apply(ctx, conn, l, info, snap.SHA256, seq); err != nil {
@@ -342,18 +382,14 @@ func addLinks(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq int
 }
 
 // addChanges adds to events the changes of l, the release numbered seq,
-// and fills temp.new_codes with the records of the changed codes.
+// and fills temp.new_codes with the records of the changed codes. The rows
+// go in batches of insertBatch, in the order one insert per row would put
+// them, so the file is the same.
 func addChanges(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq int) error {
-	insEvent, err := conn.PrepareContext(ctx, `INSERT INTO main.events (code, seq, release, change, field, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insEvent.Close()
-	insCode, err := conn.PrepareContext(ctx, `INSERT INTO temp.new_codes (code, gone, category, short, medium, long, status, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insCode.Close()
+	events := &batchInsert{conn: conn, head: `INSERT INTO main.events (code, seq, release, change, field, before, after) VALUES `, cols: 7}
+	defer events.close()
+	codes := &batchInsert{conn: conn, head: `INSERT INTO temp.new_codes (code, gone, category, short, medium, long, status, attributes) VALUES `, cols: 8}
+	defer codes.close()
 	watched := ctx
 	ctx = dbfile.Unwatched(ctx)
 	for i, c := range l.Changes {
@@ -361,14 +397,14 @@ func addChanges(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq i
 			return watched.Err()
 		}
 		if len(c.Fields) == 0 {
-			if _, err := insEvent.ExecContext(ctx, c.Code, seq, l.To, string(c.Kind), "", "", ""); err != nil {
-				return fmt.Errorf("code %s: %w", c.Code, err)
+			if err := events.add(ctx, c.Code, seq, l.To, string(c.Kind), "", "", ""); err != nil {
+				return err
 			}
 		}
 		for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
 			fc := c.Fields[f]
-			if _, err := insEvent.ExecContext(ctx, c.Code, seq, l.To, string(c.Kind), f, fc.Before, fc.After); err != nil {
-				return fmt.Errorf("code %s: %w", c.Code, err)
+			if err := events.add(ctx, c.Code, seq, l.To, string(c.Kind), f, fc.Before, fc.After); err != nil {
+				return err
 			}
 		}
 		r := c.Record
@@ -376,9 +412,79 @@ func addChanges(ctx context.Context, conn *sql.Conn, l *codeset.Changelog, seq i
 		if err != nil {
 			return fmt.Errorf("code %s: %w", c.Code, err)
 		}
-		if _, err := insCode.ExecContext(ctx, c.Code, c.Kind == codeset.Deleted, r.Category, r.Short, r.Medium, r.Long, r.Status, attrs); err != nil {
-			return fmt.Errorf("code %s: %w", c.Code, err)
+		if err := codes.add(ctx, c.Code, c.Kind == codeset.Deleted, r.Category, r.Short, r.Medium, r.Long, r.Status, attrs); err != nil {
+			return err
 		}
 	}
+	if err := events.flush(ctx); err != nil {
+		return err
+	}
+	return codes.flush(ctx)
+}
+
+// insertBatch is how many rows one statement of a batchInsert inserts.
+const insertBatch = 64
+
+// batchInsert inserts rows of cols values with statements of up to
+// insertBatch rows each: a statement per row costs more in database/sql
+// and the driver than the insert itself.
+type batchInsert struct {
+	conn *sql.Conn
+	head string // the statement up to VALUES
+	cols int
+	full *sql.Stmt
+	args []any
+	// first and last code of the rows waiting, for errors
+	first, last any
+}
+
+func (b *batchInsert) statement(ctx context.Context, rows int) (*sql.Stmt, error) {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.cols), ", ") + ")"
+	return b.conn.PrepareContext(ctx, b.head+strings.TrimSuffix(strings.Repeat(row+", ", rows), ", "))
+}
+
+// add adds a row, args being its values.
+func (b *batchInsert) add(ctx context.Context, args ...any) error {
+	if len(b.args) == 0 {
+		b.first = args[0]
+	}
+	b.last = args[0]
+	b.args = append(b.args, args...)
+	if len(b.args) < insertBatch*b.cols {
+		return nil
+	}
+	if b.full == nil {
+		var err error
+		if b.full, err = b.statement(ctx, insertBatch); err != nil {
+			return err
+		}
+	}
+	return b.exec(ctx, b.full)
+}
+
+func (b *batchInsert) exec(ctx context.Context, stmt *sql.Stmt) error {
+	if _, err := stmt.ExecContext(ctx, b.args...); err != nil {
+		return fmt.Errorf("codes %v..%v: %w", b.first, b.last, err)
+	}
+	b.args = b.args[:0]
 	return nil
+}
+
+// flush inserts the rows waiting.
+func (b *batchInsert) flush(ctx context.Context) error {
+	if len(b.args) == 0 {
+		return nil
+	}
+	stmt, err := b.statement(ctx, len(b.args)/b.cols)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	return b.exec(ctx, stmt)
+}
+
+func (b *batchInsert) close() {
+	if b.full != nil {
+		b.full.Close()
+	}
 }

@@ -104,8 +104,12 @@ func WriteSearchIndex(w io.Writer, rel *codeset.Release) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# codeset search index: %s %s; code<TAB>description\n", rel.System, rel.Label)
 	clean := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
-	for _, c := range rel.Codes {
-		fmt.Fprintf(bw, "%s\t%s\n", c.Code, clean.Replace(c.Description()))
+	for i := range rel.Codes {
+		c := &rel.Codes[i]
+		bw.WriteString(c.Code)
+		bw.WriteByte('\t')
+		bw.WriteString(clean.Replace(c.Description()))
+		bw.WriteByte('\n')
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write search index: %w", err)
@@ -125,36 +129,24 @@ func WriteSearchIndex(w io.Writer, rel *codeset.Release) error {
 // are JSON objects with sorted keys ({} when none). Tabs and line breaks inside values become spaces. In a
 // codes-only tree rel comes without descriptors, and so does the file.
 func WriteRecords(w io.Writer, rel *codeset.Release) error {
-	type row struct {
-		c    codeset.Code
-		kind string
-	}
-	rows := make([]row, 0, len(rel.Codes)+len(rel.Headers))
-	for _, c := range rel.Codes {
-		rows = append(rows, row{c, "code"})
-	}
-	for _, c := range rel.Headers {
-		rows = append(rows, row{c, "header"})
-	}
-	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.c.Code, b.c.Code) })
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# codeset records: %s %s\n", rel.System, rel.Label)
 	bw.WriteString("code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\tmeta\n")
 	clean := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
-	for _, r := range rows {
+	write := func(c *codeset.Code, kind string) error {
 		var objs [2][]byte
-		for i, m := range []map[string]string{r.c.Attrs, r.c.Meta} {
+		for i, m := range []map[string]string{c.Attrs, c.Meta} {
 			if len(m) == 0 {
 				objs[i] = []byte("{}")
 				continue
 			}
 			b, err := json.Marshal(m)
 			if err != nil {
-				return fmt.Errorf("write records: code %s: %w", r.c.Code, err)
+				return fmt.Errorf("write records: code %s: %w", c.Code, err)
 			}
 			objs[i] = b
 		}
-		for i, v := range []string{r.c.Code, r.kind, r.c.Category, r.c.Status, r.c.Short, r.c.Medium, r.c.Long} {
+		for i, v := range [...]string{c.Code, kind, c.Category, c.Status, c.Short, c.Medium, c.Long} {
 			if i > 0 {
 				bw.WriteByte('\t')
 			}
@@ -164,7 +156,33 @@ func WriteRecords(w io.Writer, rel *codeset.Release) error {
 			bw.WriteByte('\t')
 			bw.Write(b)
 		}
-		bw.WriteByte('\n')
+		return bw.WriteByte('\n')
+	}
+	// Codes and headers in code order, a code before a header of the
+	// same code: a merge of the two lists, which a release keeps sorted,
+	// rather than a sorted copy of a million records.
+	byCode := func(a, b codeset.Code) int { return cmp.Compare(a.Code, b.Code) }
+	codes, headers := rel.Codes, rel.Headers
+	if !slices.IsSortedFunc(codes, byCode) {
+		codes = slices.Clone(codes)
+		slices.SortStableFunc(codes, byCode)
+	}
+	if !slices.IsSortedFunc(headers, byCode) {
+		headers = slices.Clone(headers)
+		slices.SortStableFunc(headers, byCode)
+	}
+	for i, j := 0, 0; i < len(codes) || j < len(headers); {
+		var err error
+		if j == len(headers) || (i < len(codes) && codes[i].Code <= headers[j].Code) {
+			err = write(&codes[i], "code")
+			i++
+		} else {
+			err = write(&headers[j], "header")
+			j++
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write records: %w", err)
