@@ -137,15 +137,29 @@ func (c *dbCache) evict(keep string) {
 	}
 }
 
-// snapshot returns the in-memory index of the snapshot at path.
-func (c *dbCache) snapshot(ctx context.Context, path string) (*snapshot.Index, error) {
-	db, err := c.get(ctx, path, func() (any, int64, error) {
-		x, err := snapshot.LoadIndex(context.WithoutCancel(ctx), path)
+func loadSnapshot(ctx context.Context, path string) func() (any, int64, error) {
+	return func() (any, int64, error) {
+		x, err := snapshot.LoadIndex(ctx, path)
 		if err != nil {
 			return nil, 0, err
 		}
 		return x, x.Size(), nil
-	})
+	}
+}
+
+func loadHistory(ctx context.Context, path string) func() (any, int64, error) {
+	return func() (any, int64, error) {
+		x, err := history.LoadIndex(ctx, path)
+		if err != nil {
+			return nil, 0, err
+		}
+		return x, x.Size(), nil
+	}
+}
+
+// snapshot returns the in-memory index of the snapshot at path.
+func (c *dbCache) snapshot(ctx context.Context, path string) (*snapshot.Index, error) {
+	db, err := c.get(ctx, path, loadSnapshot(context.WithoutCancel(ctx), path))
 	if err != nil {
 		return nil, err
 	}
@@ -154,15 +168,22 @@ func (c *dbCache) snapshot(ctx context.Context, path string) (*snapshot.Index, e
 
 // history returns the in-memory index of the history database at path.
 func (c *dbCache) history(ctx context.Context, path string) (*history.Index, error) {
-	db, err := c.get(ctx, path, func() (any, int64, error) {
-		x, err := history.LoadIndex(context.WithoutCancel(ctx), path)
-		if err != nil {
-			return nil, 0, err
-		}
-		return x, x.Size(), nil
-	})
+	db, err := c.get(ctx, path, loadHistory(context.WithoutCancel(ctx), path))
 	if err != nil {
 		return nil, err
 	}
 	return db.(*history.Index), nil
+}
+
+// prefetchHistory starts loading the history database at path when the
+// cache holds none there, so that a first lookup loads it while it loads
+// the snapshot (each takes a few hundred milliseconds of CPU for
+// ICD-10-CM; the machine has more than one core).
+func (c *dbCache) prefetchHistory(path string) {
+	c.mu.Lock()
+	_, ok := c.m[path]
+	c.mu.Unlock()
+	if !ok {
+		go c.get(context.Background(), path, loadHistory(context.Background(), path))
+	}
 }

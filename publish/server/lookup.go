@@ -227,6 +227,10 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		return nil, err
 	}
 	f := &found{Release: r}
+	hist := v.historyPath()
+	if hist != "" {
+		v.h.dbs.prefetchHistory(hist)
+	}
 	sx, err := v.h.dbs.snapshot(ctx, snap)
 	if err != nil {
 		return nil, errRead
@@ -240,7 +244,7 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 	case !errors.Is(err, snapshot.ErrNoCode):
 		return nil, errRead
 	}
-	if hist := v.historyPath(); hist != "" {
+	if hist != "" {
 		hx, err := v.h.dbs.history(ctx, hist)
 		if err != nil {
 			return nil, errRead

@@ -3,10 +3,11 @@ package snapshot
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strings"
 
 	"github.com/codeset/codeset"
 )
@@ -16,11 +17,11 @@ import (
 // Reader's do, without a query (a query through database/sql costs 10-20
 // µs; a lookup made three). It holds the rows' text once, in one string,
 // plus four bytes a row: LoadIndex of an ICD-10-CM release (74k codes, 23k
-// headers) holds about 16 MB. Safe for concurrent use; it never changes.
+// headers) holds about 17 MB. Safe for concurrent use; it never changes.
 type Index struct {
 	path string
-	// data is every row, each field a uvarint length and its bytes, in
-	// the order of indexFields.
+	// data is every row, each field its length in bytes (decimal), ':'
+	// and its bytes, in the order of indexFields.
 	data string
 	// rows are the offsets in data of the rows of codes (0) and headers
 	// (1), in code order.
@@ -28,7 +29,20 @@ type Index struct {
 }
 
 // indexFields are the columns an Index keeps, code first.
-const indexFields = `code, category, short, medium, long, status, attributes, meta`
+var indexFields = []string{"code", "category", "short", "medium", "long", "status", "attributes", "meta"}
+
+// PackedRow returns the SQL expression of one text that holds the columns
+// cols of a row as Index.data does: each its length in bytes, ':' and its
+// text. SQLite builds it, so that reading a row costs one column through
+// the driver rather than one per field (most of the time of reading a
+// whole table).
+func PackedRow(cols ...string) string {
+	var parts []string
+	for _, c := range cols {
+		parts = append(parts, "octet_length("+c+")", "':'", c)
+	}
+	return strings.Join(parts, " || ")
+}
 
 // LoadIndex reads the codes and headers of the snapshot at path into an
 // Index.
@@ -39,37 +53,30 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 	}
 	defer db.Close()
 	x := &Index{path: path}
-	// Built as bytes and copied once into a string of its exact size.
+	// Built as bytes and copied once into a string of its exact size;
+	// the file's size is room enough, mostly (appending to a slice of
+	// this size as it grows cost more than the queries).
 	var b []byte
+	if st, err := os.Stat(path); err == nil && st.Size() < math.MaxUint32 {
+		b = make([]byte, 0, st.Size())
+	}
 	for i, table := range []string{"codes", "headers"} {
-		rows, err := db.QueryContext(ctx, `SELECT `+indexFields+` FROM `+table+` ORDER BY code`)
+		rows, err := db.QueryContext(ctx, `SELECT `+PackedRow(indexFields...)+` FROM `+table+` ORDER BY code`)
 		if err != nil {
 			return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 		}
-		var f [8]sql.RawBytes
-		prev := ""
+		var row sql.RawBytes
 		for rows.Next() {
-			if err := rows.Scan(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]); err != nil {
+			if err := rows.Scan(&row); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 			}
-			if len(b) > math.MaxUint32-len(f)*binary.MaxVarintLen64 {
+			if len(b) > math.MaxUint32-len(row) {
 				rows.Close()
 				return nil, fmt.Errorf("read snapshot %s: too large to hold in memory", path)
 			}
-			// The search below needs code order as Go compares strings;
-			// SQLite's BINARY order is the same, which this checks.
-			code := string(f[0])
-			if len(x.rows[i]) > 0 && code <= prev {
-				rows.Close()
-				return nil, fmt.Errorf("read snapshot %s: %s not in code order at %q", path, table, code)
-			}
-			prev = code
 			x.rows[i] = append(x.rows[i], uint32(len(b)))
-			for _, v := range f {
-				b = binary.AppendUvarint(b, uint64(len(v)))
-				b = append(b, v...)
-			}
+			b = append(b, row...)
 		}
 		err = rows.Err()
 		rows.Close()
@@ -78,25 +85,71 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 		}
 	}
 	x.data = string(b)
-	for i := range x.rows {
+	for i, table := range []string{"codes", "headers"} {
 		x.rows[i] = slices.Clone(x.rows[i]) // exact size
+		// The search below needs code order as Go compares strings;
+		// SQLite's BINARY order is the same, which this checks.
+		prev := ""
+		for k, off := range x.rows[i] {
+			end := len(x.data)
+			if k+1 < len(x.rows[i]) {
+				end = int(x.rows[i][k+1])
+			} else if i == 0 && len(x.rows[1]) > 0 {
+				end = int(x.rows[1][0])
+			}
+			code, ok := packedFields(x.data[off:end], len(indexFields))
+			if !ok || (k > 0 && code <= prev) {
+				return nil, fmt.Errorf("read snapshot %s: %s: bad row or not in code order at %q", path, table, code)
+			}
+			prev = code
+		}
 	}
 	return x, nil
 }
 
-// field returns the field at off in data and the offset after it.
-func (x *Index) field(off int) (string, int) {
-	var n, shift uint
-	for {
-		c := x.data[off]
-		off++
-		n |= uint(c&0x7f) << shift
-		if c < 0x80 {
-			break
+// packedFields checks that row is n fields as PackedRow packs them, and
+// returns the first.
+func packedFields(row string, n int) (first string, ok bool) {
+	off := 0
+	for i := range n {
+		f, next, ok := PackedField(row, off)
+		if !ok {
+			return "", false
 		}
-		shift += 7
+		if i == 0 {
+			first = f
+		}
+		off = next
 	}
-	return x.data[off : off+int(n)], off + int(n)
+	return first, off == len(row)
+}
+
+// PackedField returns the field packed at off in s (see PackedRow) and the
+// offset after it; ok is false when s holds no whole field there.
+func PackedField(s string, off int) (field string, next int, ok bool) {
+	n := 0
+	for i := off; i < len(s); i++ {
+		c := s[i]
+		if c == ':' && i > off {
+			end := i + 1 + n
+			if end > len(s) || end < 0 {
+				return "", 0, false
+			}
+			return s[i+1 : end], end, true
+		}
+		if c < '0' || c > '9' || n > math.MaxInt32/10 {
+			return "", 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return "", 0, false
+}
+
+// field returns the field at off in data and the offset after it (data
+// was checked whole when loaded).
+func (x *Index) field(off int) (string, int) {
+	f, next, _ := PackedField(x.data, off)
+	return f, next
 }
 
 // find returns the offset of the row of code in table t, or -1.
