@@ -16,7 +16,7 @@ import (
 // answers many lookups of one release: Record and Parent answer as the
 // Reader's do, without a query (a query through database/sql costs 10-20
 // µs; a lookup made three). It holds the rows' text once, in one string,
-// plus four bytes a row: LoadIndex of an ICD-10-CM release (74k codes, 23k
+// plus 20 bytes a row (its offset and its code's string header): LoadIndex of an ICD-10-CM release (74k codes, 23k
 // headers) holds about 17 MB. Safe for concurrent use; it never changes.
 type Index struct {
 	path string
@@ -24,8 +24,10 @@ type Index struct {
 	// and its bytes, in the order of indexFields.
 	data string
 	// rows are the offsets in data of the rows of codes (0) and headers
-	// (1), in code order.
-	rows [2][]uint32
+	// (1), in code order; codes their codes (substrings of data), which a
+	// search compares without decoding a row.
+	rows  [2][]uint32
+	codes [2][]string
 }
 
 // indexFields are the columns an Index keeps, code first.
@@ -87,6 +89,7 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 	x.data = string(b)
 	for i, table := range []string{"codes", "headers"} {
 		x.rows[i] = slices.Clone(x.rows[i]) // exact size
+		x.codes[i] = make([]string, len(x.rows[i]))
 		// The search below needs code order as Go compares strings;
 		// SQLite's BINARY order is the same, which this checks.
 		prev := ""
@@ -102,6 +105,7 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 				return nil, fmt.Errorf("read snapshot %s: %s: bad row or not in code order at %q", path, table, code)
 			}
 			prev = code
+			x.codes[i][k] = code
 		}
 	}
 	return x, nil
@@ -154,26 +158,15 @@ func (x *Index) field(off int) (string, int) {
 
 // find returns the offset of the row of code in table t, or -1.
 func (x *Index) find(t int, code string) int {
-	rows := x.rows[t]
-	lo, hi := 0, len(rows)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		c, _ := x.field(int(rows[m]))
-		switch {
-		case c == code:
-			return int(rows[m])
-		case c < code:
-			lo = m + 1
-		default:
-			hi = m
-		}
+	if k, ok := slices.BinarySearch(x.codes[t], code); ok {
+		return int(x.rows[t][k])
 	}
 	return -1
 }
 
 // Size returns the bytes the Index holds.
 func (x *Index) Size() int64 {
-	return int64(len(x.data)) + 4*int64(len(x.rows[0])+len(x.rows[1]))
+	return int64(len(x.data)) + (4+16)*int64(len(x.rows[0])+len(x.rows[1]))
 }
 
 // Len returns the number of codes and of headers.
