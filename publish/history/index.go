@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
@@ -50,14 +52,27 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
 	// What Reader.Read's query reads, for every code in turn: the row,
-	// then the events in the same order, each code one text.
-	rows, err := db.QueryContext(ctx, `SELECT `+snapshot.PackedRow("c.code", "c.first_release", "c.last_release", "c.category", "c.short", "c.medium", "c.long", "c.status", "c.attributes")+`
-		|| coalesce((SELECT group_concat(`+snapshot.PackedRow("e.release", "e.change", "e.field", "e.before", "e.after")+`, '' ORDER BY e.seq, e.field) FROM events AS e WHERE e.code = c.code), '')
+	// then its events in the same order. Two scans in code order merged
+	// here (a subquery per code cost twice as much).
+	recs, err := db.QueryContext(ctx, `SELECT `+snapshot.PackedRow("c.code", "c.first_release", "c.last_release", "c.category", "c.short", "c.medium", "c.long", "c.status", "c.attributes")+`
 		FROM codes AS c ORDER BY c.code`)
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
-	defer rows.Close()
+	defer recs.Close()
+	// A second connection: the handle allows one, and both scans are
+	// open at once.
+	edb, err := openHistory(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer edb.Close()
+	evs, err := edb.QueryContext(ctx, `SELECT `+snapshot.PackedRow("e.code", "e.release", "e.change", "e.field", "e.before", "e.after")+`
+		FROM events AS e ORDER BY e.code, e.seq, e.field`)
+	if err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	defer evs.Close()
 	// Built as bytes and copied once into a string of its exact size;
 	// the file's size is room enough, mostly (appending to a slice of
 	// this size as it grows cost more than the queries).
@@ -65,18 +80,50 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 	if st, err := os.Stat(path); err == nil && st.Size() < math.MaxUint32 {
 		b = make([]byte, 0, st.Size())
 	}
-	var row sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&row); err != nil {
+	var row, ev sql.RawBytes
+	var evCode []byte // the code of ev; nil when no event is pending
+	nextEvent := func() error {
+		evCode = nil
+		if !evs.Next() {
+			return evs.Err()
+		}
+		if err := evs.Scan(&ev); err != nil {
+			return err
+		}
+		c, ok := firstField(ev)
+		if !ok {
+			return fmt.Errorf("bad event row %q", ev)
+		}
+		evCode = c
+		return nil
+	}
+	if err := nextEvent(); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	for recs.Next() {
+		if err := recs.Scan(&row); err != nil {
 			return nil, fmt.Errorf("read history %s: %w", path, err)
 		}
 		if len(b) > math.MaxUint32-len(row) {
 			return nil, fmt.Errorf("read history %s: too large to hold in memory", path)
 		}
+		code, ok := firstField(row)
+		if !ok {
+			return nil, fmt.Errorf("read history %s: bad row %q", path, row)
+		}
 		x.rows = append(x.rows, uint32(len(b)))
 		b = append(b, row...)
+		// Events of codes with no row are skipped, as Read's join does.
+		for evCode != nil && bytes.Compare(evCode, code) <= 0 {
+			if bytes.Equal(evCode, code) {
+				b = append(b, ev[len(evCode)+1+len(strconv.Itoa(len(evCode))):]...)
+			}
+			if err := nextEvent(); err != nil {
+				return nil, fmt.Errorf("read history %s: %w", path, err)
+			}
+		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := recs.Err(); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
 	x.data = string(b)
@@ -96,6 +143,24 @@ func LoadIndex(ctx context.Context, path string) (*Index, error) {
 	}
 	x.rows = slices.Clone(x.rows) // exact size
 	return x, nil
+}
+
+// firstField returns the first field of a packed row.
+func firstField(row []byte) ([]byte, bool) {
+	n := 0
+	for i, c := range row {
+		if c == ':' && i > 0 {
+			if i+1+n > len(row) {
+				return nil, false
+			}
+			return row[i+1 : i+1+n], true
+		}
+		if c < '0' || c > '9' || n > math.MaxInt32/10 {
+			return nil, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return nil, false
 }
 
 // checkRow checks that row is a code's row and whole events, and returns
