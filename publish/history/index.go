@@ -19,7 +19,7 @@ import (
 // Index is a history database's records, events and replacement links held
 // in memory, for a server that answers many lookups: Read answers as the
 // Reader's does, without a query. It holds the text of each code's row and
-// events once, in one string, plus 20 bytes a code: about 14 MB for two
+// events once, in one string, plus 20 bytes a code: about 15 MB for two
 // ICD-10-CM releases (74k codes). Safe for concurrent use; it never
 // changes.
 type Index struct {

@@ -16,8 +16,9 @@ import (
 // answers many lookups of one release: Record and Parent answer as the
 // Reader's do, without a query (a query through database/sql costs 10-20
 // µs; a lookup made three). It holds the rows' text once, in one string,
-// plus 20 bytes a row (its offset and its code's string header): LoadIndex of an ICD-10-CM release (74k codes, 23k
-// headers) holds about 17 MB. Safe for concurrent use; it never changes.
+// plus 20 bytes a row (its offset and its code's string header): the
+// Index of an ICD-10-CM release (74k codes, 23k headers) holds about 19
+// MB. Safe for concurrent use; it never changes.
 type Index struct {
 	path string
 	// data is every row, each field its length in bytes (decimal), ':'
