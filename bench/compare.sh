@@ -81,6 +81,8 @@ lookups() {
 	done
 	[[ -n $url ]] || { cat "$work/serve.log" >&2; kill "$pid"; return 1; }
 	"$work/lookup" -url "$url" -snapshot "$2" -n "$LOOKUPS" || { kill "$pid"; return 1; }
+	# The floor: the same server's /healthz (no file read).
+	"$work/lookup" -url "$url" -path /healthz -n "$LOOKUPS" || { kill "$pid"; return 1; }
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 }

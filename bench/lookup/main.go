@@ -2,9 +2,12 @@
 // issues sequential GET /api/v1/SYSTEM/codes/CODE requests for codes drawn
 // at random (from a seed) from a stored snapshot, over one kept-alive
 // loopback connection, and prints the latency percentiles. Every reply must
-// be 200 OK. Used by bench/compare.sh.
+// be 200 OK. Used by bench/compare.sh. With -path it asks for that one path
+// instead (say /healthz, the floor of the server and the loopback round
+// trip).
 //
 //	go run ./bench/lookup -url http://127.0.0.1:8080 -snapshot DATA/icd10cm/FY2025.sqlite
+//	go run ./bench/lookup -url http://127.0.0.1:8080 -path /healthz
 package main
 
 import (
@@ -28,29 +31,38 @@ func main() {
 	n := flag.Int("n", 1000, "number of requests")
 	warm := flag.Int("warm", 20, "requests made first and not timed")
 	seed := flag.Uint64("seed", 20261127, "random `seed` of the codes drawn")
+	fixed := flag.String("path", "", "URL `path` asked for every time instead of codes of -snapshot (e.g. /healthz)")
 	flag.Parse()
-	if err := run(*base, *path, *n, *warm, *seed); err != nil {
+	if err := run(*base, *path, *fixed, *n, *warm, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "lookup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, path string, n, warm int, seed uint64) error {
-	if path == "" {
-		return fmt.Errorf("-snapshot is required")
+func run(base, path, fixed string, n, warm int, seed uint64) error {
+	what := fixed
+	next := func() string { return base + fixed }
+	if fixed == "" {
+		if path == "" {
+			return fmt.Errorf("-snapshot or -path is required")
+		}
+		rel, err := snapshot.Read(context.Background(), path)
+		if err != nil {
+			return err
+		}
+		if len(rel.Codes) == 0 {
+			return fmt.Errorf("%s holds no codes", path)
+		}
+		rng := rand.New(rand.NewPCG(seed, seed))
+		what = "lookups of " + string(rel.System) + " " + rel.Label
+		next = func() string {
+			c := rel.Codes[rng.IntN(len(rel.Codes))].Code
+			return fmt.Sprintf("%s/api/v1/%s/codes/%s?release=%s", base, rel.System, url.PathEscape(c), url.QueryEscape(rel.Label))
+		}
 	}
-	rel, err := snapshot.Read(context.Background(), path)
-	if err != nil {
-		return err
-	}
-	if len(rel.Codes) == 0 {
-		return fmt.Errorf("%s holds no codes", path)
-	}
-	rng := rand.New(rand.NewPCG(seed, seed))
 	client := &http.Client{Timeout: 10 * time.Second}
 	get := func() (time.Duration, error) {
-		c := rel.Codes[rng.IntN(len(rel.Codes))].Code
-		u := fmt.Sprintf("%s/api/v1/%s/codes/%s?release=%s", base, rel.System, url.PathEscape(c), url.QueryEscape(rel.Label))
+		u := next()
 		start := time.Now()
 		resp, err := client.Get(u)
 		if err != nil {
@@ -84,7 +96,7 @@ func run(base, path string, n, warm int, seed uint64) error {
 	at := func(p float64) float64 {
 		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
 	}
-	fmt.Printf("%d lookups of %s %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-		n, rel.System, rel.Label, at(0.50), at(0.90), at(0.99), float64(times[len(times)-1].Microseconds())/1000)
+	fmt.Printf("%d %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+		n, what, at(0.50), at(0.90), at(0.99), float64(times[len(times)-1].Microseconds())/1000)
 	return nil
 }

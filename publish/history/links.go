@@ -65,10 +65,30 @@ func (g *linkGraph) read(ctx context.Context, db *sql.DB) error {
 // valid in the latest release: those the latest release has and has not
 // ended. Only the codes reachable from h.Code are looked at.
 func (r *Reader) readLinks(ctx context.Context, h *format.CodeHistory) error {
-	h.Replaces, h.ReplacedBy, h.Current = []format.HistoryLink{}, []format.HistoryLink{}, []string{}
 	g := &r.graph
-	if err := g.load(ctx, r.db); err != nil || !g.has {
+	if err := g.load(ctx, r.db); err != nil {
+		h.Replaces, h.ReplacedBy, h.Current = []format.HistoryLink{}, []format.HistoryLink{}, []string{}
 		return err
+	}
+	var err error
+	g.fill(h, func(code string) bool {
+		var last, status string
+		e := r.valid.QueryRowContext(ctx, code).Scan(&last, &status)
+		if e != nil && e != sql.ErrNoRows && err == nil {
+			err = e
+		}
+		return e == nil && last == g.latest && status != codeset.StatusDiscontinued
+	})
+	return err
+}
+
+// fill sets h's replacement links from g and the codes valid in the
+// latest release they lead to; validOther tells whether a code other than
+// h.Code is one (h has the row of h.Code).
+func (g *linkGraph) fill(h *format.CodeHistory, validOther func(code string) bool) {
+	h.Replaces, h.ReplacedBy, h.Current = []format.HistoryLink{}, []format.HistoryLink{}, []string{}
+	if !g.has {
+		return
 	}
 	for _, i := range g.byOld[h.Code] {
 		l := g.links[i]
@@ -94,25 +114,13 @@ func (r *Reader) readLinks(ctx context.Context, h *format.CodeHistory) error {
 			}
 		}
 	}
-	var err error
 	valid := func(code string) bool {
 		if code == h.Code {
-			// Read has the row already.
 			return h.LastRelease == g.latest && h.Record.Status != codeset.StatusDiscontinued
 		}
-		var last, status string
-		e := r.valid.QueryRowContext(ctx, code).Scan(&last, &status)
-		if e != nil && e != sql.ErrNoRows && err == nil {
-			err = e
-		}
-		return e == nil && last == g.latest && status != codeset.StatusDiscontinued
+		return validOther(code)
 	}
-	cur, _ := diff.Successors(h.Code, reach, valid)
-	if err != nil {
-		return err
-	}
-	if cur != nil {
+	if cur, _ := diff.Successors(h.Code, reach, valid); cur != nil {
 		h.Current = cur
 	}
-	return nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"os"
 	"sync"
 
@@ -10,92 +9,181 @@ import (
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
-// maxOpenDBs bounds the databases a handler keeps open.
-const maxOpenDBs = 64
+// The bounds of what a dbCache holds: the number of files, and the bytes
+// of their in-memory indexes (an ICD-10-CM release is about 16 MB, its
+// history about 12 MB). Past either, the files least recently used are
+// dropped; one index larger than maxHeldBytes is still held, alone.
+const (
+	maxOpenDBs   = 64
+	maxHeldBytes = 256 << 20
+)
 
-// dbCache keeps the snapshots and history databases the API reads open,
-// with their statements prepared, so that a lookup costs a query rather
-// than opening a file and preparing statements. An entry is reopened when
-// the file at its path is another file than the one opened: publishing
-// replaces a history database by rename; the file is looked at again at
-// most every statEvery, so a new one is opened that long after the rename
-// at the latest.
+// dbCache keeps the snapshots and history databases the API reads in
+// memory (snapshot.Index, history.Index), each loaded on first use, so
+// that a lookup costs no query. An entry is reloaded when the file at its
+// path is another file than the one loaded: publishing replaces a history
+// database by rename; the file is looked at again at most every
+// statEvery, so a new one is loaded that long after the rename at the
+// latest. A request waits for the load of the file it needs (a few
+// hundred milliseconds for an ICD-10-CM release), not for others.
 type dbCache struct {
 	mu    sync.Mutex
-	m     map[string]*openDB
-	stats statCache // the files' identities, checked at most every statEvery
+	m     map[string]*heldDB
+	held  int64  // bytes of the loaded entries in m
+	clock uint64 // counts uses, for least recently used
+	limit int64  // maxHeldBytes when 0; tests set less
+	stats statCache
 }
 
-type openDB struct {
-	st      os.FileInfo
-	db      io.Closer // *snapshot.Reader or *history.Reader
-	refs    int       // requests using db
-	retired bool      // out of the cache: close when refs drops to 0
+type heldDB struct {
+	st    os.FileInfo
+	ready chan struct{} // closed once db or err is set
+	db    any           // *snapshot.Index or *history.Index
+	size  int64
+	err   error
+	used  uint64 // c.clock at the last use
+	gone  bool   // out of the cache
 }
 
-// get returns the open database at path, opening it with open when it is
-// not open yet or the file changed, and a function to call when done with
-// it.
-func (c *dbCache) get(path string, open func() (io.Closer, error)) (io.Closer, func(), error) {
+// get returns the index of the file at path, loading it with load when it
+// is not loaded yet or the file changed.
+func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64, error)) (any, error) {
 	st, err := c.stats.stat(path, func() (os.FileInfo, error) { return os.Stat(path) })
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.clock++
 	e, ok := c.m[path]
 	if ok && !(os.SameFile(e.st, st) && e.st.ModTime().Equal(st.ModTime()) && e.st.Size() == st.Size()) {
-		c.retire(path, e)
+		c.drop(path, e)
 		ok = false
 	}
-	if !ok {
-		db, err := open()
-		if err != nil {
-			return nil, nil, err
+	if ok {
+		e.used = c.clock
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		if len(c.m) >= maxOpenDBs {
-			for p, old := range c.m {
-				c.retire(p, old)
+		return e.db, e.err
+	}
+	e = &heldDB{st: st, ready: make(chan struct{}), used: c.clock}
+	if c.m == nil {
+		c.m = map[string]*heldDB{}
+	}
+	c.m[path] = e
+	c.mu.Unlock()
+
+	db, size, err := load()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.db, e.size, e.err = db, size, err
+	close(e.ready)
+	if err != nil {
+		// Not kept: the next request tries again.
+		if c.m[path] == e {
+			delete(c.m, path)
+			e.gone = true
+		}
+		return nil, err
+	}
+	if !e.gone {
+		c.held += size
+		c.evict(path)
+	}
+	return db, nil
+}
+
+// drop takes e out of the cache; requests holding its index keep it.
+func (c *dbCache) drop(path string, e *heldDB) {
+	delete(c.m, path)
+	e.gone = true
+	select {
+	case <-e.ready:
+		c.held -= e.size
+	default: // still loading: never counted
+	}
+}
+
+// evict drops the least recently used loaded entries other than keep
+// while the cache holds more than its bounds.
+func (c *dbCache) evict(keep string) {
+	limit := c.limit
+	if limit == 0 {
+		limit = maxHeldBytes
+	}
+	for len(c.m) > maxOpenDBs || c.held > limit {
+		var oldest string
+		var o *heldDB
+		for p, e := range c.m {
+			if p == keep {
+				continue
+			}
+			select {
+			case <-e.ready:
+			default:
+				continue // loading
+			}
+			if o == nil || e.used < o.used {
+				oldest, o = p, e
 			}
 		}
-		if c.m == nil {
-			c.m = map[string]*openDB{}
+		if o == nil {
+			return
 		}
-		e = &openDB{st: st, db: db}
-		c.m[path] = e
+		c.drop(oldest, o)
 	}
-	e.refs++
-	return e.db, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		e.refs--
-		if e.retired && e.refs == 0 {
-			e.db.Close()
+}
+
+func loadSnapshot(ctx context.Context, path string) func() (any, int64, error) {
+	return func() (any, int64, error) {
+		x, err := snapshot.LoadIndex(ctx, path)
+		if err != nil {
+			return nil, 0, err
 		}
-	}, nil
-}
-
-// retire takes e out of the cache, closing it once no request uses it.
-func (c *dbCache) retire(path string, e *openDB) {
-	delete(c.m, path)
-	e.retired = true
-	if e.refs == 0 {
-		e.db.Close()
+		return x, x.Size(), nil
 	}
 }
 
-func (c *dbCache) snapshot(ctx context.Context, path string) (*snapshot.Reader, func(), error) {
-	db, done, err := c.get(path, func() (io.Closer, error) { return snapshot.OpenReader(ctx, path) })
+func loadHistory(ctx context.Context, path string) func() (any, int64, error) {
+	return func() (any, int64, error) {
+		x, err := history.LoadIndex(ctx, path)
+		if err != nil {
+			return nil, 0, err
+		}
+		return x, x.Size(), nil
+	}
+}
+
+// snapshot returns the in-memory index of the snapshot at path.
+func (c *dbCache) snapshot(ctx context.Context, path string) (*snapshot.Index, error) {
+	db, err := c.get(ctx, path, loadSnapshot(context.WithoutCancel(ctx), path))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return db.(*snapshot.Reader), done, nil
+	return db.(*snapshot.Index), nil
 }
 
-func (c *dbCache) history(ctx context.Context, path string) (*history.Reader, func(), error) {
-	db, done, err := c.get(path, func() (io.Closer, error) { return history.OpenReader(ctx, path) })
+// history returns the in-memory index of the history database at path.
+func (c *dbCache) history(ctx context.Context, path string) (*history.Index, error) {
+	db, err := c.get(ctx, path, loadHistory(context.WithoutCancel(ctx), path))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return db.(*history.Reader), done, nil
+	return db.(*history.Index), nil
+}
+
+// prefetchHistory starts loading the history database at path when the
+// cache holds none there, so that a first lookup loads it while it loads
+// the snapshot (each takes a few hundred milliseconds of CPU for
+// ICD-10-CM; the machine has more than one core).
+func (c *dbCache) prefetchHistory(path string) {
+	c.mu.Lock()
+	_, ok := c.m[path]
+	c.mu.Unlock()
+	if !ok {
+		go c.get(context.Background(), path, loadHistory(context.Background(), path))
+	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
-// TestDBCacheReopens checks that the cache keeps a database open between
-// requests and opens the new file when one is renamed over it, once
+// TestDBCacheReopens checks that the cache keeps a database loaded between
+// requests and loads the new file when one is renamed over it, once
 // statEvery has passed since it last looked at the file (the test moves
 // the cache's clock on rather than sleeping).
 func TestDBCacheReopens(t *testing.T) {
@@ -30,14 +30,13 @@ func TestDBCacheReopens(t *testing.T) {
 	var c dbCache
 	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
 	c.stats.now = func() time.Time { return now }
-	lookup := func() (*snapshot.Reader, string) {
+	lookup := func() (*snapshot.Index, string) {
 		t.Helper()
-		r, done, err := c.snapshot(ctx, path)
+		r, err := c.snapshot(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer done()
-		code, err := r.Code(ctx, "99213")
+		code, _, err := r.Record("99213")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,5 +62,47 @@ func TestDBCacheReopens(t *testing.T) {
 	now = now.Add(statEvery)
 	if r, long := lookup(); r == r1 || long != "second" {
 		t.Errorf("after the file was replaced: long = %q (same reader %v), want second from a new reader", long, r == r1)
+	}
+}
+
+// TestDBCacheBounded checks that the cache drops the files least recently
+// used once their indexes hold more than its limit, and loads a dropped
+// file again when it is asked for.
+func TestDBCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var paths []string
+	for _, long := range []string{"a", "b", "c"} {
+		p := filepath.Join(dir, long+".sqlite")
+		rel := &codeset.Release{System: codeset.CPT, Label: "2026", Codes: []codeset.Code{{Code: "99213", Category: "I", Long: "code " + long}}}
+		if err := snapshot.Write(ctx, p, rel); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	var c dbCache
+	load := func(p string) *snapshot.Index {
+		t.Helper()
+		x, err := c.snapshot(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	a, b := load(paths[0]), load(paths[1])
+	c.limit = a.Size() + b.Size()
+	if load(paths[0]) != a || load(paths[1]) != b {
+		t.Fatal("the cache loaded a file again within its limit")
+	}
+	load(paths[0]) // b is now the least recently used
+	load(paths[2])
+	if _, ok := c.m[paths[1]]; ok || len(c.m) != 2 || c.held > c.limit {
+		t.Errorf("after a third file: %d files, %d bytes held (limit %d), b kept: %v; want a and c, within the limit", len(c.m), c.held, c.limit, ok)
+	}
+	if load(paths[0]) != a {
+		t.Error("a was loaded again although used more recently than b")
+	}
+	if load(paths[1]) == b {
+		t.Error("b was not loaded again after it was dropped")
 	}
 }

@@ -227,33 +227,29 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		return nil, err
 	}
 	f := &found{Release: r}
-	sr, done, err := v.h.dbs.snapshot(ctx, snap)
+	hist := v.historyPath()
+	if hist != "" {
+		v.h.dbs.prefetchHistory(hist)
+	}
+	sx, err := v.h.dbs.snapshot(ctx, snap)
 	if err != nil {
 		return nil, errRead
 	}
-	c, header, err := sr.Record(ctx, code)
+	c, header, err := sx.Record(code)
 	switch {
 	case err == nil:
 		f.Record, f.InRelease = c, true
-		f.Info = format.ConceptInfo{Header: header, Status: format.ConceptStatus(c), Retired: format.TerminationDate(c)}
-		// The header above the code, from the same open snapshot.
-		f.Info.Parent, err = sr.Parent(ctx, c.Code)
-		if err != nil {
-			done()
-			return nil, errRead
-		}
+		// The header above the code, from the same snapshot.
+		f.Info = format.ConceptInfo{Header: header, Parent: sx.Parent(c.Code), Status: format.ConceptStatus(c), Retired: format.TerminationDate(c)}
 	case !errors.Is(err, snapshot.ErrNoCode):
-		done()
 		return nil, errRead
 	}
-	done()
-	if hist := v.historyPath(); hist != "" {
-		hr, done, err := v.h.dbs.history(ctx, hist)
+	if hist != "" {
+		hx, err := v.h.dbs.history(ctx, hist)
 		if err != nil {
 			return nil, errRead
 		}
-		ch, err := hr.Read(ctx, code)
-		done()
+		ch, err := hx.Read(code)
 		switch {
 		case err == nil:
 			f.History = ch

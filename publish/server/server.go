@@ -63,6 +63,7 @@ type handler struct {
 	// stats: the identities of the tree's files the API reads, checked
 	// at most every statEvery.
 	stats statCache
+	root  treeRoot // the tree's folder, kept open for the APIs
 }
 
 // cachedSum is a file's SHA-256, valid while its size and time stamp stay.
@@ -311,12 +312,12 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 		ReplyError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	root, err := os.OpenRoot(h.dir)
+	root, done, err := h.root.open(h.dir)
 	if err != nil {
 		ReplyError(w, http.StatusNotFound, "nothing is published")
 		return
 	}
-	defer root.Close()
+	defer done()
 	q := r.URL.Query()
 	switch {
 	case len(parts) == 3 && parts[1] == "codes" && parts[2] != "":
@@ -339,12 +340,12 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 // replyAPI runs serve with the tree's root and answers its error, if any,
 // with the JSON error body.
 func (h *handler) replyAPI(w http.ResponseWriter, serve func(*os.Root) error) {
-	root, err := os.OpenRoot(h.dir)
+	root, done, err := h.root.open(h.dir)
 	if err != nil {
 		ReplyError(w, http.StatusNotFound, "nothing is published")
 		return
 	}
-	defer root.Close()
+	defer done()
 	if err := serve(root); err != nil {
 		status := Status(err)
 		if status == http.StatusInternalServerError {
@@ -394,7 +395,7 @@ func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os
 	for _, c := range f.ReplacedBy {
 		resp.ReplacedBy = append(resp.ReplacedBy, sys.Display(c))
 	}
-	Reply(w, http.StatusOK, resp)
+	replyCode(w, &resp)
 	return nil
 }
 

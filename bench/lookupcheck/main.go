@@ -1,0 +1,113 @@
+// Command lookupcheck asks two running codeset servers the same code
+// lookups and reports every answer that differs: status, headers (Date
+// apart) and body bytes as sent, plain and compressed (br, gzip). For
+// checking that a change to the server keeps its answers.
+//
+//	go run ./bench/lookupcheck -a http://127.0.0.1:18432 -b http://127.0.0.1:18433 -system icd10cm -codes codes.txt
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+func main() {
+	a := flag.String("a", "", "`URL` of the first server")
+	b := flag.String("b", "", "`URL` of the second server")
+	system := flag.String("system", "icd10cm", "code `system`")
+	codes := flag.String("codes", "", "`file` of codes, one a line")
+	queries := flag.String("queries", "release=FY2025,release=FY2024,,release=latest,date=2024-01-01", "comma-separated query `strings` each code is asked with")
+	flag.Parse()
+	n, bad, err := run(*a, *b, *system, *codes, strings.Split(*queries, ","))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lookupcheck:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d answers compared, %d differ\n", n, bad)
+	if bad > 0 {
+		os.Exit(1)
+	}
+}
+
+type answer struct {
+	status int
+	header string
+	body   []byte
+}
+
+func get(c *http.Client, u, enc string) (answer, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return answer{}, err
+	}
+	if enc != "" {
+		req.Header.Set("Accept-Encoding", enc)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	var h []string
+	for k, vs := range resp.Header {
+		if k != "Date" {
+			h = append(h, k+": "+strings.Join(vs, ", "))
+		}
+	}
+	// The length net/http sends is in ContentLength, not in Header.
+	h = append(h, fmt.Sprintf("length %d, chunked %v", resp.ContentLength, slices.Contains(resp.TransferEncoding, "chunked")))
+	slices.Sort(h)
+	return answer{resp.StatusCode, strings.Join(h, "\n"), body}, nil
+}
+
+func run(a, b, system, codes string, queries []string) (n, bad int, err error) {
+	f, err := os.Open(codes)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	// DisableCompression: the bodies are compared as sent.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		code := strings.TrimSpace(sc.Text())
+		if code == "" {
+			continue
+		}
+		for _, q := range queries {
+			p := fmt.Sprintf("/api/v1/%s/codes/%s", system, url.PathEscape(code))
+			if q != "" {
+				p += "?" + q
+			}
+			for _, enc := range []string{"", "br", "gzip"} {
+				x, err := get(c, a+p, enc)
+				if err != nil {
+					return n, bad, err
+				}
+				y, err := get(c, b+p, enc)
+				if err != nil {
+					return n, bad, err
+				}
+				n++
+				if x.status != y.status || x.header != y.header || !bytes.Equal(x.body, y.body) {
+					bad++
+					fmt.Printf("DIFF %s (Accept-Encoding %q): status %d / %d\n%s\n--\n%s\nbody equal: %v\n", p, enc, x.status, y.status, x.header, y.header, bytes.Equal(x.body, y.body))
+				}
+			}
+		}
+	}
+	return n, bad, sc.Err()
+}
