@@ -24,8 +24,9 @@ const (
 // path is another file than the one loaded: publishing replaces a history
 // database by rename; the file is looked at again at most every
 // statEvery, so a new one is loaded that long after the rename at the
-// latest. A request waits for the load of the file it needs (a few
-// hundred milliseconds for an ICD-10-CM release), not for others.
+// latest. An index loads in the background (a few hundred milliseconds of
+// CPU for an ICD-10-CM release); requests meanwhile read the file itself
+// (see loaded), so none waits for it.
 type dbCache struct {
 	mu    sync.Mutex
 	m     map[string]*heldDB
@@ -33,6 +34,8 @@ type dbCache struct {
 	clock uint64 // counts uses, for least recently used
 	limit int64  // maxHeldBytes when 0; tests set less
 	stats statCache
+	// gate, when set (tests), wraps each load, to hold it back.
+	gate func(load func() (any, int64, error)) func() (any, int64, error)
 }
 
 type heldDB struct {
@@ -45,9 +48,10 @@ type heldDB struct {
 	gone  bool   // out of the cache
 }
 
-// get returns the index of the file at path, loading it with load when it
-// is not loaded yet or the file changed.
-func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64, error)) (any, error) {
+// entry returns the cache's entry for the file at path, starting to load
+// it with load in the background when it is not loaded yet or the file
+// changed.
+func (c *dbCache) entry(path string, load func() (any, int64, error)) (*heldDB, error) {
 	st, err := c.stats.stat(path, func() (os.FileInfo, error) { return os.Stat(path) })
 	if err != nil {
 		return nil, err
@@ -62,12 +66,7 @@ func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64,
 	if ok {
 		e.used = c.clock
 		c.mu.Unlock()
-		select {
-		case <-e.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return e.db, e.err
+		return e, nil
 	}
 	e = &heldDB{st: st, ready: make(chan struct{}), used: c.clock}
 	if c.m == nil {
@@ -75,7 +74,15 @@ func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64,
 	}
 	c.m[path] = e
 	c.mu.Unlock()
+	if c.gate != nil {
+		load = c.gate(load)
+	}
+	go c.fill(path, e, load)
+	return e, nil
+}
 
+// fill loads the entry e of the file at path.
+func (c *dbCache) fill(path string, e *heldDB, load func() (any, int64, error)) {
 	db, size, err := load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -87,13 +94,44 @@ func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64,
 			delete(c.m, path)
 			e.gone = true
 		}
-		return nil, err
+		return
 	}
 	if !e.gone {
 		c.held += size
 		c.evict(path)
 	}
-	return db, nil
+}
+
+// get returns the index of the file at path, waiting for it to load when
+// it is not loaded yet or the file changed.
+func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64, error)) (any, error) {
+	e, err := c.entry(path, load)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return e.db, e.err
+}
+
+// loaded returns the index of the file at path when it is loaded, and
+// otherwise nil, having started the load: the caller reads the file
+// itself meanwhile, so that no request waits the few hundred milliseconds
+// an index takes to load after a start or a publication.
+func (c *dbCache) loaded(path string, load func() (any, int64, error)) (any, error) {
+	e, err := c.entry(path, load)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-e.ready:
+		return e.db, e.err
+	default:
+		return nil, nil
+	}
 }
 
 // drop takes e out of the cache; requests holding its index keep it.
@@ -157,33 +195,22 @@ func loadHistory(ctx context.Context, path string) func() (any, int64, error) {
 	}
 }
 
-// snapshot returns the in-memory index of the snapshot at path.
-func (c *dbCache) snapshot(ctx context.Context, path string) (*snapshot.Index, error) {
-	db, err := c.get(ctx, path, loadSnapshot(context.WithoutCancel(ctx), path))
-	if err != nil {
+// snapshot returns the in-memory index of the snapshot at path, or nil
+// while it loads (see loaded).
+func (c *dbCache) snapshot(path string) (*snapshot.Index, error) {
+	db, err := c.loaded(path, loadSnapshot(context.Background(), path))
+	if db == nil || err != nil {
 		return nil, err
 	}
 	return db.(*snapshot.Index), nil
 }
 
-// history returns the in-memory index of the history database at path.
-func (c *dbCache) history(ctx context.Context, path string) (*history.Index, error) {
-	db, err := c.get(ctx, path, loadHistory(context.WithoutCancel(ctx), path))
-	if err != nil {
+// history returns the in-memory index of the history database at path,
+// or nil while it loads (see loaded).
+func (c *dbCache) history(path string) (*history.Index, error) {
+	db, err := c.loaded(path, loadHistory(context.Background(), path))
+	if db == nil || err != nil {
 		return nil, err
 	}
 	return db.(*history.Index), nil
-}
-
-// prefetchHistory starts loading the history database at path when the
-// cache holds none there, so that a first lookup loads it while it loads
-// the snapshot (each takes a few hundred milliseconds of CPU for
-// ICD-10-CM; the machine has more than one core).
-func (c *dbCache) prefetchHistory(path string) {
-	c.mu.Lock()
-	_, ok := c.m[path]
-	c.mu.Unlock()
-	if !ok {
-		go c.get(context.Background(), path, loadHistory(context.Background(), path))
-	}
 }

@@ -2,14 +2,31 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/internal/publishtest"
 	"github.com/codeset/codeset/publish/snapshot"
 )
+
+// waitSnapshot returns the index of the snapshot at path, waiting for it
+// to load.
+func waitSnapshot(ctx context.Context, c *dbCache, path string) (*snapshot.Index, error) {
+	db, err := c.get(ctx, path, loadSnapshot(ctx, path))
+	if err != nil {
+		return nil, err
+	}
+	return db.(*snapshot.Index), nil
+}
 
 // TestDBCacheReopens checks that the cache keeps a database loaded between
 // requests and loads the new file when one is renamed over it, once
@@ -32,7 +49,7 @@ func TestDBCacheReopens(t *testing.T) {
 	c.stats.now = func() time.Time { return now }
 	lookup := func() (*snapshot.Index, string) {
 		t.Helper()
-		r, err := c.snapshot(ctx, path)
+		r, err := waitSnapshot(ctx, &c, path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +100,7 @@ func TestDBCacheBounded(t *testing.T) {
 	var c dbCache
 	load := func(p string) *snapshot.Index {
 		t.Helper()
-		x, err := c.snapshot(ctx, p)
+		x, err := waitSnapshot(ctx, &c, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,4 +122,79 @@ func TestDBCacheBounded(t *testing.T) {
 	if load(paths[1]) == b {
 		t.Error("b was not loaded again after it was dropped")
 	}
+}
+
+// TestLookupWhileIndexLoads checks that a lookup asked while the indexes
+// of its snapshot and history are still loading is answered from the files
+// themselves without waiting, and that the answers are the same bytes as
+// those given from the loaded indexes: a code, a header, a code a later
+// release deleted, one it added, a code no release had, and a date.
+func TestLookupWhileIndexLoads(t *testing.T) {
+	ctx := context.Background()
+	out, _ := publishtest.PublishAll(t, icdReleases(), fixture.Day(2026, 1, 1))
+	h := &handler{dir: out, sums: map[string]cachedSum{}}
+	release := make(chan struct{})
+	var held atomic.Int32
+	h.dbs.gate = func(load func() (any, int64, error)) func() (any, int64, error) {
+		return func() (any, int64, error) {
+			held.Add(1)
+			<-release
+			return load()
+		}
+	}
+	paths := []string{
+		"/api/v1/icd10cm/codes/E11.65",
+		"/api/v1/icd10cm/codes/E11.65?release=FY2025",
+		"/api/v1/icd10cm/codes/E11.6",
+		"/api/v1/icd10cm/codes/E11.9",
+		"/api/v1/icd10cm/codes/E11.9?release=FY2025",
+		"/api/v1/icd10cm/codes/E11.69?release=FY2025",
+		"/api/v1/icd10cm/codes/Z99.99",
+		"/api/v1/icd10cm/codes/K58.9?date=2025-01-01",
+	}
+	ask := func() []string {
+		var got []string
+		for _, p := range paths {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p, nil))
+			got = append(got, fmt.Sprintf("%d %s", w.Code, w.Body))
+		}
+		return got
+	}
+	before := ask()
+	if held.Load() == 0 {
+		t.Fatal("no index load was started by the lookups")
+	}
+	h.dbs.mu.Lock()
+	for p, e := range h.dbs.m {
+		select {
+		case <-e.ready:
+			t.Errorf("%s loaded while its load was held back", p)
+		default:
+		}
+	}
+	h.dbs.mu.Unlock()
+	close(release)
+	h.dbs.mu.Lock()
+	var loading []*heldDB
+	for _, e := range h.dbs.m {
+		loading = append(loading, e)
+	}
+	h.dbs.mu.Unlock()
+	for _, e := range loading {
+		<-e.ready
+		if e.err != nil {
+			t.Fatal(e.err)
+		}
+	}
+	after := ask()
+	for i, p := range paths {
+		if before[i] != after[i] {
+			t.Errorf("%s: from the files:\n%s\nfrom the indexes:\n%s", p, before[i], after[i])
+		}
+	}
+	if !strings.HasPrefix(before[0], "200 ") || !strings.HasPrefix(before[6], "404 ") {
+		t.Errorf("E11.65 and Z99.99 answered %q and %q, want 200 and 404", before[0][:3], before[6][:3])
+	}
+	_ = ctx
 }

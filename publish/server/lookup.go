@@ -13,6 +13,7 @@ import (
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/snapshot"
 )
 
@@ -218,6 +219,46 @@ type found struct {
 	ReplacedBy []string
 }
 
+// snapshotSource is what a lookup reads of a snapshot: its in-memory
+// index (*snapshot.Index) once loaded, the file itself before.
+type snapshotSource interface {
+	Record(code string) (c codeset.Code, header bool, err error)
+	Parent(code string) (string, error)
+}
+
+// historySource is what a lookup reads of a history database: its
+// in-memory index (*history.Index) once loaded, the file itself before.
+type historySource interface {
+	Read(code string) (*format.CodeHistory, error)
+}
+
+// snapshotIndex is a snapshot's in-memory index as a snapshotSource.
+type snapshotIndex struct{ x *snapshot.Index }
+
+func (s snapshotIndex) Record(code string) (codeset.Code, bool, error) { return s.x.Record(code) }
+
+func (s snapshotIndex) Parent(code string) (string, error) { return s.x.Parent(code), nil }
+
+// snapshotReader reads a snapshot file for one request.
+type snapshotReader struct {
+	ctx context.Context
+	r   *snapshot.Reader
+}
+
+func (s snapshotReader) Record(code string) (codeset.Code, bool, error) {
+	return s.r.Record(s.ctx, code)
+}
+
+func (s snapshotReader) Parent(code string) (string, error) { return s.r.Parent(s.ctx, code) }
+
+// historyReader reads a history database for one request.
+type historyReader struct {
+	ctx context.Context
+	r   *history.Reader
+}
+
+func (h historyReader) Read(code string) (*format.CodeHistory, error) { return h.r.Read(h.ctx, code) }
+
 // lookup finds code (stored form) in release r. A code the release does
 // not hold but an earlier one did comes back deleted, with its last record;
 // a code no release up to r had gives an ErrNotFound error.
@@ -228,28 +269,54 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 	}
 	f := &found{Release: r}
 	hist := v.historyPath()
-	if hist != "" {
-		v.h.dbs.prefetchHistory(hist)
-	}
-	sx, err := v.h.dbs.snapshot(ctx, snap)
+	sx, err := v.h.dbs.snapshot(snap)
 	if err != nil {
 		return nil, errRead
 	}
-	c, header, err := sx.Record(code)
+	var hx *history.Index
+	if hist != "" {
+		// Asked now, so that a history still to load loads while the
+		// snapshot does.
+		if hx, err = v.h.dbs.history(hist); err != nil {
+			return nil, errRead
+		}
+	}
+	var snaps snapshotSource = snapshotIndex{sx}
+	if sx == nil {
+		// Loading: read the file itself meanwhile.
+		rd, err := snapshot.OpenReader(ctx, snap)
+		if err != nil {
+			return nil, errRead
+		}
+		defer rd.Close()
+		snaps = snapshotReader{ctx, rd}
+	}
+	c, header, err := snaps.Record(code)
 	switch {
 	case err == nil:
 		f.Record, f.InRelease = c, true
 		// The header above the code, from the same snapshot.
-		f.Info = format.ConceptInfo{Header: header, Parent: sx.Parent(c.Code), Status: format.ConceptStatus(c), Retired: format.TerminationDate(c)}
+		parent, err := snaps.Parent(c.Code)
+		if err != nil {
+			return nil, errRead
+		}
+		f.Info = format.ConceptInfo{Header: header, Parent: parent, Status: format.ConceptStatus(c), Retired: format.TerminationDate(c)}
 	case !errors.Is(err, snapshot.ErrNoCode):
 		return nil, errRead
 	}
 	if hist != "" {
-		hx, err := v.h.dbs.history(ctx, hist)
-		if err != nil {
-			return nil, errRead
+		var hs historySource
+		if hx != nil {
+			hs = hx
+		} else {
+			rd, err := history.OpenReader(ctx, hist)
+			if err != nil {
+				return nil, errRead
+			}
+			defer rd.Close()
+			hs = historyReader{ctx, rd}
 		}
-		ch, err := hx.Read(code)
+		ch, err := hs.Read(code)
 		switch {
 		case err == nil:
 			f.History = ch
