@@ -30,16 +30,17 @@ func main() {
 	path := flag.String("snapshot", "", "stored snapshot `file` whose codes are looked up (its system and release)")
 	n := flag.Int("n", 1000, "number of requests")
 	warm := flag.Int("warm", 20, "requests made first and not timed")
+	warmFor := flag.Duration("warmfor", 3*time.Second, "keep making untimed requests first for at least this long: the server loads a release's indexes in the background after its first lookup, answering from the files meanwhile")
 	seed := flag.Uint64("seed", 20261127, "random `seed` of the codes drawn")
 	fixed := flag.String("path", "", "URL `path` asked for every time instead of codes of -snapshot (e.g. /healthz)")
 	flag.Parse()
-	if err := run(*base, *path, *fixed, *n, *warm, *seed); err != nil {
+	if err := run(*base, *path, *fixed, *n, *warm, *warmFor, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "lookup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, path, fixed string, n, warm int, seed uint64) error {
+func run(base, path, fixed string, n, warm int, warmFor time.Duration, seed uint64) error {
 	what := fixed
 	next := func() string { return base + fixed }
 	if fixed == "" {
@@ -79,11 +80,18 @@ func run(base, path, fixed string, n, warm int, seed uint64) error {
 		}
 		return d, nil
 	}
-	for range warm {
+	first, err := get()
+	if err != nil {
+		return err
+	}
+	made, start := 1, time.Now()
+	for ; made < warm || time.Since(start) < warmFor; made++ {
 		if _, err := get(); err != nil {
 			return err
 		}
 	}
+	fmt.Printf("first request %.3f ms; %d untimed requests in %.1f s before the timed ones\n",
+		float64(first.Microseconds())/1000, made, time.Since(start).Seconds())
 	times := make([]time.Duration, 0, n)
 	for range n {
 		d, err := get()
