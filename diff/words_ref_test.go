@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
@@ -210,6 +211,23 @@ func FuzzWordsAsReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b string) {
 		if got, want := Words(a, b), wordsRef(a, b); !reflect.DeepEqual(got, want) {
 			t.Errorf("Words(%q, %q) = %v, want %v", a, b, got, want)
+		}
+	})
+}
+
+// FuzzSameWords checks SameWords against its definition: the same words
+// once split at whitespace.
+func FuzzSameWords(f *testing.F) {
+	f.Add("a  b\u00a0c", "a b c")
+	f.Add(" x\u2028y\u0085", "x y")
+	f.Add("a\xffb", "a\xff b")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		want := strings.Join(strings.FieldsFunc(a, unicode.IsSpace), " ") == strings.Join(strings.FieldsFunc(b, unicode.IsSpace), " ")
+		if got := SameWords(a, b); got != want {
+			t.Errorf("SameWords(%q, %q) = %v, want %v", a, b, got, want)
+		}
+		if !SameWords(a, a) {
+			t.Errorf("SameWords(%q, itself) = false", a)
 		}
 	})
 }
