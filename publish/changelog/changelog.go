@@ -107,6 +107,10 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 
 	changes := slices.Clone(l.Changes)
 	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	// The word diffs of revised rows, most of the work, are rendered in
+	// the background from now on.
+	revised := startRevisedRows(changes, kinds, code)
+	defer revised.close()
 
 	if slices.ContainsFunc(changes, func(c codeset.Change) bool { return c.Category != "" }) {
 		byCat := l.ByCategory()
@@ -147,7 +151,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		switch k {
 		case codeset.Revised, codeset.ShortTitle:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
-			writeRevisedRows(bw, of, code)
+			revised.write(bw, k)
 		case codeset.Cosmetic:
 			p("| code | category | field | before | after |\n|---|---|---|---|---|\n")
 			for _, c := range of {
