@@ -337,13 +337,47 @@ func sortedUnique(ss []string) []string {
 	return slices.Compact(ss)
 }
 
-// merge returns the sorted union of sorted lists.
+// merge returns the sorted union of sorted lists, in one pass over each
+// (the lists of a comparison hold tens of thousands of codes).
 func merge(lists ...[]string) []string {
-	var all []string
+	var out []string
 	for _, l := range lists {
-		all = append(all, l...)
+		if !slices.IsSorted(l) {
+			l = sortedUnique(l)
+		}
+		out = union(out, l)
 	}
-	return sortedUnique(all)
+	return out
+}
+
+// union returns the sorted union of a and b, each sorted.
+func union(a, b []string) []string {
+	if len(a) == 0 {
+		return slices.Compact(slices.Clone(b))
+	}
+	out := make([]string, 0, len(a)+len(b))
+	add := func(s string) {
+		if n := len(out); n == 0 || out[n-1] != s {
+			out = append(out, s)
+		}
+	}
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			add(a[i])
+			i++
+		} else {
+			add(b[j])
+			j++
+		}
+	}
+	for ; i < len(a); i++ {
+		add(a[i])
+	}
+	for ; j < len(b); j++ {
+		add(b[j])
+	}
+	return out
 }
 
 // dbSide is a stored snapshot.
