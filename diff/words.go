@@ -92,7 +92,9 @@ func (w *wordState) reset() {
 	w.tokens = w.tokens[:0]
 }
 
-// encode appends the runes of the tokens of s (see tokenize) to out.
+// encode appends to out the runes of the tokens of s: its words, runs of
+// whitespace and single punctuation marks, so that "glands" -> "glands,
+// with" is an insertion after an unchanged word.
 func (w *wordState) encode(out []rune, s string) []rune {
 	start, cur := 0, -1
 	for i := 0; i < len(s); {
@@ -142,7 +144,7 @@ func (w *wordState) decode(s string) string {
 	return w.sb.String()
 }
 
-// asciiClass is class of each ASCII character.
+// asciiClass holds the class of each ASCII character.
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	for r := range rune(utf8.RuneSelf) {
 		t[r] = uint8(class(r))
@@ -227,24 +229,6 @@ func joinReplacements(segs []Segment) []Segment {
 	return res
 }
 
-// tokenize splits s into words, runs of whitespace and single punctuation
-// marks, so that "glands" -> "glands, with" is an insertion after an
-// unchanged word.
-func tokenize(s string) []string {
-	var toks []string
-	start := 0
-	for i, r := range s {
-		if i > start && (class(r) != classAt(s, start) || class(r) == punct) {
-			toks = append(toks, s[start:i])
-			start = i
-		}
-	}
-	if start < len(s) {
-		toks = append(toks, s[start:])
-	}
-	return toks
-}
-
 const (
 	word = iota
 	space
@@ -259,11 +243,6 @@ func class(r rune) int {
 		return punct
 	}
 	return word
-}
-
-func classAt(s string, i int) int {
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return class(r)
 }
 
 // Token numbers map to runes, skipping the surrogate range, which is not
