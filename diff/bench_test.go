@@ -39,6 +39,19 @@ func BenchmarkWords(b *testing.B) {
 	}
 }
 
+// BenchmarkWordsRewrite measures the word diff of a descriptor rewritten
+// whole (no word kept but the spaces), the worst case for the diff and the
+// usual revision of the synthetic releases bench/compare.sh diffs.
+func BenchmarkWordsRewrite(b *testing.B) {
+	before := "Subsequent cervical lung finger healing delayed"
+	after := "Ulna brain pelvis skull healing vein healing nonunion skin other tissue fibula skull"
+	for b.Loop() {
+		if segs := Words(before, after); len(segs) < 2 {
+			b.Fatalf("Words gave %d segments, want at least 2", len(segs))
+		}
+	}
+}
+
 // benchReleases builds two releases of about n codes each with random but
 // realistic descriptors, and the summary Compare must report for them. The
 // new release holds copies of the strings, as a freshly read release would.

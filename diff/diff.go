@@ -8,8 +8,8 @@ package diff
 import (
 	"slices"
 	"sort"
-	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/codeset/codeset"
 )
@@ -199,8 +199,49 @@ func onlyShortTitle(fields map[string]codeset.FieldChange) bool {
 // spaces, tabs, non-breaking spaces or line breaks, and leading or trailing
 // whitespace.
 func SameWords(a, b string) bool {
-	return strings.Join(strings.FieldsFunc(a, unicode.IsSpace), " ") ==
-		strings.Join(strings.FieldsFunc(b, unicode.IsSpace), " ")
+	// The words are compared one by one as strings.FieldsFunc(s,
+	// unicode.IsSpace) would split them, without building either list.
+	for {
+		var wa, wb string
+		wa, a = nextWord(a)
+		wb, b = nextWord(b)
+		if wa != wb {
+			return false
+		}
+		if wa == "" {
+			return true
+		}
+	}
+}
+
+// nextWord returns the first run of s that is not whitespace (empty when
+// there is none) and what follows it.
+func nextWord(s string) (w, rest string) {
+	// isSpace reports whether s starts with whitespace, and its length.
+	isSpace := func(s string) (bool, int) {
+		if c := s[0]; c < utf8.RuneSelf {
+			return c == ' ' || '\t' <= c && c <= '\r', 1
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		return unicode.IsSpace(r), n
+	}
+	i := 0
+	for i < len(s) {
+		sp, n := isSpace(s[i:])
+		if !sp {
+			break
+		}
+		i += n
+	}
+	j := i
+	for j < len(s) {
+		sp, n := isSpace(s[j:])
+		if sp {
+			break
+		}
+		j += n
+	}
+	return s[i:j], s[j:]
 }
 
 // Earlier folds a series of releases, oldest first, into the record last

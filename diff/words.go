@@ -2,6 +2,7 @@ package diff
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -27,36 +28,21 @@ type Segment struct {
 // Words diffs two descriptors word by word: a changed word is deleted and
 // inserted whole, never split into characters. Whitespace runs are tokens of
 // their own, so a doubled space shows up as such. The output is deterministic.
+// It is safe for concurrent use.
 func Words(before, after string) []Segment {
-	// go-diff works on runes; give every distinct token a rune of its own so
-	// the character diff becomes a token diff.
-	index := map[string]rune{}
-	var tokens []string
-	encode := func(s string) []rune {
-		var out []rune
-		for _, t := range tokenize(s) {
-			r, ok := index[t]
-			if !ok {
-				r = tokenRune(len(tokens))
-				index[t] = r
-				tokens = append(tokens, t)
-			}
-			out = append(out, r)
-		}
-		return out
-	}
-	a, b := encode(before), encode(after)
-
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 0 // no time limit: the same input always gives the same diff
+	w := wordsPool.Get().(*wordState)
+	defer wordsPool.Put(w)
+	w.reset()
+	// go-diff works on runes; give every distinct token a rune of its own,
+	// numbered in order of first appearance, so the character diff becomes
+	// a token diff.
+	a := w.encode(w.a[:0], before)
+	b := w.encode(w.b[:0], after)
+	w.a, w.b = a, b
 	diffs := dmp.DiffMainRunes(a, b, false)
 
-	var segs []Segment
+	segs := w.segs[:0]
 	for _, d := range diffs {
-		var sb strings.Builder
-		for _, r := range d.Text {
-			sb.WriteString(tokens[runeToken(r)])
-		}
 		op := Equal
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
@@ -64,16 +50,107 @@ func Words(before, after string) []Segment {
 		case diffmatchpatch.DiffInsert:
 			op = Insert
 		}
+		text := w.decode(d.Text)
 		if n := len(segs); n > 0 && segs[n-1].Op == op {
-			segs[n-1].Text += sb.String()
+			segs[n-1].Text += text
 			continue
 		}
-		if sb.Len() > 0 {
-			segs = append(segs, Segment{Op: op, Text: sb.String()})
+		if text != "" {
+			segs = append(segs, Segment{Op: op, Text: text})
 		}
 	}
+	w.segs = segs
 	return joinReplacements(segs)
 }
+
+// dmp is shared: its methods only read its settings.
+var dmp = func() *diffmatchpatch.DiffMatchPatch {
+	d := diffmatchpatch.New()
+	d.DiffTimeout = 0 // no time limit: the same input always gives the same diff
+	return d
+}()
+
+// wordState is the scratch space of one Words call, kept for the next.
+type wordState struct {
+	index  map[string]rune
+	tokens []string
+	a, b   []rune
+	segs   []Segment // joinReplacements copies what it keeps
+	sb     strings.Builder
+}
+
+var wordsPool = sync.Pool{New: func() any { return &wordState{index: map[string]rune{}} }}
+
+func (w *wordState) reset() {
+	// A map grown by an unusually long descriptor is dropped rather than
+	// cleared on every later call.
+	if len(w.tokens) > 256 {
+		w.index = map[string]rune{}
+	} else {
+		clear(w.index)
+	}
+	w.tokens = w.tokens[:0]
+}
+
+// encode appends to out the runes of the tokens of s: its words, runs of
+// whitespace and single punctuation marks, so that "glands" -> "glands,
+// with" is an insertion after an unchanged word.
+func (w *wordState) encode(out []rune, s string) []rune {
+	start, cur := 0, -1
+	for i := 0; i < len(s); {
+		var c, size int
+		if b := s[i]; b < utf8.RuneSelf {
+			c, size = int(asciiClass[b]), 1
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			c, size = class(r), n
+		}
+		if i > start && (c != cur || c == punct) {
+			out = append(out, w.token(s[start:i]))
+			start = i
+		}
+		if i == start {
+			cur = c
+		}
+		i += size
+	}
+	if start < len(s) {
+		out = append(out, w.token(s[start:]))
+	}
+	return out
+}
+
+func (w *wordState) token(t string) rune {
+	r, ok := w.index[t]
+	if !ok {
+		r = tokenRune(len(w.tokens))
+		w.index[t] = r
+		w.tokens = append(w.tokens, t)
+	}
+	return r
+}
+
+// decode returns the text of the tokens whose runes make up s.
+func (w *wordState) decode(s string) string {
+	n := 0
+	for _, r := range s {
+		n += len(w.tokens[runeToken(r)])
+	}
+	w.sb.Reset()
+	w.sb.Grow(n)
+	for _, r := range s {
+		w.sb.WriteString(w.tokens[runeToken(r)])
+	}
+	return w.sb.String()
+}
+
+// asciiClass holds the class of each ASCII character.
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for r := range rune(utf8.RuneSelf) {
+		t[r] = uint8(class(r))
+	}
+	return t
+}()
 
 // joinReplacements folds a whitespace-only equality between two
 // replacements into them, so that "not described" -> "including any" reads
@@ -81,17 +158,21 @@ func Words(before, after string) []Segment {
 // "including programming" -> "including first programming and review" keeps
 // "programming" as kept text.
 func joinReplacements(segs []Segment) []Segment {
+	if len(segs) == 0 {
+		return nil
+	}
+	// A group is an equality or the deletion and insertion between two.
 	type group struct {
 		del, ins string
-		eq       *string // non-nil for an equality
+		eq       string
+		isEq     bool
 	}
-	var gs []group
+	gs := make([]group, 0, 32) // on the stack for a descriptor of ordinary length
 	for _, s := range segs {
 		switch {
 		case s.Op == Equal:
-			t := s.Text
-			gs = append(gs, group{eq: &t})
-		case len(gs) == 0 || gs[len(gs)-1].eq != nil:
+			gs = append(gs, group{eq: s.Text, isEq: true})
+		case len(gs) == 0 || gs[len(gs)-1].isEq:
 			gs = append(gs, group{})
 			fallthrough
 		default:
@@ -103,24 +184,40 @@ func joinReplacements(segs []Segment) []Segment {
 			}
 		}
 	}
-	replacement := func(g group) bool { return g.eq == nil && g.del != "" && g.ins != "" }
-	var out []group
+	replacement := func(g group) bool { return !g.isEq && g.del != "" && g.ins != "" }
+	// joinable reports whether gs[i] is a whitespace-only equality
+	// followed by a replacement, which join into the replacement before.
+	joinable := func(i int) bool {
+		return i+1 < len(gs) && gs[i].isEq && strings.TrimSpace(gs[i].eq) == "" && replacement(gs[i+1])
+	}
+	res := make([]Segment, 0, len(segs)) // a segment makes at most one
 	for i := 0; i < len(gs); i++ {
 		g := gs[i]
-		if n := len(out); n > 0 && g.eq != nil && strings.TrimSpace(*g.eq) == "" &&
-			replacement(out[n-1]) && i+1 < len(gs) && replacement(gs[i+1]) {
-			out[n-1].del += *g.eq + gs[i+1].del
-			out[n-1].ins += *g.eq + gs[i+1].ins
-			i++
+		if g.isEq {
+			res = append(res, Segment{Equal, g.eq})
 			continue
 		}
-		out = append(out, g)
-	}
-	var res []Segment
-	for _, g := range out {
-		if g.eq != nil {
-			res = append(res, Segment{Equal, *g.eq})
-			continue
+		if replacement(g) && joinable(i+1) {
+			// Each text is built once, however many replacements join.
+			end, dn, in := i, len(g.del), len(g.ins)
+			for joinable(end + 1) {
+				dn += len(gs[end+1].eq) + len(gs[end+2].del)
+				in += len(gs[end+1].eq) + len(gs[end+2].ins)
+				end += 2
+			}
+			var del, ins strings.Builder
+			del.Grow(dn)
+			ins.Grow(in)
+			del.WriteString(g.del)
+			ins.WriteString(g.ins)
+			for k := i + 1; k < end; k += 2 {
+				del.WriteString(gs[k].eq)
+				del.WriteString(gs[k+1].del)
+				ins.WriteString(gs[k].eq)
+				ins.WriteString(gs[k+1].ins)
+			}
+			g.del, g.ins = del.String(), ins.String()
+			i = end
 		}
 		if g.del != "" {
 			res = append(res, Segment{Delete, g.del})
@@ -130,24 +227,6 @@ func joinReplacements(segs []Segment) []Segment {
 		}
 	}
 	return res
-}
-
-// tokenize splits s into words, runs of whitespace and single punctuation
-// marks, so that "glands" -> "glands, with" is an insertion after an
-// unchanged word.
-func tokenize(s string) []string {
-	var toks []string
-	start := 0
-	for i, r := range s {
-		if i > start && (class(r) != classAt(s, start) || class(r) == punct) {
-			toks = append(toks, s[start:i])
-			start = i
-		}
-	}
-	if start < len(s) {
-		toks = append(toks, s[start:])
-	}
-	return toks
 }
 
 const (
@@ -164,11 +243,6 @@ func class(r rune) int {
 		return punct
 	}
 	return word
-}
-
-func classAt(s string, i int) int {
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return class(r)
 }
 
 // Token numbers map to runes, skipping the surrogate range, which is not

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/internal/synth"
 )
 
 // firstRelease is the changelog of a first release of n ICD-10-CM-like
@@ -48,3 +50,21 @@ func benchWriter(b *testing.B, write func(io.Writer, *codeset.Changelog) error, 
 type counter int
 
 func (c *counter) Write(p []byte) (int, error) { *c += counter(len(p)); return len(p), nil }
+
+// BenchmarkWriteMarkdownDiff100k measures the Markdown changelog of two
+// synthetic 100,000-code releases a release apart (internal/synth: about
+// 1,000 added, 1,000 deleted, 2,000 revised with their word diffs and 100
+// whitespace-only codes), as `codeset diff` prints it.
+func BenchmarkWriteMarkdownDiff100k(b *testing.B) {
+	rels := synth.Series(1, 100_000, 2)
+	l := diff.Compare(rels[0], rels[1], nil)
+	var w counter
+	for b.Loop() {
+		w = 0
+		if err := WriteMarkdown(&w, l); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(w))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(l.Changes)), "ns/change")
+}

@@ -106,6 +106,10 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 	}
 
 	changes := sortedChanges(l)
+	// The word diffs of revised rows, most of the work, are rendered in
+	// the background from now on.
+	revised := startRevisedRows(changes, kinds, code)
+	defer revised.close()
 
 	if slices.ContainsFunc(changes, func(c codeset.Change) bool { return c.Category != "" }) {
 		byCat := l.ByCategory()
@@ -157,17 +161,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		switch k {
 		case codeset.Revised, codeset.ShortTitle:
 			p("| code | category | field | before | after | change |\n|---|---|---|---|---|---|\n")
-			for c := range of {
-				name := code(c.Code)
-				if n := c.Note(); n != "" {
-					name += " (" + n + ")"
-				}
-				for _, f := range slices.Sorted(maps.Keys(c.Fields)) {
-					fc := c.Fields[f]
-					p("| %s | %s | %s | %s | %s | %s |\n", name, cell(c.Category), cell(f),
-						cell(fc.Before), cell(fc.After), wordDiff(fc.Before, fc.After))
-				}
-			}
+			revised.write(bw, k)
 		case codeset.Cosmetic:
 			p("| code | category | field | before | after |\n|---|---|---|---|---|\n")
 			for c := range of {
@@ -428,27 +422,37 @@ func sortedChanges(l *codeset.Changelog) []codeset.Change {
 	return changes
 }
 
+// writeCell appends cell(s) to b.
+func writeCell(b *strings.Builder, s string) {
+	cellEscaper.WriteString(b, s) // a strings.Builder takes every write
+}
+
 // wordDiff renders the word-level difference of two values as one table
 // cell: deleted words struck through, inserted words in bold.
 func wordDiff(before, after string) string {
 	var b strings.Builder
+	writeWordDiff(&b, before, after)
+	return b.String()
+}
+
+// writeWordDiff appends wordDiff(before, after) to b.
+func writeWordDiff(b *strings.Builder, before, after string) {
 	prev := diff.Segment{Op: diff.Equal}
 	for _, seg := range diff.Words(before, after) {
 		switch seg.Op {
 		case diff.Delete:
-			b.WriteString(mark("~~", seg.Text))
+			writeMark(b, "~~", seg.Text)
 		case diff.Insert:
 			// A replaced word reads "~~old~~ **new**", not "~~old~~**new**".
 			if prev.Op == diff.Delete && !endsInSpace(prev.Text) && !startsWithSpace(seg.Text) {
 				b.WriteByte(' ')
 			}
-			b.WriteString(mark("**", seg.Text))
+			writeMark(b, "**", seg.Text)
 		default:
-			b.WriteString(cell(seg.Text))
+			writeCell(b, seg.Text)
 		}
 		prev = seg
 	}
-	return b.String()
 }
 
 func startsWithSpace(s string) bool {
@@ -461,16 +465,24 @@ func endsInSpace(s string) bool {
 	return unicode.IsSpace(r)
 }
 
-// mark wraps text in a Markdown emphasis marker. Markdown ignores a marker
-// next to whitespace, so surrounding whitespace goes outside it, and a
-// change of whitespace alone is shown with visible symbols.
-func mark(m, text string) string {
+// writeMark appends text to b wrapped in a Markdown emphasis marker.
+// Markdown ignores a marker next to whitespace, so surrounding whitespace
+// goes outside it, and a change of whitespace alone is shown with visible
+// symbols.
+func writeMark(b *strings.Builder, m, text string) {
 	inner := strings.TrimSpace(text)
 	if inner == "" {
-		return m + cell(visibleSpace(text)) + m
+		b.WriteString(m)
+		writeCell(b, visibleSpace(text))
+		b.WriteString(m)
+		return
 	}
 	i := strings.Index(text, inner)
-	return cell(text[:i]) + m + cell(inner) + m + cell(text[i+len(inner):])
+	writeCell(b, text[:i])
+	b.WriteString(m)
+	writeCell(b, inner)
+	b.WriteString(m)
+	writeCell(b, text[i+len(inner):])
 }
 
 // visibleSpace makes whitespace a reader could not otherwise see visible:

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -288,10 +289,16 @@ func compareSides(ctx context.Context, old, new side, between []diff.Part, lastS
 	extra := merge(diff.DeclaredCodes(rels...), links.Codes())
 	oldWant := merge(onlyOld, differ, extra)
 	newWant := merge(onlyNew, differ, extra)
-	if oldRel.Codes, err = old.fetch(ctx, oldWant); err != nil {
-		return nil, err
-	}
-	if newRel.Codes, err = new.fetch(ctx, newWant); err != nil {
+	// Both sides are fetched at once, each from its own database.
+	var oldErr error
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		oldRel.Codes, oldErr = old.fetch(ctx, oldWant)
+	}()
+	newRel.Codes, err = new.fetch(ctx, newWant)
+	<-fetched
+	if err = cmp.Or(oldErr, err); err != nil {
 		return nil, err
 	}
 	earlier, err := ask(ctx, lastSeen, onlyNew)
@@ -330,13 +337,47 @@ func sortedUnique(ss []string) []string {
 	return slices.Compact(ss)
 }
 
-// merge returns the sorted union of sorted lists.
+// merge returns the sorted union of sorted lists, in one pass over each
+// (the lists of a comparison hold tens of thousands of codes).
 func merge(lists ...[]string) []string {
-	var all []string
+	var out []string
 	for _, l := range lists {
-		all = append(all, l...)
+		if !slices.IsSorted(l) {
+			l = sortedUnique(l)
+		}
+		out = union(out, l)
 	}
-	return sortedUnique(all)
+	return out
+}
+
+// union returns the sorted union of a and b, each sorted.
+func union(a, b []string) []string {
+	if len(a) == 0 {
+		return slices.Compact(slices.Clone(b))
+	}
+	out := make([]string, 0, len(a)+len(b))
+	add := func(s string) {
+		if n := len(out); n == 0 || out[n-1] != s {
+			out = append(out, s)
+		}
+	}
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			add(a[i])
+			i++
+		} else {
+			add(b[j])
+			j++
+		}
+	}
+	for ; i < len(a); i++ {
+		add(a[i])
+	}
+	for ; j < len(b); j++ {
+		add(b[j])
+	}
+	return out
 }
 
 // dbSide is a stored snapshot.
@@ -353,6 +394,14 @@ func openSide(ctx context.Context, path string) (*dbSide, error) {
 	db, err := openSnapshotWith(ctx, path, dbfile.OpenReadOnlyUnmapped)
 	if err != nil {
 		return nil, err
+	}
+	// A small page cache: the codes are fetched in key order, so each leaf
+	// page is read about once, and the few interior pages of a lookup's
+	// path stay cached even so. The default 2 MB would cost more to free
+	// at close (madvise of each region) than it saves.
+	if _, err := db.ExecContext(ctx, `PRAGMA cache_size = -128`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	info, err := readInfo(ctx, db, path)
 	if err != nil {

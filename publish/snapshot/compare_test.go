@@ -272,3 +272,22 @@ func TestReaderParent(t *testing.T) {
 		}
 	}
 }
+
+func TestMerge(t *testing.T) {
+	tests := []struct {
+		lists [][]string
+		want  []string
+	}{
+		{nil, nil},
+		{[][]string{{"a", "c"}, nil, {"b", "c", "d"}}, []string{"a", "b", "c", "d"}},
+		{[][]string{nil, {"b", "b"}, nil}, []string{"b"}},
+		{[][]string{{"x"}, {"a", "x", "z"}, {"y"}}, []string{"a", "x", "y", "z"}},
+		// A list out of order is sorted first.
+		{[][]string{{"c", "a"}, {"b"}}, []string{"a", "b", "c"}},
+	}
+	for _, tt := range tests {
+		if got := merge(tt.lists...); !slices.Equal(got, tt.want) {
+			t.Errorf("merge(%q) = %q, want %q", tt.lists, got, tt.want)
+		}
+	}
+}
