@@ -613,9 +613,10 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 // record each code had when last seen in a stored release before ref: what
 // reactivation needs. It asks the published history database of the
 // system when that holds the same releases as the store up to ref (by
-// label and number of codes, in order), so that no earlier snapshot is
-// read; otherwise it reads every stored release before ref. done releases
-// what it holds.
+// label and number of codes, in order), and otherwise the data
+// directory's history of the stored releases (storeLastSeen), so that no
+// earlier snapshot is read; only when neither can tell does it read every
+// stored release before ref. done releases what it holds.
 func (p *Pipeline) lastSeen(ctx context.Context, infos []snapshot.Info, ref snapshot.Info) (_ snapshot.LastSeen, done func(), err error) {
 	var upTo []snapshot.Info
 	for _, in := range infos {
@@ -643,6 +644,19 @@ func (p *Pipeline) lastSeen(ctx context.Context, infos []snapshot.Info, ref snap
 			recs.Close()
 		}
 	}
+	// Otherwise the data directory's own history, brought up to the
+	// stored releases when it is behind (see storeLastSeen).
+	seen, done, err := p.storeLastSeen(ctx, upTo)
+	if err == nil {
+		return seen, done, nil
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	// A data directory that cannot be written (or a history that cannot
+	// be built) costs time, not the comparison: every earlier release is
+	// read instead.
+	p.logger().Warn("reading every earlier release for reactivation: the data directory's history is not usable", "system", ref.System, "err", err)
 	earlier, err := p.earlier(ctx, infos, ref)
 	if err != nil {
 		return nil, nil, err
