@@ -633,6 +633,10 @@ func (p *Pipeline) lastSeen(ctx context.Context, infos []snapshot.Info, ref snap
 		}
 		return 0
 	})
+	if len(upTo) <= 1 {
+		// ref is the first stored release: no code was seen before it.
+		return nil, func() {}, nil
+	}
 	// A codes-only tree builds its history from snapshots without
 	// descriptors: its records are not those of the store.
 	if lic, err := publish.TreeLicence(p.OutDir); p.OutDir != "" && err == nil && lic == format.LicenceFull {
