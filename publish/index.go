@@ -193,6 +193,13 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	}
 
 	if len(snaps) > 0 {
+		// The releases the history held before, whose lines the history
+		// data written then keeps (history.WriteDataAfter).
+		kept := history.Held(ctx, filepath.Join(dir, format.HistoryName), snaps)
+		prevData, err := os.ReadFile(filepath.Join(dir, format.HistoryDataName))
+		if err != nil {
+			prevData, kept = nil, 0
+		}
 		if err := writeHistoryFile(ctx, dir, snaps); err != nil {
 			return nil, err
 		}
@@ -203,7 +210,8 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
 		// The same history as text, for the code pages on a static host.
 		var data bytes.Buffer
-		if err := history.WriteData(ctx, filepath.Join(dir, format.HistoryName), &data); err != nil {
+		data.Grow(len(prevData) + 1<<20)
+		if err := history.WriteDataAfter(ctx, filepath.Join(dir, format.HistoryName), prevData, kept, &data); err != nil {
 			return nil, err
 		}
 		if err := writeAtomic(dir, format.HistoryDataName, data.Bytes()); err != nil {

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -163,6 +164,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 	snaps := writeSeries(t, rels)
 	dir := t.TempDir()
 	prev := ""
+	var prevData, olderData []byte
 	for k := 1; k <= len(snaps); k++ {
 		inc := filepath.Join(dir, fmt.Sprintf("inc%d.sqlite", k))
 		if err := Update(ctx, inc, prev, snaps[:k]); err != nil {
@@ -184,6 +186,48 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		if !Covers(ctx, inc, snaps[:k]) || (k > 1 && Covers(ctx, prev, snaps[:k])) {
 			t.Errorf("release %d: Covers is wrong", k)
 		}
+		// The history data written after the previous release's, and
+		// after data that is not the previous release's (stale or
+		// damaged), is the data written whole.
+		var whole bytes.Buffer
+		if err := WriteData(ctx, inc, &whole); err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range map[string]struct {
+			data []byte
+			kept int
+		}{
+			"after the previous":    {prevData, k - 1},
+			"after an older":        {olderData, k - 1},
+			"after itself":          {whole.Bytes(), k},
+			"after a cut one":       {prevData[:len(prevData)/2], k - 1},
+			"after nothing":         {nil, k - 1},
+			"after the previous, 0": {prevData, 0},
+		} {
+			var after bytes.Buffer
+			if err := WriteDataAfter(ctx, inc, p.data, p.kept, &after); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(after.Bytes(), whole.Bytes()) {
+				t.Errorf("release %d: history data %s (%d bytes) differs from the data written whole (%d bytes)", k, name, after.Len(), whole.Len())
+			}
+		}
+		if k > 1 && !bytes.Contains(whole.Bytes(), []byte("\nL\t")) && k > 2 {
+			t.Errorf("release %d: the history data has no links: the test checks none", k)
+		}
+		if k > 2 {
+			// The previous data's lines are taken as they are, not read
+			// again: a mark in one of them shows in the new data.
+			mark := func(b []byte) []byte { return bytes.Replace(b, []byte("\nE\t"), []byte("\nE\tmark "), 1) }
+			var after bytes.Buffer
+			if err := WriteDataAfter(ctx, inc, mark(prevData), k-1, &after); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(after.Bytes(), mark(whole.Bytes())) {
+				t.Errorf("release %d: the history data written after the previous does not keep the previous lines as they are", k)
+			}
+		}
+		olderData, prevData = prevData, whole.Bytes()
 		prev = inc
 	}
 
