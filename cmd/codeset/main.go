@@ -37,6 +37,14 @@ func main() {
 		}
 		defer stopProfile()
 	}
+	if path := os.Getenv("CODESET_TRACE"); path != "" {
+		stopTrace, err := startTrace(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "codeset:", err)
+			os.Exit(2)
+		}
+		defer stopTrace()
+	}
 	m := NewMain()
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
 		code := m.report(err)
