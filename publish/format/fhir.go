@@ -156,14 +156,6 @@ type ConceptProperty struct {
 	ValueDateTime *string `json:"valueDateTime,omitempty"`
 }
 
-// Concept property constructors.
-func propCode(code, v string) ConceptProperty   { return ConceptProperty{Code: code, ValueCode: &v} }
-func propString(code, v string) ConceptProperty { return ConceptProperty{Code: code, ValueString: &v} }
-func propBool(code string, v bool) ConceptProperty {
-	return ConceptProperty{Code: code, ValueBoolean: &v}
-}
-func propDate(code, v string) ConceptProperty { return ConceptProperty{Code: code, ValueDateTime: &v} }
-
 // ConceptInfo is what a CodeSystem or an operation says about one code
 // beyond its record.
 type ConceptInfo struct {
@@ -208,40 +200,89 @@ func TerminationDate(c codeset.Code) string {
 // long descriptor, designations the short and medium ones, and the
 // properties info gives. A record without text (codes-only) has no display.
 func ConceptOf(sys codeset.System, c codeset.Code, info ConceptInfo) Concept {
-	out := Concept{Code: sys.Display(c.Code), Display: c.Description()}
-	for _, d := range []struct{ use, display, v string }{
+	var out Concept
+	fillConcept(&out, new(conceptScratch), sys, &c, info)
+	return out
+}
+
+// conceptScratch holds the values a Concept points to, so that a writer
+// of many concepts fills one Concept over and over without allocating.
+type conceptScratch struct {
+	designation [2]Designation
+	use         [2]Coding
+	property    [8]ConceptProperty
+	value       [8]string
+	boolean     [8]bool
+}
+
+// The kinds of value of a concept property fillConcept sets.
+const (
+	valueCode = iota
+	valueString
+	valueDateTime
+)
+
+// fillConcept sets out to ConceptOf(sys, *c, info), its slices and
+// pointers into s: out is valid until s is filled again.
+func fillConcept(out *Concept, s *conceptScratch, sys codeset.System, c *codeset.Code, info ConceptInfo) {
+	*out = Concept{Code: sys.Display(c.Code), Display: c.Description(), Designation: s.designation[:0], Property: s.property[:0]}
+	for i, d := range [2]struct{ use, display, v string }{
 		{codeset.FieldShort, "Short descriptor", c.Short},
 		{codeset.FieldMedium, "Medium descriptor", c.Medium},
 	} {
 		if d.v != "" && d.v != out.Display {
-			out.Designation = append(out.Designation, Designation{Language: "en", Use: &Coding{System: DesignationUse, Code: d.use, Display: d.display}, Value: d.v})
+			s.use[i] = Coding{System: DesignationUse, Code: d.use, Display: d.display}
+			out.Designation = append(out.Designation, Designation{Language: "en", Use: &s.use[i], Value: d.v})
 		}
+	}
+	// prop adds the property code with the value v of the kind set
+	// (valueCode, valueString or valueDateTime).
+	prop := func(code string, kind int, v string) {
+		n := len(out.Property)
+		s.value[n] = v
+		p := ConceptProperty{Code: code}
+		switch kind {
+		case valueCode:
+			p.ValueCode = &s.value[n]
+		case valueString:
+			p.ValueString = &s.value[n]
+		default:
+			p.ValueDateTime = &s.value[n]
+		}
+		out.Property = append(out.Property, p)
+	}
+	flag := func(code string) {
+		n := len(out.Property)
+		s.boolean[n] = true
+		out.Property = append(out.Property, ConceptProperty{Code: code, ValueBoolean: &s.boolean[n]})
 	}
 	status := info.Status
 	if status == "" {
 		status = StatusActive
 	}
-	out.Property = append(out.Property, propCode(PropStatus, status))
+	prop(PropStatus, valueCode, status)
 	// inactive is written only when true: absent means false.
 	if info.Inactive() {
-		out.Property = append(out.Property, propBool(PropInactive, true))
+		flag(PropInactive)
 	}
 	if info.Header {
-		out.Property = append(out.Property, propBool(PropNotSelectable, true))
+		flag(PropNotSelectable)
 	}
 	if info.Parent != "" {
-		out.Property = append(out.Property, propCode(PropParent, sys.Display(info.Parent)))
+		prop(PropParent, valueCode, sys.Display(info.Parent))
 	}
 	if info.Effective != "" {
-		out.Property = append(out.Property, propDate(PropEffectiveDate, info.Effective))
+		prop(PropEffectiveDate, valueDateTime, info.Effective)
 	}
 	if info.Retired != "" {
-		out.Property = append(out.Property, propDate(PropRetirementDate, info.Retired))
+		prop(PropRetirementDate, valueDateTime, info.Retired)
 	}
 	if c.Category != "" && len(sys.Facts().Categories) > 0 {
-		out.Property = append(out.Property, propString(PropCategory, c.Category))
+		prop(PropCategory, valueString, c.Category)
 	}
-	return out
+	if len(out.Designation) == 0 {
+		out.Designation = nil
+	}
 }
 
 // Parents finds, for each code, the header above it: the longest header

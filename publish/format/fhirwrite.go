@@ -38,6 +38,8 @@ func WriteCodeSystem(w io.Writer, rel *codeset.Release, effective map[string]str
 	sys := rel.System
 	headers := headerCodes(rel)
 	var buf []byte
+	var concept Concept
+	scratch := new(conceptScratch)
 	n := 0
 	err = eachConcept(rel, func(c *codeset.Code, header bool) error {
 		info := ConceptInfo{Header: header, Parent: parentOf(headers, c.Code), Status: ConceptStatus(*c), Effective: effective[c.Code], Retired: TerminationDate(*c)}
@@ -46,7 +48,8 @@ func WriteCodeSystem(w io.Writer, rel *codeset.Release, effective map[string]str
 			buf = append(buf, ',')
 		}
 		n++
-		buf = appendConcept(buf, ConceptOf(sys, *c, info))
+		fillConcept(&concept, scratch, sys, c, info)
+		buf = appendConcept(buf, concept)
 		_, err := bw.Write(buf)
 		return err
 	})
