@@ -270,3 +270,29 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// AppendJSONObject appends m as encoding/json writes a map[string]string
+// compactly: keys sorted, strings escaped as appendJSONString does, "{}"
+// for an empty or nil map. It is json.Marshal(m)'s bytes without the
+// reflection, for writers of a row per code.
+func AppendJSONObject(b []byte, m map[string]string) []byte {
+	if len(m) == 0 {
+		return append(b, "{}"...)
+	}
+	var small [8]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return append(b, '}')
+}

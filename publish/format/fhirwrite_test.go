@@ -131,3 +131,44 @@ func benchCodeSystemRelease(n int) (*codeset.Release, map[string]string) {
 type countWriter int
 
 func (w *countWriter) Write(p []byte) (int, error) { *w += countWriter(len(p)); return len(p), nil }
+
+// TestAppendJSONObjectMatchesMarshal checks AppendJSONObject against
+// json.Marshal on empty, nil and random maps of awkward strings.
+func TestAppendJSONObjectMatchesMarshal(t *testing.T) {
+	maps := []map[string]string{nil, {}, {"a": "b"}}
+	for i := range 500 {
+		m := map[string]string{}
+		for j := range i % 12 {
+			m[awkward[(i+j)%len(awkward)]+fmt.Sprint(j%3)] = awkward[(i*7+j)%len(awkward)]
+		}
+		maps = append(maps, m)
+	}
+	for _, m := range maps {
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			want = []byte("{}") // the writers' form of no object
+		}
+		if got := AppendJSONObject([]byte("x"), m); string(got) != "x"+string(want) {
+			t.Errorf("AppendJSONObject(%q) = %s, json.Marshal gives %s", m, got[1:], want)
+		}
+	}
+}
+
+func FuzzAppendJSONObject(f *testing.F) {
+	for _, s := range awkward {
+		f.Add(s, s+"v", "k2", "v2")
+	}
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		m := map[string]string{k1: v1, k2: v2}
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendJSONObject(nil, m); string(got) != string(want) {
+			t.Errorf("AppendJSONObject(%q) = %s, json.Marshal gives %s", m, got, want)
+		}
+	})
+}

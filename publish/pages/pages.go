@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"cmp"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -133,28 +132,18 @@ func WriteRecords(w io.Writer, rel *codeset.Release) error {
 	fmt.Fprintf(bw, "# codeset records: %s %s\n", rel.System, rel.Label)
 	bw.WriteString("code\tkind\tcategory\tstatus\tshort\tmedium\tlong\tattributes\tmeta\n")
 	clean := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+	var obj []byte
 	write := func(c *codeset.Code, kind string) error {
-		var objs [2][]byte
-		for i, m := range []map[string]string{c.Attrs, c.Meta} {
-			if len(m) == 0 {
-				objs[i] = []byte("{}")
-				continue
-			}
-			b, err := json.Marshal(m)
-			if err != nil {
-				return fmt.Errorf("write records: code %s: %w", c.Code, err)
-			}
-			objs[i] = b
-		}
 		for i, v := range [...]string{c.Code, kind, c.Category, c.Status, c.Short, c.Medium, c.Long} {
 			if i > 0 {
 				bw.WriteByte('\t')
 			}
 			bw.WriteString(clean.Replace(v))
 		}
-		for _, b := range objs {
+		for _, m := range [...]map[string]string{c.Attrs, c.Meta} {
 			bw.WriteByte('\t')
-			bw.Write(b)
+			obj = format.AppendJSONObject(obj[:0], m)
+			bw.Write(obj)
 		}
 		return bw.WriteByte('\n')
 	}
