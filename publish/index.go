@@ -65,6 +65,13 @@ func Reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 
 // reindex is Reindex for a caller that holds the tree's lock.
 func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootIndex, error) {
+	return reindexWith(ctx, outDir, now, nil)
+}
+
+// reindexWith is reindex taking, for a system, a history database built
+// ahead (see prebuildHistory), used when it holds exactly the system's
+// releases and ignored otherwise.
+func reindexWith(ctx context.Context, outDir string, now time.Time, ahead *aheadHistory) (*format.RootIndex, error) {
 	// Each reindex reads the release folders after its own release was
 	// renamed into place; run one at a time, the last one sees every
 	// release and its files are the ones left.
@@ -80,7 +87,11 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			continue
 		}
-		idx, err := reindexSystem(ctx, outDir, sys, now, licence)
+		var prebuilt string
+		if ahead != nil && ahead.sys == sys {
+			prebuilt = ahead.path()
+		}
+		idx, err := reindexSystem(ctx, outDir, sys, now, licence, prebuilt)
 		if err != nil {
 			return nil, fmt.Errorf("reindex %s: %w", sys, err)
 		}
@@ -132,7 +143,7 @@ func reindex(ctx context.Context, outDir string, now time.Time) (*format.RootInd
 
 // reindexSystem rewrites the history, index and pointers of one system.
 // Every release must be published in the tree's licence mode.
-func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time, licence string) (*format.SystemIndex, error) {
+func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time, licence, prebuilt string) (*format.SystemIndex, error) {
 	dir := filepath.Join(outDir, string(sys))
 	ms, err := releaseManifests(dir, sys)
 	if err != nil {
@@ -200,7 +211,7 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		if err != nil {
 			prevData, kept = nil, 0
 		}
-		if err := writeHistoryFile(ctx, dir, snaps); err != nil {
+		if err := writeHistoryFile(ctx, dir, snaps, prebuilt); err != nil {
 			return nil, err
 		}
 		n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.HistoryName))
@@ -323,11 +334,23 @@ func writeAtomic(dir, name string, data []byte) error {
 // snapshots snaps, oldest first: it does nothing when the history already
 // holds exactly them, extends it when it holds a first part of them (see
 // history.Update), and rebuilds it otherwise. The new file replaces the
-// old one atomically.
-func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot) error {
+// old one atomically. prebuilt, when not "", is a history built ahead
+// (prebuildHistory): when it holds exactly snaps it takes the place of the
+// old one without anything being built.
+func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot, prebuilt string) error {
 	dst := filepath.Join(dir, format.HistoryName)
 	if history.Covers(ctx, dst, snaps) {
 		return nil
+	}
+	if prebuilt != "" && history.Covers(ctx, prebuilt, snaps) {
+		if err := os.Chmod(prebuilt, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(prebuilt, dst); err != nil {
+			return err
+		}
+		aheadTaken.Add(1)
+		return durable.SyncDir(dir)
 	}
 	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
 	if err != nil {

@@ -130,7 +130,15 @@ func PublishWith(ctx context.Context, outDir string, snapshotPath string, rel *c
 	if err != nil {
 		return nil, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l, licence, effective, opts.Store)
+	var eff string
+	if !rel.Effective.IsZero() {
+		eff = rel.Effective.Format(codeset.DateLayout)
+	}
+	ahead, buildAhead := prebuildHistory(ctx, outDir, rel.System, rel.Label, eff, licence)
+	if ahead != nil {
+		defer ahead.remove()
+	}
+	m, err := buildRelease(ctx, tmp, snapshotPath, rel, l, licence, effective, opts.Store, buildAhead)
 	var serr storeError
 	if errors.As(err, &serr) {
 		return nil, serr.err
@@ -155,7 +163,7 @@ func PublishWith(ctx context.Context, outDir string, snapshotPath string, rel *c
 		// The release is in place; only its durability is in doubt.
 		return m, fmt.Errorf("publish %s %s: %w", rel.System, rel.Label, err)
 	}
-	if _, err := reindex(ctx, outDir, now); err != nil {
+	if _, err := reindexWith(ctx, outDir, now, ahead); err != nil {
 		// Readers must not find a release the indexes do not list: take
 		// it back and put the indexes as they were.
 		if uerr := unpublish(outDir, rel.System, rel.Label); uerr != nil {
@@ -183,12 +191,14 @@ func (e storeError) Error() string { return e.err.Error() }
 // In a codes-only tree (licence) the snapshot is written anew from rel
 // without descriptor text, and the changelogs leave it out too. effective
 // gives when codes took effect, for the CodeSystem. store, when not nil,
-// writes the snapshot at snapshotPath first.
+// writes the snapshot at snapshotPath first. ahead, when not nil, is
+// called once: with the stored snapshot and its SHA-256 once the snapshot
+// is in dir, in a goroutine of its own, or with "" when it is not.
 //
 // The snapshot (stored, copied into dir and hashed) and the other files
 // (rendered and hashed as they are written) are made at the same time, on
 // two cores: neither needs the other, only the release and its changelog.
-func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error) (*format.Manifest, error) {
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error, ahead func(snap, sum string)) (*format.Manifest, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if licence == format.LicenceCodesOnly {
@@ -203,7 +213,17 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums); err != nil {
+		err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums)
+		if ahead != nil {
+			// The history extended by the release is built from here on,
+			// beside the rest of the folder, rather than after it.
+			if f, ok := sums.get(format.SnapshotName(rel.System, rel.Label)); err == nil && ok {
+				go ahead(snapshotPath, f.SHA256)
+			} else {
+				ahead("", "")
+			}
+		}
+		if err != nil {
 			fail(err)
 		}
 	})

@@ -1,0 +1,106 @@
+package publish
+
+import (
+	"cmp"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+)
+
+// aheadTaken counts the histories built ahead that a re-index took, for
+// the tests.
+var aheadTaken atomic.Int64
+
+// aheadHistory is the system's history database extended by the release
+// being published, built while the release's other files are rendered
+// (on the core the snapshot was stored on) rather than after the release
+// folder is in place: the re-index then only renames it. For a release of
+// a million codes that is the history's first build, some seconds; for
+// ICD-10-CM's next release a tenth of a second off the end of the run.
+type aheadHistory struct {
+	sys  codeset.System
+	dir  string // the temporary folder it is built in
+	done chan struct{}
+	ok   bool // built, holding the releases published and the new one
+	once sync.Once
+}
+
+// path returns the built history, or "" when there is none; it waits for
+// the build.
+func (a *aheadHistory) path() string {
+	<-a.done
+	if !a.ok {
+		return ""
+	}
+	return filepath.Join(a.dir, format.HistoryName)
+}
+
+// remove removes what is left of the build (the history, when the
+// re-index did not take it).
+func (a *aheadHistory) remove() {
+	a.once.Do(func() {
+		<-a.done
+		os.RemoveAll(a.dir)
+	})
+}
+
+// prebuildHistory returns nil unless the release (label, effective) comes
+// after every release published of sys in the full tree at outDir, the
+// case in which the history is the published one extended (a codes-only
+// tree's snapshots are not the stored ones). Otherwise it returns a
+// history to build and build, which builds it from the release's snapshot
+// at snap (the stored one: it stays where it is while the release folder
+// is renamed), whose SHA-256 is sum, or, when snap is "", notes that
+// there is nothing to build. build must be called once.
+func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, label, effective, licence string) (*aheadHistory, func(snap, sum string)) {
+	if licence == format.LicenceCodesOnly {
+		return nil, nil
+	}
+	sysDir := filepath.Join(outDir, string(sys))
+	ms, err := releaseManifests(sysDir, sys)
+	if err != nil {
+		return nil, nil
+	}
+	withdrawn, err := format.ReadWithdrawn(outDir, sys)
+	if err != nil {
+		return nil, nil
+	}
+	ms = slices.DeleteFunc(ms, func(m *format.Manifest) bool {
+		return slices.ContainsFunc(withdrawn, func(w format.WithdrawnRelease) bool { return w.Label == m.Label })
+	})
+	var snaps []history.Snapshot
+	for _, m := range ms {
+		if cmp.Or(strings.Compare(effective, m.Effective), codeset.CompareLabels(label, m.Label)) <= 0 {
+			return nil, nil
+		}
+		name := format.SnapshotName(sys, m.Label)
+		i := slices.IndexFunc(m.Files, func(f format.ManifestFile) bool { return f.Name == name })
+		if i < 0 {
+			return nil, nil
+		}
+		snaps = append(snaps, history.Snapshot{Path: filepath.Join(sysDir, m.Label, name), SHA256: m.Files[i].SHA256})
+	}
+	dir, err := os.MkdirTemp(sysDir, indexTempPrefix+"history-ahead-*")
+	if err != nil {
+		return nil, nil
+	}
+	a := &aheadHistory{sys: sys, dir: dir, done: make(chan struct{})}
+	return a, func(snap, sum string) {
+		defer close(a.done)
+		if snap == "" {
+			return
+		}
+		// A failure here costs only time: the re-index builds the
+		// history as it always does.
+		all := append(snaps, history.Snapshot{Path: snap, SHA256: sum})
+		a.ok = history.Update(ctx, filepath.Join(dir, format.HistoryName), filepath.Join(sysDir, format.HistoryName), all) == nil
+	}
+}

@@ -1,0 +1,89 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/diff"
+	"github.com/codeset/codeset/internal/synth"
+	"github.com/codeset/codeset/publish/format"
+	"github.com/codeset/codeset/publish/history"
+	"github.com/codeset/codeset/publish/snapshot"
+)
+
+// TestHistoryBuiltAhead publishes a synthetic series release by release
+// and checks that the tree's history, built ahead while each release's
+// files were rendered and taken by the re-index, is byte for byte the
+// history built from scratch over the tree's snapshots; that a release
+// published before the latest one (an older effective date) is not built
+// ahead and still gives that history; and that no temporary folder is
+// left.
+func TestHistoryBuiltAhead(t *testing.T) {
+	ctx := context.Background()
+	rels := synth.Series(41, 400, 5)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	publishOne := func(k int, prev *codeset.Release, earlier []*codeset.Release) {
+		t.Helper()
+		snap := filepath.Join(dir, "data", rels[k].Label+".sqlite")
+		if err := os.MkdirAll(filepath.Dir(snap), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := snapshot.Write(ctx, snap, rels[k]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := PublishAt(ctx, out, snap, rels[k], diff.Compare(prev, rels[k], diff.Earlier(earlier...)), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(labels ...string) {
+		t.Helper()
+		var paths []string
+		for _, l := range labels {
+			paths = append(paths, filepath.Join(out, "icd10cm", l, format.SnapshotName(codeset.ICD10CM, l)))
+		}
+		scratch := filepath.Join(t.TempDir(), "h.sqlite")
+		if err := history.Build(ctx, scratch, paths); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(filepath.Join(out, "icd10cm", format.HistoryName))
+		b, _ := os.ReadFile(scratch)
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("after %v: the published history (%d bytes) differs from one built from scratch (%d bytes)", labels, len(a), len(b))
+		}
+		left, _ := filepath.Glob(filepath.Join(out, "icd10cm", ".*"))
+		if len(left) > 0 {
+			t.Errorf("after %v: temporary names left: %v", labels, left)
+		}
+	}
+	// The series in order, skipping the second release.
+	taken := aheadTaken.Load()
+	var labels []string
+	var prev *codeset.Release
+	var earlier []*codeset.Release
+	for _, k := range []int{0, 2, 3, 4} {
+		publishOne(k, prev, earlier)
+		labels = append(labels, rels[k].Label)
+		check(labels...)
+		if prev != nil {
+			earlier = append(earlier, prev)
+		}
+		prev = rels[k]
+	}
+	if n := aheadTaken.Load() - taken; n != 4 {
+		t.Errorf("%d of the 4 releases published in order took the history built ahead, want all", n)
+	}
+	// The second release, published last: before the latest.
+	taken = aheadTaken.Load()
+	publishOne(1, rels[0], nil)
+	check(rels[0].Label, rels[1].Label, rels[2].Label, rels[3].Label, rels[4].Label)
+	if n := aheadTaken.Load() - taken; n != 0 {
+		t.Errorf("a release published before the latest took a history built ahead")
+	}
+}
