@@ -87,7 +87,9 @@ func (c *dbCache) fill(path string, e *heldDB, load func() (any, int64, error)) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e.db, e.size, e.err = db, size, err
-	close(e.ready)
+	// Ready once the cache is in order again: a request that waited for
+	// e finds the others dropped past the bounds.
+	defer close(e.ready)
 	if err != nil {
 		// Not kept: the next request tries again.
 		if c.m[path] == e {
