@@ -64,6 +64,12 @@ func (o *jsonOut) key(k string) {
 	o.b = append(o.b, ':', ' ')
 }
 
+// kv writes the key k and the string v.
+func (o *jsonOut) kv(k, v string) {
+	o.key(k)
+	o.str(v)
+}
+
 // item starts an element of an array (or a member, for key).
 func (o *jsonOut) item() {
 	if !o.first {
@@ -139,16 +145,11 @@ func (o *jsonOut) record(r *format.Record) {
 		return
 	}
 	o.open('{')
-	o.key("category")
-	o.str(r.Category)
-	o.key("short")
-	o.str(r.Short)
-	o.key("medium")
-	o.str(r.Medium)
-	o.key("long")
-	o.str(r.Long)
-	o.key("status")
-	o.str(r.Status)
+	o.kv("category", r.Category)
+	o.kv("short", r.Short)
+	o.kv("medium", r.Medium)
+	o.kv("long", r.Long)
+	o.kv("status", r.Status)
 	o.key("attributes")
 	o.strMap(r.Attributes)
 	if len(r.Meta) > 0 {
@@ -167,14 +168,10 @@ func (o *jsonOut) links(ls []format.HistoryLink) {
 	for _, l := range ls {
 		o.item()
 		o.open('{')
-		o.key("code")
-		o.str(l.Code)
-		o.key("release")
-		o.str(l.Release)
-		o.key("source")
-		o.str(l.Source)
-		o.key("how")
-		o.str(string(l.How))
+		o.kv("code", l.Code)
+		o.kv("release", l.Release)
+		o.kv("source", l.Source)
+		o.kv("how", string(l.How))
 		o.close('}')
 	}
 	o.close(']')
@@ -189,10 +186,8 @@ func (o *jsonOut) fields(m map[string]codeset.FieldChange) {
 	for _, k := range sortedKeys(m) {
 		o.key(k)
 		o.open('{')
-		o.key("before")
-		o.str(m[k].Before)
-		o.key("after")
-		o.str(m[k].After)
+		o.kv("before", m[k].Before)
+		o.kv("after", m[k].After)
 		o.close('}')
 	}
 	o.close('}')
@@ -204,12 +199,9 @@ func (o *jsonOut) history(h *format.CodeHistory) {
 		return
 	}
 	o.open('{')
-	o.key("code")
-	o.str(h.Code)
-	o.key("first_release")
-	o.str(h.FirstRelease)
-	o.key("last_release")
-	o.str(h.LastRelease)
+	o.kv("code", h.Code)
+	o.kv("first_release", h.FirstRelease)
+	o.kv("last_release", h.LastRelease)
 	o.key("last_record")
 	o.record(&h.Record)
 	o.key("events")
@@ -220,10 +212,8 @@ func (o *jsonOut) history(h *format.CodeHistory) {
 		for _, e := range h.Events {
 			o.item()
 			o.open('{')
-			o.key("release")
-			o.str(e.Release)
-			o.key("change")
-			o.str(string(e.Change))
+			o.kv("release", e.Release)
+			o.kv("change", string(e.Change))
 			o.key("fields")
 			o.fields(e.Fields)
 			o.close('}')
@@ -243,20 +233,13 @@ func (o *jsonOut) history(h *format.CodeHistory) {
 func appendCodeResponse(b []byte, r *format.CodeResponse) []byte {
 	o := &jsonOut{b: b}
 	o.open('{')
-	o.key("system")
-	o.str(string(r.System))
-	o.key("code")
-	o.str(r.Code)
-	o.key("written")
-	o.str(r.Written)
-	o.key("display")
-	o.str(r.Display)
-	o.key("release")
-	o.str(r.Release)
-	o.key("effective")
-	o.str(r.Effective)
-	o.key("status")
-	o.str(r.Status)
+	o.kv("system", string(r.System))
+	o.kv("code", r.Code)
+	o.kv("written", r.Written)
+	o.kv("display", r.Display)
+	o.kv("release", r.Release)
+	o.kv("effective", r.Effective)
+	o.kv("status", r.Status)
 	o.key("billable")
 	o.boolean(r.Billable)
 	o.key("header")
@@ -274,8 +257,7 @@ func appendCodeResponse(b []byte, r *format.CodeResponse) []byte {
 		o.strs(r.ReplacedBy)
 	}
 	if r.Message != "" {
-		o.key("message")
-		o.str(r.Message)
+		o.kv("message", r.Message)
 	}
 	o.key("record")
 	o.record(r.Record)
