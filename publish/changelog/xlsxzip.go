@@ -51,15 +51,23 @@ var apartRows = 4096
 
 // tempZip is a temporary zip file being written.
 type tempZip struct {
-	f   *os.File
-	zw  *zip.Writer
-	err error // of the goroutine that writes it, once it is done
+	f        *os.File
+	zw       *zip.Writer
+	err      error // of the goroutine that writes it, once it is done
+	unlinked bool  // its name is gone already
 }
 
 func newTempZip() (*tempZip, error) {
+	unlinked := false
 	f, err := os.CreateTemp("", "codeset-xlsx-*.zip")
 	if err != nil {
 		return nil, err
+	}
+	// Unlinked at once where the system allows it (not Windows): the open
+	// file stays usable, and a process killed while writing the changelog
+	// leaves nothing behind in the temporary folder.
+	if os.Remove(f.Name()) == nil {
+		unlinked = true
 	}
 	zw := zip.NewWriter(f)
 	// Deflate's fastest level: the sheets of a large first release are
@@ -68,7 +76,7 @@ func newTempZip() (*tempZip, error) {
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(w, flate.BestSpeed)
 	})
-	return &tempZip{f: f, zw: zw}, nil
+	return &tempZip{f: f, zw: zw, unlinked: unlinked}, nil
 }
 
 // parts closes the zip and returns its entries, read back.
@@ -89,7 +97,9 @@ func (t *tempZip) parts() ([]*zip.File, error) {
 
 func (t *tempZip) remove() {
 	t.f.Close()
-	os.Remove(t.f.Name())
+	if !t.unlinked {
+		os.Remove(t.f.Name())
+	}
 }
 
 func newSortedZip(dst io.Writer, rows map[string]*streamedRows) excelize.ZipWriter {
