@@ -142,3 +142,27 @@ func IsBusy(err error) bool {
 	var serr *sqlite.Error
 	return errors.As(err, &serr) && serr.Code()&0xff == sqliteBusy
 }
+
+// OnConn opens the database at path (Open with query) on one connection,
+// runs fn on it and closes both, reporting the first error: for a writer
+// whose statements must all go through one connection, in order.
+func OnConn(ctx context.Context, path, query string, fn func(*sql.Conn) error) error {
+	db, err := Open(path, query)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := fn(conn); err != nil {
+		return err
+	}
+	if err := conn.Close(); err != nil {
+		return err
+	}
+	return db.Close()
+}

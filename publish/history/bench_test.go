@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,24 +80,9 @@ func benchUpdate(b *testing.B, n int, applyOnly bool) {
 // applyFile applies l to the history at path as step does, without the
 // comparison.
 func applyFile(ctx context.Context, path string, l *codeset.Changelog, info snapshot.Info, sum string, seq int) error {
-	db, err := dbfile.Open(path, dbfile.CreateQuery)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if err := apply(ctx, conn, l, info, sum, seq); err != nil {
-		return err
-	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	return db.Close()
+	return dbfile.OnConn(ctx, path, dbfile.CreateQuery, func(conn *sql.Conn) error {
+		return apply(ctx, conn, l, info, sum, seq)
+	})
 }
 
 // BenchmarkFirst100k times history.Update adding a first release of

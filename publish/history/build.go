@@ -182,26 +182,16 @@ func empty(ctx context.Context, dst string) error {
 // then field), and the connection is opened for this one transaction, so
 // the bytes written depend only on the file before and the release.
 func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) error {
-	db, err := dbfile.Open(path, dbfile.CreateQuery)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if prevSnap == "" && seq == 1 && !genericFirst {
-		if err := first(ctx, conn, snap); err != nil {
-			return err
+	return dbfile.OnConn(ctx, path, dbfile.CreateQuery, func(conn *sql.Conn) error {
+		if prevSnap == "" && seq == 1 && !genericFirst {
+			return first(ctx, conn, snap)
 		}
-		if err := conn.Close(); err != nil {
-			return err
-		}
-		return db.Close()
-	}
+		return stepOn(ctx, conn, prevSnap, snap, seq)
+	})
+}
+
+// stepOn is step on the connection conn of the history.
+func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot, seq int) error {
 
 	// The history so far ends with the release before: the record it
 	// holds for a code missing from that release is the one last seen.
@@ -270,13 +260,7 @@ func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) er
 	if err := full.Close(); err != nil {
 		return err
 	}
-	if err := apply(ctx, conn, l, info, snap.SHA256, seq); err != nil {
-		return err
-	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	return db.Close()
+	return apply(ctx, conn, l, info, snap.SHA256, seq)
 }
 
 // apply adds to the history open on conn, in one transaction, the

@@ -291,25 +291,9 @@ func isSnapshotTemp(name string) bool {
 // fillSnapshot creates the schema in the empty SQLite file at tmp and inserts
 // the release, codes already sorted and unique.
 func fillSnapshot(ctx context.Context, tmp string, r *codeset.Release, codes []codeset.Code) error {
-	db, err := dbfile.Open(tmp, dbfile.CreateQuery+"&_txlock=immediate")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error { return fillRaw(ctx, dc, r, codes) })
-	if err != nil {
-		return err
-	}
-	if err := conn.Close(); err != nil {
-		return err
-	}
-	return db.Close()
+	return dbfile.OnConn(ctx, tmp, dbfile.CreateQuery+"&_txlock=immediate", func(conn *sql.Conn) error {
+		return conn.Raw(func(dc any) error { return fillRaw(ctx, dc, r, codes) })
+	})
 }
 
 // fillRaw is fillSnapshot on the driver's connection dc: the statements
