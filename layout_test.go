@@ -16,6 +16,7 @@ const (
 	toml      = "github.com/BurntSushi/toml"
 	godiff    = "github.com/sergi/go-diff/diffmatchpatch"
 	brotli    = "github.com/andybalholm/brotli"
+	kgzip     = "github.com/klauspost/compress/gzip"
 )
 
 // goList runs go list with args and returns its output lines.
@@ -76,6 +77,7 @@ func TestLayoutImports(t *testing.T) {
 		toml:      {module + "/schedules"},
 		godiff:    {module + "/diff"},
 		brotli:    {module + "/publish/server"},
+		kgzip:     {module + "/publish/server"},
 	}
 	for _, line := range goList(t, "-f", "{{.ImportPath}}|{{join .Imports \",\"}}", "./...") {
 		pkg, imports, _ := strings.Cut(line, "|")

@@ -3,18 +3,26 @@
 // apart) and body bytes as sent, plain and compressed (br, gzip). For
 // checking that a change to the server keeps its answers.
 //
+// With -unpack, compressed bodies are unpacked before they are compared,
+// and the headers that say how an answer was sent (Content-Encoding,
+// Content-Length and the length sent, an ETag's W/) are left out: for a
+// change to what is compressed, or how, that keeps the answers themselves.
+// It unpacks brotli with the brotli command.
+//
 //	go run ./bench/lookupcheck -a http://127.0.0.1:18432 -b http://127.0.0.1:18433 -system icd10cm -codes codes.txt
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -25,9 +33,10 @@ func main() {
 	b := flag.String("b", "", "`URL` of the second server")
 	system := flag.String("system", "icd10cm", "code `system`")
 	codes := flag.String("codes", "", "`file` of codes, one a line")
+	unpack := flag.Bool("unpack", false, "compare bodies unpacked, and the headers but those of the coding")
 	queries := flag.String("queries", "release=FY2025,release=FY2024,,release=latest,date=2024-01-01", "comma-separated query `strings` each code is asked with")
 	flag.Parse()
-	n, bad, err := run(*a, *b, *system, *codes, strings.Split(*queries, ","))
+	n, bad, err := run(*a, *b, *system, *codes, strings.Split(*queries, ","), *unpack)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lookupcheck:", err)
 		os.Exit(1)
@@ -44,7 +53,7 @@ type answer struct {
 	body   []byte
 }
 
-func get(c *http.Client, u, enc string) (answer, error) {
+func get(c *http.Client, u, enc string, unpack bool) (answer, error) {
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		return answer{}, err
@@ -57,23 +66,52 @@ func get(c *http.Client, u, enc string) (answer, error) {
 		return answer{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	var r io.Reader = resp.Body
+	if unpack {
+		switch resp.Header.Get("Content-Encoding") {
+		case "gzip":
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				return answer{}, err
+			}
+			r = zr
+		case "br":
+			// The brotli command: the module's brotli package has its
+			// one home in publish/server.
+			cmd := exec.Command("brotli", "-dc")
+			cmd.Stdin = resp.Body
+			out, err := cmd.Output()
+			if err != nil {
+				return answer{}, fmt.Errorf("brotli -dc (-unpack needs the brotli command): %w", err)
+			}
+			r = bytes.NewReader(out)
+		}
+	}
+	body, err := io.ReadAll(r)
 	if err != nil {
 		return answer{}, err
 	}
 	var h []string
 	for k, vs := range resp.Header {
+		if unpack && (k == "Content-Encoding" || k == "Content-Length") {
+			continue
+		}
+		if unpack && k == "Etag" {
+			vs = []string{strings.TrimPrefix(strings.Join(vs, ", "), "W/")}
+		}
 		if k != "Date" {
 			h = append(h, k+": "+strings.Join(vs, ", "))
 		}
 	}
 	// The length net/http sends is in ContentLength, not in Header.
-	h = append(h, fmt.Sprintf("length %d, chunked %v", resp.ContentLength, slices.Contains(resp.TransferEncoding, "chunked")))
+	if !unpack {
+		h = append(h, fmt.Sprintf("length %d, chunked %v", resp.ContentLength, slices.Contains(resp.TransferEncoding, "chunked")))
+	}
 	slices.Sort(h)
 	return answer{resp.StatusCode, strings.Join(h, "\n"), body}, nil
 }
 
-func run(a, b, system, codes string, queries []string) (n, bad int, err error) {
+func run(a, b, system, codes string, queries []string, unpack bool) (n, bad int, err error) {
 	f, err := os.Open(codes)
 	if err != nil {
 		return 0, 0, err
@@ -93,11 +131,11 @@ func run(a, b, system, codes string, queries []string) (n, bad int, err error) {
 				p += "?" + q
 			}
 			for _, enc := range []string{"", "br", "gzip"} {
-				x, err := get(c, a+p, enc)
+				x, err := get(c, a+p, enc, unpack)
 				if err != nil {
 					return n, bad, err
 				}
-				y, err := get(c, b+p, enc)
+				y, err := get(c, b+p, enc, unpack)
 				if err != nil {
 					return n, bad, err
 				}

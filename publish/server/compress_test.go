@@ -7,10 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/codeset/codeset/publish/internal/fixture"
+	"github.com/codeset/codeset/publish/internal/publishtest"
 )
 
 // TestCompress checks that text is gzipped for a client that asks, that
@@ -199,4 +203,80 @@ func textTree(t *testing.T, page string) *httptest.Server {
 	srv := httptest.NewServer(New(out))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestCompressBySize checks where compress draws the line: an answer that
+// says it is shorter than minCompress goes as it is (its length and strong
+// ETag kept), one of minCompress bytes or more is compressed (weak ETag, no
+// length), and both say Vary: Accept-Encoding, whichever coding the client
+// accepts.
+func TestCompressBySize(t *testing.T) {
+	// The median code lookup of ICD-10-CM FY2025 (1,207 bytes) fits one
+	// segment and goes as it is.
+	const typicalLookup = 1207
+	if typicalLookup >= minCompress {
+		t.Errorf("minCompress %d: a typical code lookup of %d bytes would be compressed", minCompress, typicalLookup)
+	}
+	for _, n := range []int{typicalLookup, minCompress - 1, minCompress, minCompress + 1, 2 * minCompress} {
+		body := strings.Repeat("E11.65 type 2 diabetes mellitus with hyperglycemia\n", n/50+1)[:n]
+		srv := httptest.NewServer(compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Header().Set("ETag", `"sum"`)
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, body)
+		})))
+		for _, enc := range []string{"gzip", "br", "identity"} {
+			resp, got := get(t, srv, "/", map[string]string{"Accept-Encoding": enc})
+			if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("%d bytes, %s: Vary %q", n, enc, resp.Header.Get("Vary"))
+			}
+			ce, etag := resp.Header.Get("Content-Encoding"), resp.Header.Get("ETag")
+			if n < minCompress || enc == "identity" {
+				if ce != "" || got != body || resp.Header.Get("Content-Length") != strconv.Itoa(n) || etag != `"sum"` {
+					t.Errorf("%d bytes, %s: Content-Encoding %q, Content-Length %q, ETag %q, %d bytes; want it as it is",
+						n, enc, ce, resp.Header.Get("Content-Length"), etag, len(got))
+				}
+				continue
+			}
+			if ce != enc || etag != `W/"sum"` {
+				t.Errorf("%d bytes, %s: Content-Encoding %q, ETag %q; want %s, weak", n, enc, ce, etag, enc)
+				continue
+			}
+			var r io.Reader
+			if enc == "gzip" {
+				zr, err := gzip.NewReader(strings.NewReader(got))
+				if err != nil {
+					t.Fatal(err)
+				}
+				r = zr
+			} else {
+				r = brotli.NewReader(strings.NewReader(got))
+			}
+			if plain, err := io.ReadAll(r); err != nil || string(plain) != body {
+				t.Errorf("%d bytes, %s: unpacked to %d bytes (%v)", n, enc, len(plain), err)
+			}
+		}
+		srv.Close()
+	}
+}
+
+// TestLookupNotCompressed checks that a code lookup (about 1 KB) is
+// answered as it is to a client asking for gzip, saying Vary, with the
+// same bytes as to a client that asks for no coding.
+func TestLookupNotCompressed(t *testing.T) {
+	out, _ := publishtest.PublishAll(t, icdReleases(), fixture.Day(2026, 1, 1))
+	srv := httptest.NewServer(New(out))
+	defer srv.Close()
+	const path = "/api/v1/icd10cm/codes/E11.65?release=FY2026"
+	_, plain := get(t, srv, path, nil)
+	if len(plain) >= minCompress || !strings.Contains(plain, `"E11.65"`) {
+		t.Fatalf("lookup answered %d bytes: %s", len(plain), plain)
+	}
+	for _, enc := range []string{"gzip", "br", "gzip, deflate, br"} {
+		resp, body := get(t, srv, path, map[string]string{"Accept-Encoding": enc})
+		if resp.Header.Get("Content-Encoding") != "" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") || body != plain {
+			t.Errorf("%s: Content-Encoding %q Vary %q, body equal %v", enc, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"), body == plain)
+		}
+	}
 }
