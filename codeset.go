@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -556,7 +557,7 @@ func (s System) Normalize(code string) string {
 	return code
 }
 
-var revisionRE = regexp.MustCompile(`^(.*)-r([0-9]{1,9})$`)
+var revisionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*)-r([0-9]{1,9})$`) })
 
 // CompareLabels orders release labels of releases with the same effective
 // date: as text, except that a release comes before its revisions and
@@ -573,7 +574,7 @@ func CompareLabels(a, b string) int {
 // splitRevision splits "2026-r2" into "2026" and 2; a label that is no
 // revision is revision 1 of itself.
 func splitRevision(label string) (string, int) {
-	m := revisionRE.FindStringSubmatch(label)
+	m := revisionRE().FindStringSubmatch(label)
 	if m == nil {
 		return label, 1
 	}
@@ -581,7 +582,7 @@ func splitRevision(label string) (string, int) {
 	return m[1], n
 }
 
-var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var labelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // CheckLabel reports whether label is usable as a release label: it names
 // directories and files, so it is limited to letters, digits, '.', '_' and '-'.
@@ -591,16 +592,16 @@ var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // that implies an effective date (FY2026, 2026, 2026Q2, 2026-04) must imply
 // a plausible one: a year from MinYear to MaxYear and a month from 01 to 12.
 func CheckLabel(label string) error {
-	if !labelRE.MatchString(label) {
+	if !labelRE().MatchString(label) {
 		return fmt.Errorf("bad release label %q: want letters, digits, '.', '_' or '-', starting with a letter or digit", label)
 	}
 	if i := strings.LastIndexByte(label, '.'); i >= 0 && fileExts[strings.ToLower(label[i+1:])] {
 		return fmt.Errorf("bad release label %q: it looks like a file name (.%s); release folders sit beside the tree's own files", label, label[i+1:])
 	}
 	year := ""
-	if m := fyRE.FindStringSubmatch(label); m != nil {
+	if m := fyRE().FindStringSubmatch(label); m != nil {
 		year = m[1]
-	} else if m := leadingYearRE.FindStringSubmatch(label); m != nil {
+	} else if m := leadingYearRE().FindStringSubmatch(label); m != nil {
 		year = m[1]
 	}
 	if year != "" {
@@ -608,7 +609,7 @@ func CheckLabel(label string) error {
 			return fmt.Errorf("bad release label %q: year %s is not a release year (want %d to %d)", label, year, MinYear, MaxYear)
 		}
 	}
-	if m := monthRE.FindStringSubmatch(label); m != nil {
+	if m := monthRE().FindStringSubmatch(label); m != nil {
 		if mon, _ := strconv.Atoi(m[2]); mon < 1 || mon > 12 {
 			return fmt.Errorf("bad release label %q: month %s is not a month", label, m[2])
 		}
@@ -623,7 +624,7 @@ const (
 )
 
 // leadingYearRE is a label that starts with a four-digit year.
-var leadingYearRE = regexp.MustCompile(`^(\d{4})(?:\D|$)`)
+var leadingYearRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})(?:\D|$)`) })
 
 // fileExts are the extensions of the files a published tree or a data
 // directory holds; a label ending in one would be taken for such a file.
@@ -634,10 +635,10 @@ var fileExts = map[string]bool{
 }
 
 var (
-	yearRE    = regexp.MustCompile(`^(\d{4})$`)
-	fyRE      = regexp.MustCompile(`^FY(\d{4})\b`)
-	quarterRE = regexp.MustCompile(`^(\d{4})Q([1-4])\b`)
-	monthRE   = regexp.MustCompile(`^(\d{4})-(\d{2})\b`)
+	yearRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})$`) })
+	fyRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^FY(\d{4})\b`) })
+	quarterRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})Q([1-4])\b`) })
+	monthRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{4})-(\d{2})\b`) })
 )
 
 // DefaultEffective derives the effective date a release label implies:
@@ -653,19 +654,19 @@ func DefaultEffective(sys System, label string) (time.Time, bool) {
 		}
 		return n
 	}
-	if m := fyRE.FindStringSubmatch(label); m != nil {
+	if m := fyRE().FindStringSubmatch(label); m != nil {
 		return date(atoi(m[1])-1, 10), true
 	}
-	if m := quarterRE.FindStringSubmatch(label); m != nil {
+	if m := quarterRE().FindStringSubmatch(label); m != nil {
 		return date(atoi(m[1]), 3*(atoi(m[2])-1)+1), true
 	}
-	if m := monthRE.FindStringSubmatch(label); m != nil {
+	if m := monthRE().FindStringSubmatch(label); m != nil {
 		if mon := atoi(m[2]); mon >= 1 && mon <= 12 {
 			return date(atoi(m[1]), mon), true
 		}
 		return time.Time{}, false
 	}
-	if m := yearRE.FindStringSubmatch(label); m != nil {
+	if m := yearRE().FindStringSubmatch(label); m != nil {
 		if sys.Facts().FiscalYear {
 			return date(atoi(m[1])-1, 10), true
 		}

@@ -1,6 +1,7 @@
 package codeset
 
 import (
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -110,6 +111,40 @@ func TestDeclarationAgainst(t *testing.T) {
 		got, ok := tt.d.Against()
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("%s: Against() = %+v, %v; want %+v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestLazyPatterns checks that the label patterns, compiled at their first
+// use rather than when the program starts, are each compiled once (the
+// same value from every goroutine) from the expressions they always were.
+func TestLazyPatterns(t *testing.T) {
+	want := map[string]string{
+		"revision":    `^(.*)-r([0-9]{1,9})$`,
+		"label":       `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`,
+		"leadingYear": `^(\d{4})(?:\D|$)`,
+		"year":        `^(\d{4})$`,
+		"fy":          `^FY(\d{4})\b`,
+		"quarter":     `^(\d{4})Q([1-4])\b`,
+		"month":       `^(\d{4})-(\d{2})\b`,
+	}
+	lazy := map[string]func() *regexp.Regexp{
+		"revision": revisionRE, "label": labelRE, "leadingYear": leadingYearRE,
+		"year": yearRE, "fy": fyRE, "quarter": quarterRE, "month": monthRE,
+	}
+	for name, re := range lazy {
+		got := make(chan *regexp.Regexp, 8)
+		for range 8 {
+			go func() { got <- re() }()
+		}
+		first := <-got
+		for range 7 {
+			if r := <-got; r != first {
+				t.Errorf("%s: compiled more than once", name)
+			}
+		}
+		if first.String() != want[name] {
+			t.Errorf("%s = %q, want %q", name, first.String(), want[name])
 		}
 	}
 }

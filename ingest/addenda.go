@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/codeset/codeset"
 )
@@ -15,7 +16,9 @@ import (
 // "Add:         C810A   Nodular lymphocyte..." or "Revise from: A7741 ...".
 // The order addenda of ICD-10-CM put the order file's valid flag before
 // the code ("Add:         1 A4154 ..."): 1 for a code, 0 for a header.
-var addendaLine = regexp.MustCompile(`^(Add|Delete|Revise from|Revise to):\s+(?:([01])\s+)?(\S+)`)
+var addendaLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(Add|Delete|Revise from|Revise to):\s+(?:([01])\s+)?(\S+)`)
+})
 
 // The summary block that ends an addenda (or is all of it):
 //
@@ -26,9 +29,9 @@ var addendaLine = regexp.MustCompile(`^(Add|Delete|Revise from|Revise to):\s+(?:
 //	     25 deletions
 //	     13 revisions
 var (
-	summaryPart   = regexp.MustCompile(`^\s*(Codes|Headers)\s*$`)
-	summaryCount  = regexp.MustCompile(`^\s*([0-9]+)\s+(codes|headers)\s+in\s+(\S+)\s*$`)
-	summaryChange = regexp.MustCompile(`^\s*([0-9]+)\s+(additions|deletions|revisions)\s*$`)
+	summaryPart   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(Codes|Headers)\s*$`) })
+	summaryCount  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([0-9]+)\s+(codes|headers)\s+in\s+(\S+)\s*$`) })
+	summaryChange = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([0-9]+)\s+(additions|deletions|revisions)\s*$`) })
 )
 
 // readAddenda reads the publisher's list of changes from an ICD-10 addenda
@@ -86,7 +89,7 @@ func parseAddenda(r io.Reader, name string, p *Profile) (*codeset.Declaration, e
 		if err := sc.cutShort(at, line, text); err != nil {
 			return nil, err
 		}
-		idx := addendaLine.FindStringSubmatchIndex(text)
+		idx := addendaLine().FindStringSubmatchIndex(text)
 		if idx == nil {
 			if err := sum.line(text); err != nil {
 				return nil, &ParseError{File: name, Line: line, Err: err}
@@ -207,12 +210,12 @@ type summaryReader struct {
 }
 
 func (s *summaryReader) line(text string) error {
-	if m := summaryPart.FindStringSubmatch(text); m != nil {
+	if m := summaryPart().FindStringSubmatch(text); m != nil {
 		s.flush()
 		s.cur = &codeset.DeclaredCounts{Part: strings.ToLower(m[1])}
 		return nil
 	}
-	if m := summaryCount.FindStringSubmatch(text); m != nil {
+	if m := summaryCount().FindStringSubmatch(text); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil {
 			return errorf(ErrBadValue, "bad count %q in the summary block", m[1])
@@ -229,7 +232,7 @@ func (s *summaryReader) line(text string) error {
 		}
 		return nil
 	}
-	if m := summaryChange.FindStringSubmatch(text); m != nil && s.cur != nil {
+	if m := summaryChange().FindStringSubmatch(text); m != nil && s.cur != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil {
 			return errorf(ErrBadValue, "bad count %q in the summary block", m[1])
@@ -273,7 +276,7 @@ func (s *summaryReader) done() []codeset.DeclaredCounts {
 func (p *Profile) addendaLike(lines []string) (ok, flagged bool) {
 	counts, changes, valid := 0, 0, 0
 	for _, l := range lines {
-		if m := addendaLine.FindStringSubmatch(l); m != nil {
+		if m := addendaLine().FindStringSubmatch(l); m != nil {
 			changes++
 			flagged = flagged || m[2] != ""
 			if _, ok := p.category(p.stripCode(m[3])); ok || m[2] == "0" {
@@ -281,7 +284,7 @@ func (p *Profile) addendaLike(lines []string) (ok, flagged bool) {
 			}
 			continue
 		}
-		if summaryCount.MatchString(l) || summaryChange.MatchString(l) {
+		if summaryCount().MatchString(l) || summaryChange().MatchString(l) {
 			counts++
 		}
 	}

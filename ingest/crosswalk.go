@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -448,7 +449,7 @@ func (cp *CrosswalkProfile) listCode(tok, list string) (string, error) {
 	return code, nil
 }
 
-var yearOnly = regexp.MustCompile(`^[0-9]{4}$`)
+var yearOnly = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{4}$`) })
 
 // dateLayouts are the ways an effective date appears once a spreadsheet
 // has formatted it (CDC: "04/01/20") or a person has typed it.
@@ -462,7 +463,7 @@ func (cp *CrosswalkProfile) parseEffective(s string) (time.Time, error) {
 	switch {
 	case s == "":
 		return time.Time{}, nil
-	case yearOnly.MatchString(s):
+	case yearOnly().MatchString(s):
 		y, _ := strconv.Atoi(s)
 		if y >= 1900 && y <= 2200 {
 			return time.Date(y, time.Month(cp.YearMonth), 1, 0, 0, 0, 0, time.UTC), nil

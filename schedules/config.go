@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -83,7 +84,7 @@ type URLConfig struct {
 // prefixed with CRON_TZ=Zone.
 var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-var jobNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+var jobNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`) })
 
 // LoadConfig reads and checks the configuration file at path.
 func LoadConfig(path string) (*Config, error) {
@@ -146,7 +147,7 @@ func (c *Config) check() error {
 	}
 	seen := map[string]bool{}
 	for i, j := range c.Jobs {
-		if !jobNameRE.MatchString(j.Name) {
+		if !jobNameRE().MatchString(j.Name) {
 			return fmt.Errorf("jobs[%d]: bad name %q: want lower-case letters, digits, '-' or '_'", i, j.Name)
 		}
 		if seen[j.Name] {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/codeset/codeset"
 )
@@ -32,32 +33,35 @@ const months = `(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*`
 
 // builtinLabels are the label rules for the names publishers give their
 // files, tried in order.
-var builtinLabels = map[codeset.System][]LabelRule{
-	codeset.CPT: {
-		rule(`(?i)^cpt[_-]?(?P<year>\d{4})`+end, "{year}"),
-	},
-	codeset.HCPCS: {
-		rule(`(?i)^hcpcs?(?P<year>\d{4})_`+months+`_`, "{year}-{month}"),
-		rule(`(?i)^anweb_(?P<year>\d{4})_(?P<month>0[1-9]|1[0-2])`+end, "{year}-{month}"),
-		rule(`(?i)^hcpcs?(?P<year>\d{4})`+end, "{year}"),
-		rule(`(?i)^hcpcs?(?P<yy>\d{2})_`, "{year}"),
-		rule(`(?i)^(?P<year>\d{4})-alpha-numeric-hcpcs`, "{year}"),
-	},
-	codeset.ICD10CM: {
-		rule(`(?i)^icd10cm[_-](?:.*?\D)?(?P<year>\d{4})`+end, "FY{year}"),
-		rule(`(?i)^cms[_-]?(?P<year>\d{4})[_-]dx`+end, "FY{year}"),
-		// CDC's zip of the codes and order files, e.g. icd10-Order-CodeFiles2023.zip.
-		rule(`(?i)^icd10[_-]order[_-]codefiles[_-]?(?P<year>\d{4})`+end, "FY{year}"),
-	},
-	codeset.ICD10PCS: {
-		rule(`(?i)^icd10pcs[_-](?:.*?\D)?(?P<year>\d{4})`+end, "FY{year}"),
-		rule(`(?i)^cms[_-]?(?P<year>\d{4})[_-]pr`+end, "FY{year}"),
-	},
-}
+// Built at first use: compiling the patterns cost every process at start.
+var builtinLabels = sync.OnceValue(func() map[codeset.System][]LabelRule {
+	return map[codeset.System][]LabelRule{
+		codeset.CPT: {
+			rule(`(?i)^cpt[_-]?(?P<year>\d{4})`+end, "{year}"),
+		},
+		codeset.HCPCS: {
+			rule(`(?i)^hcpcs?(?P<year>\d{4})_`+months+`_`, "{year}-{month}"),
+			rule(`(?i)^anweb_(?P<year>\d{4})_(?P<month>0[1-9]|1[0-2])`+end, "{year}-{month}"),
+			rule(`(?i)^hcpcs?(?P<year>\d{4})`+end, "{year}"),
+			rule(`(?i)^hcpcs?(?P<yy>\d{2})_`, "{year}"),
+			rule(`(?i)^(?P<year>\d{4})-alpha-numeric-hcpcs`, "{year}"),
+		},
+		codeset.ICD10CM: {
+			rule(`(?i)^icd10cm[_-](?:.*?\D)?(?P<year>\d{4})`+end, "FY{year}"),
+			rule(`(?i)^cms[_-]?(?P<year>\d{4})[_-]dx`+end, "FY{year}"),
+			// CDC's zip of the codes and order files, e.g. icd10-Order-CodeFiles2023.zip.
+			rule(`(?i)^icd10[_-]order[_-]codefiles[_-]?(?P<year>\d{4})`+end, "FY{year}"),
+		},
+		codeset.ICD10PCS: {
+			rule(`(?i)^icd10pcs[_-](?:.*?\D)?(?P<year>\d{4})`+end, "FY{year}"),
+			rule(`(?i)^cms[_-]?(?P<year>\d{4})[_-]pr`+end, "FY{year}"),
+		},
+	}
+})
 
 // BuiltinLabelRules returns the built-in label rules of sys, tried in order.
 func BuiltinLabelRules(sys codeset.System) []LabelRule {
-	return builtinLabels[sys]
+	return builtinLabels()[sys]
 }
 
 // ParseLabelRule compiles a job's own label rule. The pattern must have at
@@ -86,7 +90,7 @@ var monthNumbers = map[string]string{
 	"jul": "07", "aug": "08", "sep": "09", "oct": "10", "nov": "11", "dec": "12",
 }
 
-var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`) })
 
 // apply returns the label r derives from name, or false when r does not
 // match or its template names a group the match lacks.
@@ -110,7 +114,7 @@ func (r LabelRule) apply(name string) (string, bool) {
 		vals["year"] = "20" + yy
 	}
 	ok := true
-	label := placeholderRE.ReplaceAllStringFunc(r.Template, func(p string) string {
+	label := placeholderRE().ReplaceAllStringFunc(r.Template, func(p string) string {
 		v, found := vals[p[1:len(p)-1]]
 		ok = ok && found
 		return v

@@ -105,3 +105,27 @@ func FuzzDeriveLabel(f *testing.F) {
 		}
 	})
 }
+
+// TestBuiltinLabelRulesBuiltOnce checks that the built-in rules, compiled
+// at their first use, are compiled once: every call, from any goroutine,
+// gets the same patterns.
+func TestBuiltinLabelRulesBuiltOnce(t *testing.T) {
+	for _, sys := range codeset.Systems {
+		got := make(chan []LabelRule, 4)
+		for range 4 {
+			go func() { got <- BuiltinLabelRules(sys) }()
+		}
+		first := <-got
+		if len(first) == 0 {
+			t.Errorf("%s: no built-in label rules", sys)
+		}
+		for range 3 {
+			rules := <-got
+			for i := range rules {
+				if rules[i].Pattern != first[i].Pattern {
+					t.Errorf("%s rule %d compiled more than once", sys, i)
+				}
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
@@ -20,10 +21,13 @@ var changelogHTMLText string
 
 // changelogHTML renders the HTML changelog; html/template escapes every
 // value, so publisher text cannot inject markup.
-var changelogHTML = template.Must(template.New("changelog").Funcs(template.FuncMap{
-	"style":  func() template.CSS { return pages.Style },
-	"script": func() template.JS { return pages.SearchScript },
-}).Parse(changelogHTMLText))
+// It is parsed at its first use, not when the program starts.
+var changelogHTML = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("changelog").Funcs(template.FuncMap{
+		"style":  func() template.CSS { return pages.Style },
+		"script": func() template.JS { return pages.SearchScript },
+	}).Parse(changelogHTMLText))
+})
 
 // htmlChangelog is what the HTML template sees.
 type htmlChangelog struct {
@@ -251,7 +255,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	}
 
 	var b bytes.Buffer
-	if err := changelogHTML.Execute(&b, v); err != nil {
+	if err := changelogHTML().Execute(&b, v); err != nil {
 		return fmt.Errorf("write html changelog: %w", err)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {

@@ -16,6 +16,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
@@ -64,22 +65,31 @@ var funcs = template.FuncMap{
 	"comparescript": func() template.JS { return template.JS(compareScriptText) },
 }
 
+// page returns the template name parsed from text, parsed at its first
+// use rather than when the program starts (every command paid for
+// parsing the four pages).
+func page(name, text string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.New(name).Funcs(funcs).Parse(text))
+	})
+}
+
 // indexPage renders the root index.html from the root index.
-var indexPage = template.Must(template.New("index").Funcs(funcs).Parse(indexPageText))
+var indexPage = page("index", indexPageText)
 
 // systemPage renders SYSTEM/index.html from the system index.
-var systemPage = template.Must(template.New("system").Funcs(funcs).Parse(systemPageText))
+var systemPage = page("system", systemPageText)
 
 // codePage renders SYSTEM/code.html; comparePage SYSTEM/compare.html.
 var (
-	codePage    = template.Must(template.New("code").Funcs(funcs).Parse(codePageText))
-	comparePage = template.Must(template.New("compare").Funcs(funcs).Parse(comparePageText))
+	codePage    = page("code", codePageText)
+	comparePage = page("compare", comparePageText)
 )
 
 // WriteIndex writes the page listing every system, its releases and
 // their changelogs and downloads.
 func WriteIndex(w io.Writer, root *format.RootIndex) error {
-	if err := indexPage.Execute(w, root); err != nil {
+	if err := indexPage().Execute(w, root); err != nil {
 		return fmt.Errorf("write index page: %w", err)
 	}
 	return nil
@@ -89,7 +99,7 @@ func WriteIndex(w io.Writer, root *format.RootIndex) error {
 // search box over its latest release, and every release with its
 // changelogs and downloads. Paths in idx are relative to the system folder.
 func WriteSystem(w io.Writer, idx *format.SystemIndex) error {
-	if err := systemPage.Execute(w, idx); err != nil {
+	if err := systemPage().Execute(w, idx); err != nil {
 		return fmt.Errorf("write %s page: %w", idx.System, err)
 	}
 	return nil
@@ -220,7 +230,7 @@ func newPageData(idx *format.SystemIndex) *pageData {
 // static host it reads the release's records.tsv and the system's
 // history.tsv. Paths in idx are relative to the system folder.
 func WriteCodePage(w io.Writer, idx *format.SystemIndex) error {
-	if err := codePage.Execute(w, newPageData(idx)); err != nil {
+	if err := codePage().Execute(w, newPageData(idx)); err != nil {
 		return fmt.Errorf("write %s code page: %w", idx.System, err)
 	}
 	return nil
@@ -230,7 +240,7 @@ func WriteCodePage(w io.Writer, idx *format.SystemIndex) error {
 // releases of the system through the comparison API of codeset serve; on
 // a static host it says so and lists the published changelogs.
 func WriteComparePage(w io.Writer, idx *format.SystemIndex) error {
-	if err := comparePage.Execute(w, newPageData(idx)); err != nil {
+	if err := comparePage().Execute(w, newPageData(idx)); err != nil {
 		return fmt.Errorf("write %s compare page: %w", idx.System, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -30,12 +31,12 @@ const (
 
 // labelYearRE finds the year a label names: 2026, FY2026, 2026Q2, 2026-04,
 // 2026-r2.
-var labelYearRE = regexp.MustCompile(`^(?:FY)?((?:19|20)[0-9]{2})`)
+var labelYearRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:FY)?((?:19|20)[0-9]{2})`) })
 
 // nameYearRE finds the years a publisher's file name bears, written with
 // four digits and not inside a longer number: cms_2026_dx.zip,
 // HCPC2026_JAN_ANWEB.xlsx, icd10cm-codes-April-2024.txt.
-var nameYearRE = regexp.MustCompile(`(?:^|[^0-9])((?:19|20)[0-9]{2})(?:[^0-9]|$)`)
+var nameYearRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|[^0-9])((?:19|20)[0-9]{2})(?:[^0-9]|$)`) })
 
 // checkLabel runs the label guards on rel, just read from files (rep
 // says how), unless g allows them.
@@ -90,7 +91,7 @@ type yearSign struct {
 // names decide, as before: the label's year must be one they bear. Files
 // that state no year, and labels that name none, pass.
 func labelYear(rel *codeset.Release, rep *ingest.Report, files []string) error {
-	m := labelYearRE.FindStringSubmatch(rel.Label)
+	m := labelYearRE().FindStringSubmatch(rel.Label)
 	if m == nil {
 		return nil
 	}
@@ -119,7 +120,7 @@ func labelYear(rel *codeset.Release, rep *ingest.Report, files []string) error {
 // nameYears returns the years a name bears.
 func nameYears(name string) []int {
 	var ys []int
-	for _, y := range nameYearRE.FindAllStringSubmatch(name, -1) {
+	for _, y := range nameYearRE().FindAllStringSubmatch(name, -1) {
 		n, _ := strconv.Atoi(y[1])
 		ys = append(ys, n)
 	}

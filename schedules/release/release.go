@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -425,7 +426,7 @@ func betweenInfos(infos []snapshot.Info, from, to snapshot.Info) []snapshot.Info
 
 // sameRelease reports whether two labels name one release or its revisions.
 func sameRelease(a, b string) bool {
-	return revisionSuffix.ReplaceAllString(a, "") == revisionSuffix.ReplaceAllString(b, "")
+	return revisionSuffix().ReplaceAllString(a, "") == revisionSuffix().ReplaceAllString(b, "")
 }
 
 // read resolves the request and ingests its files, refusing a label that is
@@ -721,7 +722,7 @@ func before(a, b snapshot.Info) bool {
 }
 
 // revisionSuffix is the "-rN" that ends the label of a revision.
-var revisionSuffix = regexp.MustCompile(`-r[0-9]{1,9}$`)
+var revisionSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-r[0-9]{1,9}$`) })
 
 // CrosswalkResult is what AddCrosswalk did.
 type CrosswalkResult struct {
@@ -807,7 +808,7 @@ func (p *Pipeline) AddCrosswalk(ctx context.Context, sys codeset.System, label s
 		p.logger().Info("crosswalk attached to the stored release", "system", sys, "release", label, "links", len(links))
 		return res, nil
 	}
-	base := revisionSuffix.ReplaceAllString(label, "")
+	base := revisionSuffix().ReplaceAllString(label, "")
 	for n := 2; ; n++ {
 		next := fmt.Sprintf("%s-r%d", base, n)
 		if codeset.CompareLabels(next, label) <= 0 || p.Store.Exists(sys, next) || publish.Published(p.OutDir, sys, next) {
