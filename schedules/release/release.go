@@ -346,25 +346,34 @@ func (p *Pipeline) Diff(ctx context.Context, sys codeset.System, from, to string
 	if err != nil {
 		return nil, err
 	}
-	newPath, err := p.Store.Locate(ctx, sys, to)
+	// A release the list holds was read just now: it is not opened
+	// twice more (each opening is about a millisecond). Others (withdrawn
+	// ones) are located and read as ever.
+	locate := func(label string) (snapshot.Info, error) {
+		for _, in := range infos {
+			if in.Label == label {
+				return in, nil
+			}
+		}
+		path, err := p.Store.Locate(ctx, sys, label)
+		if err != nil {
+			return snapshot.Info{}, err
+		}
+		return snapshot.ReadInfo(ctx, path)
+	}
+	newInfo, err := locate(to)
 	if err != nil {
 		return nil, err
 	}
+	newPath := newInfo.Path
 	if from == "" {
 		return snapshot.Compare(ctx, "", newPath, nil)
 	}
-	oldPath, err := p.Store.Locate(ctx, sys, from)
+	oldInfo, err := locate(from)
 	if err != nil {
 		return nil, err
 	}
-	oldInfo, err := snapshot.ReadInfo(ctx, oldPath)
-	if err != nil {
-		return nil, err
-	}
-	newInfo, err := snapshot.ReadInfo(ctx, newPath)
-	if err != nil {
-		return nil, err
-	}
+	oldPath := oldInfo.Path
 	lastSeen, done, err := p.lastSeen(ctx, infos, oldInfo)
 	if err != nil {
 		return nil, err
