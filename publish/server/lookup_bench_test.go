@@ -2,8 +2,11 @@ package server
 
 import (
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/codeset/codeset/publish/internal/fixture"
@@ -70,5 +73,28 @@ func waitLoaded(tb testing.TB, c *dbCache) {
 	c.mu.Unlock()
 	for _, r := range ready {
 		<-r
+	}
+}
+
+// BenchmarkCompress times compress's wrapper around an API answer of a
+// typical code lookup's size (sent as it is) and of twice the size
+// (gzipped), as a Go client asks.
+func BenchmarkCompress(b *testing.B) {
+	for _, n := range []int{1207, 2800} {
+		body := []byte(strings.Repeat("E11.65 type 2 diabetes mellitus with hyperglycemia\n", n/50+1)[:n])
+		h := compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(body)
+		}))
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
 	}
 }
