@@ -29,18 +29,26 @@ type aheadHistory struct {
 	sys  codeset.System
 	dir  string // the temporary folder it is built in
 	done chan struct{}
-	ok   bool // built, holding the releases published and the new one
+	ok   bool              // built, holding the releases published and the new one
+	ext  history.Extension // what the build added to the published history
 	once sync.Once
 }
 
-// path returns the built history, or "" when there is none; it waits for
-// the build.
-func (a *aheadHistory) path() string {
+// builtHistory is a history built ahead: its file, and what it added to
+// the published history it started from.
+type builtHistory struct {
+	path string
+	ext  history.Extension
+}
+
+// built returns the built history, with path "" when there is none; it
+// waits for the build.
+func (a *aheadHistory) built() builtHistory {
 	<-a.done
 	if !a.ok {
-		return ""
+		return builtHistory{}
 	}
-	return filepath.Join(a.dir, format.HistoryName)
+	return builtHistory{path: filepath.Join(a.dir, format.HistoryName), ext: a.ext}
 }
 
 // remove removes what is left of the build (the history, when the
@@ -101,6 +109,7 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 		// A failure here costs only time: the re-index builds the
 		// history as it always does.
 		all := append(snaps, history.Snapshot{Path: snap, SHA256: sum})
-		a.ok = history.Update(ctx, filepath.Join(dir, format.HistoryName), filepath.Join(sysDir, format.HistoryName), all) == nil
+		ext, err := history.Extend(ctx, filepath.Join(dir, format.HistoryName), filepath.Join(sysDir, format.HistoryName), all)
+		a.ok, a.ext = err == nil, ext
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,6 +97,11 @@ func TestHistoryReplacementChain(t *testing.T) {
 	}
 }
 
+// section is b as WriteDataAfter reads a previous file.
+func section(b []byte) *io.SectionReader {
+	return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b)))
+}
+
 func writeSeries(t testing.TB, rels []*codeset.Release) []Snapshot {
 	t.Helper()
 	ctx := context.Background()
@@ -167,8 +174,12 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 	var prevData, olderData []byte
 	for k := 1; k <= len(snaps); k++ {
 		inc := filepath.Join(dir, fmt.Sprintf("inc%d.sqlite", k))
-		if err := Update(ctx, inc, prev, snaps[:k]); err != nil {
+		ext, err := Extend(ctx, inc, prev, snaps[:k])
+		if err != nil {
 			t.Fatal(err)
+		}
+		if ext.Kept != k-1 || (k > 1) != (ext.Changed != nil) || (k > 1 && len(ext.Changed) == 0) {
+			t.Errorf("release %d: extended %+v, want %d kept and the codes changed", k, ext, k-1)
 		}
 		var paths []string
 		for _, s := range snaps[:k] {
@@ -203,13 +214,19 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			"after a cut one":       {prevData[:len(prevData)/2], k - 1},
 			"after nothing":         {nil, k - 1},
 			"after the previous, 0": {prevData, 0},
+			"after a foreign line":  {bytes.Replace(prevData, []byte("\nE\t"), []byte("\nX\tforeign\nE\t"), 1), k - 1},
+			"after events in links": {append(bytes.Clone(prevData), "L\tA00\tB00\tlate\tx.csv\tdirect\nE\tA00\tlate\tadded\t\t\t\n"...), k - 1},
 		} {
-			var after bytes.Buffer
-			if err := WriteDataAfter(ctx, inc, p.data, p.kept, &after); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(after.Bytes(), whole.Bytes()) {
-				t.Errorf("release %d: history data %s (%d bytes) differs from the data written whole (%d bytes)", k, name, after.Len(), whole.Len())
+			// The later events found by reading them all, looked up by
+			// the codes the release changed, and by those and more.
+			for _, changed := range [][]string{nil, ext.Changed, append(slices.Clone(ext.Changed), "A00", "Z99ZZZZ")} {
+				var after bytes.Buffer
+				if err := WriteDataAfter(ctx, inc, After{Prev: section(p.data), Kept: p.kept, Changed: changed}, &after); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(after.Bytes(), whole.Bytes()) {
+					t.Errorf("release %d: history data %s, %d codes changed (%d bytes) differs from the data written whole (%d bytes)", k, name, len(changed), after.Len(), whole.Len())
+				}
 			}
 		}
 		if k > 1 && !bytes.Contains(whole.Bytes(), []byte("\nL\t")) && k > 2 {
@@ -220,7 +237,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			// again: a mark in one of them shows in the new data.
 			mark := func(b []byte) []byte { return bytes.Replace(b, []byte("\nE\t"), []byte("\nE\tmark "), 1) }
 			var after bytes.Buffer
-			if err := WriteDataAfter(ctx, inc, mark(prevData), k-1, &after); err != nil {
+			if err := WriteDataAfter(ctx, inc, After{Prev: section(mark(prevData)), Kept: k - 1, Changed: ext.Changed}, &after); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(after.Bytes(), mark(whole.Bytes())) {
