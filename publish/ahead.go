@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/history"
 )
@@ -31,6 +32,8 @@ type aheadHistory struct {
 	done chan struct{}
 	ok   bool              // built, holding the releases published and the new one
 	ext  history.Extension // what the build added to the published history
+	size int64             // the built file's size and SHA-256, or "" when not hashed
+	sum  string
 	once sync.Once
 }
 
@@ -39,6 +42,8 @@ type aheadHistory struct {
 type builtHistory struct {
 	path string
 	ext  history.Extension
+	size int64
+	sum  string // SHA-256 of the file, or "" when not known
 }
 
 // built returns the built history, with path "" when there is none; it
@@ -48,7 +53,7 @@ func (a *aheadHistory) built() builtHistory {
 	if !a.ok {
 		return builtHistory{}
 	}
-	return builtHistory{path: filepath.Join(a.dir, format.HistoryName), ext: a.ext}
+	return builtHistory{path: filepath.Join(a.dir, format.HistoryName), ext: a.ext, size: a.size, sum: a.sum}
 }
 
 // remove removes what is left of the build (the history, when the
@@ -109,7 +114,15 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 		// A failure here costs only time: the re-index builds the
 		// history as it always does.
 		all := append(snaps, history.Snapshot{Path: snap, SHA256: sum})
-		ext, err := history.Extend(ctx, filepath.Join(dir, format.HistoryName), filepath.Join(sysDir, format.HistoryName), all)
+		path := filepath.Join(dir, format.HistoryName)
+		ext, err := history.Extend(ctx, path, filepath.Join(sysDir, format.HistoryName), all)
 		a.ok, a.ext = err == nil, ext
+		if a.ok {
+			// Hashed here too, off the end of the run: the index lists
+			// the history's SHA-256, and the file is not changed again.
+			if n, sum, err := durable.HashFile(ctx, path); err == nil {
+				a.size, a.sum = n, sum
+			}
+		}
 	}
 }

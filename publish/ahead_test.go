@@ -76,6 +76,9 @@ func TestHistoryBuiltAhead(t *testing.T) {
 		if n, sum, _ := durable.HashReader(ctx, bytes.NewReader(data)); idx.HistoryData == nil || idx.HistoryData.Bytes != n || idx.HistoryData.SHA256 != sum {
 			t.Errorf("after %v: the index lists the history data as %+v, the file has %d bytes, SHA-256 %s", labels, idx.HistoryData, n, sum)
 		}
+		if n, sum, _ := durable.HashReader(ctx, bytes.NewReader(a)); idx.History == nil || idx.History.Bytes != n || idx.History.SHA256 != sum {
+			t.Errorf("after %v: the index lists the history as %+v, the file has %d bytes, SHA-256 %s", labels, idx.History, n, sum)
+		}
 		left, _ := filepath.Glob(filepath.Join(out, "icd10cm", ".*"))
 		if len(left) > 0 {
 			t.Errorf("after %v: temporary names left: %v", labels, left)

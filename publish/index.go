@@ -204,15 +204,20 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	}
 
 	if len(snaps) > 0 {
-		ext, err := writeHistoryFile(ctx, dir, snaps, prebuilt)
+		ext, taken, err := writeHistoryFile(ctx, dir, snaps, prebuilt)
 		if err != nil {
 			return nil, err
 		}
-		n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.HistoryName))
-		if err != nil {
-			return nil, err
+		if taken && prebuilt.sum != "" {
+			// Hashed where it was built.
+			idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: prebuilt.size, SHA256: prebuilt.sum}
+		} else {
+			n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.HistoryName))
+			if err != nil {
+				return nil, err
+			}
+			idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
 		}
-		idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
 		// The same history as text, for the code pages on a static host,
 		// written after the text of the releases the history held before.
 		if idx.HistoryData, err = writeHistoryData(ctx, dir, history.After{Kept: ext.Kept, Changed: ext.Changed}); err != nil {
@@ -322,39 +327,39 @@ func writeAtomic(dir, name string, data []byte) error {
 // old one atomically. prebuilt, when its path is not "", is a history
 // built ahead (prebuildHistory): when it holds exactly snaps it takes the
 // place of the old one without anything being built. It returns what the
-// history now holds beyond the old one.
-func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot, prebuilt builtHistory) (history.Extension, error) {
+// history now holds beyond the old one, and whether it is prebuilt.
+func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot, prebuilt builtHistory) (_ history.Extension, taken bool, err error) {
 	dst := filepath.Join(dir, format.HistoryName)
 	if history.Covers(ctx, dst, snaps) {
-		return history.Extension{Kept: len(snaps), Changed: []string{}}, nil
+		return history.Extension{Kept: len(snaps), Changed: []string{}}, false, nil
 	}
 	if prebuilt.path != "" && history.Covers(ctx, prebuilt.path, snaps) {
 		if err := os.Chmod(prebuilt.path, 0o644); err != nil {
-			return history.Extension{}, err
+			return history.Extension{}, false, err
 		}
 		if err := os.Rename(prebuilt.path, dst); err != nil {
-			return history.Extension{}, err
+			return history.Extension{}, false, err
 		}
 		aheadTaken.Add(1)
-		return prebuilt.ext, durable.SyncDir(dir)
+		return prebuilt.ext, true, durable.SyncDir(dir)
 	}
 	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
 	if err != nil {
-		return history.Extension{}, err
+		return history.Extension{}, false, err
 	}
 	defer os.RemoveAll(tmpDir)
 	tmp := filepath.Join(tmpDir, format.HistoryName)
 	ext, err := history.Extend(ctx, tmp, dst, snaps)
 	if err != nil {
-		return history.Extension{}, err
+		return history.Extension{}, false, err
 	}
 	if err := os.Chmod(tmp, 0o644); err != nil {
-		return history.Extension{}, err
+		return history.Extension{}, false, err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return history.Extension{}, err
+		return history.Extension{}, false, err
 	}
-	return ext, durable.SyncDir(dir)
+	return ext, false, durable.SyncDir(dir)
 }
 
 // writeHistoryData writes dir/history.tsv, the text form of
