@@ -106,16 +106,22 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 		return nil, nil
 	}
 	a := &aheadHistory{sys: sys, dir: dir, done: make(chan struct{})}
+	// The published history is copied (and the copy synced) now, while
+	// the release's snapshot is being written: what is left once the
+	// snapshot is stored is the release's own work.
+	path := filepath.Join(dir, format.HistoryName)
+	copied := make(chan error, 1)
+	go func() { copied <- history.Copy(ctx, path, filepath.Join(sysDir, format.HistoryName)) }()
 	return a, func(snap, sum string) {
 		defer close(a.done)
-		if snap == "" {
+		err := <-copied
+		if snap == "" || err != nil {
 			return
 		}
 		// A failure here costs only time: the re-index builds the
 		// history as it always does.
 		all := append(snaps, history.Snapshot{Path: snap, SHA256: sum})
-		path := filepath.Join(dir, format.HistoryName)
-		ext, err := history.Extend(ctx, path, filepath.Join(sysDir, format.HistoryName), all)
+		ext, err := history.ExtendFile(ctx, path, all)
 		a.ok, a.ext = err == nil, ext
 		if a.ok {
 			// Hashed here too, off the end of the run: the index lists

@@ -101,13 +101,20 @@ func Extend(ctx context.Context, dst, prev string, snaps []Snapshot) (ext Extens
 			return ext, err
 		}
 	}
+	return extendFrom(ctx, dst, snaps, done, ext)
+}
+
+// extendFrom adds to the history at path, which holds the first done
+// releases of snaps, the others by step, and syncs it. ext is what is
+// known of the start.
+func extendFrom(ctx context.Context, path string, snaps []Snapshot, done int, ext Extension) (Extension, error) {
 	var changed [][]string
 	for k := done; k < len(snaps); k++ {
 		prevSnap := ""
 		if k > 0 {
 			prevSnap = snaps[k-1].Path
 		}
-		codes, err := step(ctx, dst, prevSnap, snaps[k], k+1)
+		codes, err := step(ctx, path, prevSnap, snaps[k], k+1)
 		if err != nil {
 			return ext, err
 		}
@@ -121,7 +128,62 @@ func Extend(ctx context.Context, dst, prev string, snaps []Snapshot) (ext Extens
 		slices.Sort(ext.Changed)
 		ext.Changed = slices.Compact(ext.Changed)
 	}
-	return ext, durable.SyncFile(dst)
+	return ext, durable.SyncFile(path)
+}
+
+// Copy copies the history at prev to dst, which must not exist, and
+// syncs the copy: the first half of an Extend split in two, done before
+// the new release's snapshot is ready, so that what is left (ExtendFile)
+// is the release's own work, and the sync at its end writes only the
+// pages the release changed. A missing prev copies nothing.
+func Copy(ctx context.Context, dst, prev string) (err error) {
+	if _, err := os.Stat(prev); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(dst)
+			err = fmt.Errorf("copy history %s: %w", prev, err)
+		}
+	}()
+	if err := copyFile(dst, prev); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return durable.SyncFile(dst)
+}
+
+// ExtendFile is the second half of an Extend split in two: it extends
+// the history at path, a file of the caller's own that nothing else reads
+// (made by Copy), in place, by the releases of snaps it lacks. A file that
+// is missing, or holds anything but a first part of snaps, is built again
+// from nothing. The bytes are those Extend writes. On failure the file is
+// removed.
+func ExtendFile(ctx context.Context, path string, snaps []Snapshot) (ext Extension, err error) {
+	defer func() {
+		if err != nil {
+			os.Remove(path)
+			err = fmt.Errorf("build history %s: %w", path, err)
+		}
+	}()
+	done, err := held(ctx, path, snaps)
+	if err != nil {
+		return ext, err
+	}
+	if done > 0 {
+		ext.Kept = done
+	} else {
+		done = 0
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return ext, err
+		}
+		if err := empty(ctx, path); err != nil {
+			return ext, err
+		}
+	}
+	return extendFrom(ctx, path, snaps, done, ext)
 }
 
 // copyFile copies src to dst, which must not exist, without syncing it:

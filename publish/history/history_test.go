@@ -346,3 +346,70 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendInTwoHalves checks that an Extend split in two (Copy before
+// the release is ready, ExtendFile after) writes the bytes Extend writes
+// and tells the same, release after release; and that ExtendFile of a
+// missing file, or of a history of other releases, builds the history
+// from nothing, as Build does.
+func TestExtendInTwoHalves(t *testing.T) {
+	ctx := context.Background()
+	snaps := writeSeries(t, synth.Series(23, 500, 5))
+	other := writeSeries(t, synth.Series(24, 300, 2))
+	dir := t.TempDir()
+	prev := ""
+	for k := 1; k <= len(snaps); k++ {
+		whole := filepath.Join(dir, fmt.Sprintf("whole%d.sqlite", k))
+		want, err := Extend(ctx, whole, prev, snaps[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		halves := filepath.Join(dir, fmt.Sprintf("halves%d.sqlite", k))
+		if prev != "" {
+			if err := Copy(ctx, halves, prev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ExtendFile(ctx, halves, snaps[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(whole)
+		b, _ := os.ReadFile(halves)
+		if len(a) == 0 || !bytes.Equal(a, b) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("release %d: in two halves %d bytes, %d kept, %d changed; whole %d bytes, %d kept, %d changed", k, len(b), got.Kept, len(got.Changed), len(a), want.Kept, len(want.Changed))
+		}
+		prev = whole
+	}
+	// A copy of a history of other releases: built from nothing.
+	foreign := filepath.Join(dir, "foreign.sqlite")
+	if err := Update(ctx, foreign, "", other); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, s := range snaps {
+		paths = append(paths, s.Path)
+	}
+	scratch := filepath.Join(dir, "scratch.sqlite")
+	if err := Build(ctx, scratch, paths); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(scratch)
+	copied := filepath.Join(dir, "copied.sqlite")
+	if err := Copy(ctx, copied, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := Copy(ctx, filepath.Join(dir, "none.sqlite"), filepath.Join(dir, "missing.sqlite")); err != nil {
+		t.Errorf("copy of a missing history: %v", err)
+	}
+	for _, path := range []string{copied, filepath.Join(dir, "none.sqlite")} {
+		ext, err := ExtendFile(ctx, path, snaps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(path)
+		if ext.Kept != 0 || !bytes.Equal(got, want) {
+			t.Errorf("%s: extended with %d kept, %d bytes; built from scratch %d bytes", filepath.Base(path), ext.Kept, len(got), len(want))
+		}
+	}
+}
