@@ -212,16 +212,6 @@ func Covers(ctx context.Context, path string, snaps []Snapshot) bool {
 	return err == nil && n == len(snaps)
 }
 
-// Held returns how many of the first snaps the history at path holds: 0
-// when it holds anything else, is missing or cannot be extended.
-func Held(ctx context.Context, path string, snaps []Snapshot) int {
-	n, err := held(ctx, path, snaps)
-	if err != nil || n < 0 {
-		return 0
-	}
-	return n
-}
-
 // held returns how many of the first snaps the history at path holds, or
 // -1 when it holds anything else or cannot be extended (missing, another
 // schema version, or a history written before codes kept their rows, with
