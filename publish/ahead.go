@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/codeset/codeset"
+	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/history"
 )
@@ -29,18 +30,30 @@ type aheadHistory struct {
 	sys  codeset.System
 	dir  string // the temporary folder it is built in
 	done chan struct{}
-	ok   bool // built, holding the releases published and the new one
+	ok   bool              // built, holding the releases published and the new one
+	ext  history.Extension // what the build added to the published history
+	size int64             // the built file's size and SHA-256, or "" when not hashed
+	sum  string
 	once sync.Once
 }
 
-// path returns the built history, or "" when there is none; it waits for
-// the build.
-func (a *aheadHistory) path() string {
+// builtHistory is a history built ahead: its file, and what it added to
+// the published history it started from.
+type builtHistory struct {
+	path string
+	ext  history.Extension
+	size int64
+	sum  string // SHA-256 of the file, or "" when not known
+}
+
+// built returns the built history, with path "" when there is none; it
+// waits for the build.
+func (a *aheadHistory) built() builtHistory {
 	<-a.done
 	if !a.ok {
-		return ""
+		return builtHistory{}
 	}
-	return filepath.Join(a.dir, format.HistoryName)
+	return builtHistory{path: filepath.Join(a.dir, format.HistoryName), ext: a.ext, size: a.size, sum: a.sum}
 }
 
 // remove removes what is left of the build (the history, when the
@@ -93,14 +106,29 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 		return nil, nil
 	}
 	a := &aheadHistory{sys: sys, dir: dir, done: make(chan struct{})}
+	// The published history is copied (and the copy synced) now, while
+	// the release's snapshot is being written: what is left once the
+	// snapshot is stored is the release's own work.
+	path := filepath.Join(dir, format.HistoryName)
+	copied := make(chan error, 1)
+	go func() { copied <- history.Copy(ctx, path, filepath.Join(sysDir, format.HistoryName)) }()
 	return a, func(snap, sum string) {
 		defer close(a.done)
-		if snap == "" {
+		err := <-copied
+		if snap == "" || err != nil {
 			return
 		}
 		// A failure here costs only time: the re-index builds the
 		// history as it always does.
 		all := append(snaps, history.Snapshot{Path: snap, SHA256: sum})
-		a.ok = history.Update(ctx, filepath.Join(dir, format.HistoryName), filepath.Join(sysDir, format.HistoryName), all) == nil
+		ext, err := history.ExtendFile(ctx, path, all)
+		a.ok, a.ext = err == nil, ext
+		if a.ok {
+			// Hashed here too, off the end of the run: the index lists
+			// the history's SHA-256, and the file is not changed again.
+			if n, sum, err := durable.HashFile(ctx, path); err == nil {
+				a.size, a.sum = n, sum
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package publish
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
 	"github.com/codeset/codeset/internal/synth"
+	"github.com/codeset/codeset/publish/durable"
 	"github.com/codeset/codeset/publish/format"
 	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/snapshot"
@@ -57,6 +59,26 @@ func TestHistoryBuiltAhead(t *testing.T) {
 		if len(a) == 0 || !bytes.Equal(a, b) {
 			t.Errorf("after %v: the published history (%d bytes) differs from one built from scratch (%d bytes)", labels, len(a), len(b))
 		}
+		// The text form, written after the previous one, is the text of
+		// the history built from scratch, and the index lists its hash.
+		var whole bytes.Buffer
+		if err := history.WriteData(ctx, scratch, &whole); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(filepath.Join(out, "icd10cm", format.HistoryDataName))
+		if !bytes.Equal(data, whole.Bytes()) {
+			t.Errorf("after %v: the published history data (%d bytes) differs from the data of the history built from scratch (%d bytes)", labels, len(data), whole.Len())
+		}
+		var idx format.SystemIndex
+		if b, err := os.ReadFile(filepath.Join(out, "icd10cm", format.IndexName)); err != nil || json.Unmarshal(b, &idx) != nil {
+			t.Fatalf("after %v: index: %v", labels, err)
+		}
+		if n, sum, _ := durable.HashReader(ctx, bytes.NewReader(data)); idx.HistoryData == nil || idx.HistoryData.Bytes != n || idx.HistoryData.SHA256 != sum {
+			t.Errorf("after %v: the index lists the history data as %+v, the file has %d bytes, SHA-256 %s", labels, idx.HistoryData, n, sum)
+		}
+		if n, sum, _ := durable.HashReader(ctx, bytes.NewReader(a)); idx.History == nil || idx.History.Bytes != n || idx.History.SHA256 != sum {
+			t.Errorf("after %v: the index lists the history as %+v, the file has %d bytes, SHA-256 %s", labels, idx.History, n, sum)
+		}
 		left, _ := filepath.Glob(filepath.Join(out, "icd10cm", ".*"))
 		if len(left) > 0 {
 			t.Errorf("after %v: temporary names left: %v", labels, left)
@@ -86,4 +108,19 @@ func TestHistoryBuiltAhead(t *testing.T) {
 	if n := aheadTaken.Load() - taken; n != 0 {
 		t.Errorf("a release published before the latest took a history built ahead")
 	}
+	// A re-index of the unchanged tree leaves the history data as it is:
+	// the same file, not a copy of it.
+	path := filepath.Join(out, "icd10cm", format.HistoryDataName)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reindex(ctx, out, now); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(path)
+	if err != nil || !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("a re-index of an unchanged tree replaced %s (%v)", path, err)
+	}
+	check(rels[0].Label, rels[1].Label, rels[2].Label, rels[3].Label, rels[4].Label)
 }

@@ -87,9 +87,9 @@ func reindexWith(ctx context.Context, outDir string, now time.Time, ahead *ahead
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			continue
 		}
-		var prebuilt string
+		var prebuilt builtHistory
 		if ahead != nil && ahead.sys == sys {
-			prebuilt = ahead.path()
+			prebuilt = ahead.built()
 		}
 		idx, err := reindexSystem(ctx, outDir, sys, now, licence, prebuilt)
 		if err != nil {
@@ -143,7 +143,7 @@ func reindexWith(ctx context.Context, outDir string, now time.Time, ahead *ahead
 
 // reindexSystem rewrites the history, index and pointers of one system.
 // Every release must be published in the tree's licence mode.
-func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time, licence, prebuilt string) (*format.SystemIndex, error) {
+func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now time.Time, licence string, prebuilt builtHistory) (*format.SystemIndex, error) {
 	dir := filepath.Join(outDir, string(sys))
 	ms, err := releaseManifests(dir, sys)
 	if err != nil {
@@ -204,35 +204,25 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 	}
 
 	if len(snaps) > 0 {
-		// The releases the history held before, whose lines the history
-		// data written then keeps (history.WriteDataAfter).
-		kept := history.Held(ctx, filepath.Join(dir, format.HistoryName), snaps)
-		prevData, err := os.ReadFile(filepath.Join(dir, format.HistoryDataName))
-		if err != nil {
-			prevData, kept = nil, 0
-		}
-		if err := writeHistoryFile(ctx, dir, snaps, prebuilt); err != nil {
-			return nil, err
-		}
-		n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.HistoryName))
+		ext, taken, err := writeHistoryFile(ctx, dir, snaps, prebuilt)
 		if err != nil {
 			return nil, err
 		}
-		idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
-		// The same history as text, for the code pages on a static host.
-		var data bytes.Buffer
-		data.Grow(len(prevData) + 1<<20)
-		if err := history.WriteDataAfter(ctx, filepath.Join(dir, format.HistoryName), prevData, kept, &data); err != nil {
+		if taken && prebuilt.sum != "" {
+			// Hashed where it was built.
+			idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: prebuilt.size, SHA256: prebuilt.sum}
+		} else {
+			n, sum, err := durable.HashFile(ctx, filepath.Join(dir, format.HistoryName))
+			if err != nil {
+				return nil, err
+			}
+			idx.History = &format.ManifestFile{Name: format.HistoryName, Bytes: n, SHA256: sum}
+		}
+		// The same history as text, for the code pages on a static host,
+		// written after the text of the releases the history held before.
+		if idx.HistoryData, err = writeHistoryData(ctx, dir, history.After{Kept: ext.Kept, Changed: ext.Changed}); err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(dir, format.HistoryDataName, data.Bytes()); err != nil {
-			return nil, err
-		}
-		dn, dsum, err := durable.HashReader(ctx, bytes.NewReader(data.Bytes()))
-		if err != nil {
-			return nil, err
-		}
-		idx.HistoryData = &format.ManifestFile{Name: format.HistoryDataName, Bytes: dn, SHA256: dsum}
 	} else {
 		for _, name := range []string{format.HistoryName, format.HistoryDataName} {
 			if err := durable.Remove(dir, name); err != nil {
@@ -333,39 +323,107 @@ func writeAtomic(dir, name string, data []byte) error {
 // writeHistoryFile brings dir/history.sqlite up to date with the
 // snapshots snaps, oldest first: it does nothing when the history already
 // holds exactly them, extends it when it holds a first part of them (see
-// history.Update), and rebuilds it otherwise. The new file replaces the
-// old one atomically. prebuilt, when not "", is a history built ahead
-// (prebuildHistory): when it holds exactly snaps it takes the place of the
-// old one without anything being built.
-func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot, prebuilt string) error {
+// history.Extend), and rebuilds it otherwise. The new file replaces the
+// old one atomically. prebuilt, when its path is not "", is a history
+// built ahead (prebuildHistory): when it holds exactly snaps it takes the
+// place of the old one without anything being built. It returns what the
+// history now holds beyond the old one, and whether it is prebuilt.
+func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot, prebuilt builtHistory) (_ history.Extension, taken bool, err error) {
 	dst := filepath.Join(dir, format.HistoryName)
 	if history.Covers(ctx, dst, snaps) {
-		return nil
+		return history.Extension{Kept: len(snaps), Changed: []string{}}, false, nil
 	}
-	if prebuilt != "" && history.Covers(ctx, prebuilt, snaps) {
-		if err := os.Chmod(prebuilt, 0o644); err != nil {
-			return err
+	if prebuilt.path != "" && history.Covers(ctx, prebuilt.path, snaps) {
+		if err := os.Chmod(prebuilt.path, 0o644); err != nil {
+			return history.Extension{}, false, err
 		}
-		if err := os.Rename(prebuilt, dst); err != nil {
-			return err
+		if err := os.Rename(prebuilt.path, dst); err != nil {
+			return history.Extension{}, false, err
 		}
 		aheadTaken.Add(1)
-		return durable.SyncDir(dir)
+		return prebuilt.ext, true, durable.SyncDir(dir)
 	}
 	tmpDir, err := os.MkdirTemp(dir, indexTempPrefix+"history-*")
 	if err != nil {
-		return err
+		return history.Extension{}, false, err
 	}
 	defer os.RemoveAll(tmpDir)
 	tmp := filepath.Join(tmpDir, format.HistoryName)
-	if err := history.Update(ctx, tmp, dst, snaps); err != nil {
-		return err
+	ext, err := history.Extend(ctx, tmp, dst, snaps)
+	if err != nil {
+		return history.Extension{}, false, err
 	}
 	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
+		return history.Extension{}, false, err
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return err
+		return history.Extension{}, false, err
 	}
-	return durable.SyncDir(dir)
+	return ext, false, durable.SyncDir(dir)
+}
+
+// writeHistoryData writes dir/history.tsv, the text form of
+// dir/history.sqlite, after the one there: the lines of the releases the
+// history held before (after.Kept) are copied from it, and the later
+// events looked up by after.Changed (see history.WriteDataAfter), so that
+// the work follows the releases added, and the file is streamed to disk and
+// hashed as it is written, never held whole. Like writeAtomic it replaces
+// the file atomically, and only when its content changes. It returns the
+// file's size and SHA-256.
+func writeHistoryData(ctx context.Context, dir string, after history.After) (_ *format.ManifestFile, err error) {
+	name := format.HistoryDataName
+	dst := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, indexTempPrefix+name+"-*")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := durable.NewHasher()
+	same, err := func() (bool, error) {
+		var prev *io.SectionReader
+		if f, err := os.Open(dst); err == nil {
+			defer f.Close()
+			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+				prev = io.NewSectionReader(f, 0, st.Size())
+			}
+		}
+		after.Prev = prev
+		if err := history.WriteDataAfter(ctx, filepath.Join(dir, format.HistoryName), after, io.MultiWriter(tmp, h)); err != nil {
+			return false, err
+		}
+		n, sum := h.Sum()
+		if prev == nil || prev.Size() != n {
+			return false, nil
+		}
+		// As long as the file there: the same bytes when the same hash.
+		_, old, err := durable.HashReader(ctx, prev)
+		return err == nil && old == sum, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	n, sum := h.Sum()
+	file := &format.ManifestFile{Name: name, Bytes: n, SHA256: sum}
+	if same {
+		return file, nil
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return nil, err
+	}
+	tmp = nil
+	return file, durable.SyncDir(dir)
 }

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -112,4 +113,45 @@ func benchFirst(b *testing.B, n int, generic bool) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/code")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/code")
+}
+
+// BenchmarkApplyAfter times applying the changes of a release of 20,000
+// synthetic codes to a history of 2 releases and to one of 20: the
+// history grows with every release, the work of adding one should not.
+// cpu-ns/change is per change of the release added.
+func BenchmarkApplyAfter(b *testing.B) {
+	ctx := context.Background()
+	rels := synth.Series(17, 20_000, 21)
+	snaps := writeSeries(b, rels)
+	for _, held := range []int{2, 20} {
+		b.Run(fmt.Sprint(held), func(b *testing.B) {
+			dir := b.TempDir()
+			base := filepath.Join(dir, "base.sqlite")
+			if err := Update(ctx, base, "", snaps[:held]); err != nil {
+				b.Fatal(err)
+			}
+			l := diff.Compare(rels[held-1], rels[held], diff.Earlier(rels[:held-1]...))
+			info, err := snapshot.ReadInfo(ctx, snaps[held].Path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := filepath.Join(dir, "dst.sqlite")
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				os.Remove(dst)
+				if err := copyFile(dst, base); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0 := cpuTime()
+				if err := applyFile(ctx, dst, l, info, snaps[held].SHA256, held+1); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime() - t0
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(len(l.Changes)), "cpu-ns/change")
+			b.ReportMetric(float64(len(l.Changes)), "changes")
+		})
+	}
 }

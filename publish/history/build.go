@@ -57,9 +57,26 @@ func Build(ctx context.Context, dst string, paths []string) error {
 // same steps, each a deterministic function of the file before and the
 // release, so an extended history and one built from scratch are the same
 // file by construction.
-func Update(ctx context.Context, dst, prev string, snaps []Snapshot) (err error) {
+func Update(ctx context.Context, dst, prev string, snaps []Snapshot) error {
+	_, err := Extend(ctx, dst, prev, snaps)
+	return err
+}
+
+// Extension tells what Extend added to the history it started from.
+type Extension struct {
+	// Kept is how many of the first releases were taken from the
+	// previous history as they were (0 when it was built from nothing).
+	Kept int
+	// Changed lists, in order, every code with an event in the releases
+	// after the first Kept, when Kept is not 0: what WriteDataAfter
+	// needs to read those events code by code (After.Changed).
+	Changed []string
+}
+
+// Extend is Update, telling what it added.
+func Extend(ctx context.Context, dst, prev string, snaps []Snapshot) (ext Extension, err error) {
 	if _, err := os.Lstat(dst); err == nil {
-		return fmt.Errorf("build history %s: %w", dst, durable.ErrNoReplace)
+		return ext, fmt.Errorf("build history %s: %w", dst, durable.ErrNoReplace)
 	}
 	defer func() {
 		if err != nil {
@@ -70,29 +87,103 @@ func Update(ctx context.Context, dst, prev string, snaps []Snapshot) (err error)
 	done := 0
 	if prev != "" {
 		if done, err = held(ctx, prev, snaps); err != nil {
-			return err
+			return ext, err
 		}
 	}
 	if done > 0 {
 		if err := copyFile(dst, prev); err != nil {
-			return err
+			return ext, err
 		}
+		ext.Kept = done
 	} else {
 		done = 0
 		if err := empty(ctx, dst); err != nil {
-			return err
+			return ext, err
 		}
 	}
+	return extendFrom(ctx, dst, snaps, done, ext)
+}
+
+// extendFrom adds to the history at path, which holds the first done
+// releases of snaps, the others by step, and syncs it. ext is what is
+// known of the start.
+func extendFrom(ctx context.Context, path string, snaps []Snapshot, done int, ext Extension) (Extension, error) {
+	var changed [][]string
 	for k := done; k < len(snaps); k++ {
 		prevSnap := ""
 		if k > 0 {
 			prevSnap = snaps[k-1].Path
 		}
-		if err := step(ctx, dst, prevSnap, snaps[k], k+1); err != nil {
-			return err
+		codes, err := step(ctx, path, prevSnap, snaps[k], k+1)
+		if err != nil {
+			return ext, err
 		}
+		changed = append(changed, codes)
+	}
+	if ext.Kept > 0 {
+		ext.Changed = []string{}
+		for _, codes := range changed {
+			ext.Changed = append(ext.Changed, codes...)
+		}
+		slices.Sort(ext.Changed)
+		ext.Changed = slices.Compact(ext.Changed)
+	}
+	return ext, durable.SyncFile(path)
+}
+
+// Copy copies the history at prev to dst, which must not exist, and
+// syncs the copy: the first half of an Extend split in two, done before
+// the new release's snapshot is ready, so that what is left (ExtendFile)
+// is the release's own work, and the sync at its end writes only the
+// pages the release changed. A missing prev copies nothing.
+func Copy(ctx context.Context, dst, prev string) (err error) {
+	if _, err := os.Stat(prev); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(dst)
+			err = fmt.Errorf("copy history %s: %w", prev, err)
+		}
+	}()
+	if err := copyFile(dst, prev); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return durable.SyncFile(dst)
+}
+
+// ExtendFile is the second half of an Extend split in two: it extends
+// the history at path, a file of the caller's own that nothing else reads
+// (made by Copy), in place, by the releases of snaps it lacks. A file that
+// is missing, or holds anything but a first part of snaps, is built again
+// from nothing. The bytes are those Extend writes. On failure the file is
+// removed.
+func ExtendFile(ctx context.Context, path string, snaps []Snapshot) (ext Extension, err error) {
+	defer func() {
+		if err != nil {
+			os.Remove(path)
+			err = fmt.Errorf("build history %s: %w", path, err)
+		}
+	}()
+	done, err := held(ctx, path, snaps)
+	if err != nil {
+		return ext, err
+	}
+	if done > 0 {
+		ext.Kept = done
+	} else {
+		done = 0
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return ext, err
+		}
+		if err := empty(ctx, path); err != nil {
+			return ext, err
+		}
+	}
+	return extendFrom(ctx, path, snaps, done, ext)
 }
 
 // copyFile copies src to dst, which must not exist, without syncing it:
@@ -119,16 +210,6 @@ func copyFile(dst, src string) error {
 func Covers(ctx context.Context, path string, snaps []Snapshot) bool {
 	n, err := held(ctx, path, snaps)
 	return err == nil && n == len(snaps)
-}
-
-// Held returns how many of the first snaps the history at path holds: 0
-// when it holds anything else, is missing or cannot be extended.
-func Held(ctx context.Context, path string, snaps []Snapshot) int {
-	n, err := held(ctx, path, snaps)
-	if err != nil || n < 0 {
-		return 0
-	}
-	return n
 }
 
 // held returns how many of the first snaps the history at path holds, or
@@ -181,17 +262,22 @@ func empty(ctx context.Context, dst string) error {
 // Every write is in an order fixed by the release's changes (code order,
 // then field), and the connection is opened for this one transaction, so
 // the bytes written depend only on the file before and the release.
-func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) error {
-	return dbfile.OnConn(ctx, path, dbfile.CreateQuery, func(conn *sql.Conn) error {
+//
+// It returns the codes the release changed (those it added events for),
+// in code order; nil for a first release.
+func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) (changed []string, err error) {
+	err = dbfile.OnConn(ctx, path, dbfile.CreateQuery, func(conn *sql.Conn) error {
 		if prevSnap == "" && seq == 1 && !genericFirst {
 			return first(ctx, conn, snap)
 		}
-		return stepOn(ctx, conn, prevSnap, snap, seq)
+		changed, err = stepOn(ctx, conn, prevSnap, snap, seq)
+		return err
 	})
+	return changed, err
 }
 
 // stepOn is step on the connection conn of the history.
-func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot, seq int) error {
+func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot, seq int) ([]string, error) {
 
 	// The history so far ends with the release before: the record it
 	// holds for a code missing from that release is the one last seen.
@@ -202,7 +288,7 @@ func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot,
 	}
 	full, err := conn.PrepareContext(ctx, lookup(insertBatch))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer full.Close()
 	lastSeen := func(ctx context.Context, codes []string) (map[string]codeset.Code, error) {
@@ -251,16 +337,20 @@ func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot,
 	}
 	l, err := snapshot.Compare(ctx, prevSnap, snap.Path, lastSeen)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	info, err := snapshot.ReadInfo(ctx, snap.Path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := full.Close(); err != nil {
-		return err
+		return nil, err
 	}
-	return apply(ctx, conn, l, info, snap.SHA256, seq)
+	changed := make([]string, len(l.Changes))
+	for i, c := range l.Changes {
+		changed[i] = c.Code
+	}
+	return changed, apply(ctx, conn, l, info, snap.SHA256, seq)
 }
 
 // apply adds to the history open on conn, in one transaction, the

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -26,41 +27,71 @@ import (
 // bytes. The records themselves are left out: each release folder has
 // them (records.tsv).
 func WriteData(ctx context.Context, path string, w io.Writer) error {
-	return WriteDataAfter(ctx, path, nil, 0, w)
+	return WriteDataAfter(ctx, path, After{}, w)
 }
 
 // dataHeader is the first line of history data.
 const dataHeader = "# codeset history data; R label effective | E code release change field before after | L old new release source how\n"
 
+// After is what WriteDataAfter takes from the history data written
+// before, when the history was a first part of the one written now.
+type After struct {
+	// Prev is the history data written of a history that held the
+	// first Kept releases of this one (nil for none).
+	Prev *io.SectionReader
+	Kept int
+	// Changed, when not nil, lists every code with an event in the
+	// releases after the first Kept, in order (as Extend tells; more
+	// codes do no harm): their events are then looked up by code rather
+	// than found by reading every event of the history.
+	Changed []string
+}
+
 // WriteDataAfter writes what WriteData writes, taking the lines of the
-// first kept releases from prev, the history data written of a history
-// that held those same releases (the history at path extends it by later
-// releases). Events and links are listed release by release, so the lines
-// of the kept releases are prev's as they are, and only the later
-// releases' lines are read from the database: the work follows the new
-// releases, not the length of the history. prev is used only when its
-// release lines are exactly those of the history's first kept releases;
-// otherwise, or when kept is 0, everything is read from the database.
-// The bytes are WriteData's either way.
-func WriteDataAfter(ctx context.Context, path string, prev []byte, kept int, w io.Writer) error {
+// first after.Kept releases from after.Prev. Events and links are listed
+// release by release, so the lines of the kept releases are Prev's as
+// they are, copied from it, and only the later releases' lines are read
+// from the database: the work follows the new releases, not the length of
+// the history (but for a scan of Prev's lines at the speed of memory, and
+// of the links, few). Prev is used only when its release lines are
+// exactly those of the history's first Kept releases and its other lines
+// are events then links; otherwise, or when Prev is nil or Kept is 0,
+// everything is read from the database. The bytes are WriteData's either
+// way.
+func WriteDataAfter(ctx context.Context, path string, after After, w io.Writer) error {
 	db, err := openHistory(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 256<<10)
 	var rels bytes.Buffer
 	if err := dataRows(ctx, db, path, &rels, "R", `SELECT label, effective FROM releases ORDER BY seq`, 2); err != nil {
 		return err
 	}
-	events, links, ok := splitData(prev, rels.Bytes(), kept)
+	kept := after.Kept
+	events, links, ok := splitData(after.Prev, rels.Bytes(), kept)
 	if !ok {
-		events, links, kept = nil, nil, 0
+		events, links, kept = emptySection, emptySection, 0
 	}
 	bw.WriteString(dataHeader)
 	bw.Write(rels.Bytes())
-	bw.Write(events)
-	if err := dataRows(ctx, db, path, bw, "E", `SELECT code, release, change, field, before, after FROM events WHERE seq > ? AND NOT (seq = 1 AND change = 'added') ORDER BY seq, code, field`, 6, kept); err != nil {
+	if _, err := io.Copy(bw, events); err != nil {
+		return fmt.Errorf("write history data: %w", err)
+	}
+	// Events are keyed by code: those of the later releases are either
+	// looked up by their codes or found by reading them all.
+	newEvents := `SELECT code, release, change, field, before, after FROM events WHERE seq > ?1 AND NOT (seq = 1 AND change = 'added') ORDER BY seq, code, field`
+	args := []any{kept}
+	if kept > 0 && after.Changed != nil {
+		list, err := json.Marshal(after.Changed)
+		if err != nil {
+			return err
+		}
+		newEvents = `SELECT code, release, change, field, before, after FROM events WHERE code IN (SELECT value FROM json_each(?2)) AND seq > ?1 ORDER BY seq, code, field`
+		args = append(args, string(list))
+	}
+	if err := dataRows(ctx, db, path, bw, "E", newEvents, 6, args...); err != nil {
 		return err
 	}
 	// A history built before links were recorded has no such table.
@@ -69,7 +100,9 @@ func WriteDataAfter(ctx context.Context, path string, prev []byte, kept int, w i
 		return fmt.Errorf("read history %s: %w", path, err)
 	}
 	if n > 0 {
-		bw.Write(links)
+		if _, err := io.Copy(bw, links); err != nil {
+			return fmt.Errorf("write history data: %w", err)
+		}
 		if err := dataRows(ctx, db, path, bw, "L", `SELECT old, new, release, source, how FROM replacements WHERE seq > ? ORDER BY seq, old, new, source`, 5, kept); err != nil {
 			return err
 		}
@@ -80,14 +113,16 @@ func WriteDataAfter(ctx context.Context, path string, prev []byte, kept int, w i
 	return nil
 }
 
+var emptySection = io.NewSectionReader(bytes.NewReader(nil), 0, 0)
+
 // splitData returns the event and link lines of prev, history data of a
 // history whose releases were the first kept of rels (the release lines
-// of the history now), or ok false when prev is not that.
-func splitData(prev, rels []byte, kept int) (events, links []byte, ok bool) {
-	if kept <= 0 || !bytes.HasPrefix(prev, []byte(dataHeader)) {
+// of the history now), or ok false when prev is not that. It reads prev
+// once, line by line, without holding it.
+func splitData(prev *io.SectionReader, rels []byte, kept int) (events, links *io.SectionReader, ok bool) {
+	if kept <= 0 || prev == nil {
 		return nil, nil, false
 	}
-	rest := prev[len(dataHeader):]
 	// The release lines: the first kept of rels, exactly.
 	end := 0
 	for range kept {
@@ -97,25 +132,46 @@ func splitData(prev, rels []byte, kept int) (events, links []byte, ok bool) {
 		}
 		end += i + 1
 	}
-	if !bytes.HasPrefix(rest, rels[:end]) {
+	head := make([]byte, len(dataHeader)+end)
+	if _, err := prev.ReadAt(head, 0); err != nil || string(head[:len(dataHeader)]) != dataHeader || !bytes.Equal(head[len(dataHeader):], rels[:end]) {
 		return nil, nil, false
 	}
-	rest = rest[end:]
-	if bytes.HasPrefix(rest, []byte("R\t")) || (len(rest) > 0 && rest[len(rest)-1] != '\n') {
-		return nil, nil, false
+	// Then events, then links: every line starts with its tag (values
+	// hold no line breaks) and the last one ends with a line break.
+	start := int64(len(head))
+	r := bufio.NewReaderSize(io.NewSectionReader(prev, start, prev.Size()-start), 64<<10)
+	split := int64(-1)
+	at := start
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == io.EOF && len(line) == 0 {
+			break
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("E\t")) && split < 0:
+		case bytes.HasPrefix(line, []byte("L\t")):
+			if split < 0 {
+				split = at
+			}
+		default:
+			return nil, nil, false
+		}
+		n := int64(len(line))
+		// A line longer than the buffer is read on to its end.
+		for err == bufio.ErrBufferFull {
+			line, err = r.ReadSlice('\n')
+			n += int64(len(line))
+		}
+		if err != nil {
+			// Cut short (no line break at the end) or unreadable.
+			return nil, nil, false
+		}
+		at += n
 	}
-	// Events come before links; each is a run of lines of its tag.
-	split := len(rest)
-	if bytes.HasPrefix(rest, []byte("L\t")) {
-		split = 0
-	} else if i := bytes.Index(rest, []byte("\nL\t")); i >= 0 {
-		split = i + 1
+	if split < 0 {
+		split = at
 	}
-	events, links = rest[:split], rest[split:]
-	if (len(events) > 0 && !bytes.HasPrefix(events, []byte("E\t"))) || bytes.Contains(events, []byte("\nR\t")) || bytes.Contains(links, []byte("\nE\t")) || bytes.Contains(links, []byte("\nR\t")) {
-		return nil, nil, false
-	}
-	return events, links, true
+	return io.NewSectionReader(prev, start, split-start), io.NewSectionReader(prev, split, at-split), true
 }
 
 // dataRows writes the rows of query (n text columns) as lines of tag.

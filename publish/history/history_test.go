@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,6 +97,11 @@ func TestHistoryReplacementChain(t *testing.T) {
 	}
 }
 
+// section is b as WriteDataAfter reads a previous file.
+func section(b []byte) *io.SectionReader {
+	return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b)))
+}
+
 func writeSeries(t testing.TB, rels []*codeset.Release) []Snapshot {
 	t.Helper()
 	ctx := context.Background()
@@ -167,8 +174,12 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 	var prevData, olderData []byte
 	for k := 1; k <= len(snaps); k++ {
 		inc := filepath.Join(dir, fmt.Sprintf("inc%d.sqlite", k))
-		if err := Update(ctx, inc, prev, snaps[:k]); err != nil {
+		ext, err := Extend(ctx, inc, prev, snaps[:k])
+		if err != nil {
 			t.Fatal(err)
+		}
+		if ext.Kept != k-1 || (k > 1) != (ext.Changed != nil) || (k > 1 && len(ext.Changed) == 0) {
+			t.Errorf("release %d: extended %+v, want %d kept and the codes changed", k, ext, k-1)
 		}
 		var paths []string
 		for _, s := range snaps[:k] {
@@ -203,13 +214,19 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			"after a cut one":       {prevData[:len(prevData)/2], k - 1},
 			"after nothing":         {nil, k - 1},
 			"after the previous, 0": {prevData, 0},
+			"after a foreign line":  {bytes.Replace(prevData, []byte("\nE\t"), []byte("\nX\tforeign\nE\t"), 1), k - 1},
+			"after events in links": {append(bytes.Clone(prevData), "L\tA00\tB00\tlate\tx.csv\tdirect\nE\tA00\tlate\tadded\t\t\t\n"...), k - 1},
 		} {
-			var after bytes.Buffer
-			if err := WriteDataAfter(ctx, inc, p.data, p.kept, &after); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(after.Bytes(), whole.Bytes()) {
-				t.Errorf("release %d: history data %s (%d bytes) differs from the data written whole (%d bytes)", k, name, after.Len(), whole.Len())
+			// The later events found by reading them all, looked up by
+			// the codes the release changed, and by those and more.
+			for _, changed := range [][]string{nil, ext.Changed, append(slices.Clone(ext.Changed), "A00", "Z99ZZZZ")} {
+				var after bytes.Buffer
+				if err := WriteDataAfter(ctx, inc, After{Prev: section(p.data), Kept: p.kept, Changed: changed}, &after); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(after.Bytes(), whole.Bytes()) {
+					t.Errorf("release %d: history data %s, %d codes changed (%d bytes) differs from the data written whole (%d bytes)", k, name, len(changed), after.Len(), whole.Len())
+				}
 			}
 		}
 		if k > 1 && !bytes.Contains(whole.Bytes(), []byte("\nL\t")) && k > 2 {
@@ -220,7 +237,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			// again: a mark in one of them shows in the new data.
 			mark := func(b []byte) []byte { return bytes.Replace(b, []byte("\nE\t"), []byte("\nE\tmark "), 1) }
 			var after bytes.Buffer
-			if err := WriteDataAfter(ctx, inc, mark(prevData), k-1, &after); err != nil {
+			if err := WriteDataAfter(ctx, inc, After{Prev: section(mark(prevData)), Kept: k - 1, Changed: ext.Changed}, &after); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(after.Bytes(), mark(whole.Bytes())) {
@@ -326,6 +343,73 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		}
 		if n == 0 {
 			t.Errorf("before %s: no code to find", rels[k-1].Label)
+		}
+	}
+}
+
+// TestExtendInTwoHalves checks that an Extend split in two (Copy before
+// the release is ready, ExtendFile after) writes the bytes Extend writes
+// and tells the same, release after release; and that ExtendFile of a
+// missing file, or of a history of other releases, builds the history
+// from nothing, as Build does.
+func TestExtendInTwoHalves(t *testing.T) {
+	ctx := context.Background()
+	snaps := writeSeries(t, synth.Series(23, 500, 5))
+	other := writeSeries(t, synth.Series(24, 300, 2))
+	dir := t.TempDir()
+	prev := ""
+	for k := 1; k <= len(snaps); k++ {
+		whole := filepath.Join(dir, fmt.Sprintf("whole%d.sqlite", k))
+		want, err := Extend(ctx, whole, prev, snaps[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		halves := filepath.Join(dir, fmt.Sprintf("halves%d.sqlite", k))
+		if prev != "" {
+			if err := Copy(ctx, halves, prev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ExtendFile(ctx, halves, snaps[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(whole)
+		b, _ := os.ReadFile(halves)
+		if len(a) == 0 || !bytes.Equal(a, b) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("release %d: in two halves %d bytes, %d kept, %d changed; whole %d bytes, %d kept, %d changed", k, len(b), got.Kept, len(got.Changed), len(a), want.Kept, len(want.Changed))
+		}
+		prev = whole
+	}
+	// A copy of a history of other releases: built from nothing.
+	foreign := filepath.Join(dir, "foreign.sqlite")
+	if err := Update(ctx, foreign, "", other); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, s := range snaps {
+		paths = append(paths, s.Path)
+	}
+	scratch := filepath.Join(dir, "scratch.sqlite")
+	if err := Build(ctx, scratch, paths); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(scratch)
+	copied := filepath.Join(dir, "copied.sqlite")
+	if err := Copy(ctx, copied, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := Copy(ctx, filepath.Join(dir, "none.sqlite"), filepath.Join(dir, "missing.sqlite")); err != nil {
+		t.Errorf("copy of a missing history: %v", err)
+	}
+	for _, path := range []string{copied, filepath.Join(dir, "none.sqlite")} {
+		ext, err := ExtendFile(ctx, path, snaps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(path)
+		if ext.Kept != 0 || !bytes.Equal(got, want) {
+			t.Errorf("%s: extended with %d kept, %d bytes; built from scratch %d bytes", filepath.Base(path), ext.Kept, len(got), len(want))
 		}
 	}
 }

@@ -3,7 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"encoding/json"
 	"fmt"
 
 	"github.com/codeset/codeset"
@@ -74,50 +74,75 @@ func (r *Records) Close() error { return r.db.Close() }
 // release before it that had the code: the history's record of the code
 // with the changes of later releases undone. Codes first seen after
 // release seq are left out.
+//
+// The codes are looked up together, in two queries (their records, then
+// the later changes of those records), so that the work follows the
+// number of codes asked, not one round trip per code.
 func (r *Records) LastSeenBefore(seq int) snapshot.LastSeen {
 	return func(ctx context.Context, codes []string) (map[string]codeset.Code, error) {
-		m := map[string]codeset.Code{}
-		for _, code := range codes {
-			c, ok, err := r.recordBefore(ctx, code, seq)
-			if err != nil {
-				return nil, fmt.Errorf("read history %s: %w", r.path, err)
-			}
-			if ok {
-				m[code] = c
-			}
+		m, err := recordsBefore(ctx, r.db, codes, seq)
+		if err != nil {
+			return nil, fmt.Errorf("read history %s: %w", r.path, err)
 		}
 		return m, nil
 	}
 }
 
-func (r *Records) recordBefore(ctx context.Context, code string, seq int) (codeset.Code, bool, error) {
-	c := codeset.Code{Code: code}
-	var attrs string
-	var first int
-	err := r.db.QueryRowContext(ctx, `SELECT r.seq, c.category, c.short, c.medium, c.long, c.status, c.attributes
-		FROM codes c JOIN releases r ON r.label = c.first_release WHERE c.code = ?`, code).
-		Scan(&first, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
+// recordsBefore returns, by code, the record each of codes had in the
+// latest release up to the seq-th that had it (see LastSeenBefore).
+func recordsBefore(ctx context.Context, db *sql.DB, codes []string, seq int) (map[string]codeset.Code, error) {
+	m := map[string]codeset.Code{}
+	if len(codes) == 0 {
+		return m, nil
 	}
+	// The codes go to SQLite as one JSON array: a single parameter
+	// whatever their number.
+	list, err := json.Marshal(codes)
 	if err != nil {
-		return c, false, err
+		return nil, err
 	}
-	if first > seq {
-		return c, false, nil
-	}
-	if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
-		return c, false, fmt.Errorf("code %s: bad attributes: %w", code, err)
-	}
-	rows, err := r.db.QueryContext(ctx, `SELECT field, before FROM events WHERE code = ? AND seq > ? AND field != '' ORDER BY seq DESC`, code, seq)
+	rows, err := db.QueryContext(ctx, `SELECT code, category, short, medium, long, status, attributes
+		FROM records WHERE code IN (SELECT value FROM json_each(?1)) AND first_seq <= ?2`, string(list), seq)
 	if err != nil {
-		return c, false, err
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var field, before string
-		if err := rows.Scan(&field, &before); err != nil {
-			return c, false, err
+		var c codeset.Code
+		var attrs string
+		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
+			return nil, err
+		}
+		if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
+			return nil, fmt.Errorf("code %s: bad attributes: %w", c.Code, err)
+		}
+		m[c.Code] = c
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The changes after release seq, latest first within each code: each
+	// puts back the value the field had before it, so the last one
+	// applied is the value in release seq.
+	events, err := db.QueryContext(ctx, `SELECT code, field, before FROM events
+		WHERE code IN (SELECT value FROM json_each(?1)) AND seq > ?2 AND field != ''
+		ORDER BY code, seq DESC`, string(list), seq)
+	if err != nil {
+		return nil, err
+	}
+	defer events.Close()
+	for events.Next() {
+		var code, field, before string
+		if err := events.Scan(&code, &field, &before); err != nil {
+			return nil, err
+		}
+		c, ok := m[code]
+		if !ok {
+			// First seen after release seq.
+			continue
 		}
 		switch field {
 		case codeset.FieldCategory:
@@ -140,9 +165,16 @@ func (r *Records) recordBefore(ctx context.Context, code string, seq int) (codes
 				c.Attrs[field] = before
 			}
 		}
+		m[code] = c
 	}
-	if len(c.Attrs) == 0 {
-		c.Attrs = nil
+	if err := events.Err(); err != nil {
+		return nil, err
 	}
-	return c, true, rows.Err()
+	for code, c := range m {
+		if len(c.Attrs) == 0 && c.Attrs != nil {
+			c.Attrs = nil
+			m[code] = c
+		}
+	}
+	return m, nil
 }

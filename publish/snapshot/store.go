@@ -106,33 +106,53 @@ func (s Store) List(ctx context.Context, sys codeset.System) ([]Info, error) {
 
 // list returns the snapshots of one system, ordered.
 func (s Store) list(ctx context.Context, sys codeset.System) ([]Info, error) {
+	infos, _, err := s.listWith(ctx, sys)
+	return infos, err
+}
+
+// listWith is list, also returning the catalogue entries of the
+// snapshots (see CatalogueName), in file name order. A snapshot the
+// catalogue holds, as the same file, is not opened.
+func (s Store) listWith(ctx context.Context, sys codeset.System) ([]Info, []catalogEntry, error) {
 	dir := filepath.Join(s.Dir, string(sys))
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list releases: %w", err)
+		return nil, nil, fmt.Errorf("list releases: %w", err)
 	}
+	known := readCatalogue(dir)
 	var infos []Info
+	var cat []catalogEntry
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, format.SnapshotExt) || !e.Type().IsRegular() {
 			continue
 		}
-		info, err := ReadInfo(ctx, filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
+		path := filepath.Join(dir, name)
+		// Stat'ed before it is read: a file changed in between is
+		// catalogued under the identity it had before, and so read
+		// again next time.
+		st, _ := e.Info()
+		info, ok := known[name].info(path, st)
+		if !ok {
+			if info, err = ReadInfo(ctx, path); err != nil {
+				return nil, nil, err
+			}
 		}
 		// A renamed file would make Get return a release other than the
 		// one asked for, so the name must match the content.
 		if label := strings.TrimSuffix(name, format.SnapshotExt); info.System != sys || info.Label != label {
-			return nil, fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", info.Path, info.System, info.Label, sys, label)
+			return nil, nil, fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", info.Path, info.System, info.Label, sys, label)
 		}
 		infos = append(infos, info)
+		if st != nil {
+			cat = append(cat, entryOf(name, st, info))
+		}
 	}
 	slices.SortFunc(infos, func(a, b Info) int {
 		return cmp.Or(a.Effective.Compare(b.Effective), codeset.CompareLabels(a.Label, b.Label))
 	})
-	return infos, nil
+	return infos, cat, nil
 }

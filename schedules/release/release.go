@@ -202,6 +202,12 @@ func (p *Pipeline) Run(ctx context.Context, req Request) (*Result, error) {
 	if err := p.publish(ctx, res, rel, l, store); err != nil {
 		return nil, err
 	}
+	// The next run lists the store from its catalogue rather than by
+	// opening every snapshot (snapshot.CatalogueName); only time is lost
+	// when it cannot be written.
+	if err := p.Store.Remember(ctx, rel.System); err != nil {
+		p.logger().Warn("catalogue of the stored snapshots", "system", rel.System, "err", err)
+	}
 	p.logger().Info("published", "system", rel.System, "release", rel.Label, "codes", len(rel.Codes), "dir", res.Published)
 	return res, nil
 }
