@@ -90,3 +90,57 @@ func TestAllAddedRendersAsCompared(t *testing.T) {
 		}
 	}
 }
+
+// allAdded100k is a first release of 100,000 synthetic ICD-10-CM-like
+// codes and its changelog made by codeset.AllAdded.
+func allAdded100k() (*codeset.Release, *codeset.Changelog) {
+	rel := synth.Series(1, 100_000, 1)[0]
+	return rel, codeset.AllAdded(rel)
+}
+
+// BenchmarkFirstChangelog100k measures making a first release's
+// changelog: diff.Compare(nil, rel, nil), which holds a change per code,
+// against codeset.AllAdded, which holds none (-benchmem shows the bytes).
+func BenchmarkFirstChangelog100k(b *testing.B) {
+	rel, _ := allAdded100k()
+	b.Run("Compare", func(b *testing.B) {
+		for b.Loop() {
+			diff.Compare(nil, rel, nil)
+		}
+	})
+	b.Run("AllAdded", func(b *testing.B) {
+		for b.Loop() {
+			codeset.AllAdded(rel)
+		}
+	})
+}
+
+// BenchmarkWriteAllAdded100k measures each changelog format of a first
+// release of 100,000 codes, from the changes held (Compare) and made as
+// they are read (AllAdded).
+func BenchmarkWriteAllAdded100k(b *testing.B) {
+	rel, lazy := allAdded100k()
+	held := diff.Compare(nil, rel, nil)
+	for _, w := range []struct {
+		name  string
+		write func(io.Writer, *codeset.Changelog) error
+	}{
+		{"md", WriteMarkdown}, {"csv", WriteCSV}, {"xlsx", WriteXLSX}, {"json", format.WriteChangelog},
+	} {
+		for _, form := range []struct {
+			name string
+			l    *codeset.Changelog
+		}{{"Compare", held}, {"AllAdded", lazy}} {
+			b.Run(w.name+"/"+form.name, func(b *testing.B) {
+				var n counter
+				for b.Loop() {
+					n = 0
+					if err := w.write(&n, form.l); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(int64(n))
+			})
+		}
+	}
+}
