@@ -36,7 +36,11 @@ func firstReleases() []*codeset.Release {
 	}
 	h.Replacements = []codeset.Replacement{{Old: "G0002", New: "G0001", How: codeset.StatedDirect}}
 	one := &codeset.Release{System: codeset.ICD10PCS, Label: "FY2025", Codes: []codeset.Code{{Code: "0016070", Long: "Bypass"}}}
-	return append(rels, h, one)
+	// Codes out of order, against the rule of a Release: the changes
+	// keep the codes' order, and the renderers sort them.
+	unsorted := &codeset.Release{System: codeset.CPT, Label: "2026", Codes: []codeset.Code{
+		{Code: "00100", Category: "I", Long: "Anesthesia"}, {Code: "0001U", Category: "PLA", Long: "Red cell"}, {Code: "0500F", Category: "II"}}}
+	return append(rels, h, one, unsorted)
 }
 
 // TestAllAddedRendersAsCompared checks that a first release's changelog

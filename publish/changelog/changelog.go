@@ -414,24 +414,23 @@ func (m mdWriter) code(c string) {
 
 // sortedChanges returns l with its changes sorted by code, stably: l
 // itself when they already are, as a comparison gives them (and a first
-// release's, made from its sorted codes, always are), else a copy of l
-// with a sorted copy of the changes. Read them with Len and At.
+// release's made from its sorted codes by codeset.AllAdded), else a copy
+// of l holding a sorted copy of the changes. Read them with Len and At.
 func sortedChanges(l *codeset.Changelog) *codeset.Changelog {
-	if !l.Held() {
-		return l
-	}
 	sorted := true
-	for i := 1; i < len(l.Changes); i++ {
-		if l.Changes[i].Code < l.Changes[i-1].Code {
+	for i, prev := 1, ""; i <= l.Len(); i++ {
+		code := l.At(i - 1).Code
+		if i > 1 && code < prev {
 			sorted = false
 			break
 		}
+		prev = code
 	}
 	if sorted {
 		return l
 	}
-	out := *l
-	out.Changes = slices.Clone(l.Changes)
+	out := *l.Holding()
+	out.Changes = slices.Clone(out.Changes)
 	slices.SortStableFunc(out.Changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
 	return &out
 }
