@@ -281,7 +281,9 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 		return usagef("run 'codeset publish --help' for usage", "%v", err)
 	}
 	pctx, done := m.withProgress(ctx)
+	restore := boundRunGarbage() // a release is read and rendered as in codeset run
 	res, err := m.pipeline().Publish(pctx, sys, *label, g)
+	restore()
 	done()
 	if err != nil {
 		return err
