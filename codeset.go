@@ -438,7 +438,10 @@ type Changelog struct {
 	// FromEffective and ToEffective are the releases' effective dates.
 	FromEffective, ToEffective time.Time
 	Summary                    Summary
-	Changes                    []Change // sorted by code
+	// Changes are sorted by code. A first release's changelog made by
+	// AllAdded holds none (nil): read the changes of any changelog with
+	// Len and At, or All.
+	Changes []Change
 	// Reconciliation compares the changes with the publisher's own list,
 	// when the new release has one.
 	Reconciliation *Reconciliation
