@@ -439,7 +439,10 @@ type Changelog struct {
 	// FromEffective and ToEffective are the releases' effective dates.
 	FromEffective, ToEffective time.Time
 	Summary                    Summary
-	Changes                    []Change // sorted by code
+	// Changes are sorted by code. A first release's changelog made by
+	// AllAdded holds none (nil): read the changes of any changelog with
+	// Len and At, or All.
+	Changes []Change
 	// Reconciliation compares the changes with the publisher's own list,
 	// when the new release has one.
 	Reconciliation *Reconciliation
@@ -452,6 +455,79 @@ type Changelog struct {
 	// LinkProblems lists what does not add up between the changes and the
 	// links, sorted by code then kind.
 	LinkProblems []LinkProblem
+
+	// added, when not nil, are the codes of a first release, each one an
+	// added change that Changes does not hold (see AllAdded).
+	added []Code
+}
+
+// AllAdded returns the changelog of rel as a first release, with nothing
+// to compare it with: every code added, flagged already discontinued when
+// it arrives ended, no reconciliation and no links, as diff.Compare(nil,
+// rel, nil) finds it. Its changes are not held: Changes is nil, and Len,
+// At and All make each change from rel's codes when it is read. A first
+// release of a million codes would otherwise hold a million changes (some
+// 200 MB) beside the release they repeat.
+func AllAdded(rel *Release) *Changelog {
+	l := &Changelog{System: rel.System, To: rel.Label, ToEffective: rel.Effective}
+	for i := range rel.Codes {
+		l.Summary.Added++
+		if rel.Codes[i].Status == StatusDiscontinued {
+			l.Summary.AddedDiscontinued++
+		}
+	}
+	if len(rel.Codes) > 0 {
+		l.added = rel.Codes
+	}
+	return l
+}
+
+// Len returns how many changes l has: len(Changes), or the codes of a
+// first release made by AllAdded.
+func (l *Changelog) Len() int {
+	if l.added != nil {
+		return len(l.added)
+	}
+	return len(l.Changes)
+}
+
+// At returns change i of l, in the order of Changes (by code).
+func (l *Changelog) At(i int) Change {
+	if l.added != nil {
+		n := &l.added[i]
+		return Change{Code: n.Code, Kind: Added, Category: n.Category, Record: *n, AlreadyDiscontinued: n.Status == StatusDiscontinued}
+	}
+	return l.Changes[i]
+}
+
+// All yields the changes of l in order.
+func (l *Changelog) All() func(yield func(Change) bool) {
+	return func(yield func(Change) bool) {
+		for i, n := 0, l.Len(); i < n; i++ {
+			if !yield(l.At(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Held reports whether l holds its changes in Changes; false for a first
+// release made by AllAdded, whose changes are made as they are read.
+func (l *Changelog) Held() bool { return l.added == nil }
+
+// Holding returns l when it holds its changes, and otherwise a copy of l
+// that holds them in Changes.
+func (l *Changelog) Holding() *Changelog {
+	if l.added == nil {
+		return l
+	}
+	out := *l
+	out.Changes = make([]Change, 0, len(l.added))
+	for c := range l.All() {
+		out.Changes = append(out.Changes, c)
+	}
+	out.added = nil
+	return &out
 }
 
 // LinkProblemKind is the kind of a LinkProblem. The string values are part
@@ -527,7 +603,7 @@ func (r *Reconciliation) Unexplained() []Disagreement {
 // ByCategory counts the changes of each kind per category.
 func (l *Changelog) ByCategory() map[string]*Summary {
 	m := map[string]*Summary{}
-	for _, c := range l.Changes {
+	for c := range l.All() {
 		s := m[c.Category]
 		if s == nil {
 			s = &Summary{}

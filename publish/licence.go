@@ -98,6 +98,7 @@ func withoutText(rel *codeset.Release) *codeset.Release {
 // their descriptors, and a changed descriptor keeps its field name (so the
 // change and its kind still show) with empty before and after values.
 func changelogWithoutText(l *codeset.Changelog) *codeset.Changelog {
+	l = l.Holding()
 	out := *l
 	out.Changes = make([]codeset.Change, len(l.Changes))
 	for i, c := range l.Changes {
@@ -131,7 +132,7 @@ func introduced(ctx context.Context, outDir string, rel *codeset.Release, l *cod
 	}
 	if l.From != "" && !rel.Effective.IsZero() {
 		eff := rel.Effective.Format(codeset.DateLayout)
-		for _, c := range l.Changes {
+		for c := range l.All() {
 			if c.Kind == codeset.Added || c.Kind == codeset.Reactivated {
 				out[c.Code] = eff
 			}

@@ -171,7 +171,9 @@ func (m *Main) runCommand(ctx context.Context, args []string) error {
 	// Published before this run: the run changes nothing.
 	before := publish.Published(m.OutDir, req.System, req.Label)
 	pctx, done := m.withProgress(ctx)
+	restore := boundRunGarbage()
 	run, err := runner.Run(pctx, job, schedules.TriggerManual, false)
+	restore()
 	done()
 	if err != nil {
 		return err
@@ -279,7 +281,9 @@ func (m *Main) publishCommand(ctx context.Context, args []string) error {
 		return usagef("run 'codeset publish --help' for usage", "%v", err)
 	}
 	pctx, done := m.withProgress(ctx)
+	restore := boundRunGarbage() // a release is read and rendered as in codeset run
 	res, err := m.pipeline().Publish(pctx, sys, *label, g)
+	restore()
 	done()
 	if err != nil {
 		return err

@@ -108,10 +108,19 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 	changes := sortedChanges(l)
 	// The word diffs of revised rows, most of the work, are rendered in
 	// the background from now on.
-	revised := startRevisedRows(changes, kinds, code)
+	// A first release's changes are not held (changes.Changes is nil),
+	// and none of them is revised.
+	revised := startRevisedRows(changes.Changes, kinds, code)
 	defer revised.close()
 
-	if slices.ContainsFunc(changes, func(c codeset.Change) bool { return c.Category != "" }) {
+	hasCategory := false
+	for c := range changes.All() {
+		if c.Category != "" {
+			hasCategory = true
+			break
+		}
+	}
+	if hasCategory {
 		byCat := l.ByCategory()
 		cats := make([]string, 0, len(byCat))
 		for c := range byCat {
@@ -142,8 +151,8 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 		// written: a copy of them would be the whole changelog again in
 		// a first release.
 		n := 0
-		for i := range changes {
-			if changes[i].Kind == k {
+		for c := range changes.All() {
+			if c.Kind == k {
 				n++
 			}
 		}
@@ -151,8 +160,8 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 			continue
 		}
 		of := func(yield func(codeset.Change) bool) {
-			for i := range changes {
-				if changes[i].Kind == k && !yield(changes[i]) {
+			for c := range changes.All() {
+				if c.Kind == k && !yield(c) {
 					return
 				}
 			}
@@ -312,7 +321,7 @@ func displayOther(sys codeset.System, other string) string {
 // the publisher names a replacement for.
 func linkSummary(l *codeset.Changelog) string {
 	gone, named, arrived, replacing := 0, 0, 0, 0
-	for _, c := range l.Changes {
+	for c := range l.All() {
 		switch c.Kind {
 		case codeset.Deleted, codeset.Discontinued:
 			gone++
@@ -403,23 +412,27 @@ func (m mdWriter) code(c string) {
 	m.cell(c)
 }
 
-// sortedChanges returns the changes of l sorted by code, stably: l.Changes
-// itself when they already are, as a comparison gives them, else a sorted
-// copy.
-func sortedChanges(l *codeset.Changelog) []codeset.Change {
+// sortedChanges returns l with its changes sorted by code, stably: l
+// itself when they already are, as a comparison gives them (and a first
+// release's made from its sorted codes by codeset.AllAdded), else a copy
+// of l holding a sorted copy of the changes. Read them with Len and At.
+func sortedChanges(l *codeset.Changelog) *codeset.Changelog {
 	sorted := true
-	for i := 1; i < len(l.Changes); i++ {
-		if l.Changes[i].Code < l.Changes[i-1].Code {
+	for i, prev := 1, ""; i <= l.Len(); i++ {
+		code := l.At(i - 1).Code
+		if i > 1 && code < prev {
 			sorted = false
 			break
 		}
+		prev = code
 	}
 	if sorted {
-		return l.Changes
+		return l
 	}
-	changes := slices.Clone(l.Changes)
-	slices.SortStableFunc(changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
-	return changes
+	out := *l.Holding()
+	out.Changes = slices.Clone(out.Changes)
+	slices.SortStableFunc(out.Changes, func(a, b codeset.Change) int { return strings.Compare(a.Code, b.Code) })
+	return &out
 }
 
 // writeCell appends cell(s) to b.

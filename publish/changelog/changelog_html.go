@@ -160,8 +160,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 
 	changes := sortedChanges(l)
 	cats := map[string]bool{}
-	for i := range changes {
-		c := &changes[i]
+	for c := range changes.All() {
 		cats[c.Category] = true
 		if _, ok := c.Record.Meta["action"]; ok {
 			v.ShowMeta = true
@@ -184,7 +183,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 		if v.ShowMeta && sec.LinkHeader == "replaced by" {
 			sec.LinkHeader = "" // the "use instead" column says it
 		}
-		for _, c := range changes {
+		for c := range changes.All() {
 			if c.Kind != k {
 				continue
 			}
@@ -225,8 +224,8 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	}
 	if v.First && v.ShowCategory {
 		n := map[string]int{}
-		for i := range changes {
-			n[changes[i].Category]++
+		for c := range changes.All() {
+			n[c.Category]++
 		}
 		for _, c := range v.Categories {
 			v.ByCategory = append(v.ByCategory, htmlCount{Title: c, N: n[c]})

@@ -22,16 +22,17 @@ import (
 // of a million codes has a million of them.
 type rowCursor struct {
 	l        *codeset.Changelog
-	changes  []codeset.Change // sorted by code
+	changes  *codeset.Changelog // sorted by code (sortedChanges)
 	problems map[string]string
 	kind     codeset.ChangeKind // "" for every kind
 	i        int                // the next change
-	fields   []string           // the sorted fields of changes[i-1] not yet made rows
+	cur      codeset.Change     // change i-1
+	fields   []string           // the sorted fields of cur not yet made rows
 	base     changeRow
 }
 
 // newRows returns the rows of l's changes of kind k ("" for all).
-func newRows(l *codeset.Changelog, changes []codeset.Change, problems map[string]string, k codeset.ChangeKind) *rowCursor {
+func newRows(l *codeset.Changelog, changes *codeset.Changelog, problems map[string]string, k codeset.ChangeKind) *rowCursor {
 	return &rowCursor{l: l, changes: changes, problems: problems, kind: k}
 }
 
@@ -51,7 +52,7 @@ func linkProblems(l *codeset.Changelog) map[string]string {
 // rowSource makes row cursors over the sorted changes of a changelog.
 type rowSource struct {
 	l        *codeset.Changelog
-	changes  []codeset.Change
+	changes  *codeset.Changelog
 	problems map[string]string
 }
 
@@ -68,15 +69,16 @@ func (s rowSource) rows(k codeset.ChangeKind, skip int) *rowCursor {
 // next sets r to the next row and reports whether there was one.
 func (rc *rowCursor) next(r *changeRow) bool {
 	if len(rc.fields) > 0 {
-		c := &rc.changes[rc.i-1]
+		c := &rc.cur
 		*r = rc.base
 		f := rc.fields[0]
 		rc.fields = rc.fields[1:]
 		r.Field, r.Before, r.After = f, c.Fields[f].Before, c.Fields[f].After
 		return true
 	}
-	for rc.i < len(rc.changes) {
-		c := &rc.changes[rc.i]
+	for n := rc.changes.Len(); rc.i < n; {
+		rc.cur = rc.changes.At(rc.i)
+		c := &rc.cur
 		rc.i++
 		if rc.kind != "" && c.Kind != rc.kind {
 			continue
@@ -95,10 +97,10 @@ func (rc *rowCursor) next(r *changeRow) bool {
 }
 
 // rowCounts counts the rows of each change kind.
-func rowCounts(changes []codeset.Change) map[codeset.ChangeKind]int {
+func rowCounts(changes *codeset.Changelog) map[codeset.ChangeKind]int {
 	n := map[codeset.ChangeKind]int{}
-	for i := range changes {
-		n[changes[i].Kind] += max(1, len(changes[i].Fields))
+	for c := range changes.All() {
+		n[c.Kind] += max(1, len(c.Fields))
 	}
 	return n
 }

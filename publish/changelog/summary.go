@@ -93,7 +93,7 @@ const summaryDisagreements = 5
 // publisher names a replacement for, and how many links do not add up.
 func writeLinkSummary(w io.Writer, l *codeset.Changelog) {
 	counts := map[codeset.ChangeKind][2]int{}
-	for _, c := range l.Changes {
+	for c := range l.All() {
 		n := counts[c.Kind]
 		n[0]++
 		if len(c.ReplacedBy) > 0 || len(c.Replaces) > 0 {

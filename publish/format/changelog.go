@@ -146,20 +146,24 @@ func WriteChangelog(w io.Writer, l *codeset.Changelog) error {
 	bw.Write(head)
 	bw.WriteString(`"changes": [`)
 	var buf []byte
-	for i := range l.Changes {
+	// l.At, not l.Changes: a first release's changes are made from its
+	// codes as they are written (codeset.AllAdded).
+	n := l.Len()
+	for i := range n {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
+		c := l.At(i)
 		var err error
-		if buf, err = cw.append(buf[:0], &l.Changes[i]); err != nil {
+		if buf, err = cw.append(buf[:0], &c); err != nil {
 			return fmt.Errorf("write json changelog: %w", err)
 		}
 		if _, err := bw.Write(buf); err != nil {
 			return fmt.Errorf("write json changelog: %w", err)
 		}
 	}
-	if len(l.Changes) > 0 {
+	if n > 0 {
 		bw.WriteString("\n  ")
 	}
 	bw.WriteByte(']')

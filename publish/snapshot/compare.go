@@ -464,7 +464,7 @@ func (s *dbSide) chunks(ctx context.Context, fn func([]byte) error) error {
 }
 
 func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
-	return readRecords(ctx, s.db, s.path, "codes")
+	return readRecords(ctx, s.db, s.path, "codes", 0)
 }
 
 // fetchBatch is how many codes one query of fetch asks for.

@@ -200,7 +200,7 @@ func lostFill(ctx context.Context, old *prior, newFill map[string]int, l *codese
 	lost := func(f, v string) bool {
 		return v != "" && newFill[f] == 0 && f != codeset.FieldCategory && f != codeset.FieldStatus
 	}
-	for _, c := range l.Changes {
+	for c := range l.All() {
 		switch c.Kind {
 		case codeset.Added:
 		case codeset.Deleted:

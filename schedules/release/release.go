@@ -604,7 +604,10 @@ func (p *Pipeline) changelogFor(ctx context.Context, rel *codeset.Release) (*cod
 		}
 	}
 	if prev == nil {
-		return diff.Compare(nil, rel, nil), nil, nil
+		// A first release: every code added. The changes are made from
+		// rel's codes as they are rendered rather than held beside them
+		// (diff.Compare(nil, rel, nil) finds the same).
+		return codeset.AllAdded(rel), nil, nil
 	}
 	lastSeen, done, err := p.lastSeen(ctx, infos, *prev)
 	if err != nil {
