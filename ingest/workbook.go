@@ -30,11 +30,17 @@ type workbook struct {
 	parts  map[string]*zip.File
 	lim    Limits
 	shared int // entries of the shared-strings table
+
+	sst      []*zip.File // the shared-strings parts, in zip order (one, or none)
+	date1904 *string     // the workbook's date1904 setting, as written, if any
 }
 
 // Close closes the workbook and its zip.
 func (w *workbook) Close() error {
 	w.zr.Close()
+	if w.File == nil {
+		return nil
+	}
 	return w.File.Close()
 }
 
@@ -81,7 +87,37 @@ func (w *workbook) sheetNames() []string {
 // tokenizer, and each sheet as it is read (see sheetRows): XML whole and
 // well-formed, rows in order and within a sheet's bounds, cells and shared
 // strings within the cell limit, sheets and shared strings within theirs.
-func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbook, err error) {
+func openWorkbook(ctx context.Context, file, name string, lim Limits) (*workbook, error) {
+	w, err := openPackage(ctx, file, name, lim)
+	if err != nil {
+		return nil, err
+	}
+	for p, zf := range w.parts {
+		if strings.EqualFold(p, "xl/sharedStrings.xml") {
+			if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
+				w.zr.Close()
+				return nil, &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
+			}
+		}
+	}
+	f, err := excelize.OpenFile(file, excelizeOptions(lim))
+	if err != nil {
+		w.zr.Close()
+		return nil, &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
+	}
+	w.File = f
+	return w, nil
+}
+
+// excelizeOptions are the limits excelize opens a workbook within.
+func excelizeOptions(lim Limits) excelize.Options {
+	return excelize.Options{UnzipSizeLimit: lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(lim.MaxUnpackedBytes, 16<<20)}
+}
+
+// openPackage does the checks of openWorkbook that come before the shared
+// strings: the zip, its size, the workbook part, the sheets and their
+// parts. The workbook it returns has no excelize file yet.
+func openPackage(ctx context.Context, file, name string, lim Limits) (w *workbook, err error) {
 	fail := func(kind error, format string, args ...any) error {
 		return &ParseError{File: name, Err: errorf(kind, format, args...)}
 	}
@@ -107,7 +143,11 @@ func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbo
 	var unpacked uint64
 	for _, zf := range zr.File {
 		unpacked += zf.UncompressedSize64
-		w.parts[strings.ReplaceAll(zf.Name, `\`, "/")] = zf
+		p := strings.ReplaceAll(zf.Name, `\`, "/")
+		w.parts[p] = zf
+		if strings.EqualFold(p, "xl/sharedStrings.xml") {
+			w.sst = append(w.sst, zf)
+		}
 	}
 	if isODS(w.parts) {
 		return nil, fail(ErrFormat, "%s", odsRefusal)
@@ -137,18 +177,6 @@ func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbo
 			return nil, &ParseError{File: name, Sheet: s.name, Err: errorf(ErrFormat, "the workbook lacks the sheet's part (%q): it is damaged", s.part)}
 		}
 	}
-	for p, zf := range w.parts {
-		if strings.EqualFold(p, "xl/sharedStrings.xml") {
-			if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
-				return nil, &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
-			}
-		}
-	}
-	f, err := excelize.OpenFile(file, excelize.Options{UnzipSizeLimit: lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(lim.MaxUnpackedBytes, 16<<20)})
-	if err != nil {
-		return nil, fail(ErrFormat, "not a readable XLSX workbook: %v", err)
-	}
-	w.File = f
 	return w, nil
 }
 
@@ -193,6 +221,14 @@ func officeDocument(ctx context.Context, parts map[string]*zip.File, lim Limits)
 func (w *workbook) readSheetList(ctx context.Context, zf *zip.File, lim Limits) ([]string, error) {
 	var rids []string
 	err := eachElement(ctx, zf, lim, func(e xml.StartElement) error {
+		if e.Name.Local == "workbookPr" {
+			for _, a := range e.Attr {
+				if a.Name.Local == "date1904" {
+					v := a.Value
+					w.date1904 = &v
+				}
+			}
+		}
 		if e.Name.Local != "sheet" {
 			return nil
 		}
@@ -275,48 +311,6 @@ func eachElement(ctx context.Context, zf *zip.File, lim Limits, fn func(xml.Star
 	}
 }
 
-// scanSharedStrings checks the shared-strings part and returns how many
-// strings it holds.
-func scanSharedStrings(ctx context.Context, zf *zip.File, lim Limits) (int, error) {
-	if zf.UncompressedSize64 > maxSharedBytes {
-		return 0, errorf(ErrLimit, "%d bytes unpacked: over the %d-byte shared-strings limit", zf.UncompressedSize64, maxSharedBytes)
-	}
-	x, err := openPart(zf, lim)
-	if err != nil {
-		return 0, err
-	}
-	defer x.Close()
-	n, size, inString := 0, 0, false
-	for {
-		tok, err := x.next(ctx)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("string %d: %w", n, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local == "si" {
-				if n++; n > lim.MaxSharedStrings {
-					return 0, errorf(ErrLimit, "more than %d strings: over the shared-strings limit", lim.MaxSharedStrings)
-				}
-				size, inString = 0, true
-			}
-		case xml.EndElement:
-			if t.Name.Local == "si" {
-				inString = false
-			}
-		case xml.CharData:
-			if inString {
-				if size += len(t); size > lim.MaxCellBytes {
-					return 0, errorf(ErrLimit, "string %d of more than %d bytes: over the %d-byte cell limit", n, lim.MaxCellBytes, lim.MaxCellBytes)
-				}
-			}
-		}
-	}
-}
-
 // sheetScan checks one sheet's XML a little ahead of excelize, which reads
 // the same part after it: every row excelize is about to read has been
 // checked whole, so a damaged or hostile row stops the read, located,
@@ -335,6 +329,8 @@ type sheetScan struct {
 	size            int    // bytes of the cell's text so far
 	value           []byte // the start of the cell's value: a shared-string index
 	dimension       string
+
+	rec *rowRecorder // when sampling: keeps the rows read
 }
 
 func newSheetScan(zf *zip.File, lim Limits, shared int, at *ParseError) (*sheetScan, error) {
@@ -374,6 +370,9 @@ func (s *sheetScan) token(tok xml.Token) error {
 	}
 	switch t := tok.(type) {
 	case xml.StartElement:
+		if s.rec != nil && s.x.depth == 1 {
+			s.rec.root(s.x, t)
+		}
 		switch t.Name.Local {
 		case "dimension":
 			s.dimension = attr(t, "ref")
@@ -392,6 +391,9 @@ func (s *sheetScan) token(tok xml.Token) error {
 				return atRow(ErrFormat, "row %d: past the last row a sheet can have (%d)", n, excelize.TotalRows)
 			}
 			s.row, s.col, s.cells = n, 0, 0
+			if s.rec != nil {
+				s.rec.rowStart(s.x, n)
+			}
 		case "c":
 			if s.cells++; s.cells > maxColumns {
 				return atRow(ErrLimit, "more than %d cells in one row: over the column limit", maxColumns)
@@ -410,18 +412,32 @@ func (s *sheetScan) token(tok xml.Token) error {
 			s.col, s.inCell, s.cellType, s.size, s.value = c, true, attr(t, "t"), 0, s.value[:0]
 		case "v":
 			s.inValue = s.inCell
+			if s.rec != nil && s.inValue && s.cellType == "s" {
+				s.rec.valueStart(s.x)
+			}
 		}
 	case xml.EndElement:
 		switch t.Name.Local {
 		case "c":
 			if s.inCell && s.cellType == "s" {
-				if i, err := strconv.Atoi(string(bytes.TrimSpace(s.value))); err != nil || i < 0 || i >= s.shared {
+				i, err := strconv.Atoi(string(bytes.TrimSpace(s.value)))
+				if err != nil || i < 0 || i >= s.shared {
 					return at(ErrFormat, "shared string %q: the workbook holds %d shared strings", s.value, s.shared)
+				}
+				if s.rec != nil {
+					s.rec.shared(i)
 				}
 			}
 			s.inCell, s.inValue = false, false
 		case "v":
+			if s.rec != nil && s.inValue && s.cellType == "s" {
+				s.rec.valueEnd(s.x)
+			}
 			s.inValue = false
+		case "row":
+			if s.rec != nil {
+				s.rec.rowEnd(s.x)
+			}
 		}
 	case xml.CharData:
 		if !s.inCell {
@@ -514,6 +530,7 @@ type xmlPart struct {
 	depth int
 	root  bool // the root element was seen
 	n     int
+	start int64 // where the last token starts in the part; it ends at in.mark
 }
 
 // maxTrack is how deep end tags are matched to their start tags; deeper
@@ -541,6 +558,7 @@ func (x *xmlPart) next(ctx context.Context) (xml.Token, error) {
 			return nil, err
 		}
 	}
+	x.start = x.in.mark
 	tok, err := x.d.RawToken()
 	x.in.mark = x.d.InputOffset()
 	var syn *xml.SyntaxError
@@ -589,6 +607,12 @@ var errTokenTooLong = errors.New("XML token too long")
 type tokenBound struct {
 	r            io.Reader
 	n, mark, max int64
+
+	// When keep is set, the bytes read are kept in held, which starts at
+	// offset base of the part, for a sampler to copy from.
+	keep bool
+	held []byte
+	base int64
 }
 
 func (b *tokenBound) Read(p []byte) (int, error) {
@@ -596,6 +620,23 @@ func (b *tokenBound) Read(p []byte) (int, error) {
 		return 0, errTokenTooLong
 	}
 	n, err := b.r.Read(p)
+	if b.keep {
+		b.held = append(b.held, p[:n]...)
+	}
 	b.n += int64(n)
 	return n, err
+}
+
+// span returns the kept bytes from offset from to offset to.
+func (b *tokenBound) span(from, to int64) []byte {
+	return b.held[from-b.base : to-b.base]
+}
+
+// drop forgets the kept bytes before offset before, once they are many
+// enough for the copy to pay.
+func (b *tokenBound) drop(before int64) {
+	if k := int(before - b.base); k > 64<<10 && k > len(b.held)/2 {
+		b.held = b.held[:copy(b.held, b.held[k:])]
+		b.base = before
+	}
 }
