@@ -302,3 +302,25 @@ func BenchmarkWorkbookSample(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadHCPCS2025 measures Read of the HCPCS 2025 zip as a run
+// reads it: every member sniffed, the fixed-width data file, the
+// transaction report and the corrections workbook read.
+func BenchmarkReadHCPCS2025(b *testing.B) {
+	zipPath := realfiles.Path(b, "hcpcs/2025/hcpcs-2025.zip")
+	p, err := Builtin("hcpcs")
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{Profile: p, Label: "2025"}
+	b.ReportAllocs()
+	for b.Loop() {
+		rel, _, err := Read(context.Background(), opts, zipPath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rel.Codes) == 0 {
+			b.Fatal("no codes")
+		}
+	}
+}

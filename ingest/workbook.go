@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -92,16 +93,35 @@ func openWorkbook(ctx context.Context, file, name string, lim Limits) (*workbook
 	if err != nil {
 		return nil, err
 	}
-	for p, zf := range w.parts {
-		if strings.EqualFold(p, "xl/sharedStrings.xml") {
-			if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
-				w.zr.Close()
-				return nil, &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
+	// The shared strings are checked while excelize opens the workbook,
+	// on the other core; their error comes first, as if checked before.
+	var sstErr error
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for p, zf := range w.parts {
+			if strings.EqualFold(p, "xl/sharedStrings.xml") {
+				var err error
+				if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
+					sstErr = &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
+					return
+				}
 			}
 		}
-	}
+	}()
 	f, err := excelize.OpenFile(file, excelizeOptions(lim))
+	<-checked
+	if sstErr != nil {
+		if f != nil {
+			f.Close()
+		}
+		w.zr.Close()
+		return nil, sstErr
+	}
 	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		w.zr.Close()
 		return nil, &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
 	}
@@ -330,7 +350,8 @@ type sheetScan struct {
 	value           []byte // the start of the cell's value: a shared-string index
 	dimension       string
 
-	rec *rowRecorder // when sampling: keeps the rows read
+	rec   *rowRecorder // when sampling: keeps the rows read
+	onRow func(int)    // called with each row number as its start is passed
 }
 
 func newSheetScan(zf *zip.File, lim Limits, shared int, at *ParseError) (*sheetScan, error) {
@@ -391,6 +412,9 @@ func (s *sheetScan) token(tok xml.Token) error {
 				return atRow(ErrFormat, "row %d: past the last row a sheet can have (%d)", n, excelize.TotalRows)
 			}
 			s.row, s.col, s.cells = n, 0, 0
+			if s.onRow != nil {
+				s.onRow(n)
+			}
 			if s.rec != nil {
 				s.rec.rowStart(s.x, n)
 			}
@@ -470,7 +494,7 @@ func (s *sheetScan) end() error {
 type sheetRows struct {
 	ctx context.Context
 	r   *excelize.Rows
-	pre *sheetScan
+	pre *aheadScan
 	n   int // rows given
 	err error
 }
@@ -487,14 +511,14 @@ func (w *workbook) rows(ctx context.Context, sh *wbSheet) (*sheetRows, error) {
 		pre.Close()
 		return nil, at.at(0, 0, "", errorf(ErrFormat, "read sheet: %v", err))
 	}
-	return &sheetRows{ctx: ctx, r: r, pre: pre}, nil
+	return &sheetRows{ctx: ctx, r: r, pre: startAhead(ctx, pre)}, nil
 }
 
 func (s *sheetRows) Next() bool {
 	if s.err != nil {
 		return false
 	}
-	if s.err = s.pre.through(s.ctx, s.n+1); s.err != nil {
+	if s.err = s.pre.through(s.n + 1); s.err != nil {
 		return false
 	}
 	if s.r.Next() {
@@ -504,8 +528,8 @@ func (s *sheetRows) Next() bool {
 	if s.err = s.r.Error(); s.err != nil {
 		return false
 	}
-	if s.err = s.pre.through(s.ctx, math.MaxInt); s.err == nil && s.n != s.pre.row {
-		s.err = s.pre.at.at(s.n, 0, "", errorf(ErrFormat, "the read ended at row %d but the sheet's last row is %d: the workbook is damaged", s.n, s.pre.row))
+	if s.err = s.pre.through(math.MaxInt); s.err == nil && s.n != s.pre.last() {
+		s.err = s.pre.s.at.at(s.n, 0, "", errorf(ErrFormat, "the read ended at row %d but the sheet's last row is %d: the workbook is damaged", s.n, s.pre.last()))
 	}
 	return false
 }
@@ -517,6 +541,72 @@ func (s *sheetRows) Err() error                 { return s.err }
 func (s *sheetRows) Close() error {
 	s.pre.Close()
 	return s.r.Close()
+}
+
+// aheadScan runs a sheetScan over the whole sheet on its own goroutine,
+// while excelize decodes the rows on the reader's: the check and the
+// decoding use both cores. through answers as sheetScan.through would
+// have, waiting for the scan to get far enough.
+type aheadScan struct {
+	s      *sheetScan
+	cancel context.CancelFunc
+	ended  chan struct{}
+
+	mu   sync.Mutex
+	cond *sync.Cond
+	row  int   // the last row whose start tag the scan has passed
+	done bool  // the scan has ended, with err
+	err  error // nil at a proper end
+}
+
+func startAhead(ctx context.Context, s *sheetScan) *aheadScan {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &aheadScan{s: s, cancel: cancel, ended: make(chan struct{})}
+	a.cond = sync.NewCond(&a.mu)
+	s.onRow = func(n int) {
+		a.mu.Lock()
+		a.row = n
+		a.cond.Broadcast()
+		a.mu.Unlock()
+	}
+	go func() {
+		defer close(a.ended)
+		err := s.through(ctx, math.MaxInt)
+		a.mu.Lock()
+		a.done, a.err = true, err
+		a.cond.Broadcast()
+		a.mu.Unlock()
+	}()
+	return a
+}
+
+// through returns nil once the scan has passed the start of a row after
+// row last, or the scan's error (nil at a proper end) once it has ended
+// short of that: what sheetScan.through(ctx, last) returns.
+func (a *aheadScan) through(last int) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.row <= last && !a.done {
+		a.cond.Wait()
+	}
+	if a.row > last {
+		return nil
+	}
+	return a.err
+}
+
+// last is the last row the scan has passed the start of.
+func (a *aheadScan) last() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.row
+}
+
+// Close stops the scan and closes its part.
+func (a *aheadScan) Close() error {
+	a.cancel()
+	<-a.ended
+	return a.s.Close()
 }
 
 // xmlPart streams one XML part of a workbook with a strict tokenizer. No
