@@ -146,6 +146,7 @@ func workbookSampleExcelize(path string, lim Limits) ([]sheetSample, error) {
 		return nil, err
 	}
 	defer wb.Close()
+	wb.plain = true
 	var out []sheetSample
 	for _, sh := range wb.readOrder() {
 		rows, err := wb.rows(ctx, sh)

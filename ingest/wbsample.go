@@ -180,7 +180,7 @@ func sampleWorkbook(ctx context.Context, path string, lim Limits) ([]sheetSample
 		if i == len(w.sst)-1 { // excelize reads the last of the same name
 			keep = want
 		}
-		t, err := sharedStrings(ctx, zf, lim, keep)
+		t, err := sharedStrings(ctx, zf, lim, keep, nil)
 		if errors.Is(err, errSampleFallback) {
 			return nil, err
 		}
@@ -222,7 +222,7 @@ type sharedSample struct {
 // scanSharedStrings checks the shared-strings part and returns how many
 // strings it holds.
 func scanSharedStrings(ctx context.Context, zf *zip.File, lim Limits) (int, error) {
-	t, err := sharedStrings(ctx, zf, lim, nil)
+	t, err := sharedStrings(ctx, zf, lim, nil, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -230,8 +230,9 @@ func scanSharedStrings(ctx context.Context, zf *zip.File, lim Limits) (int, erro
 }
 
 // sharedStrings checks the shared-strings part and counts its strings,
-// keeping those whose index is in keep, as written.
-func sharedStrings(ctx context.Context, zf *zip.File, lim Limits, keep map[int]bool) (*sharedSample, error) {
+// keeping those whose index is in keep, as written, and, when text is not
+// nil, rendering every string into it as excelize would.
+func sharedStrings(ctx context.Context, zf *zip.File, lim Limits, keep map[int]bool, text *sharedText) (*sharedSample, error) {
 	if zf.UncompressedSize64 > maxSharedBytes {
 		return nil, errorf(ErrLimit, "%d bytes unpacked: over the %d-byte shared-strings limit", zf.UncompressedSize64, maxSharedBytes)
 	}
@@ -244,6 +245,8 @@ func sharedStrings(ctx context.Context, zf *zip.File, lim Limits, keep map[int]b
 	x.in.keep = keep != nil
 	n, size, inString := 0, 0, false
 	keeping, from := false, int64(0)
+	var si siText
+	var scratch []byte
 	for {
 		tok, err := x.next(ctx)
 		if err == io.EOF {
@@ -258,9 +261,16 @@ func sharedStrings(ctx context.Context, zf *zip.File, lim Limits, keep map[int]b
 			if keep != nil && x.depth == 1 {
 				t.rootTag, t.rootName = bytes.Clone(x.in.span(x.start, x.in.mark)), rawName(tk.Name)
 			}
+			if inString && text != nil && tk.Name.Local != "si" {
+				si.start(tk.Name.Local)
+			}
 			if tk.Name.Local == "si" {
 				if keep != nil && x.depth != 2 {
 					return nil, errSampleFallback
+				}
+				if text != nil {
+					text.bad = text.bad || x.depth != 2
+					si = siText{cur: si.cur[:0]}
 				}
 				if keep != nil {
 					x.in.drop(x.start)
@@ -272,7 +282,15 @@ func sharedStrings(ctx context.Context, zf *zip.File, lim Limits, keep map[int]b
 				size, inString = 0, true
 			}
 		case xml.EndElement:
+			if inString && text != nil && tk.Name.Local != "si" {
+				si.end()
+			}
 			if tk.Name.Local == "si" {
+				if text != nil && inString {
+					str, esc := si.text(scratch)
+					text.add(str, esc)
+					scratch = str
+				}
 				inString = false
 				if keeping {
 					t.strings[n-1] = bytes.Clone(x.in.span(from, x.in.mark))
@@ -280,6 +298,9 @@ func sharedStrings(ctx context.Context, zf *zip.File, lim Limits, keep map[int]b
 				}
 			}
 		case xml.CharData:
+			if inString && text != nil {
+				si.chars(tk)
+			}
 			if inString {
 				if size += len(tk); size > lim.MaxCellBytes {
 					return nil, errorf(ErrLimit, "string %d of more than %d bytes: over the %d-byte cell limit", n, lim.MaxCellBytes, lim.MaxCellBytes)

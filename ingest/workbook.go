@@ -33,7 +33,11 @@ type workbook struct {
 	shared int // entries of the shared-strings table
 
 	sst      []*zip.File // the shared-strings parts, in zip order (one, or none)
-	date1904 *string     // the workbook's date1904 setting, as written, if any
+	text     *sharedText // the shared strings as excelize renders them, when read
+	styles   *styleInfo  // the number formats, once read
+	stylesOK bool
+	plain    bool    // every value is excelize's (see wbfast.go): for comparisons
+	date1904 *string // the workbook's date1904 setting, as written, if any
 }
 
 // Close closes the workbook and its zip.
@@ -101,11 +105,13 @@ func openWorkbook(ctx context.Context, file, name string, lim Limits) (*workbook
 		defer close(checked)
 		for p, zf := range w.parts {
 			if strings.EqualFold(p, "xl/sharedStrings.xml") {
-				var err error
-				if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
+				text := &sharedText{}
+				t, err := sharedStrings(ctx, zf, lim, nil, text)
+				if err != nil {
 					sstErr = &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
 					return
 				}
+				w.shared, w.text = t.n, text
 			}
 		}
 	}()
@@ -350,8 +356,9 @@ type sheetScan struct {
 	value           []byte // the start of the cell's value: a shared-string index
 	dimension       string
 
-	rec   *rowRecorder // when sampling: keeps the rows read
-	onRow func(int)    // called with each row number as its start is passed
+	rec   *rowRecorder  // when sampling: keeps the rows read
+	onRow func(int)     // called with each row number as its start is passed
+	vb    *valueBuilder // when reading: renders the rows' values it can
 }
 
 func newSheetScan(zf *zip.File, lim Limits, shared int, at *ParseError) (*sheetScan, error) {
@@ -376,7 +383,15 @@ func (s *sheetScan) through(ctx context.Context, last int) error {
 		case err != nil:
 			s.err = s.at.at(s.row, s.col, "", err)
 		default:
-			s.err = s.token(tok)
+			prev := s.row
+			if s.err = s.token(tok); s.err == nil {
+				if s.vb != nil {
+					s.vb.token(s, tok)
+				}
+				if s.onRow != nil && s.row != prev {
+					s.onRow(s.row)
+				}
+			}
 		}
 	}
 	return s.err
@@ -412,9 +427,6 @@ func (s *sheetScan) token(tok xml.Token) error {
 				return atRow(ErrFormat, "row %d: past the last row a sheet can have (%d)", n, excelize.TotalRows)
 			}
 			s.row, s.col, s.cells = n, 0, 0
-			if s.onRow != nil {
-				s.onRow(n)
-			}
 			if s.rec != nil {
 				s.rec.rowStart(s.x, n)
 			}
@@ -497,6 +509,9 @@ type sheetRows struct {
 	pre *aheadScan
 	n   int // rows given
 	err error
+
+	fast bool     // the rows come from the scan's values (see wbfast.go)
+	cur  []string // the values of row n, when fast
 }
 
 // rows opens the rows of sheet sh.
@@ -511,7 +526,18 @@ func (w *workbook) rows(ctx context.Context, sh *wbSheet) (*sheetRows, error) {
 		pre.Close()
 		return nil, at.at(0, 0, "", errorf(ErrFormat, "read sheet: %v", err))
 	}
-	return &sheetRows{ctx: ctx, r: r, pre: startAhead(ctx, pre)}, nil
+	var vb *valueBuilder
+	if w.styles == nil && !w.stylesOK {
+		w.styles, w.stylesOK = w.readStyles()
+	}
+	if !w.plain && w.stylesOK && (w.text == nil || !w.text.bad) {
+		text := w.text
+		if text == nil {
+			text = &sharedText{}
+		}
+		vb = &valueBuilder{st: w.styles, sst: text}
+	}
+	return &sheetRows{ctx: ctx, r: r, pre: startAhead(ctx, pre, vb), fast: vb != nil}, nil
 }
 
 func (s *sheetRows) Next() bool {
@@ -520,6 +546,25 @@ func (s *sheetRows) Next() bool {
 	}
 	if s.err = s.pre.through(s.n + 1); s.err != nil {
 		return false
+	}
+	if s.fast {
+		cells, ok, more := s.pre.fastRow(s.n + 1)
+		switch {
+		case ok && more:
+			s.n++
+			s.cur = cells
+			return true
+		case ok:
+			return false // the sheet's last row was given: the scan ended there
+		}
+		// From this row on excelize renders the values: it skips the
+		// rows given.
+		s.fast = false
+		for range s.n {
+			if !s.r.Next() {
+				break
+			}
+		}
 	}
 	if s.r.Next() {
 		s.n++
@@ -534,8 +579,13 @@ func (s *sheetRows) Next() bool {
 	return false
 }
 
-func (s *sheetRows) Columns() ([]string, error) { return s.r.Columns() }
-func (s *sheetRows) Err() error                 { return s.err }
+func (s *sheetRows) Columns() ([]string, error) {
+	if s.fast {
+		return s.cur, nil
+	}
+	return s.r.Columns()
+}
+func (s *sheetRows) Err() error { return s.err }
 
 // Close ends the read, reporting an error excelize kept for the end.
 func (s *sheetRows) Close() error {
@@ -557,9 +607,22 @@ type aheadScan struct {
 	row  int   // the last row whose start tag the scan has passed
 	done bool  // the scan has ended, with err
 	err  error // nil at a proper end
+
+	queue   []valuedRow // rows rendered by the scan's valueBuilder, not yet taken
+	slowRow int         // the first row the builder could not render, or 0
+	closed  bool
 }
 
-func startAhead(ctx context.Context, s *sheetScan) *aheadScan {
+// valuedRow is a row's values as the scan rendered them.
+type valuedRow struct {
+	num   int
+	cells []string
+}
+
+// maxQueued bounds the rows rendered ahead of the reader.
+const maxQueued = 1024
+
+func startAhead(ctx context.Context, s *sheetScan, vb *valueBuilder) *aheadScan {
 	ctx, cancel := context.WithCancel(ctx)
 	a := &aheadScan{s: s, cancel: cancel, ended: make(chan struct{})}
 	a.cond = sync.NewCond(&a.mu)
@@ -569,9 +632,30 @@ func startAhead(ctx context.Context, s *sheetScan) *aheadScan {
 		a.cond.Broadcast()
 		a.mu.Unlock()
 	}
+	if vb != nil {
+		vb.emit = func(row int, cells []string) {
+			a.mu.Lock()
+			a.queue = append(a.queue, valuedRow{row, cells})
+			a.cond.Broadcast()
+			for len(a.queue) >= maxQueued && !a.closed {
+				a.cond.Wait()
+			}
+			a.mu.Unlock()
+		}
+		vb.halt = func(row int) {
+			a.mu.Lock()
+			a.slowRow = row
+			a.cond.Broadcast()
+			a.mu.Unlock()
+		}
+		s.vb = vb
+	}
 	go func() {
 		defer close(a.ended)
 		err := s.through(ctx, math.MaxInt)
+		if err == nil && vb != nil {
+			vb.flush()
+		}
 		a.mu.Lock()
 		a.done, a.err = true, err
 		a.cond.Broadcast()
@@ -595,6 +679,27 @@ func (a *aheadScan) through(last int) error {
 	return a.err
 }
 
+// fastRow returns the values of row k as the scan rendered them, once
+// through(k) has returned nil: ok is false when the scan could not render
+// them, and more is false when the sheet has no row k.
+func (a *aheadScan) fastRow(k int) (cells []string, ok, more bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.slowRow != 0 && k >= a.slowRow {
+		return nil, false, false
+	}
+	if a.row < k {
+		return nil, true, false
+	}
+	if len(a.queue) > 0 && a.queue[0].num == k {
+		cells = a.queue[0].cells
+		a.queue[0] = valuedRow{}
+		a.queue = a.queue[1:]
+		a.cond.Broadcast()
+	}
+	return cells, true, true
+}
+
 // last is the last row the scan has passed the start of.
 func (a *aheadScan) last() int {
 	a.mu.Lock()
@@ -604,6 +709,10 @@ func (a *aheadScan) last() int {
 
 // Close stops the scan and closes its part.
 func (a *aheadScan) Close() error {
+	a.mu.Lock()
+	a.closed = true
+	a.cond.Broadcast()
+	a.mu.Unlock()
 	a.cancel()
 	<-a.ended
 	return a.s.Close()
