@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codeset/codeset/internal/realfiles"
 	"github.com/xuri/excelize/v2"
@@ -402,5 +404,39 @@ func BenchmarkReadHCPCS2025(b *testing.B) {
 		if len(rel.Codes) == 0 {
 			b.Fatal("no codes")
 		}
+	}
+}
+
+// TestAbandonedRead checks that a read left without closing its rows,
+// the scan rendering rows ahead of it, ends when the workbook is closed.
+func TestAbandonedRead(t *testing.T) {
+	var rows strings.Builder
+	for r := 1; r <= 3*maxQueued; r++ {
+		fmt.Fprintf(&rows, `<row r="%d"><c t="s"><v>%d</v></c></row>`, r, r%4) // strings the scan renders
+	}
+	path := filepath.Join(t.TempDir(), "long.xlsx")
+	craftedBook(t, path, craftedSST(0), craftedStyles, "", rows.String())
+	before := runtime.NumGoroutine()
+	ctx := context.Background()
+	wb, err := openWorkbook(ctx, path, path, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := wb.rows(ctx, wb.readOrder()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sr.Next() || !sr.fast {
+		t.Fatalf("first row: fast %v, err %v; want a row from the scan", sr.fast, sr.Err())
+	}
+	if cells, _ := sr.Columns(); !reflect.DeepEqual(cells, []string{"LONG DESCRIPTION"}) {
+		t.Fatalf("first row %q, want [LONG DESCRIPTION]", cells)
+	}
+	wb.Close()
+	for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after closing the workbook, %d before opening it", n, before)
 	}
 }

@@ -36,12 +36,17 @@ type workbook struct {
 	text     *sharedText // the shared strings as excelize renders them, when read
 	styles   *styleInfo  // the number formats, once read
 	stylesOK bool
-	plain    bool    // every value is excelize's (see wbfast.go): for comparisons
+	plain    bool // every value is excelize's (see wbfast.go): for comparisons
+	scans    []*aheadScan
 	date1904 *string // the workbook's date1904 setting, as written, if any
 }
 
-// Close closes the workbook and its zip.
+// Close closes the workbook and its zip, and stops the scans of sheets
+// a reader left open.
 func (w *workbook) Close() error {
+	for _, a := range w.scans {
+		a.Close()
+	}
 	w.zr.Close()
 	if w.File == nil {
 		return nil
@@ -537,7 +542,9 @@ func (w *workbook) rows(ctx context.Context, sh *wbSheet) (*sheetRows, error) {
 		}
 		vb = &valueBuilder{st: w.styles, sst: text}
 	}
-	return &sheetRows{ctx: ctx, r: r, pre: startAhead(ctx, pre, vb), fast: vb != nil}, nil
+	a := startAhead(ctx, pre, vb)
+	w.scans = append(w.scans, a)
+	return &sheetRows{ctx: ctx, r: r, pre: a, fast: vb != nil}, nil
 }
 
 func (s *sheetRows) Next() bool {
@@ -707,9 +714,13 @@ func (a *aheadScan) last() int {
 	return a.row
 }
 
-// Close stops the scan and closes its part.
+// Close stops the scan and closes its part; it may be called again.
 func (a *aheadScan) Close() error {
 	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
 	a.closed = true
 	a.cond.Broadcast()
 	a.mu.Unlock()
