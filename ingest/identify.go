@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -127,14 +128,25 @@ func textLike(head []byte) bool {
 }
 
 // workbookSample reads the first rows of every sheet of an XLSX workbook,
-// through the same bounded reader as the main read.
+// through the same bounded scanner as the main read (see sampleWorkbook).
 func workbookSample(path string, lim Limits) ([]sheetSample, error) {
+	out, err := sampleWorkbook(context.Background(), path, lim)
+	if errors.Is(err, errSampleFallback) {
+		return workbookSampleExcelize(path, lim)
+	}
+	return out, err
+}
+
+// workbookSampleExcelize takes the sample of workbookSample by opening the
+// workbook with excelize: every part unpacked, the shared strings parsed.
+func workbookSampleExcelize(path string, lim Limits) ([]sheetSample, error) {
 	ctx := context.Background()
 	wb, err := openWorkbook(ctx, path, path, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer wb.Close()
+	wb.plain = true
 	var out []sheetSample
 	for _, sh := range wb.readOrder() {
 		rows, err := wb.rows(ctx, sh)

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -30,11 +31,26 @@ type workbook struct {
 	parts  map[string]*zip.File
 	lim    Limits
 	shared int // entries of the shared-strings table
+
+	sst      []*zip.File // the shared-strings parts, in zip order (one, or none)
+	text     *sharedText // the shared strings as excelize renders them, when read
+	styles   *styleInfo  // the number formats, once read
+	stylesOK bool
+	plain    bool // every value is excelize's (see wbfast.go): for comparisons
+	scans    []*aheadScan
+	date1904 *string // the workbook's date1904 setting, as written, if any
 }
 
-// Close closes the workbook and its zip.
+// Close closes the workbook and its zip, and stops the scans of sheets
+// a reader left open.
 func (w *workbook) Close() error {
+	for _, a := range w.scans {
+		a.Close()
+	}
 	w.zr.Close()
+	if w.File == nil {
+		return nil
+	}
 	return w.File.Close()
 }
 
@@ -81,7 +97,58 @@ func (w *workbook) sheetNames() []string {
 // tokenizer, and each sheet as it is read (see sheetRows): XML whole and
 // well-formed, rows in order and within a sheet's bounds, cells and shared
 // strings within the cell limit, sheets and shared strings within theirs.
-func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbook, err error) {
+func openWorkbook(ctx context.Context, file, name string, lim Limits) (*workbook, error) {
+	w, err := openPackage(ctx, file, name, lim)
+	if err != nil {
+		return nil, err
+	}
+	// The shared strings are checked while excelize opens the workbook,
+	// on the other core; their error comes first, as if checked before.
+	var sstErr error
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for p, zf := range w.parts {
+			if strings.EqualFold(p, "xl/sharedStrings.xml") {
+				text := &sharedText{}
+				t, err := sharedStrings(ctx, zf, lim, nil, text)
+				if err != nil {
+					sstErr = &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
+					return
+				}
+				w.shared, w.text = t.n, text
+			}
+		}
+	}()
+	f, err := excelize.OpenFile(file, excelizeOptions(lim))
+	<-checked
+	if sstErr != nil {
+		if f != nil {
+			f.Close()
+		}
+		w.zr.Close()
+		return nil, sstErr
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		w.zr.Close()
+		return nil, &ParseError{File: name, Err: errorf(ErrFormat, "not a readable XLSX workbook: %v", err)}
+	}
+	w.File = f
+	return w, nil
+}
+
+// excelizeOptions are the limits excelize opens a workbook within.
+func excelizeOptions(lim Limits) excelize.Options {
+	return excelize.Options{UnzipSizeLimit: lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(lim.MaxUnpackedBytes, 16<<20)}
+}
+
+// openPackage does the checks of openWorkbook that come before the shared
+// strings: the zip, its size, the workbook part, the sheets and their
+// parts. The workbook it returns has no excelize file yet.
+func openPackage(ctx context.Context, file, name string, lim Limits) (w *workbook, err error) {
 	fail := func(kind error, format string, args ...any) error {
 		return &ParseError{File: name, Err: errorf(kind, format, args...)}
 	}
@@ -107,7 +174,11 @@ func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbo
 	var unpacked uint64
 	for _, zf := range zr.File {
 		unpacked += zf.UncompressedSize64
-		w.parts[strings.ReplaceAll(zf.Name, `\`, "/")] = zf
+		p := strings.ReplaceAll(zf.Name, `\`, "/")
+		w.parts[p] = zf
+		if strings.EqualFold(p, "xl/sharedStrings.xml") {
+			w.sst = append(w.sst, zf)
+		}
 	}
 	if isODS(w.parts) {
 		return nil, fail(ErrFormat, "%s", odsRefusal)
@@ -137,18 +208,6 @@ func openWorkbook(ctx context.Context, file, name string, lim Limits) (w *workbo
 			return nil, &ParseError{File: name, Sheet: s.name, Err: errorf(ErrFormat, "the workbook lacks the sheet's part (%q): it is damaged", s.part)}
 		}
 	}
-	for p, zf := range w.parts {
-		if strings.EqualFold(p, "xl/sharedStrings.xml") {
-			if w.shared, err = scanSharedStrings(ctx, zf, lim); err != nil {
-				return nil, &ParseError{File: name, Err: fmt.Errorf("shared strings (%s): %w", p, err)}
-			}
-		}
-	}
-	f, err := excelize.OpenFile(file, excelize.Options{UnzipSizeLimit: lim.MaxUnpackedBytes, UnzipXMLSizeLimit: min(lim.MaxUnpackedBytes, 16<<20)})
-	if err != nil {
-		return nil, fail(ErrFormat, "not a readable XLSX workbook: %v", err)
-	}
-	w.File = f
 	return w, nil
 }
 
@@ -193,6 +252,14 @@ func officeDocument(ctx context.Context, parts map[string]*zip.File, lim Limits)
 func (w *workbook) readSheetList(ctx context.Context, zf *zip.File, lim Limits) ([]string, error) {
 	var rids []string
 	err := eachElement(ctx, zf, lim, func(e xml.StartElement) error {
+		if e.Name.Local == "workbookPr" {
+			for _, a := range e.Attr {
+				if a.Name.Local == "date1904" {
+					v := a.Value
+					w.date1904 = &v
+				}
+			}
+		}
 		if e.Name.Local != "sheet" {
 			return nil
 		}
@@ -275,48 +342,6 @@ func eachElement(ctx context.Context, zf *zip.File, lim Limits, fn func(xml.Star
 	}
 }
 
-// scanSharedStrings checks the shared-strings part and returns how many
-// strings it holds.
-func scanSharedStrings(ctx context.Context, zf *zip.File, lim Limits) (int, error) {
-	if zf.UncompressedSize64 > maxSharedBytes {
-		return 0, errorf(ErrLimit, "%d bytes unpacked: over the %d-byte shared-strings limit", zf.UncompressedSize64, maxSharedBytes)
-	}
-	x, err := openPart(zf, lim)
-	if err != nil {
-		return 0, err
-	}
-	defer x.Close()
-	n, size, inString := 0, 0, false
-	for {
-		tok, err := x.next(ctx)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("string %d: %w", n, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local == "si" {
-				if n++; n > lim.MaxSharedStrings {
-					return 0, errorf(ErrLimit, "more than %d strings: over the shared-strings limit", lim.MaxSharedStrings)
-				}
-				size, inString = 0, true
-			}
-		case xml.EndElement:
-			if t.Name.Local == "si" {
-				inString = false
-			}
-		case xml.CharData:
-			if inString {
-				if size += len(t); size > lim.MaxCellBytes {
-					return 0, errorf(ErrLimit, "string %d of more than %d bytes: over the %d-byte cell limit", n, lim.MaxCellBytes, lim.MaxCellBytes)
-				}
-			}
-		}
-	}
-}
-
 // sheetScan checks one sheet's XML a little ahead of excelize, which reads
 // the same part after it: every row excelize is about to read has been
 // checked whole, so a damaged or hostile row stops the read, located,
@@ -335,6 +360,10 @@ type sheetScan struct {
 	size            int    // bytes of the cell's text so far
 	value           []byte // the start of the cell's value: a shared-string index
 	dimension       string
+
+	rec   *rowRecorder  // when sampling: keeps the rows read
+	onRow func(int)     // called with each row number as its start is passed
+	vb    *valueBuilder // when reading: renders the rows' values it can
 }
 
 func newSheetScan(zf *zip.File, lim Limits, shared int, at *ParseError) (*sheetScan, error) {
@@ -359,7 +388,15 @@ func (s *sheetScan) through(ctx context.Context, last int) error {
 		case err != nil:
 			s.err = s.at.at(s.row, s.col, "", err)
 		default:
-			s.err = s.token(tok)
+			prev := s.row
+			if s.err = s.token(tok); s.err == nil {
+				if s.vb != nil {
+					s.vb.token(s, tok)
+				}
+				if s.onRow != nil && s.row != prev {
+					s.onRow(s.row)
+				}
+			}
 		}
 	}
 	return s.err
@@ -374,6 +411,9 @@ func (s *sheetScan) token(tok xml.Token) error {
 	}
 	switch t := tok.(type) {
 	case xml.StartElement:
+		if s.rec != nil && s.x.depth == 1 {
+			s.rec.root(s.x, t)
+		}
 		switch t.Name.Local {
 		case "dimension":
 			s.dimension = attr(t, "ref")
@@ -392,6 +432,9 @@ func (s *sheetScan) token(tok xml.Token) error {
 				return atRow(ErrFormat, "row %d: past the last row a sheet can have (%d)", n, excelize.TotalRows)
 			}
 			s.row, s.col, s.cells = n, 0, 0
+			if s.rec != nil {
+				s.rec.rowStart(s.x, n)
+			}
 		case "c":
 			if s.cells++; s.cells > maxColumns {
 				return atRow(ErrLimit, "more than %d cells in one row: over the column limit", maxColumns)
@@ -410,18 +453,32 @@ func (s *sheetScan) token(tok xml.Token) error {
 			s.col, s.inCell, s.cellType, s.size, s.value = c, true, attr(t, "t"), 0, s.value[:0]
 		case "v":
 			s.inValue = s.inCell
+			if s.rec != nil && s.inValue && s.cellType == "s" {
+				s.rec.valueStart(s.x)
+			}
 		}
 	case xml.EndElement:
 		switch t.Name.Local {
 		case "c":
 			if s.inCell && s.cellType == "s" {
-				if i, err := strconv.Atoi(string(bytes.TrimSpace(s.value))); err != nil || i < 0 || i >= s.shared {
+				i, err := strconv.Atoi(string(bytes.TrimSpace(s.value)))
+				if err != nil || i < 0 || i >= s.shared {
 					return at(ErrFormat, "shared string %q: the workbook holds %d shared strings", s.value, s.shared)
+				}
+				if s.rec != nil {
+					s.rec.shared(i)
 				}
 			}
 			s.inCell, s.inValue = false, false
 		case "v":
+			if s.rec != nil && s.inValue && s.cellType == "s" {
+				s.rec.valueEnd(s.x)
+			}
 			s.inValue = false
+		case "row":
+			if s.rec != nil {
+				s.rec.rowEnd(s.x)
+			}
 		}
 	case xml.CharData:
 		if !s.inCell {
@@ -454,9 +511,12 @@ func (s *sheetScan) end() error {
 type sheetRows struct {
 	ctx context.Context
 	r   *excelize.Rows
-	pre *sheetScan
+	pre *aheadScan
 	n   int // rows given
 	err error
+
+	fast bool     // the rows come from the scan's values (see wbfast.go)
+	cur  []string // the values of row n, when fast
 }
 
 // rows opens the rows of sheet sh.
@@ -471,15 +531,47 @@ func (w *workbook) rows(ctx context.Context, sh *wbSheet) (*sheetRows, error) {
 		pre.Close()
 		return nil, at.at(0, 0, "", errorf(ErrFormat, "read sheet: %v", err))
 	}
-	return &sheetRows{ctx: ctx, r: r, pre: pre}, nil
+	var vb *valueBuilder
+	if w.styles == nil && !w.stylesOK {
+		w.styles, w.stylesOK = w.readStyles()
+	}
+	if !w.plain && w.stylesOK && (w.text == nil || !w.text.bad) {
+		text := w.text
+		if text == nil {
+			text = &sharedText{}
+		}
+		vb = &valueBuilder{st: w.styles, sst: text}
+	}
+	a := startAhead(ctx, pre, vb)
+	w.scans = append(w.scans, a)
+	return &sheetRows{ctx: ctx, r: r, pre: a, fast: vb != nil}, nil
 }
 
 func (s *sheetRows) Next() bool {
 	if s.err != nil {
 		return false
 	}
-	if s.err = s.pre.through(s.ctx, s.n+1); s.err != nil {
+	if s.err = s.pre.through(s.n + 1); s.err != nil {
 		return false
+	}
+	if s.fast {
+		cells, ok, more := s.pre.fastRow(s.n + 1)
+		switch {
+		case ok && more:
+			s.n++
+			s.cur = cells
+			return true
+		case ok:
+			return false // the sheet's last row was given: the scan ended there
+		}
+		// From this row on excelize renders the values: it skips the
+		// rows given.
+		s.fast = false
+		for range s.n {
+			if !s.r.Next() {
+				break
+			}
+		}
 	}
 	if s.r.Next() {
 		s.n++
@@ -488,19 +580,153 @@ func (s *sheetRows) Next() bool {
 	if s.err = s.r.Error(); s.err != nil {
 		return false
 	}
-	if s.err = s.pre.through(s.ctx, math.MaxInt); s.err == nil && s.n != s.pre.row {
-		s.err = s.pre.at.at(s.n, 0, "", errorf(ErrFormat, "the read ended at row %d but the sheet's last row is %d: the workbook is damaged", s.n, s.pre.row))
+	if s.err = s.pre.through(math.MaxInt); s.err == nil && s.n != s.pre.last() {
+		s.err = s.pre.s.at.at(s.n, 0, "", errorf(ErrFormat, "the read ended at row %d but the sheet's last row is %d: the workbook is damaged", s.n, s.pre.last()))
 	}
 	return false
 }
 
-func (s *sheetRows) Columns() ([]string, error) { return s.r.Columns() }
-func (s *sheetRows) Err() error                 { return s.err }
+func (s *sheetRows) Columns() ([]string, error) {
+	if s.fast {
+		return s.cur, nil
+	}
+	return s.r.Columns()
+}
+func (s *sheetRows) Err() error { return s.err }
 
 // Close ends the read, reporting an error excelize kept for the end.
 func (s *sheetRows) Close() error {
 	s.pre.Close()
 	return s.r.Close()
+}
+
+// aheadScan runs a sheetScan over the whole sheet on its own goroutine,
+// while excelize decodes the rows on the reader's: the check and the
+// decoding use both cores. through answers as sheetScan.through would
+// have, waiting for the scan to get far enough.
+type aheadScan struct {
+	s      *sheetScan
+	cancel context.CancelFunc
+	ended  chan struct{}
+
+	mu   sync.Mutex
+	cond *sync.Cond
+	row  int   // the last row whose start tag the scan has passed
+	done bool  // the scan has ended, with err
+	err  error // nil at a proper end
+
+	queue   []valuedRow // rows rendered by the scan's valueBuilder, not yet taken
+	slowRow int         // the first row the builder could not render, or 0
+	closed  bool
+}
+
+// valuedRow is a row's values as the scan rendered them.
+type valuedRow struct {
+	num   int
+	cells []string
+}
+
+// maxQueued bounds the rows rendered ahead of the reader.
+const maxQueued = 1024
+
+func startAhead(ctx context.Context, s *sheetScan, vb *valueBuilder) *aheadScan {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &aheadScan{s: s, cancel: cancel, ended: make(chan struct{})}
+	a.cond = sync.NewCond(&a.mu)
+	s.onRow = func(n int) {
+		a.mu.Lock()
+		a.row = n
+		a.cond.Broadcast()
+		a.mu.Unlock()
+	}
+	if vb != nil {
+		vb.emit = func(row int, cells []string) {
+			a.mu.Lock()
+			a.queue = append(a.queue, valuedRow{row, cells})
+			a.cond.Broadcast()
+			for len(a.queue) >= maxQueued && !a.closed {
+				a.cond.Wait()
+			}
+			a.mu.Unlock()
+		}
+		vb.halt = func(row int) {
+			a.mu.Lock()
+			a.slowRow = row
+			a.cond.Broadcast()
+			a.mu.Unlock()
+		}
+		s.vb = vb
+	}
+	go func() {
+		defer close(a.ended)
+		err := s.through(ctx, math.MaxInt)
+		if err == nil && vb != nil {
+			vb.flush()
+		}
+		a.mu.Lock()
+		a.done, a.err = true, err
+		a.cond.Broadcast()
+		a.mu.Unlock()
+	}()
+	return a
+}
+
+// through returns nil once the scan has passed the start of a row after
+// row last, or the scan's error (nil at a proper end) once it has ended
+// short of that: what sheetScan.through(ctx, last) returns.
+func (a *aheadScan) through(last int) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.row <= last && !a.done {
+		a.cond.Wait()
+	}
+	if a.row > last {
+		return nil
+	}
+	return a.err
+}
+
+// fastRow returns the values of row k as the scan rendered them, once
+// through(k) has returned nil: ok is false when the scan could not render
+// them, and more is false when the sheet has no row k.
+func (a *aheadScan) fastRow(k int) (cells []string, ok, more bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.slowRow != 0 && k >= a.slowRow {
+		return nil, false, false
+	}
+	if a.row < k {
+		return nil, true, false
+	}
+	if len(a.queue) > 0 && a.queue[0].num == k {
+		cells = a.queue[0].cells
+		a.queue[0] = valuedRow{}
+		a.queue = a.queue[1:]
+		a.cond.Broadcast()
+	}
+	return cells, true, true
+}
+
+// last is the last row the scan has passed the start of.
+func (a *aheadScan) last() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.row
+}
+
+// Close stops the scan and closes its part; it may be called again.
+func (a *aheadScan) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	a.cond.Broadcast()
+	a.mu.Unlock()
+	a.cancel()
+	<-a.ended
+	return a.s.Close()
 }
 
 // xmlPart streams one XML part of a workbook with a strict tokenizer. No
@@ -514,6 +740,7 @@ type xmlPart struct {
 	depth int
 	root  bool // the root element was seen
 	n     int
+	start int64 // where the last token starts in the part; it ends at in.mark
 }
 
 // maxTrack is how deep end tags are matched to their start tags; deeper
@@ -541,6 +768,7 @@ func (x *xmlPart) next(ctx context.Context) (xml.Token, error) {
 			return nil, err
 		}
 	}
+	x.start = x.in.mark
 	tok, err := x.d.RawToken()
 	x.in.mark = x.d.InputOffset()
 	var syn *xml.SyntaxError
@@ -589,6 +817,12 @@ var errTokenTooLong = errors.New("XML token too long")
 type tokenBound struct {
 	r            io.Reader
 	n, mark, max int64
+
+	// When keep is set, the bytes read are kept in held, which starts at
+	// offset base of the part, for a sampler to copy from.
+	keep bool
+	held []byte
+	base int64
 }
 
 func (b *tokenBound) Read(p []byte) (int, error) {
@@ -596,6 +830,23 @@ func (b *tokenBound) Read(p []byte) (int, error) {
 		return 0, errTokenTooLong
 	}
 	n, err := b.r.Read(p)
+	if b.keep {
+		b.held = append(b.held, p[:n]...)
+	}
 	b.n += int64(n)
 	return n, err
+}
+
+// span returns the kept bytes from offset from to offset to.
+func (b *tokenBound) span(from, to int64) []byte {
+	return b.held[from-b.base : to-b.base]
+}
+
+// drop forgets the kept bytes before offset before, once they are many
+// enough for the copy to pay.
+func (b *tokenBound) drop(before int64) {
+	if k := int(before - b.base); k > 64<<10 && k > len(b.held)/2 {
+		b.held = b.held[:copy(b.held, b.held[k:])]
+		b.base = before
+	}
 }
