@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
@@ -17,14 +18,27 @@ import (
 
 // replyCode answers a code lookup as Reply(w, http.StatusOK, resp) does.
 func replyCode(w http.ResponseWriter, resp *format.CodeResponse) {
-	b := appendCodeResponse(make([]byte, 0, 2048), resp)
+	bp := replyBufs.Get().(*[]byte)
+	b := appendCodeResponse((*bp)[:0], resp)
 	b = append(b, '\n')
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
+	// Write has copied b (into the connection's buffer, a compressor's
+	// window or a recorder): the next answer may reuse it. An unusually
+	// long answer's buffer is left to the collector.
+	if cap(b) <= 16<<10 {
+		*bp = b
+		replyBufs.Put(bp)
+	}
 }
+
+// replyBufs holds the buffers code answers are written into: a lookup
+// answers ~1.2 KB, and a fresh 2 KB buffer each time was a third of a
+// lookup's garbage.
+var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // jsonOut appends indented JSON to b: one object or array open per level.
 type jsonOut struct {

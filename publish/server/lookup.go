@@ -324,7 +324,6 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 			return nil, errRead
 		}
 	}
-	notFound := codeset.NewError(codeset.ErrNotFound, "%s %s has no code %s", v.sys.Name(), r.Label, v.sys.Display(code))
 	if f.InRelease {
 		if f.History != nil {
 			f.Info.Effective = v.introducedOn(f.History.FirstRelease)
@@ -332,7 +331,9 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		return f, nil
 	}
 	if f.History == nil {
-		return nil, notFound
+		// Built only here: formatting it for every lookup cost each found
+		// code three allocations.
+		return nil, codeset.NewError(codeset.ErrNotFound, "%s %s has no code %s", v.sys.Name(), r.Label, v.sys.Display(code))
 	}
 	first, here := v.pos(f.History.FirstRelease), v.pos(r.Label)
 	if first < 0 || first > here {
