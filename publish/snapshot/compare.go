@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -381,11 +380,6 @@ func union(a, b []string) []string {
 	return out
 }
 
-// mapBelow is the size up to which a compared snapshot is mapped into
-// memory: 32 MiB (a release of about 250,000 codes), so a comparison maps
-// 64 MiB at most. A variable for the tests, which compare both ways.
-var mapBelow int64 = 32 << 20
-
 // dbSide is a stored snapshot.
 type dbSide struct {
 	db    *sql.DB
@@ -395,17 +389,9 @@ type dbSide struct {
 }
 
 func openSide(ctx context.Context, path string) (*dbSide, error) {
-	// A large snapshot is not mapped: a comparison reads each page about
-	// once, and mapped pages would stay in the resident memory (240 MiB of
-	// a 1M-code pair). A small one is: a page read costs a page fault
-	// (which maps the pages around it too) instead of a pread and a copy,
-	// and the diff of two 74k-code snapshots 10-15% less CPU, for ~11 MB
-	// more resident memory.
-	open := dbfile.OpenReadOnlyUnmapped
-	if st, err := os.Stat(path); err == nil && st.Size() <= mapBelow {
-		open = dbfile.OpenReadOnly
-	}
-	db, err := openSnapshotWith(ctx, path, open)
+	// Not mapped: a comparison reads each page about once, and mapped
+	// pages would stay in the resident memory (240 MiB of a 1M-code pair).
+	db, err := openSnapshotWith(ctx, path, dbfile.OpenReadOnlyUnmapped)
 	if err != nil {
 		return nil, err
 	}
