@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -181,12 +182,8 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	if len(rel.Codes) == 0 {
 		return nil, nil, errorf(ErrNoCodes, "%s: no codes found: the release is empty", strings.Join(files, ", "))
 	}
-	// Codes and headers are unique (emit refuses a repeat), so any sort
-	// gives the same order; the generic one swaps records without the
-	// reflection sort.Slice pays per swap, on the run's sequential path.
-	byCode := func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) }
-	slices.SortFunc(rel.Codes, byCode)
-	slices.SortFunc(rel.Headers, byCode)
+	sort.Slice(rel.Codes, func(i, j int) bool { return rel.Codes[i].Code < rel.Codes[j].Code })
+	sort.Slice(rel.Headers, func(i, j int) bool { return rel.Headers[i].Code < rel.Headers[j].Code })
 	switch {
 	case len(addenda) > 1:
 		return nil, nil, fmt.Errorf("several addenda files (%s, %s): give one", addenda[0].name, addenda[1].name)
