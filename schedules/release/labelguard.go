@@ -169,7 +169,14 @@ func contentYears(rel *codeset.Release, rep *ingest.Report, files []string) []ye
 	// file, 2020-04-01 in the April 2020 update).
 	var latest time.Time
 	for _, c := range rel.Codes {
-		if t, err := time.Parse(time.DateOnly, c.Meta["action_effective_date"]); err == nil && t.After(latest) {
+		// Most records (all of ICD-10) have no such date: an empty value
+		// is skipped without parsing, as each failed parse allocates an
+		// error, 74k of them for ICD-10-CM.
+		s := c.Meta["action_effective_date"]
+		if s == "" {
+			continue
+		}
+		if t, err := time.Parse(time.DateOnly, s); err == nil && t.After(latest) {
 			latest = t
 		}
 	}
