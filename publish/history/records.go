@@ -144,27 +144,7 @@ func recordsBefore(ctx context.Context, db *sql.DB, codes []string, seq int) (ma
 			// First seen after release seq.
 			continue
 		}
-		switch field {
-		case codeset.FieldCategory:
-			c.Category = before
-		case codeset.FieldShort:
-			c.Short = before
-		case codeset.FieldMedium:
-			c.Medium = before
-		case codeset.FieldLong:
-			c.Long = before
-		case codeset.FieldStatus:
-			c.Status = before
-		default:
-			if before == "" {
-				delete(c.Attrs, field)
-			} else {
-				if c.Attrs == nil {
-					c.Attrs = map[string]string{}
-				}
-				c.Attrs[field] = before
-			}
-		}
+		setField(&c, field, before)
 		m[code] = c
 	}
 	if err := events.Err(); err != nil {
@@ -177,4 +157,31 @@ func recordsBefore(ctx context.Context, db *sql.DB, codes []string, seq int) (ma
 		}
 	}
 	return m, nil
+}
+
+// setField sets one field of c, named as in the events table, to value:
+// a descriptor, the category, the status, or an attribute (removed when
+// value is empty).
+func setField(c *codeset.Code, field, value string) {
+	switch field {
+	case codeset.FieldCategory:
+		c.Category = value
+	case codeset.FieldShort:
+		c.Short = value
+	case codeset.FieldMedium:
+		c.Medium = value
+	case codeset.FieldLong:
+		c.Long = value
+	case codeset.FieldStatus:
+		c.Status = value
+	default:
+		if value == "" {
+			delete(c.Attrs, field)
+			return
+		}
+		if c.Attrs == nil {
+			c.Attrs = map[string]string{}
+		}
+		c.Attrs[field] = value
+	}
 }

@@ -48,27 +48,7 @@ func recordBeforeOne(ctx context.Context, db *sql.DB, code string, seq int) (cod
 		if err := rows.Scan(&field, &before); err != nil {
 			return c, false, err
 		}
-		switch field {
-		case codeset.FieldCategory:
-			c.Category = before
-		case codeset.FieldShort:
-			c.Short = before
-		case codeset.FieldMedium:
-			c.Medium = before
-		case codeset.FieldLong:
-			c.Long = before
-		case codeset.FieldStatus:
-			c.Status = before
-		default:
-			if before == "" {
-				delete(c.Attrs, field)
-			} else {
-				if c.Attrs == nil {
-					c.Attrs = map[string]string{}
-				}
-				c.Attrs[field] = before
-			}
-		}
+		setField(&c, field, before)
 	}
 	if len(c.Attrs) == 0 {
 		c.Attrs = nil
