@@ -313,23 +313,7 @@ func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot,
 			if err != nil {
 				return nil, err
 			}
-			for rows.Next() {
-				var c codeset.Code
-				var attrs string
-				if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("code %s: bad attributes: %w", c.Code, err)
-				}
-				m[c.Code] = c
-			}
-			if err := rows.Close(); err != nil {
-				return nil, err
-			}
-			if err := rows.Err(); err != nil {
+			if err := scanCodes(rows, m); err != nil {
 				return nil, err
 			}
 		}

@@ -106,22 +106,7 @@ func recordsBefore(ctx context.Context, db *sql.DB, codes []string, seq int) (ma
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c codeset.Code
-		var attrs string
-		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
-			return nil, err
-		}
-		if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
-			return nil, fmt.Errorf("code %s: bad attributes: %w", c.Code, err)
-		}
-		m[c.Code] = c
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
+	if err := scanCodes(rows, m); err != nil {
 		return nil, err
 	}
 	// The changes after release seq, latest first within each code: each
@@ -184,4 +169,26 @@ func setField(c *codeset.Code, field, value string) {
 		}
 		c.Attrs[field] = value
 	}
+}
+
+// scanCodes adds to m, by code, the records of rows (code, category,
+// short, medium, long, status, attributes), and closes rows.
+func scanCodes(rows *sql.Rows, m map[string]codeset.Code) error {
+	defer rows.Close()
+	for rows.Next() {
+		var c codeset.Code
+		var attrs string
+		if err := rows.Scan(&c.Code, &c.Category, &c.Short, &c.Medium, &c.Long, &c.Status, &attrs); err != nil {
+			return err
+		}
+		var err error
+		if c.Attrs, err = snapshot.DecodeAttrs(attrs); err != nil {
+			return fmt.Errorf("code %s: bad attributes: %w", c.Code, err)
+		}
+		m[c.Code] = c
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
 }
