@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -101,8 +102,8 @@ func ask(ctx context.Context, lastSeen LastSeen, codes []string) (map[string]cod
 type side interface {
 	release() *codeset.Release
 	// chunks calls fn with the codes and hashes of the side in code
-	// order, packed as code_hashes.entries are; entries is valid only
-	// until fn returns.
+	// order, packed as code_hashes.entries are; each entries is fn's to
+	// keep.
 	chunks(ctx context.Context, fn func(entries []byte) error) error
 	// fetch returns the records of codes (sorted, unique) that it holds,
 	// in order.
@@ -119,7 +120,6 @@ type side interface {
 // cursor decodes packed code_hashes entries, checking their order.
 type cursor struct {
 	where string
-	buf   []byte // the chunk being decoded
 	b     []byte // entries not yet decoded
 	prev  []byte // the last code decoded, a copy
 	n     int    // entries decoded
@@ -170,24 +170,18 @@ func compareSides(ctx context.Context, old, new side, between []diff.Part, lastS
 		}
 	}
 
-	// The old side is read in a goroutine and handed over chunk by chunk
-	// in buffers that come back when used, so that both databases are read
-	// at once. The entries are decoded in place: only the codes that
-	// differ become strings.
-	chunks, free := make(chan []byte, 4), make(chan []byte, 6)
+	// The old side is read in a goroutine and handed over chunk by chunk,
+	// so that both databases are read at once. The entries are decoded in
+	// place: only the codes that differ become strings.
+	chunks := make(chan []byte, 4)
 	walkErr := make(chan error, 1)
 	walkCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		defer close(chunks)
 		walkErr <- old.chunks(walkCtx, func(b []byte) error {
-			var buf []byte
 			select {
-			case buf = <-free:
-			default:
-			}
-			select {
-			case chunks <- append(buf[:0], b...):
+			case chunks <- b:
 				return nil
 			case <-walkCtx.Done():
 				return walkCtx.Err()
@@ -213,11 +207,7 @@ func compareSides(ctx context.Context, old, new side, between []diff.Part, lastS
 				haveOld = false
 				return nil
 			}
-			select {
-			case free <- oc.buf:
-			default:
-			}
-			oc.b, oc.buf = b, b
+			oc.b = b
 		}
 	}
 
@@ -429,24 +419,26 @@ func (s *dbSide) close()                    { s.db.Close() }
 func (s *dbSide) where() string { return s.path }
 
 func (s *dbSide) chunks(ctx context.Context, fn func([]byte) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT entries FROM code_hashes ORDER BY chunk`)
-	if err != nil {
-		return fmt.Errorf("read snapshot %s: %w", s.path, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var b sql.RawBytes
-		if err := rows.Scan(&b); err != nil {
-			return fmt.Errorf("read snapshot %s: %w", s.path, err)
-		}
-		if err := fn(b); err != nil {
+	return rawConn(ctx, s.db, s.path, func(q rawQuerier) error {
+		st, err := q.prepare(`SELECT entries FROM code_hashes ORDER BY chunk`)
+		if err != nil {
 			return err
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read snapshot %s: %w", s.path, err)
-	}
-	return nil
+		defer st.close()
+		return st.each(nil, func(cols []driver.Value) error {
+			b, ok := cols[0].([]byte)
+			if !ok && cols[0] != nil { // an empty blob comes as nil
+				return &rawError{fmt.Errorf("read snapshot %s: code_hashes: entries hold %T, not a blob", s.path, cols[0])}
+			}
+			if err := ctx.Err(); err != nil {
+				return &rawError{err}
+			}
+			if err := fn(b); err != nil {
+				return &rawError{err}
+			}
+			return nil
+		})
+	})
 }
 
 func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
@@ -457,52 +449,49 @@ func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
 const fetchBatch = 64
 
 func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
-	query := func(n int) string {
-		return `SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code IN (` +
-			strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `) ORDER BY code`
-	}
-	full, err := s.db.PrepareContext(ctx, query(fetchBatch))
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
-	}
-	defer full.Close()
 	out := make([]codeset.Code, 0, len(codes))
-	unwatched := dbfile.Unwatched(ctx)
-	args := make([]any, 0, fetchBatch)
-	for start := 0; start < len(codes); start += fetchBatch {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	err := rawConn(ctx, s.db, s.path, func(q rawQuerier) error {
+		prepare := func(n int) (*rawQuery, error) {
+			return q.prepare(`SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code IN (` +
+				strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `) ORDER BY code`)
 		}
-		batch := codes[start:min(start+fetchBatch, len(codes))]
-		args = args[:0]
-		for _, c := range batch {
-			args = append(args, c)
-		}
-		stmt := full
-		if len(batch) < fetchBatch {
-			if stmt, err = s.db.PrepareContext(ctx, query(len(batch))); err != nil {
-				return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
-			}
-			defer stmt.Close()
-		}
-		rows, err := stmt.QueryContext(unwatched, args...)
+		full, err := prepare(fetchBatch)
 		if err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
+			return err
 		}
-		for rows.Next() {
-			c, err := scanRecord(rows, s.path, "codes")
+		defer full.close()
+		args := make([]driver.NamedValue, fetchBatch)
+		add := func(cols []driver.Value) error {
+			c, err := recordOf(cols, s.path, "codes")
 			if err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out = append(out, c)
+			return nil
 		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("read snapshot %s: %w", s.path, err)
+		for start := 0; start < len(codes); start += fetchBatch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			batch := codes[start:min(start+fetchBatch, len(codes))]
+			for i, c := range batch {
+				args[i] = driver.NamedValue{Ordinal: i + 1, Value: c}
+			}
+			st := full
+			if len(batch) < fetchBatch {
+				if st, err = prepare(len(batch)); err != nil {
+					return err
+				}
+				defer st.close()
+			}
+			if err := st.each(args[:len(batch)], add); err != nil {
+				return err
+			}
 		}
-	}
+		return nil
+	})
 	// The batches are in order and each is sorted, so out is sorted.
-	return out, nil
+	return out, err
 }
 
 // memSide is a release in memory.
