@@ -42,19 +42,33 @@ func Compare(ctx context.Context, oldPath, newPath string, lastSeen LastSeen) (*
 // combines with the newer release's. Of those only the release row and
 // the declarations are read.
 func CompareAcross(ctx context.Context, oldPath, newPath string, between []string, lastSeen LastSeen) (*codeset.Changelog, error) {
-	newSide, err := openSide(ctx, newPath)
-	if err != nil {
-		return nil, err
-	}
-	defer newSide.close()
 	if oldPath == "" {
+		newSide, err := openSide(ctx, newPath)
+		if err != nil {
+			return nil, err
+		}
+		defer newSide.close()
 		return compareSides(ctx, nil, newSide, nil, nil)
 	}
-	oldSide, err := openSide(ctx, oldPath)
-	if err != nil {
+	// Both sides are opened at once, each with its own connection.
+	var oldSide *dbSide
+	var oldErr error
+	opened := make(chan struct{})
+	go func() {
+		defer close(opened)
+		oldSide, oldErr = openSide(ctx, oldPath)
+	}()
+	newSide, err := openSide(ctx, newPath)
+	<-opened
+	if oldSide != nil {
+		defer oldSide.close()
+	}
+	if newSide != nil {
+		defer newSide.close()
+	}
+	if err = cmp.Or(err, oldErr); err != nil {
 		return nil, err
 	}
-	defer oldSide.close()
 	if oldSide.rel.System != newSide.rel.System {
 		return nil, fmt.Errorf("compare %s with %s: %s against %s", oldPath, newPath, oldSide.rel.System, newSide.rel.System)
 	}
