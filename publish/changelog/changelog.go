@@ -79,7 +79,7 @@ func shownKinds(l *codeset.Changelog) []codeset.ChangeKind {
 // word-level rendering (~~deleted~~ **inserted**); cosmetic ones show
 // otherwise invisible whitespace.
 func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 64<<10) // a 74k-code changelog is about 0.5 MB: a few writes, not a hundred
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	name := l.System.Name()
 
