@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/publish/format"
@@ -123,36 +124,78 @@ func (s Store) listWith(ctx context.Context, sys codeset.System) ([]Info, []cata
 		return nil, nil, fmt.Errorf("list releases: %w", err)
 	}
 	known := readCatalogue(dir)
-	var infos []Info
-	var cat []catalogEntry
+	type found struct {
+		name string
+		st   fs.FileInfo
+		info Info
+		err  error
+	}
+	var files []found
+	var unknown []int // the files the catalogue does not vouch for
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, format.SnapshotExt) || !e.Type().IsRegular() {
 			continue
 		}
-		path := filepath.Join(dir, name)
 		// Stat'ed before it is read: a file changed in between is
 		// catalogued under the identity it had before, and so read
 		// again next time.
 		st, _ := e.Info()
-		info, ok := known[name].info(path, st)
+		info, ok := known[name].info(filepath.Join(dir, name), st)
 		if !ok {
-			if info, err = ReadInfo(ctx, path); err != nil {
-				return nil, nil, err
-			}
+			unknown = append(unknown, len(files))
 		}
+		files = append(files, found{name: name, st: st, info: info})
+	}
+	// The others are opened and read, two at a time: each is a few
+	// milliseconds of a listing that commands such as diff wait for.
+	readInfos(len(unknown), func(i int) {
+		f := &files[unknown[i]]
+		f.info, f.err = ReadInfo(ctx, filepath.Join(dir, f.name))
+	})
+	var infos []Info
+	var cat []catalogEntry
+	for _, f := range files {
+		if f.err != nil {
+			return nil, nil, f.err
+		}
+		info := f.info
 		// A renamed file would make Get return a release other than the
 		// one asked for, so the name must match the content.
-		if label := strings.TrimSuffix(name, format.SnapshotExt); info.System != sys || info.Label != label {
+		if label := strings.TrimSuffix(f.name, format.SnapshotExt); info.System != sys || info.Label != label {
 			return nil, nil, fmt.Errorf("read snapshot %s: holds %s %s, want %s %s", info.Path, info.System, info.Label, sys, label)
 		}
 		infos = append(infos, info)
-		if st != nil {
-			cat = append(cat, entryOf(name, st, info))
+		if f.st != nil {
+			cat = append(cat, entryOf(f.name, f.st, info))
 		}
 	}
 	slices.SortFunc(infos, func(a, b Info) int {
 		return cmp.Or(a.Effective.Compare(b.Effective), codeset.CompareLabels(a.Label, b.Label))
 	})
 	return infos, cat, nil
+}
+
+// readInfos calls read(i) for each i below n, two at a time.
+func readInfos(n int, read func(i int)) {
+	if n < 2 {
+		for i := range n {
+			read(i)
+		}
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for i := range next {
+				read(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
