@@ -316,6 +316,7 @@ func (m *Main) diffCommand(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef(hint, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	defer roomierGC()()
 	l, err := m.pipeline().Diff(ctx, sys, *from, *to)
 	if err != nil {
 		return err

@@ -36,3 +36,30 @@ func boundGarbage() (restore func()) {
 	prev := debug.SetMemoryLimit(int64(held + headroom))
 	return func() { debug.SetMemoryLimit(prev) }
 }
+
+// Settings of roomierGC: see there.
+const (
+	diffGCPercent   = 200
+	diffMemoryLimit = 64 << 20
+)
+
+// roomierGC lets a diff collect less often than GOGC=100 would, within a
+// soft memory limit of 64 MiB. A diff's live heap is a few MiB until the
+// changelog is built (the comparison holds only the rows that differ),
+// and at GOGC=100 the runtime's 4 MiB floor then starts a collection
+// every few milliseconds of a 74k-code diff, five in all, each stopping
+// every goroutine twice; at 200 the floor is 8 MiB. The limit keeps a
+// large comparison (1M codes) where GOGC=100 would have it. GOGC or
+// GOMEMLIMIT, when set, are left alone. It returns a func that puts the
+// previous settings back.
+func roomierGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	limit := debug.SetMemoryLimit(diffMemoryLimit)
+	percent := debug.SetGCPercent(diffGCPercent)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+}
