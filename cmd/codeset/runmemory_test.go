@@ -42,3 +42,33 @@ func TestBoundRunGarbage(t *testing.T) {
 		t.Errorf("limit %d after the runs, want %d as before", l, before)
 	}
 }
+
+// TestRoomierGC checks the collector settings of a diff: set while it
+// runs, put back after, and left alone under GOGC or GOMEMLIMIT.
+func TestRoomierGC(t *testing.T) {
+	settings := func() (int, int64) {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p, debug.SetMemoryLimit(-1)
+	}
+	p0, l0 := settings()
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	restore := roomierGC()
+	if p, l := settings(); p != diffGCPercent || l != diffMemoryLimit {
+		t.Errorf("under a diff: GOGC %d, limit %d; want %d, %d", p, l, diffGCPercent, diffMemoryLimit)
+	}
+	restore()
+	if p, l := settings(); p != p0 || l != l0 {
+		t.Errorf("after a diff: GOGC %d, limit %d; want %d, %d as before", p, l, p0, l0)
+	}
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		t.Setenv(env, "300")
+		restore := roomierGC()
+		if p, l := settings(); p != p0 || l != l0 {
+			t.Errorf("%s set: GOGC %d, limit %d; want %d, %d untouched", env, p, l, p0, l0)
+		}
+		restore()
+		t.Setenv(env, "")
+	}
+}
