@@ -48,10 +48,15 @@ type heldDB struct {
 	gone  bool   // out of the cache
 }
 
+// loader loads the index of the file at path, giving its size in bytes.
+// The cache takes the function rather than a closure over the path, which
+// every lookup would allocate even though few load anything.
+type loader func(ctx context.Context, path string) (any, int64, error)
+
 // entry returns the cache's entry for the file at path, starting to load
 // it with load in the background when it is not loaded yet or the file
 // changed.
-func (c *dbCache) entry(path string, load func() (any, int64, error)) (*heldDB, error) {
+func (c *dbCache) entry(path string, load loader) (*heldDB, error) {
 	st, err := c.stats.stat(path, func() (os.FileInfo, error) { return os.Stat(path) })
 	if err != nil {
 		return nil, err
@@ -74,10 +79,11 @@ func (c *dbCache) entry(path string, load func() (any, int64, error)) (*heldDB, 
 	}
 	c.m[path] = e
 	c.mu.Unlock()
+	run := func() (any, int64, error) { return load(context.Background(), path) }
 	if c.gate != nil {
-		load = c.gate(load)
+		run = c.gate(run)
 	}
-	go c.fill(path, e, load)
+	go c.fill(path, e, run)
 	return e, nil
 }
 
@@ -106,7 +112,7 @@ func (c *dbCache) fill(path string, e *heldDB, load func() (any, int64, error)) 
 
 // get returns the index of the file at path, waiting for it to load when
 // it is not loaded yet or the file changed.
-func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64, error)) (any, error) {
+func (c *dbCache) get(ctx context.Context, path string, load loader) (any, error) {
 	e, err := c.entry(path, load)
 	if err != nil {
 		return nil, err
@@ -123,7 +129,7 @@ func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64,
 // otherwise nil, having started the load: the caller reads the file
 // itself meanwhile, so that no request waits the few hundred milliseconds
 // an index takes to load after a start or a publication.
-func (c *dbCache) loaded(path string, load func() (any, int64, error)) (any, error) {
+func (c *dbCache) loaded(path string, load loader) (any, error) {
 	e, err := c.entry(path, load)
 	if err != nil {
 		return nil, err
@@ -177,30 +183,26 @@ func (c *dbCache) evict(keep string) {
 	}
 }
 
-func loadSnapshot(ctx context.Context, path string) func() (any, int64, error) {
-	return func() (any, int64, error) {
-		x, err := snapshot.LoadIndex(ctx, path)
-		if err != nil {
-			return nil, 0, err
-		}
-		return x, x.Size(), nil
+func loadSnapshot(ctx context.Context, path string) (any, int64, error) {
+	x, err := snapshot.LoadIndex(ctx, path)
+	if err != nil {
+		return nil, 0, err
 	}
+	return x, x.Size(), nil
 }
 
-func loadHistory(ctx context.Context, path string) func() (any, int64, error) {
-	return func() (any, int64, error) {
-		x, err := history.LoadIndex(ctx, path)
-		if err != nil {
-			return nil, 0, err
-		}
-		return x, x.Size(), nil
+func loadHistory(ctx context.Context, path string) (any, int64, error) {
+	x, err := history.LoadIndex(ctx, path)
+	if err != nil {
+		return nil, 0, err
 	}
+	return x, x.Size(), nil
 }
 
 // snapshot returns the in-memory index of the snapshot at path, or nil
 // while it loads (see loaded).
 func (c *dbCache) snapshot(path string) (*snapshot.Index, error) {
-	db, err := c.loaded(path, loadSnapshot(context.Background(), path))
+	db, err := c.loaded(path, loadSnapshot)
 	if db == nil || err != nil {
 		return nil, err
 	}
@@ -210,7 +212,7 @@ func (c *dbCache) snapshot(path string) (*snapshot.Index, error) {
 // history returns the in-memory index of the history database at path,
 // or nil while it loads (see loaded).
 func (c *dbCache) history(path string) (*history.Index, error) {
-	db, err := c.loaded(path, loadHistory(context.Background(), path))
+	db, err := c.loaded(path, loadHistory)
 	if db == nil || err != nil {
 		return nil, err
 	}

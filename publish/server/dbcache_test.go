@@ -21,7 +21,7 @@ import (
 // waitSnapshot returns the index of the snapshot at path, waiting for it
 // to load.
 func waitSnapshot(ctx context.Context, c *dbCache, path string) (*snapshot.Index, error) {
-	db, err := c.get(ctx, path, loadSnapshot(ctx, path))
+	db, err := c.get(ctx, path, loadSnapshot)
 	if err != nil {
 		return nil, err
 	}
