@@ -99,7 +99,7 @@ func (o *jsonOut) item() {
 // encoding/json itself.
 func (o *jsonOut) str(s string) {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !jsonPlain[s[i]] {
 			// A copy, so that s itself does not escape through the
 			// interface (which made each lookup's record escape).
 			q, _ := json.Marshal(strings.Clone(s))
@@ -111,6 +111,15 @@ func (o *jsonOut) str(s string) {
 	o.b = append(o.b, s...)
 	o.b = append(o.b, '"')
 }
+
+// jsonPlain tells the bytes str copies as they are: printable ASCII but
+// the quote, the backslash and what encoding/json escapes for HTML.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 func (o *jsonOut) boolean(v bool) {
 	o.b = strconv.AppendBool(o.b, v)

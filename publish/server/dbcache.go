@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/snapshot"
@@ -30,22 +31,23 @@ const (
 type dbCache struct {
 	mu    sync.Mutex
 	m     map[string]*heldDB
-	held  int64  // bytes of the loaded entries in m
-	clock uint64 // counts uses, for least recently used
-	limit int64  // maxHeldBytes when 0; tests set less
-	stats statCache
+	held  int64            // bytes of the loaded entries in m
+	clock uint64           // counts uses, for least recently used
+	limit int64            // maxHeldBytes when 0; tests set less
+	now   func() time.Time // tells the time (see clock) when not nil: tests
 	// gate, when set (tests), wraps each load, to hold it back.
 	gate func(load func() (any, int64, error)) func() (any, int64, error)
 }
 
 type heldDB struct {
-	st    os.FileInfo
-	ready chan struct{} // closed once db or err is set
-	db    any           // *snapshot.Index or *history.Index
-	size  int64
-	err   error
-	used  uint64 // c.clock at the last use
-	gone  bool   // out of the cache
+	st      os.FileInfo
+	checked time.Duration // clock when st was last found to be the file's
+	ready   chan struct{} // closed once db or err is set
+	db      any           // *snapshot.Index or *history.Index
+	size    int64
+	err     error
+	used    uint64 // c.clock at the last use
+	gone    bool   // out of the cache
 }
 
 // loader loads the index of the file at path, giving its size in bytes.
@@ -57,23 +59,33 @@ type loader func(ctx context.Context, path string) (any, int64, error)
 // it with load in the background when it is not loaded yet or the file
 // changed.
 func (c *dbCache) entry(path string, load loader) (*heldDB, error) {
-	st, err := c.stats.stat(path, func() (os.FileInfo, error) { return os.Stat(path) })
+	// The entry remembers when it last looked at the file, which spares a
+	// lookup a second map (a stat cache) to ask first.
+	t := clock(c.now)
+	c.mu.Lock()
+	c.clock++
+	if e, ok := c.m[path]; ok && fresh(e.checked, t) {
+		e.used = c.clock
+		c.mu.Unlock()
+		return e, nil
+	}
+	c.mu.Unlock()
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	c.clock++
 	e, ok := c.m[path]
 	if ok && !(os.SameFile(e.st, st) && e.st.ModTime().Equal(st.ModTime()) && e.st.Size() == st.Size()) {
 		c.drop(path, e)
 		ok = false
 	}
 	if ok {
-		e.used = c.clock
+		e.used, e.checked = c.clock, t
 		c.mu.Unlock()
 		return e, nil
 	}
-	e = &heldDB{st: st, ready: make(chan struct{}), used: c.clock}
+	e = &heldDB{st: st, checked: t, ready: make(chan struct{}), used: c.clock}
 	if c.m == nil {
 		c.m = map[string]*heldDB{}
 	}

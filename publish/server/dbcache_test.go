@@ -46,7 +46,7 @@ func TestDBCacheReopens(t *testing.T) {
 	write(path, "first")
 	var c dbCache
 	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
-	c.stats.now = func() time.Time { return now }
+	c.now = func() time.Time { return now }
 	lookup := func() (*snapshot.Index, string) {
 		t.Helper()
 		r, err := waitSnapshot(ctx, &c, path)
