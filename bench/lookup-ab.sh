@@ -5,7 +5,9 @@
 # alternating rounds of N lookups of random codes of SNAPSHOT and N
 # requests of /healthz (the floor: the server and loopback round trip
 # alone), printing bench/lookup's percentiles, the server's CPU time per
-# request (from /proc, 10 ms ticks) and its resident memory (now and peak).
+# timed request (bench/lookup -pid: the run times of its threads, in ns;
+# the untimed requests bench/lookup makes first are not counted) and its
+# resident memory (now and peak).
 # Needs bench/lookup built as $LOOKUP (default /tmp/lookup). Linux only.
 set -euo pipefail
 base=$1 new=$2 out=$3 snap=$4 rounds=${5:-3} n=${6:-2000}
@@ -24,7 +26,6 @@ for b in base new; do
 		sleep 0.1
 	done
 done
-cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss() { awk '/VmRSS/{r=$2} /VmHWM/{h=$2} END{print r" KB (peak "h" KB)"}' "/proc/$1/status"; }
 sys=$(basename "$(dirname "$snap")")
 for b in base new; do
@@ -33,11 +34,8 @@ done
 for r in $(seq "$rounds"); do
 	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	for b in base new; do
-		c0=$(cpu "${pid[$b]}")
-		l=$("$lookup" -url "${url[$b]}" -snapshot "$snap" -n "$n" -seed "$r")
-		c1=$(cpu "${pid[$b]}")
-		h=$("$lookup" -url "${url[$b]}" -path /healthz -n "$n")
-		c2=$(cpu "${pid[$b]}")
-		echo "$b: ${l#*: }, server CPU $(((c1 - c0) * 10000 / n)) us/req | healthz ${h#*: }, server CPU $(((c2 - c1) * 10000 / n)) us/req | RSS $(rss "${pid[$b]}")"
+		l=$("$lookup" -url "${url[$b]}" -snapshot "$snap" -n "$n" -seed "$r" -pid "${pid[$b]}" | tail -1)
+		h=$("$lookup" -url "${url[$b]}" -path /healthz -n "$n" -pid "${pid[$b]}" | tail -1)
+		echo "$b: ${l#*: } | healthz ${h#*: } | RSS $(rss "${pid[$b]}")"
 	done
 done

@@ -4,7 +4,9 @@
 // loopback connection, and prints the latency percentiles. Every reply must
 // be 200 OK. Used by bench/compare.sh. With -path it asks for that one path
 // instead (say /healthz, the floor of the server and the loopback round
-// trip).
+// trip). With -pid it also prints the CPU time the server process (that
+// pid, on the same machine) spent over the timed requests, per request,
+// from the run times Linux keeps of its threads (nanoseconds).
 //
 //	go run ./bench/lookup -url http://127.0.0.1:8080 -snapshot DATA/icd10cm/FY2025.sqlite
 //	go run ./bench/lookup -url http://127.0.0.1:8080 -path /healthz
@@ -19,7 +21,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/codeset/codeset/publish/snapshot"
@@ -33,14 +38,15 @@ func main() {
 	warmFor := flag.Duration("warmfor", 3*time.Second, "keep making untimed requests first for at least this long: the server loads a release's indexes in the background after its first lookup, answering from the files meanwhile")
 	seed := flag.Uint64("seed", 20261127, "random `seed` of the codes drawn")
 	fixed := flag.String("path", "", "URL `path` asked for every time instead of codes of -snapshot (e.g. /healthz)")
+	pid := flag.Int("pid", 0, "process `id` of the server, to print its CPU time per timed request (Linux)")
 	flag.Parse()
-	if err := run(*base, *path, *fixed, *n, *warm, *warmFor, *seed); err != nil {
+	if err := run(*base, *path, *fixed, *n, *warm, *warmFor, *seed, *pid); err != nil {
 		fmt.Fprintln(os.Stderr, "lookup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(base, path, fixed string, n, warm int, warmFor time.Duration, seed uint64) error {
+func run(base, path, fixed string, n, warm int, warmFor time.Duration, seed uint64, pid int) error {
 	what := fixed
 	next := func() string { return base + fixed }
 	if fixed == "" {
@@ -93,6 +99,12 @@ func run(base, path, fixed string, n, warm int, warmFor time.Duration, seed uint
 	fmt.Printf("first request %.3f ms; %d untimed requests in %.1f s before the timed ones\n",
 		float64(first.Microseconds())/1000, made, time.Since(start).Seconds())
 	times := make([]time.Duration, 0, n)
+	var cpu0 time.Duration
+	if pid != 0 {
+		if cpu0, err = cpuTime(pid); err != nil {
+			return err
+		}
+	}
 	for range n {
 		d, err := get()
 		if err != nil {
@@ -100,11 +112,47 @@ func run(base, path, fixed string, n, warm int, warmFor time.Duration, seed uint
 		}
 		times = append(times, d)
 	}
+	server := ""
+	if pid != 0 {
+		cpu1, err := cpuTime(pid)
+		if err != nil {
+			return err
+		}
+		server = fmt.Sprintf(", server CPU %.1f us/req", float64((cpu1-cpu0).Nanoseconds())/1000/float64(n))
+	}
 	slices.Sort(times)
 	at := func(p float64) float64 {
 		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
 	}
-	fmt.Printf("%d %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-		n, what, at(0.50), at(0.90), at(0.99), float64(times[len(times)-1].Microseconds())/1000)
+	fmt.Printf("%d %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms%s\n",
+		n, what, at(0.50), at(0.90), at(0.99), float64(times[len(times)-1].Microseconds())/1000, server)
 	return nil
+}
+
+// cpuTime returns the time the threads of process pid have run so far:
+// the sum of the first field of each /proc/PID/task/TID/schedstat. The
+// server's threads live as long as it does (Go keeps them), so what a
+// thread that ended had run is not missed.
+func cpuTime(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("no threads of process %d in /proc", pid)
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that ended meanwhile
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 0, fmt.Errorf("%s: empty", t)
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", t, err)
+		}
+		sum += time.Duration(ns)
+	}
+	return sum, nil
 }

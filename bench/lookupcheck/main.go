@@ -9,6 +9,9 @@
 // change to what is compressed, or how, that keeps the answers themselves.
 // It unpacks brotli with the brotli command.
 //
+// With -paths, it also asks every path (with its query) listed in that
+// file, one a line: other APIs, files of the tree, /healthz, errors.
+//
 //	go run ./bench/lookupcheck -a http://127.0.0.1:18432 -b http://127.0.0.1:18433 -system icd10cm -codes codes.txt
 package main
 
@@ -35,8 +38,9 @@ func main() {
 	codes := flag.String("codes", "", "`file` of codes, one a line")
 	unpack := flag.Bool("unpack", false, "compare bodies unpacked, and the headers but those of the coding")
 	queries := flag.String("queries", "release=FY2025,release=FY2024,,release=latest,date=2024-01-01", "comma-separated query `strings` each code is asked with")
+	paths := flag.String("paths", "", "`file` of further paths to ask, one a line (e.g. /healthz, /api/v1/icd10cm/search?q=diabetes)")
 	flag.Parse()
-	n, bad, err := run(*a, *b, *system, *codes, strings.Split(*queries, ","), *unpack)
+	n, bad, err := run(*a, *b, *system, *codes, *paths, strings.Split(*queries, ","), *unpack)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lookupcheck:", err)
 		os.Exit(1)
@@ -111,41 +115,61 @@ func get(c *http.Client, u, enc string, unpack bool) (answer, error) {
 	return answer{resp.StatusCode, strings.Join(h, "\n"), body}, nil
 }
 
-func run(a, b, system, codes string, queries []string, unpack bool) (n, bad int, err error) {
-	f, err := os.Open(codes)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	// DisableCompression: the bodies are compared as sent.
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		code := strings.TrimSpace(sc.Text())
-		if code == "" {
-			continue
-		}
+func run(a, b, system, codes, paths string, queries []string, unpack bool) (n, bad int, err error) {
+	var ps []string
+	if err := eachLine(codes, func(code string) {
 		for _, q := range queries {
 			p := fmt.Sprintf("/api/v1/%s/codes/%s", system, url.PathEscape(code))
 			if q != "" {
 				p += "?" + q
 			}
-			for _, enc := range []string{"", "br", "gzip"} {
-				x, err := get(c, a+p, enc, unpack)
-				if err != nil {
-					return n, bad, err
-				}
-				y, err := get(c, b+p, enc, unpack)
-				if err != nil {
-					return n, bad, err
-				}
-				n++
-				if x.status != y.status || x.header != y.header || !bytes.Equal(x.body, y.body) {
-					bad++
-					fmt.Printf("DIFF %s (Accept-Encoding %q): status %d / %d\n%s\n--\n%s\nbody equal: %v\n", p, enc, x.status, y.status, x.header, y.header, bytes.Equal(x.body, y.body))
-				}
+			ps = append(ps, p)
+		}
+	}); err != nil {
+		return 0, 0, err
+	}
+	if paths != "" {
+		if err := eachLine(paths, func(p string) { ps = append(ps, p) }); err != nil {
+			return 0, 0, err
+		}
+	}
+	// DisableCompression: the bodies are compared as sent; redirects
+	// too, not followed.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range ps {
+		for _, enc := range []string{"", "br", "gzip"} {
+			x, err := get(c, a+p, enc, unpack)
+			if err != nil {
+				return n, bad, err
+			}
+			y, err := get(c, b+p, enc, unpack)
+			if err != nil {
+				return n, bad, err
+			}
+			n++
+			if x.status != y.status || x.header != y.header || !bytes.Equal(x.body, y.body) {
+				bad++
+				fmt.Printf("DIFF %s (Accept-Encoding %q): status %d / %d\n%s\n--\n%s\nbody equal: %v\n", p, enc, x.status, y.status, x.header, y.header, bytes.Equal(x.body, y.body))
 			}
 		}
 	}
-	return n, bad, sc.Err()
+	return n, bad, nil
+}
+
+// eachLine calls f with each line of the file at path that is not blank,
+// trimmed.
+func eachLine(path string, f func(string)) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			f(s)
+		}
+	}
+	return sc.Err()
 }

@@ -34,7 +34,7 @@ const (
 // newServer returns the HTTP server for h with the limits above.
 func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	srv := &http.Server{
-		Handler:           http.MaxBytesHandler(h, maxBodyBytes),
+		Handler:           limitBody(h, maxBodyBytes),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
@@ -43,6 +43,22 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return srv
+}
+
+// limitBody is http.MaxBytesHandler(h, n) for requests that carry a
+// body. A request without one (its Body is http.NoBody, as net/http makes
+// it for every GET) goes to h as it is: MaxBytesHandler copies each
+// request to put its reader in, two allocations that the code lookups and
+// /healthz need not pay.
+func limitBody(h http.Handler, n int64) http.Handler {
+	limited := http.MaxBytesHandler(h, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		limited.ServeHTTP(w, r)
+	})
 }
 
 func (m *Main) serveCommand(ctx context.Context, args []string) error {

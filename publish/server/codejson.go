@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/codeset/codeset"
@@ -22,7 +23,7 @@ func replyCode(w http.ResponseWriter, resp *format.CodeResponse) {
 	b := appendCodeResponse((*bp)[:0], resp)
 	b = append(b, '\n')
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = contentJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
@@ -98,8 +99,10 @@ func (o *jsonOut) item() {
 // encoding/json itself.
 func (o *jsonOut) str(s string) {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
+		if !jsonPlain[s[i]] {
+			// A copy, so that s itself does not escape through the
+			// interface (which made each lookup's record escape).
+			q, _ := json.Marshal(strings.Clone(s))
 			o.b = append(o.b, q...)
 			return
 		}
@@ -108,6 +111,15 @@ func (o *jsonOut) str(s string) {
 	o.b = append(o.b, s...)
 	o.b = append(o.b, '"')
 }
+
+// jsonPlain tells the bytes str copies as they are: printable ASCII but
+// the quote, the backslash and what encoding/json escapes for HTML.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 func (o *jsonOut) boolean(v bool) {
 	o.b = strconv.AppendBool(o.b, v)
@@ -124,15 +136,17 @@ func (o *jsonOut) strMap(m map[string]string) {
 		return
 	}
 	o.open('{')
-	for _, k := range sortedKeys(m) {
+	var buf [16]string
+	for _, k := range sortedKeys(m, buf[:0]) {
 		o.key(k)
 		o.str(m[k])
 	}
 	o.close('}')
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+// sortedKeys appends the keys of m to keys, sorted: callers pass room on
+// their stack, as a record has a few attributes at most.
+func sortedKeys[V any](m map[string]V, keys []string) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -197,7 +211,8 @@ func (o *jsonOut) fields(m map[string]codeset.FieldChange) {
 		return
 	}
 	o.open('{')
-	for _, k := range sortedKeys(m) {
+	var buf [16]string
+	for _, k := range sortedKeys(m, buf[:0]) {
 		o.key(k)
 		o.open('{')
 		o.kv("before", m[k].Before)

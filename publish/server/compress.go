@@ -79,44 +79,63 @@ func compress(next http.Handler) http.Handler {
 
 // pickEncoding returns the coding to answer with under an Accept-Encoding
 // header: br when the client accepts it, else gzip, else "". A coding
-// with q=0 is refused; "*" stands for any coding not named.
+// with q=0 is refused; "*" stands for any coding not named; a coding
+// named twice counts as its last mention says. It reads the header in
+// place, as every request passes here (splitting it into a map of
+// weights cost a lookup five allocations).
 func pickEncoding(h string) string {
-	q := map[string]float64{}
-	for _, part := range strings.Split(h, ",") {
+	var br, gz, any weight
+	for rest := h; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		enc = strings.ToLower(strings.TrimSpace(enc))
-		if enc == "" {
+		enc = strings.TrimSpace(enc)
+		var w *weight
+		switch {
+		case strings.EqualFold(enc, encBrotli):
+			w = &br
+		case strings.EqualFold(enc, encGzip):
+			w = &gz
+		case enc == "*":
+			w = &any
+		default:
 			continue
 		}
-		v := 1.0
-		for _, p := range strings.Split(params, ";") {
+		w.q, w.named = 1, true
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
 			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 				f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 				if err != nil {
 					f = 0
 				}
-				v = f
+				w.q = f
 			}
 		}
-		q[enc] = v
 	}
-	accepts := func(enc string) (float64, bool) {
-		if v, ok := q[enc]; ok {
-			return v, v > 0
+	accepts := func(w weight) (float64, bool) {
+		if w.named {
+			return w.q, w.q > 0
 		}
-		v, ok := q["*"]
-		return v, ok && v > 0
+		return any.q, any.named && any.q > 0
 	}
-	br, brOK := accepts(encBrotli)
-	gz, gzOK := accepts(encGzip)
+	brQ, brOK := accepts(br)
+	gzQ, gzOK := accepts(gz)
 	switch {
-	case brOK && (!gzOK || br >= gz):
+	case brOK && (!gzOK || brQ >= gzQ):
 		return encBrotli
 	case gzOK:
 		return encGzip
 	}
 	return ""
+}
+
+// weight is what an Accept-Encoding header says of one coding.
+type weight struct {
+	q     float64
+	named bool
 }
 
 // varyResponse adds Vary: Accept-Encoding to compressible answers served
@@ -130,8 +149,8 @@ type varyResponse struct {
 func (v *varyResponse) WriteHeader(status int) {
 	if !v.wroteHeader {
 		v.wroteHeader = true
-		if compressible(v.Header().Get("Content-Type")) {
-			v.Header().Add("Vary", "Accept-Encoding")
+		if h := v.Header(); compressible(headerValue(h, "Content-Type")) {
+			addVary(h)
 		}
 	}
 	v.ResponseWriter.WriteHeader(status)
@@ -176,9 +195,9 @@ func (g *compressResponse) WriteHeader(status int) {
 	}
 	g.wroteHeader = true
 	h := g.Header()
-	if compressible(h.Get("Content-Type")) {
-		h.Add("Vary", "Accept-Encoding")
-		if status == http.StatusOK && h.Get("Content-Encoding") == "" && h.Get("Content-Range") == "" && !small(h) {
+	if compressible(headerValue(h, "Content-Type")) {
+		addVary(h)
+		if status == http.StatusOK && headerValue(h, "Content-Encoding") == "" && headerValue(h, "Content-Range") == "" && !small(h) {
 			h.Del("Content-Length")
 			h.Del("Accept-Ranges")
 			h.Set("Content-Encoding", g.enc)
@@ -200,9 +219,30 @@ func (g *compressResponse) WriteHeader(status int) {
 
 // small reports whether the answer says it is shorter than minCompress.
 func small(h http.Header) bool {
-	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+	n, err := strconv.ParseInt(headerValue(h, "Content-Length"), 10, 64)
 	return err == nil && n < minCompress
 }
+
+// headerValue is h.Get(key) for a key in canonical form, without
+// canonicalizing it again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// addVary adds Vary: Accept-Encoding to h; as the only Vary, the value is
+// the shared varyEncoding (see sharedValue).
+func addVary(h http.Header) {
+	if _, ok := h["Vary"]; ok {
+		h.Add("Vary", "Accept-Encoding")
+		return
+	}
+	h["Vary"] = varyEncoding
+}
+
+var varyEncoding = sharedValue("Accept-Encoding")
 
 func (g *compressResponse) Write(b []byte) (int, error) {
 	if !g.wroteHeader {

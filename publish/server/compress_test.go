@@ -94,6 +94,62 @@ func TestPickEncoding(t *testing.T) {
 	}
 }
 
+// FuzzPickEncoding checks pickEncoding, which reads the header in place,
+// against pickEncodingMap, the plain reading it replaced: a map of each
+// coding's weight.
+func FuzzPickEncoding(f *testing.F) {
+	for _, h := range []string{"", "gzip", "gzip, deflate, br", "br;q=0, gzip", "*;q=0, gzip", "BR", "gzip; q=0",
+		"br;q=bad, gzip", "br;q=0.5;q=1, gzip;q=0.9", "gzip, gzip;q=0", "gzip;q=0, *", " , ;q=1, Br ; Q = 0.3 "} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		if got, want := pickEncoding(h), pickEncodingMap(h); got != want {
+			t.Errorf("pickEncoding(%q) = %q, want %q", h, got, want)
+		}
+	})
+}
+
+// pickEncodingMap is pickEncoding as it was first written, for
+// FuzzPickEncoding.
+func pickEncodingMap(h string) string {
+	q := map[string]float64{}
+	for _, part := range strings.Split(h, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		enc = strings.ToLower(strings.TrimSpace(enc))
+		if enc == "" {
+			continue
+		}
+		v := 1.0
+		for _, p := range strings.Split(params, ";") {
+			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+				if err != nil {
+					f = 0
+				}
+				v = f
+			}
+		}
+		q[enc] = v
+	}
+	accepts := func(enc string) (float64, bool) {
+		if v, ok := q[enc]; ok {
+			return v, v > 0
+		}
+		v, ok := q["*"]
+		return v, ok && v > 0
+	}
+	br, brOK := accepts(encBrotli)
+	gz, gzOK := accepts(encGzip)
+	switch {
+	case brOK && (!gzOK || br >= gz):
+		return encBrotli
+	case gzOK:
+		return encGzip
+	}
+	return ""
+}
+
 // TestBrotli checks that a client accepting br gets the page compressed
 // with brotli, unpacking to the file, with Vary and a weak ETag that a
 // conditional request matches; that gzip is used when br is refused; and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/codeset/codeset/publish/history"
 	"github.com/codeset/codeset/publish/snapshot"
@@ -30,54 +31,71 @@ const (
 type dbCache struct {
 	mu    sync.Mutex
 	m     map[string]*heldDB
-	held  int64  // bytes of the loaded entries in m
-	clock uint64 // counts uses, for least recently used
-	limit int64  // maxHeldBytes when 0; tests set less
-	stats statCache
+	held  int64            // bytes of the loaded entries in m
+	clock uint64           // counts uses, for least recently used
+	limit int64            // maxHeldBytes when 0; tests set less
+	now   func() time.Time // tells the time (see clock) when not nil: tests
 	// gate, when set (tests), wraps each load, to hold it back.
 	gate func(load func() (any, int64, error)) func() (any, int64, error)
 }
 
 type heldDB struct {
-	st    os.FileInfo
-	ready chan struct{} // closed once db or err is set
-	db    any           // *snapshot.Index or *history.Index
-	size  int64
-	err   error
-	used  uint64 // c.clock at the last use
-	gone  bool   // out of the cache
+	st      os.FileInfo
+	checked time.Duration // clock when st was last found to be the file's
+	ready   chan struct{} // closed once db or err is set
+	db      any           // *snapshot.Index or *history.Index
+	size    int64
+	err     error
+	used    uint64 // c.clock at the last use
+	gone    bool   // out of the cache
 }
+
+// loader loads the index of the file at path, giving its size in bytes.
+// The cache takes the function rather than a closure over the path, which
+// every lookup would allocate even though few load anything.
+type loader func(ctx context.Context, path string) (any, int64, error)
 
 // entry returns the cache's entry for the file at path, starting to load
 // it with load in the background when it is not loaded yet or the file
 // changed.
-func (c *dbCache) entry(path string, load func() (any, int64, error)) (*heldDB, error) {
-	st, err := c.stats.stat(path, func() (os.FileInfo, error) { return os.Stat(path) })
+func (c *dbCache) entry(path string, load loader) (*heldDB, error) {
+	// The entry remembers when it last looked at the file, which spares a
+	// lookup a second map (a stat cache) to ask first.
+	t := clock(c.now)
+	c.mu.Lock()
+	c.clock++
+	if e, ok := c.m[path]; ok && fresh(e.checked, t) {
+		e.used = c.clock
+		c.mu.Unlock()
+		return e, nil
+	}
+	c.mu.Unlock()
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	c.clock++
 	e, ok := c.m[path]
 	if ok && !(os.SameFile(e.st, st) && e.st.ModTime().Equal(st.ModTime()) && e.st.Size() == st.Size()) {
 		c.drop(path, e)
 		ok = false
 	}
 	if ok {
-		e.used = c.clock
+		e.used, e.checked = c.clock, t
 		c.mu.Unlock()
 		return e, nil
 	}
-	e = &heldDB{st: st, ready: make(chan struct{}), used: c.clock}
+	e = &heldDB{st: st, checked: t, ready: make(chan struct{}), used: c.clock}
 	if c.m == nil {
 		c.m = map[string]*heldDB{}
 	}
 	c.m[path] = e
 	c.mu.Unlock()
+	run := func() (any, int64, error) { return load(context.Background(), path) }
 	if c.gate != nil {
-		load = c.gate(load)
+		run = c.gate(run)
 	}
-	go c.fill(path, e, load)
+	go c.fill(path, e, run)
 	return e, nil
 }
 
@@ -106,7 +124,7 @@ func (c *dbCache) fill(path string, e *heldDB, load func() (any, int64, error)) 
 
 // get returns the index of the file at path, waiting for it to load when
 // it is not loaded yet or the file changed.
-func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64, error)) (any, error) {
+func (c *dbCache) get(ctx context.Context, path string, load loader) (any, error) {
 	e, err := c.entry(path, load)
 	if err != nil {
 		return nil, err
@@ -123,7 +141,7 @@ func (c *dbCache) get(ctx context.Context, path string, load func() (any, int64,
 // otherwise nil, having started the load: the caller reads the file
 // itself meanwhile, so that no request waits the few hundred milliseconds
 // an index takes to load after a start or a publication.
-func (c *dbCache) loaded(path string, load func() (any, int64, error)) (any, error) {
+func (c *dbCache) loaded(path string, load loader) (any, error) {
 	e, err := c.entry(path, load)
 	if err != nil {
 		return nil, err
@@ -177,30 +195,26 @@ func (c *dbCache) evict(keep string) {
 	}
 }
 
-func loadSnapshot(ctx context.Context, path string) func() (any, int64, error) {
-	return func() (any, int64, error) {
-		x, err := snapshot.LoadIndex(ctx, path)
-		if err != nil {
-			return nil, 0, err
-		}
-		return x, x.Size(), nil
+func loadSnapshot(ctx context.Context, path string) (any, int64, error) {
+	x, err := snapshot.LoadIndex(ctx, path)
+	if err != nil {
+		return nil, 0, err
 	}
+	return x, x.Size(), nil
 }
 
-func loadHistory(ctx context.Context, path string) func() (any, int64, error) {
-	return func() (any, int64, error) {
-		x, err := history.LoadIndex(ctx, path)
-		if err != nil {
-			return nil, 0, err
-		}
-		return x, x.Size(), nil
+func loadHistory(ctx context.Context, path string) (any, int64, error) {
+	x, err := history.LoadIndex(ctx, path)
+	if err != nil {
+		return nil, 0, err
 	}
+	return x, x.Size(), nil
 }
 
 // snapshot returns the in-memory index of the snapshot at path, or nil
 // while it loads (see loaded).
 func (c *dbCache) snapshot(path string) (*snapshot.Index, error) {
-	db, err := c.loaded(path, loadSnapshot(context.Background(), path))
+	db, err := c.loaded(path, loadSnapshot)
 	if db == nil || err != nil {
 		return nil, err
 	}
@@ -210,7 +224,7 @@ func (c *dbCache) snapshot(path string) (*snapshot.Index, error) {
 // history returns the in-memory index of the history database at path,
 // or nil while it loads (see loaded).
 func (c *dbCache) history(path string) (*history.Index, error) {
-	db, err := c.loaded(path, loadHistory(context.Background(), path))
+	db, err := c.loaded(path, loadHistory)
 	if db == nil || err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ import (
 // waitSnapshot returns the index of the snapshot at path, waiting for it
 // to load.
 func waitSnapshot(ctx context.Context, c *dbCache, path string) (*snapshot.Index, error) {
-	db, err := c.get(ctx, path, loadSnapshot(ctx, path))
+	db, err := c.get(ctx, path, loadSnapshot)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func TestDBCacheReopens(t *testing.T) {
 	write(path, "first")
 	var c dbCache
 	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
-	c.stats.now = func() time.Time { return now }
+	c.now = func() time.Time { return now }
 	lookup := func() (*snapshot.Index, string) {
 		t.Helper()
 		r, err := waitSnapshot(ctx, &c, path)

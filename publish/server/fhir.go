@@ -268,7 +268,7 @@ func (h *handler) readCodeRequest(r *http.Request, root *os.Root, p fhirParams) 
 	if err != nil {
 		return nil, err
 	}
-	return &codeRequest{view: v, rel: rel, code: sys.Normalize(code)}, nil
+	return &codeRequest{view: &v, rel: rel, code: sys.Normalize(code)}, nil
 }
 
 // fhirLookup answers CodeSystem/$lookup: the code in the release asked
@@ -301,7 +301,7 @@ func (h *handler) fhirLookup(w http.ResponseWriter, r *http.Request, root *os.Ro
 		out.Parameter = append(out.Parameter, format.BoolParam("abstract", true))
 	}
 	out.Parameter = append(out.Parameter, format.ConceptParams(c)...)
-	if msg := req.view.describe(f); msg != "" {
+	if msg := req.view.describe(&f); msg != "" {
 		out.Parameter = append(out.Parameter, format.Parameter{Name: "property", Part: []format.Parameter{format.CodeParam("code", "message"), format.StringParam("value", msg)}})
 	}
 	for _, rb := range f.ReplacedBy {
@@ -336,7 +336,7 @@ func (h *handler) fhirValidate(w http.ResponseWriter, r *http.Request, root *os.
 	} else {
 		valid := f.InRelease
 		out.Parameter = append(out.Parameter, format.BoolParam("result", valid))
-		msg := req.view.describe(f)
+		msg := req.view.describe(&f)
 		if d := p.get("display"); valid && d != "" && f.Record.Description() != "" && !strings.EqualFold(strings.TrimSpace(d), f.Record.Description()) {
 			valid = false
 			out.Parameter[0] = format.BoolParam("result", false)

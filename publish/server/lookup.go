@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -29,10 +30,24 @@ var errRead = errors.New("cannot read the published tree")
 
 // sysView is one system of the published tree.
 type sysView struct {
-	h    *handler
-	root *os.Root
-	sys  codeset.System
-	idx  *format.SystemIndex
+	h     *handler
+	root  *os.Root
+	sys   codeset.System
+	idx   *format.SystemIndex
+	files *sysFiles
+	snaps map[*format.IndexRelease]treeName // of idx.Releases
+}
+
+// treeName is a file of the tree: its slash path within the tree and its
+// file-system path.
+type treeName struct{ rel, file string }
+
+// sysFiles are the names of a system's files, worked out once: joining
+// them on every lookup cost five allocations.
+type sysFiles struct {
+	index   string // SYSTEM/index.json
+	history treeName
+	idx     cachedIndex // guarded by handler.mu
 }
 
 // cachedIndex is a system's parsed index, valid while its file stays the
@@ -40,38 +55,55 @@ type sysView struct {
 type cachedIndex struct {
 	st  os.FileInfo
 	idx *format.SystemIndex
+	// snaps are the names of the snapshots of idx.Releases.
+	snaps map[*format.IndexRelease]treeName
+}
+
+// name returns the treeName of rel, a slash path within the tree.
+func (h *handler) name(rel string) treeName {
+	return treeName{rel: rel, file: filepath.Join(h.dir, filepath.FromSlash(rel))}
 }
 
 // openSystem reads the index of sys, or takes it from the cache when the
-// file is the one read before.
-func (h *handler) openSystem(root *os.Root, sys codeset.System) (*sysView, error) {
-	rel := path.Join(string(sys), format.IndexName)
-	st, err := h.stats.stat(rel, func() (os.FileInfo, error) { return root.Stat(rel) })
-	if err == nil {
-		h.mu.Lock()
-		c, ok := h.idxs[rel]
-		h.mu.Unlock()
-		if ok && os.SameFile(c.st, st) && c.st.Size() == st.Size() && c.st.ModTime().Equal(st.ModTime()) {
-			return &sysView{h: h, root: root, sys: sys, idx: c.idx}, nil
+// file is the one read before. The view is a value, kept on the caller's
+// stack.
+func (h *handler) openSystem(root *os.Root, sys codeset.System) (sysView, error) {
+	h.mu.Lock()
+	files := h.systems[sys]
+	if files == nil {
+		// One entry a code system: callers pass systems they parsed.
+		files = &sysFiles{index: path.Join(string(sys), format.IndexName), history: h.name(path.Join(string(sys), format.HistoryName))}
+		if h.systems == nil {
+			h.systems = map[codeset.System]*sysFiles{}
 		}
+		h.systems[sys] = files
+	}
+	c := files.idx
+	h.mu.Unlock()
+	rel := files.index
+	st, err := h.stats.stat(rel, func() (os.FileInfo, error) { return root.Stat(rel) })
+	if err == nil && c.idx != nil && os.SameFile(c.st, st) && c.st.Size() == st.Size() && c.st.ModTime().Equal(st.ModTime()) {
+		return sysView{h: h, root: root, sys: sys, idx: c.idx, files: files, snaps: c.snaps}, nil
 	}
 	var idx format.SystemIndex
 	if err == nil {
 		err = format.ReadJSONFile(root.ReadFile, rel, "index", &idx)
 	}
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(idx.Releases) == 0) {
-		return nil, codeset.NewError(codeset.ErrNotFound, "no release of %s is published", sys.Name())
+		return sysView{}, codeset.NewError(codeset.ErrNotFound, "no release of %s is published", sys.Name())
 	}
 	if err != nil {
-		return nil, errRead
+		return sysView{}, errRead
+	}
+	c = cachedIndex{st: st, idx: &idx, snaps: map[*format.IndexRelease]treeName{}}
+	for i := range idx.Releases {
+		r := &idx.Releases[i]
+		c.snaps[r] = h.name(path.Join(string(sys), r.Snapshot))
 	}
 	h.mu.Lock()
-	if h.idxs == nil {
-		h.idxs = map[string]cachedIndex{}
-	}
-	h.idxs[rel] = cachedIndex{st: st, idx: &idx}
+	files.idx = c
 	h.mu.Unlock()
-	return &sysView{h: h, root: root, sys: sys, idx: &idx}, nil
+	return sysView{h: h, root: root, sys: sys, idx: &idx, files: files, snaps: c.snaps}, nil
 }
 
 // releaseAt returns the release in effect on date: the last one whose
@@ -178,20 +210,23 @@ func (v *sysView) pos(label string) int {
 
 // snapshotPath returns the file of the snapshot of r.
 func (v *sysView) snapshotPath(r *format.IndexRelease) (string, error) {
-	p, err := v.h.treeFile(v.root, path.Join(string(v.sys), r.Snapshot))
-	if err != nil {
+	n, ok := v.snaps[r]
+	if !ok {
+		// A copy of a release of the index, not the release itself.
+		n = v.h.name(path.Join(string(v.sys), r.Snapshot))
+	}
+	if err := v.h.checkFile(v.root, n.rel); err != nil {
 		return "", errRead
 	}
-	return p, nil
+	return n.file, nil
 }
 
 // historyPath returns the system's history database, or "" when none.
 func (v *sysView) historyPath() string {
-	p, err := v.h.treeFile(v.root, path.Join(string(v.sys), format.HistoryName))
-	if err != nil {
+	if err := v.h.checkFile(v.root, v.files.history.rel); err != nil {
 		return ""
 	}
-	return p
+	return v.files.history.file
 }
 
 // introducedOn returns the effective date of the release first holding a
@@ -261,24 +296,25 @@ func (h historyReader) Read(code string) (*format.CodeHistory, error) { return h
 
 // lookup finds code (stored form) in release r. A code the release does
 // not hold but an earlier one did comes back deleted, with its last record;
-// a code no release up to r had gives an ErrNotFound error.
-func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code string) (*found, error) {
+// a code no release up to r had gives an ErrNotFound error. The answer is
+// a value, which the caller keeps on its stack.
+func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code string) (found, error) {
 	snap, err := v.snapshotPath(r)
 	if err != nil {
-		return nil, err
+		return found{}, err
 	}
-	f := &found{Release: r}
+	f := found{Release: r}
 	hist := v.historyPath()
 	sx, err := v.h.dbs.snapshot(snap)
 	if err != nil {
-		return nil, errRead
+		return found{}, errRead
 	}
 	var hx *history.Index
 	if hist != "" {
 		// Asked now, so that a history still to load loads while the
 		// snapshot does.
 		if hx, err = v.h.dbs.history(hist); err != nil {
-			return nil, errRead
+			return found{}, errRead
 		}
 	}
 	var snaps snapshotSource = snapshotIndex{sx}
@@ -286,7 +322,7 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		// Loading: read the file itself meanwhile.
 		rd, err := snapshot.OpenReader(ctx, snap)
 		if err != nil {
-			return nil, errRead
+			return found{}, errRead
 		}
 		defer rd.Close()
 		snaps = snapshotReader{ctx, rd}
@@ -298,11 +334,11 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		// The header above the code, from the same snapshot.
 		parent, err := snaps.Parent(c.Code)
 		if err != nil {
-			return nil, errRead
+			return found{}, errRead
 		}
 		f.Info = format.ConceptInfo{Header: header, Parent: parent, Status: format.ConceptStatus(c), Retired: format.TerminationDate(c)}
 	case !errors.Is(err, snapshot.ErrNoCode):
-		return nil, errRead
+		return found{}, errRead
 	}
 	if hist != "" {
 		var hs historySource
@@ -311,7 +347,7 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		} else {
 			rd, err := history.OpenReader(ctx, hist)
 			if err != nil {
-				return nil, errRead
+				return found{}, errRead
 			}
 			defer rd.Close()
 			hs = historyReader{ctx, rd}
@@ -321,7 +357,7 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 		case err == nil:
 			f.History = ch
 		case !errors.Is(err, snapshot.ErrNoCode):
-			return nil, errRead
+			return found{}, errRead
 		}
 	}
 	if f.InRelease {
@@ -333,11 +369,11 @@ func (v *sysView) lookup(ctx context.Context, r *format.IndexRelease, code strin
 	if f.History == nil {
 		// Built only here: formatting it for every lookup cost each found
 		// code three allocations.
-		return nil, codeset.NewError(codeset.ErrNotFound, "%s %s has no code %s", v.sys.Name(), r.Label, v.sys.Display(code))
+		return found{}, codeset.NewError(codeset.ErrNotFound, "%s %s has no code %s", v.sys.Name(), r.Label, v.sys.Display(code))
 	}
 	first, here := v.pos(f.History.FirstRelease), v.pos(r.Label)
 	if first < 0 || first > here {
-		return nil, codeset.NewError(codeset.ErrNotFound, "%s %s has no code %s: it takes effect with %s", v.sys.Name(), r.Label, v.sys.Display(code), f.History.FirstRelease)
+		return found{}, codeset.NewError(codeset.ErrNotFound, "%s %s has no code %s: it takes effect with %s", v.sys.Name(), r.Label, v.sys.Display(code), f.History.FirstRelease)
 	}
 	// Deleted: by the first release after the last one before r that had
 	// it, as far as the events tell.

@@ -22,8 +22,10 @@ type heldRoot struct {
 	gone bool // replaced: close when refs drops to 0
 }
 
-// open returns the tree's root and a function to call when done with it.
-func (t *treeRoot) open(dir string) (*os.Root, func(), error) {
+// open returns the tree's root, held until release(held) says the
+// request is done with it. (A function to call when done, returned
+// instead, cost each request an allocation.)
+func (t *treeRoot) open(dir string) (root *os.Root, held *heldRoot, err error) {
 	st, err := t.stat.stat(dir, func() (os.FileInfo, error) { return os.Stat(dir) })
 	if err != nil {
 		return nil, nil, err
@@ -45,12 +47,15 @@ func (t *treeRoot) open(dir string) (*os.Root, func(), error) {
 	}
 	e := t.cur
 	e.refs++
-	return e.root, func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		e.refs--
-		if e.gone && e.refs == 0 {
-			e.root.Close()
-		}
-	}, nil
+	return e.root, e, nil
+}
+
+// release ends a request's use of the root open gave it.
+func (t *treeRoot) release(e *heldRoot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e.refs--
+	if e.gone && e.refs == 0 {
+		e.root.Close()
+	}
 }

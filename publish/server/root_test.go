@@ -28,10 +28,11 @@ func TestTreeRootReopens(t *testing.T) {
 	tr.stat.now = func() time.Time { return now }
 	read := func() (string, func()) {
 		t.Helper()
-		r, done, err := tr.open(dir)
+		r, held, err := tr.open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
+		done := func() { tr.release(held) }
 		b, err := r.ReadFile("f")
 		if err != nil {
 			t.Fatal(err)

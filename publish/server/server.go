@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +39,24 @@ const (
 	searchMaxLimit = 1000
 )
 
+// sharedValue returns a header value that answers share, sparing each
+// answer a slice of its own (an allocation a header). Sharing is safe
+// because a Header's values are never written in place: Set replaces the
+// slice and Add appends, which copies a full slice (this one's length is
+// its capacity); net/http and httptest copy the values they keep.
+func sharedValue(v string) []string { return []string{v}[:1:1] }
+
+// Header values most answers carry.
+var (
+	anyOrigin   = sharedValue("*")
+	noCache     = sharedValue(cacheAPI)
+	contentJSON = sharedValue("application/json")
+)
+
+// noAttrs stands for a record's attributes where it has none, never
+// written to.
+var noAttrs = map[string]string{}
+
 // contentTypes are the media types of the files in the tree whose
 // extension the standard library may not know.
 var contentTypes = map[string]string{
@@ -57,9 +74,10 @@ type handler struct {
 	dir  string
 	mu   sync.Mutex
 	sums map[string]cachedSum // by slash path within the tree
-	idxs map[string]cachedIndex
-	dbs  dbCache
-	cmp  compareCache
+	// systems: the names of each system's files and its parsed index.
+	systems map[codeset.System]*sysFiles
+	dbs     dbCache
+	cmp     compareCache
 	// stats: the identities of the tree's files the API reads, checked
 	// at most every statEvery.
 	stats statCache
@@ -103,7 +121,7 @@ func New(outDir string) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	// Any page may read the tree and the APIs from a browser.
-	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header()["Access-Control-Allow-Origin"] = anyOrigin
 	fhir := p == "/fhir" || strings.HasPrefix(p, "/fhir/")
 	allow := "GET, HEAD"
 	if fhir {
@@ -132,10 +150,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case fhir:
 		h.serveFHIR(w, r, strings.TrimPrefix(strings.TrimPrefix(p, "/fhir"), "/"))
 	case p == "/healthz":
-		w.Header().Set("Cache-Control", cacheAPI)
+		w.Header()["Cache-Control"] = noCache
 		Reply(w, http.StatusOK, map[string]string{"status": "ok"})
 	case strings.HasPrefix(p, "/api/v1/"):
-		w.Header().Set("Cache-Control", cacheAPI)
+		w.Header()["Cache-Control"] = noCache
 		h.serveAPI(w, r, strings.TrimPrefix(p, "/api/v1/"))
 	default:
 		h.serveFile(w, r)
@@ -148,8 +166,11 @@ func treePath(urlPath string) (string, bool) {
 	if !strings.HasPrefix(urlPath, "/") || strings.Contains(urlPath, "\\") || strings.ContainsRune(urlPath, 0) {
 		return "", false
 	}
-	for _, seg := range strings.Split(urlPath[1:], "/") {
-		if seg == ".." || strings.HasPrefix(seg, ".") {
+	// Segment by segment, in place: every request passes here.
+	for rest, more := urlPath[1:], true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		if strings.HasPrefix(seg, ".") { // "..", or hidden
 			return "", false
 		}
 	}
@@ -298,31 +319,35 @@ func readManifestIn(root *os.Root, rel string) (*format.Manifest, error) {
 
 func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 	const want = "not found: want /api/v1/SYSTEM/codes/CODE, /api/v1/SYSTEM/search?q= or /api/v1/compare/SYSTEM?from=&to="
-	parts := strings.Split(rest, "/")
-	if len(parts) < 2 {
+	// rest is FIRST/SECOND[/THIRD], THIRD holding no slash; cut in place
+	// rather than split, as every code lookup passes here.
+	first, tail, ok := strings.Cut(rest, "/")
+	if !ok {
 		ReplyError(w, http.StatusNotFound, want)
 		return
 	}
-	if parts[0] == "compare" && len(parts) == 2 {
-		h.replyAPI(w, func(root *os.Root) error { return h.serveCompare(r.Context(), w, root, parts[1], r.URL.Query()) })
+	second, third, cut := strings.Cut(tail, "/")
+	two, three := !cut, cut && !strings.Contains(third, "/")
+	if first == "compare" && two {
+		h.replyAPI(w, func(root *os.Root) error { return h.serveCompare(r.Context(), w, root, tail, r.URL.Query()) })
 		return
 	}
-	sys, err := codeset.ParseSystem(parts[0])
+	sys, err := codeset.ParseSystem(first)
 	if err != nil {
 		ReplyError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	root, done, err := h.root.open(h.dir)
+	root, held, err := h.root.open(h.dir)
 	if err != nil {
 		ReplyError(w, http.StatusNotFound, "nothing is published")
 		return
 	}
-	defer done()
+	defer h.root.release(held)
 	q := r.URL.Query()
 	switch {
-	case len(parts) == 3 && parts[1] == "codes" && parts[2] != "":
-		err = h.serveCode(r.Context(), w, root, sys, sys.Normalize(parts[2]), q.Get("release"), q.Get("date"))
-	case len(parts) == 2 && parts[1] == "search":
+	case three && second == "codes" && third != "":
+		err = h.serveCode(r.Context(), w, root, sys, sys.Normalize(third), q.Get("release"), q.Get("date"))
+	case two && second == "search":
 		err = h.serveSearch(r.Context(), w, root, sys, q)
 	default:
 		ReplyError(w, http.StatusNotFound, want)
@@ -340,12 +365,12 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) 
 // replyAPI runs serve with the tree's root and answers its error, if any,
 // with the JSON error body.
 func (h *handler) replyAPI(w http.ResponseWriter, serve func(*os.Root) error) {
-	root, done, err := h.root.open(h.dir)
+	root, held, err := h.root.open(h.dir)
 	if err != nil {
 		ReplyError(w, http.StatusNotFound, "nothing is published")
 		return
 	}
-	defer done()
+	defer h.root.release(held)
 	if err := serve(root); err != nil {
 		status := Status(err)
 		if status == http.StatusInternalServerError {
@@ -355,17 +380,17 @@ func (h *handler) replyAPI(w http.ResponseWriter, serve func(*os.Root) error) {
 	}
 }
 
-// treeFile returns the file-system path of rel, checked through root so a
-// symbolic link cannot lead out of the tree.
-func (h *handler) treeFile(root *os.Root, rel string) (string, error) {
+// checkFile checks that rel is a regular file of the tree, through root
+// so that a symbolic link cannot lead out of the tree.
+func (h *handler) checkFile(root *os.Root, rel string) error {
 	st, err := h.stats.stat(rel, func() (os.FileInfo, error) { return root.Stat(rel) })
 	if err != nil {
-		return "", err
+		return err
 	}
 	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: not a regular file", rel)
+		return fmt.Errorf("%s: not a regular file", rel)
 	}
-	return filepath.Join(h.dir, filepath.FromSlash(rel)), nil
+	return nil
 }
 
 func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os.Root, sys codeset.System, code, which, date string) error {
@@ -381,13 +406,18 @@ func (h *handler) serveCode(ctx context.Context, w http.ResponseWriter, root *os
 	if err != nil {
 		return err
 	}
+	if f.Record.Attrs == nil {
+		// What RecordOf would make, without making a map per lookup: the
+		// reply only reads it.
+		f.Record.Attrs = noAttrs
+	}
 	rec := format.RecordOf(f.Record)
 	resp := format.CodeResponse{
 		System: sys, Code: code, Written: sys.Display(code), Display: f.Record.Description(),
 		Release: rel.Label, Effective: rel.Effective,
 		Status: f.Info.Status, Billable: f.InRelease && !f.Info.Header, Header: f.Info.Header,
 		EffectiveDate: f.Info.Effective, RetirementDate: f.Info.Retired,
-		Message: v.describe(f), Record: &rec, History: f.History,
+		Message: v.describe(&f), Record: &rec, History: f.History,
 	}
 	if f.Info.Parent != "" {
 		resp.Parent = sys.Display(f.Info.Parent)

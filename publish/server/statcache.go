@@ -29,21 +29,38 @@ type statCache struct {
 type statEntry struct {
 	st  os.FileInfo
 	err error
-	at  time.Time
+	at  time.Duration // clock
+}
+
+// clockBase is what the server's caches measure the time from: a
+// duration since it reads the monotonic clock alone, where time.Now also
+// reads the wall clock (twice the cost, and a lookup looks at the time
+// several times).
+var clockBase = time.Now()
+
+// clock returns the time as a duration since clockBase; now, when not nil
+// (tests), tells the time instead of the system.
+func clock(now func() time.Time) time.Duration {
+	if now != nil {
+		return now().Sub(clockBase)
+	}
+	return time.Since(clockBase)
+}
+
+// fresh reports whether what was learnt at time at (from clock) may still
+// be trusted at time t.
+func fresh(at, t time.Duration) bool {
+	return t-at < statEvery && t >= at
 }
 
 // stat returns the remembered result for key when it is recent, else calls
 // stat and remembers what it says.
 func (c *statCache) stat(key string, stat func() (os.FileInfo, error)) (os.FileInfo, error) {
-	now := time.Now
-	if c.now != nil {
-		now = c.now
-	}
-	t := now()
+	t := clock(c.now)
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
-	if ok && t.Sub(e.at) < statEvery && !t.Before(e.at) {
+	if ok && fresh(e.at, t) {
 		return e.st, e.err
 	}
 	st, err := stat()

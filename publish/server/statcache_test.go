@@ -28,7 +28,7 @@ func TestLookupSeesNewRelease(t *testing.T) {
 	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	h := &handler{dir: out, sums: map[string]cachedSum{}}
-	h.stats.now, h.dbs.stats.now, h.root.stat.now = clock, clock, clock
+	h.stats.now, h.dbs.now, h.root.stat.now = clock, clock, clock
 	lookup := func() format.CodeResponse {
 		t.Helper()
 		w := httptest.NewRecorder()
