@@ -298,9 +298,6 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	for _, f := range m.Files {
 		fmt.Fprintf(&list, "%s  %s\n", f.SHA256, f.Name)
 	}
-	if err := durable.WriteNew(filepath.Join(dir, format.SumsName), list.Bytes()); err != nil {
-		return nil, err
-	}
 	n, sum, err := durable.HashReader(ctx, bytes.NewReader(list.Bytes()))
 	if err != nil {
 		return nil, err
@@ -312,7 +309,12 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := durable.WriteNew(filepath.Join(dir, format.ManifestName), append(b, '\n')); err != nil {
+	// Written, then synced together: the folder is renamed into place
+	// only once both are on disk and the folder synced.
+	if err := durable.WriteNewFiles(
+		durable.NewFile{Path: filepath.Join(dir, format.SumsName), Data: list.Bytes()},
+		durable.NewFile{Path: filepath.Join(dir, format.ManifestName), Data: append(b, '\n')},
+	); err != nil {
 		return nil, err
 	}
 	if err := durable.SyncDir(dir); err != nil {

@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // ErrNoReplace reports a destination that exists and must not be replaced.
@@ -78,6 +79,51 @@ func WriteNew(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// NewFile is a file for WriteNewFiles: its path and content.
+type NewFile struct {
+	Path string
+	Data []byte
+}
+
+// WriteNewFiles is WriteNew of several files at once: each is created
+// (it must not exist) and written, then all are synced together, so that
+// the file system can commit them in one go rather than one after the
+// other. When it fails, files it created may be left behind, written or
+// not: the caller removes them, as it would after a failed WriteNew.
+func WriteNewFiles(files ...NewFile) error {
+	opened := make([]*os.File, 0, len(files))
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	for _, nf := range files {
+		f, err := os.OpenFile(nf.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		opened = append(opened, f)
+		if _, err := f.Write(nf.Data); err != nil {
+			return err
+		}
+	}
+	errs := make([]error, len(opened))
+	var wg sync.WaitGroup
+	for i, f := range opened {
+		wg.Go(func() { errs[i] = f.Sync() })
+	}
+	wg.Wait()
+	for i, f := range opened {
+		if errs[i] == nil {
+			errs[i] = f.Close()
+		} else {
+			f.Close()
+		}
+	}
+	opened = nil
+	return errors.Join(errs...)
 }
 
 // CreateNew creates path (which must not exist), lets fill write it
