@@ -194,13 +194,14 @@ func (e storeError) Error() string { return e.err.Error() }
 // without descriptor text, and the changelogs leave it out too. effective
 // gives when codes took effect, for the CodeSystem. store, when not nil,
 // writes the snapshot at snapshotPath first. ahead, when not nil, is
-// called once: with the stored snapshot and its SHA-256 once the snapshot
-// is in dir, in a goroutine of its own, or with "" when it is not.
+// called once: with the stored snapshot and its SHA-256 (given once
+// hashed) once the snapshot is in dir, in a goroutine of its own, or with
+// "" when it is not.
 //
 // The snapshot (stored, copied into dir and hashed) and the other files
 // (rendered and hashed as they are written) are made at the same time, on
 // two cores: neither needs the other, only the release and its changelog.
-func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error, ahead func(snap, sum string)) (*format.Manifest, error) {
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error, ahead func(snap string, sum func() (string, error))) (*format.Manifest, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if licence == format.LicenceCodesOnly {
@@ -232,15 +233,27 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums)
-		if ahead != nil {
-			// The history extended by the release is built from here on,
-			// beside the rest of the folder, rather than after it.
-			if f, ok := sums.get(format.SnapshotName(rel.System, rel.Label)); err == nil && ok {
-				go ahead(snapshotPath, f.SHA256)
-			} else {
-				ahead("", "")
+		// The history extended by the release is built from the moment
+		// the snapshot is in the folder, beside the rest of it (and
+		// beside the snapshot's hashing, which it needs only at its end)
+		// rather than after it.
+		var hashed *snapshotSum
+		err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums, func() {
+			if ahead != nil {
+				hashed = &snapshotSum{done: make(chan struct{})}
+				go ahead(snapshotPath, hashed.wait)
 			}
+		})
+		switch {
+		case hashed != nil:
+			if f, ok := sums.get(format.SnapshotName(rel.System, rel.Label)); err == nil && ok {
+				hashed.sum = f.SHA256
+			} else {
+				hashed.err = errors.New("snapshot not hashed")
+			}
+			close(hashed.done)
+		case ahead != nil:
+			ahead("", nil)
 		}
 		if err != nil {
 			fail(err)
@@ -323,10 +336,25 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	return m, nil
 }
 
+// snapshotSum is the SHA-256 of a release's snapshot, set once it is
+// hashed: done is closed then.
+type snapshotSum struct {
+	done chan struct{}
+	sum  string
+	err  error
+}
+
+// wait returns the SHA-256 once it is known.
+func (s *snapshotSum) wait() (string, error) {
+	<-s.done
+	return s.sum, s.err
+}
+
 // buildSnapshot stores the snapshot (store, when not nil), puts it into
 // dir (a copy of snapshotPath, or in a codes-only tree a snapshot of rel
-// written anew) and hashes what is there.
-func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, licence string, store func(context.Context) error, sums *fileSums) error {
+// written anew) and hashes what is there. placed is called once the
+// snapshot is in dir and checked, before it is hashed.
+func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, licence string, store func(context.Context) error, sums *fileSums, placed func()) error {
 	if store != nil {
 		if err := store(ctx); err != nil {
 			return storeError{err}
@@ -351,6 +379,7 @@ func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.R
 	if info.System != rel.System || info.Label != rel.Label {
 		return fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
 	}
+	placed()
 	n, sum, err := durable.HashFile(ctx, snap)
 	if err != nil {
 		return err
