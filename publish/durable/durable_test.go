@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,59 @@ func TestWriteNewFiles(t *testing.T) {
 	}
 	if got, err := os.ReadFile(a); err != nil || string(got) != "sums\n" {
 		t.Errorf("%s holds %q, %v after the refused write; want it unchanged", a, got, err)
+	}
+}
+
+func TestReplaceFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteNew(filepath.Join(dir, "same.json"), []byte("same\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNew(filepath.Join(dir, "old.json"), []byte("old\n")); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(filepath.Join(dir, "same.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ReplaceFiles(dir, ".tmp-", NewFile{"old.json", []byte("new\n")}, NewFile{"same.json", []byte("same\n")}, NewFile{"fresh.html", []byte("<p>\n")}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"old.json": "new\n", "same.json": "same\n", "fresh.html": "<p>\n"} {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
+			t.Errorf("%s holds %q, %v; want %q", name, got, err, want)
+		}
+	}
+	// A file whose content is the same is left as it was.
+	if after, err := os.Stat(filepath.Join(dir, "same.json")); err != nil || !os.SameFile(before, after) {
+		t.Errorf("same.json was replaced (%v)", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("%d entries in the folder, want the 3 files and no temporary one", len(entries))
+	}
+	// A file that cannot be renamed into place (a folder there) fails the
+	// call: the files before it are replaced, the rest untouched, and no
+	// temporary file is left.
+	if err := os.Mkdir(filepath.Join(dir, "blocked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "blocked", "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = ReplaceFiles(dir, ".tmp-", NewFile{"old.json", []byte("newer\n")}, NewFile{"blocked", []byte("b")}, NewFile{"fresh.html", []byte("<p>later\n")})
+	if err == nil {
+		t.Fatal("ReplaceFiles over a folder succeeded")
+	}
+	for name, want := range map[string]string{"old.json": "newer\n", "fresh.html": "<p>\n"} {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != want {
+			t.Errorf("after the failure %s holds %q, %v; want %q", name, got, err, want)
+		}
+	}
+	entries, _ = os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left", e.Name())
+		}
 	}
 }
