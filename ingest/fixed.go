@@ -56,8 +56,18 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 	}
 	defer f.Close()
 	at := &ParseError{File: name}
+	// The room for the file's records is made (the lines counted, the
+	// release's codes and index by code grown: tens of milliseconds for
+	// a release of ICD-10-CM's size) while the first lines are cut; the
+	// records are handed over only once it is made.
+	var reserved chan struct{}
 	if rd.reserve != nil {
-		rd.reserve(min(countLines(path), rd.lim.MaxRows))
+		reserved = make(chan struct{})
+		go func() {
+			defer close(reserved)
+			rd.reserve(min(countLines(path), rd.lim.MaxRows))
+		}()
+		defer func() { <-reserved }()
 	}
 	fields := p.fields()
 
@@ -87,6 +97,9 @@ func (rd *reader) fixed(ctx context.Context, path, name string, l *FixedLayout) 
 	cur := *at // the location handed to emit, reused line after line
 	started, records := false, 0
 	for b := range order {
+		if reserved != nil {
+			<-reserved
+		}
 		<-b.done
 		for i := range b.lines {
 			ln := &b.lines[i]

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -157,14 +158,45 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 	rep := &Report{}
 	c := &collector{rel: rel, rep: rep, p: p, headers: map[string]bool{}, ctx: ctx}
 	rd := &reader{p: p, rep: rep, lim: lim, emit: c.emit}
-	var addenda, decls []input
+	var addenda []input
+	var decls []*declRead
+	for _, in := range inputs {
+		if in.role == roleDeclaration {
+			decls = append(decls, &declRead{in: in})
+		}
+	}
+	// The publisher's lists of changes (the HCPCS transaction report, a
+	// workbook) need nothing of the code files: they are read meanwhile,
+	// on the other core, each with a report of its own whose warnings
+	// join the release's where the list is taken in, so that the report
+	// reads as if they were read after the code files.
+	if len(decls) > 0 {
+		for _, d := range decls {
+			d.done = make(chan struct{})
+		}
+		dctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer func() {
+			cancel()
+			wg.Wait()
+		}()
+		wg.Go(func() {
+			for _, d := range decls {
+				drd := &reader{p: p, rep: &d.rep, lim: lim}
+				d.changes, d.err = drd.declarationFile(dctx, d.in)
+				close(d.done)
+				if d.err != nil {
+					return
+				}
+			}
+		})
+	}
 	for _, in := range inputs {
 		switch in.role {
 		case roleAddenda:
 			addenda = append(addenda, in)
 			continue
 		case roleDeclaration:
-			decls = append(decls, in)
 			continue
 		}
 		fr := FileReport{Name: in.name}
@@ -196,11 +228,13 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 			return nil, nil, fmt.Errorf("%s: %w", strings.Join(files, ", "), err)
 		}
 	}
-	for _, in := range decls {
-		changes, err := rd.declarationFile(ctx, in)
-		if err != nil {
-			return nil, nil, err
+	for _, d := range decls {
+		<-d.done
+		if d.err != nil {
+			return nil, nil, d.err
 		}
+		in, changes := d.in, d.changes
+		rep.Warnings = append(rep.Warnings, d.rep.Warnings...)
 		var declared []codeset.DeclaredChange
 		for _, c := range changes {
 			if c.Kind != "" {
@@ -217,6 +251,16 @@ func Read(ctx context.Context, opts Options, files ...string) (*codeset.Release,
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d all-digit codes shorter than %d characters were left-padded with zeros (e.g. 100 read as 00100)", rep.Padded, p.Width))
 	}
 	return rel, rep, nil
+}
+
+// declRead is a declaration file read beside the code files (see Read):
+// done is closed once changes or err are set.
+type declRead struct {
+	in      input
+	rep     Report
+	changes []codeset.DeclaredChange
+	err     error
+	done    chan struct{}
 }
 
 // collector gathers the records of a release as files are read: it merges

@@ -477,3 +477,39 @@ func centre(s string, w int) string {
 	left := (w - len(s)) / 2
 	return strings.Repeat(" ", left) + s + strings.Repeat(" ", w-len(s)-left)
 }
+
+// TestReadDeclarationsBesideCodes reads the publisher's lists of changes
+// while the code files are read, and reports as a read of one file after
+// the other would: a bad code file before a bad list, the lists in the
+// order given, and a list's warnings with the release's.
+func TestReadDeclarationsBesideCodes(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.xlsx")
+	writeXLSX(t, data, sheet{"A", hcpcsRows(hcpcsHeader)})
+	bad := filepath.Join(dir, "bad.xlsx")
+	writeXLSX(t, bad, sheet{"A", append(hcpcsRows(hcpcsHeader), []any{"Z!", "00100", "3", "Bad code", "Bad code"})})
+	good := append([][]any{}, hcpcsTransaction...)
+	good = append(good, []any{"J7777", "Renamed"})
+	trans := filepath.Join(dir, "trans.xlsx")
+	writeXLSX(t, trans, sheet{"Changes by HCPC", good})
+	badTrans := filepath.Join(dir, "badtrans.xlsx")
+	writeXLSX(t, badTrans, sheet{"Changes by HCPC", append(append([][]any{}, hcpcsTransaction...), []any{"Z!", "ADD"})})
+	for _, c := range []struct {
+		files []string
+		want  string // in the error
+	}{
+		{[]string{bad, badTrans}, "bad.xlsx!A row"},
+		{[]string{data, badTrans}, "badtrans.xlsx!Changes by HCPC row"},
+		{[]string{data, trans, badTrans}, "badtrans.xlsx!Changes by HCPC row"},
+	} {
+		_, _, err := readSystem(t, codeset.HCPCS, "2030", c.files...)
+		if !errors.Is(err, ErrBadCode) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("read %v: err = %v, want a bad code at %s", c.files, err, c.want)
+		}
+	}
+	_, rep := mustReadSystem(t, codeset.HCPCS, "2030", data, trans)
+	want := `trans.xlsx!Changes by HCPC row 7 col B: unknown action "Renamed"`
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], want) {
+		t.Errorf("warnings %q, want one saying %q", rep.Warnings, want)
+	}
+}

@@ -71,9 +71,10 @@ func (a *aheadHistory) remove() {
 // tree's snapshots are not the stored ones). Otherwise it returns a
 // history to build and build, which builds it from the release's snapshot
 // at snap (the stored one: it stays where it is while the release folder
-// is renamed), whose SHA-256 is sum, or, when snap is "", notes that
-// there is nothing to build. build must be called once.
-func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, label, effective, licence string) (*aheadHistory, func(snap, sum string)) {
+// is renamed), whose SHA-256 sum gives (it may wait for the hash), or,
+// when snap is "", notes that there is nothing to build. build must be
+// called once.
+func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, label, effective, licence string) (*aheadHistory, func(snap string, sum func() (string, error))) {
 	if licence == format.LicenceCodesOnly {
 		return nil, nil
 	}
@@ -112,7 +113,7 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 	path := filepath.Join(dir, format.HistoryName)
 	copied := make(chan error, 1)
 	go func() { copied <- history.Copy(ctx, path, filepath.Join(sysDir, format.HistoryName)) }()
-	return a, func(snap, sum string) {
+	return a, func(snap string, sum func() (string, error)) {
 		defer close(a.done)
 		err := <-copied
 		if snap == "" || err != nil {
@@ -120,7 +121,7 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 		}
 		// A failure here costs only time: the re-index builds the
 		// history as it always does.
-		all := append(snaps, history.Snapshot{Path: snap, SHA256: sum})
+		all := append(snaps, history.Snapshot{Path: snap, Sum: sum})
 		ext, err := history.ExtendFile(ctx, path, all)
 		a.ok, a.ext = err == nil, ext
 		if a.ok {

@@ -128,14 +128,16 @@ func reindexWith(ctx context.Context, outDir string, now time.Time, ahead *ahead
 		}
 		root.Systems = append(root.Systems, r)
 	}
-	if err := writeJSONAtomic(outDir, format.IndexName, root); err != nil {
+	b, err := indentedJSON(root)
+	if err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	var page bytes.Buffer
 	if err := pages.WriteIndex(&page, &root); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
-	if err := writeAtomic(outDir, format.IndexPageName, page.Bytes()); err != nil {
+	// The index, then its page, as writeAtomic would (durable.ReplaceFiles).
+	if err := durable.ReplaceFiles(outDir, indexTempPrefix, durable.NewFile{Path: format.IndexName, Data: b}, durable.NewFile{Path: format.IndexPageName, Data: page.Bytes()}); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
 	}
 	return &root, nil
@@ -231,6 +233,16 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		}
 	}
 
+	// The pointers, the index and the pages are replaced in this order,
+	// as writeAtomic would, with their contents synced together first
+	// (see durable.ReplaceFiles).
+	var files []durable.NewFile
+	add := func(name string, data []byte) { files = append(files, durable.NewFile{Path: name, Data: data}) }
+	flush := func() error {
+		err := durable.ReplaceFiles(dir, indexTempPrefix, files...)
+		files = nil
+		return err
+	}
 	for _, p := range []struct {
 		name, kind string
 		rel        *format.IndexRelease
@@ -240,6 +252,9 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		{format.CurrentName, format.PointerCurrent, current, &idx.Current},
 	} {
 		if p.rel == nil {
+			if err := flush(); err != nil {
+				return nil, err
+			}
 			if err := durable.Remove(dir, p.name); err != nil {
 				return nil, err
 			}
@@ -252,13 +267,17 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 			Path: p.rel.Path, Manifest: p.rel.Manifest, Snapshot: p.rel.Snapshot,
 			SHA256: p.rel.SnapshotSHA256, Bytes: p.rel.SnapshotBytes,
 		}
-		if err := writeJSONAtomic(dir, p.name, ptr); err != nil {
+		b, err := indentedJSON(ptr)
+		if err != nil {
 			return nil, err
 		}
+		add(p.name, b)
 	}
-	if err := writeJSONAtomic(dir, format.IndexName, idx); err != nil {
+	b, err := indentedJSON(idx)
+	if err != nil {
 		return nil, err
 	}
+	add(format.IndexName, b)
 	for _, p := range []struct {
 		name  string
 		write func(io.Writer, *format.SystemIndex) error
@@ -271,9 +290,10 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		if err := p.write(&page, idx); err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(dir, p.name, page.Bytes()); err != nil {
-			return nil, err
-		}
+		add(p.name, page.Bytes())
+	}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return idx, nil
 }
@@ -306,13 +326,14 @@ func releaseManifests(dir string, sys codeset.System) ([]*format.Manifest, error
 	return ms, nil
 }
 
-// writeJSONAtomic writes v as indented JSON to dir/name with writeAtomic.
-func writeJSONAtomic(dir, name string, v any) error {
+// indentedJSON is v as the index files hold it: indented JSON and a line
+// feed.
+func indentedJSON(v any) ([]byte, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeAtomic(dir, name, append(b, '\n'))
+	return append(b, '\n'), nil
 }
 
 // writeAtomic replaces dir/name with data, atomically.

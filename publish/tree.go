@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -26,16 +27,17 @@ import (
 // ErrPublished reports a release that is already in the published tree.
 var ErrPublished = codeset.NewError(codeset.ErrConflict, "already published")
 
-// changelogWriters are the changelog renderers, by the file each writes.
+// changelogWriters are the changelog renderers, by the file each writes,
+// the slowest first (see renderers).
 var changelogWriters = []struct {
 	name  string
 	write func(io.Writer, *codeset.Changelog) error
 }{
-	{format.ChangelogMarkdown, changelog.WriteMarkdown},
-	{format.ChangelogJSON, format.WriteChangelog},
-	{format.ChangelogHTML, changelog.WriteHTML},
-	{format.ChangelogCSV, changelog.WriteCSV},
 	{format.ChangelogXLSX, changelog.WriteXLSX},
+	{format.ChangelogHTML, changelog.WriteHTML},
+	{format.ChangelogJSON, format.WriteChangelog},
+	{format.ChangelogCSV, changelog.WriteCSV},
+	{format.ChangelogMarkdown, changelog.WriteMarkdown},
 }
 
 // checkRelease validates sys and label before they name directories.
@@ -192,13 +194,14 @@ func (e storeError) Error() string { return e.err.Error() }
 // without descriptor text, and the changelogs leave it out too. effective
 // gives when codes took effect, for the CodeSystem. store, when not nil,
 // writes the snapshot at snapshotPath first. ahead, when not nil, is
-// called once: with the stored snapshot and its SHA-256 once the snapshot
-// is in dir, in a goroutine of its own, or with "" when it is not.
+// called once: with the stored snapshot and its SHA-256 (given once
+// hashed) once the snapshot is in dir, in a goroutine of its own, or with
+// "" when it is not.
 //
 // The snapshot (stored, copied into dir and hashed) and the other files
 // (rendered and hashed as they are written) are made at the same time, on
 // two cores: neither needs the other, only the release and its changelog.
-func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error, ahead func(snap, sum string)) (*format.Manifest, error) {
+func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, store func(context.Context) error, ahead func(snap string, sum func() (string, error))) (*format.Manifest, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if licence == format.LicenceCodesOnly {
@@ -211,35 +214,59 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	fail := func(err error) {
 		once.Do(func() { first = err; cancel() })
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums)
-		if ahead != nil {
-			// The history extended by the release is built from here on,
-			// beside the rest of the folder, rather than after it.
-			if f, ok := sums.get(format.SnapshotName(rel.System, rel.Label)); err == nil && ok {
-				go ahead(snapshotPath, f.SHA256)
-			} else {
-				ahead("", "")
-			}
-		}
-		if err != nil {
+	// The files besides the snapshot are rendered by this goroutine and,
+	// once the snapshot is stored, by the one that stored it too: a file
+	// at a time, each taken by the first goroutine free, so that the two
+	// cores end together whichever side has more to do (a release with
+	// few changes spends its time on the snapshot, one with years of
+	// changes on the changelogs).
+	files := renderers(rel, l, licence, effective)
+	render := func(ctx context.Context) {
+		if err := files.render(ctx, dir, sums); err != nil {
 			fail(err)
 		}
-	})
+	}
 	// While the snapshot is stored, its progress is the one shown.
 	rctx := ctx
 	if store != nil {
 		rctx = codeset.WithProgress(ctx, nil)
 	}
-	if err := renderFiles(rctx, dir, rel, l, licence, effective, sums); err != nil {
-		fail(err)
-	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// The history extended by the release is built from the moment
+		// the snapshot is in the folder, beside the rest of it (and
+		// beside the snapshot's hashing, which it needs only at its end)
+		// rather than after it.
+		var hashed *snapshotSum
+		err := buildSnapshot(ctx, dir, snapshotPath, rel, licence, store, sums, func() {
+			if ahead != nil {
+				hashed = &snapshotSum{done: make(chan struct{})}
+				go ahead(snapshotPath, hashed.wait)
+			}
+		})
+		switch {
+		case hashed != nil:
+			if f, ok := sums.get(format.SnapshotName(rel.System, rel.Label)); err == nil && ok {
+				hashed.sum = f.SHA256
+			} else {
+				hashed.err = errors.New("snapshot not hashed")
+			}
+			close(hashed.done)
+		case ahead != nil:
+			ahead("", nil)
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		render(rctx)
+	})
+	render(rctx)
 	wg.Wait()
 	if first != nil {
 		return nil, first
 	}
-	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
+	codeset.ReportProgress(ctx, "publishing", len(files.list), len(files.list))
 
 	m := &format.Manifest{
 		System:      rel.System,
@@ -284,9 +311,6 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	for _, f := range m.Files {
 		fmt.Fprintf(&list, "%s  %s\n", f.SHA256, f.Name)
 	}
-	if err := durable.WriteNew(filepath.Join(dir, format.SumsName), list.Bytes()); err != nil {
-		return nil, err
-	}
 	n, sum, err := durable.HashReader(ctx, bytes.NewReader(list.Bytes()))
 	if err != nil {
 		return nil, err
@@ -298,7 +322,12 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := durable.WriteNew(filepath.Join(dir, format.ManifestName), append(b, '\n')); err != nil {
+	// Written, then synced together: the folder is renamed into place
+	// only once both are on disk and the folder synced.
+	if err := durable.WriteNewFiles(
+		durable.NewFile{Path: filepath.Join(dir, format.SumsName), Data: list.Bytes()},
+		durable.NewFile{Path: filepath.Join(dir, format.ManifestName), Data: append(b, '\n')},
+	); err != nil {
 		return nil, err
 	}
 	if err := durable.SyncDir(dir); err != nil {
@@ -307,10 +336,25 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	return m, nil
 }
 
+// snapshotSum is the SHA-256 of a release's snapshot, set once it is
+// hashed: done is closed then.
+type snapshotSum struct {
+	done chan struct{}
+	sum  string
+	err  error
+}
+
+// wait returns the SHA-256 once it is known.
+func (s *snapshotSum) wait() (string, error) {
+	<-s.done
+	return s.sum, s.err
+}
+
 // buildSnapshot stores the snapshot (store, when not nil), puts it into
 // dir (a copy of snapshotPath, or in a codes-only tree a snapshot of rel
-// written anew) and hashes what is there.
-func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, licence string, store func(context.Context) error, sums *fileSums) error {
+// written anew) and hashes what is there. placed is called once the
+// snapshot is in dir and checked, before it is hashed.
+func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.Release, licence string, store func(context.Context) error, sums *fileSums, placed func()) error {
 	if store != nil {
 		if err := store(ctx); err != nil {
 			return storeError{err}
@@ -335,6 +379,7 @@ func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.R
 	if info.System != rel.System || info.Label != rel.Label {
 		return fmt.Errorf("snapshot %s holds %s %s", snapshotPath, info.System, info.Label)
 	}
+	placed()
 	n, sum, err := durable.HashFile(ctx, snap)
 	if err != nil {
 		return err
@@ -343,46 +388,59 @@ func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.R
 	return nil
 }
 
-// renderFiles writes the changelogs, the CodeSystem, the search index and
-// the records of rel into dir, hashing each as it is written.
-func renderFiles(ctx context.Context, dir string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, sums *fileSums) error {
-	create := func(name string, fill func(io.Writer) error) error {
-		h := durable.NewHasher()
-		if err := durable.CreateNew(filepath.Join(dir, name), func(w io.Writer) error { return fill(io.MultiWriter(w, h)) }); err != nil {
-			return err
-		}
-		n, sum := h.Sum()
-		sums.put(format.ManifestFile{Name: name, Bytes: n, SHA256: sum})
-		return nil
+// renderer writes one file of a release folder.
+type renderer struct {
+	name string
+	fill func(io.Writer) error
+}
+
+// renderList is the files of a release folder besides the snapshot, to be
+// rendered by one goroutine or several (render), each file by one.
+type renderList struct {
+	list []renderer
+	next atomic.Int64 // index of the next file to take
+	done atomic.Int64 // files written, for the progress shown
+}
+
+// renderers lists the changelogs, the CodeSystem, the search index and
+// the records of rel, roughly the slowest to render first, so that the
+// goroutines rendering them end close together.
+func renderers(rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string) *renderList {
+	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
+	rs := []renderer{{format.CodeSystemName, func(w io.Writer) error { return format.WriteCodeSystem(w, rel, effective, licence) }}}
+	for _, cw := range changelogWriters {
+		// Streamed to the file: a first release of a million codes has
+		// changelogs of hundreds of megabytes.
+		rs = append(rs, renderer{cw.name, func(w io.Writer) error { return cw.write(w, l) }})
 	}
-	for i, cw := range changelogWriters {
-		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
+	rs = append(rs,
+		renderer{format.RecordsName, func(w io.Writer) error { return pages.WriteRecords(w, rel) }},
+		renderer{format.SearchIndexName, func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }},
+	)
+	return &renderList{list: rs}
+}
+
+// render writes the files of the list not yet taken into dir, one after
+// the other, hashing each as it is written, until none is left or one
+// fails; several goroutines may render one list.
+func (rl *renderList) render(ctx context.Context, dir string, sums *fileSums) error {
+	for {
+		i := int(rl.next.Add(1)) - 1
+		if i >= len(rl.list) {
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// Streamed to the file: a first release of a million codes has
-		// changelogs of hundreds of megabytes.
-		if err := create(cw.name, func(w io.Writer) error { return cw.write(w, l) }); err != nil {
+		r := rl.list[i]
+		h := durable.NewHasher()
+		if err := durable.CreateNew(filepath.Join(dir, r.name), func(w io.Writer) error { return r.fill(io.MultiWriter(w, h)) }); err != nil {
 			return err
 		}
+		n, sum := h.Sum()
+		sums.put(format.ManifestFile{Name: r.name, Bytes: n, SHA256: sum})
+		codeset.ReportProgress(ctx, "publishing", int(rl.done.Add(1)), len(rl.list))
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
-	if err := create(format.CodeSystemName, func(w io.Writer) error { return format.WriteCodeSystem(w, rel, effective, licence) }); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := create(format.SearchIndexName, func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return create(format.RecordsName, func(w io.Writer) error { return pages.WriteRecords(w, rel) })
 }
 
 // fileSums gathers the size and hash of the files of a release folder as

@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // ErrNoReplace reports a destination that exists and must not be replaced.
@@ -78,6 +79,51 @@ func WriteNew(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// NewFile is a file for WriteNewFiles: its path and content.
+type NewFile struct {
+	Path string
+	Data []byte
+}
+
+// WriteNewFiles is WriteNew of several files at once: each is created
+// (it must not exist) and written, then all are synced together, so that
+// the file system can commit them in one go rather than one after the
+// other. When it fails, files it created may be left behind, written or
+// not: the caller removes them, as it would after a failed WriteNew.
+func WriteNewFiles(files ...NewFile) error {
+	opened := make([]*os.File, 0, len(files))
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	for _, nf := range files {
+		f, err := os.OpenFile(nf.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		opened = append(opened, f)
+		if _, err := f.Write(nf.Data); err != nil {
+			return err
+		}
+	}
+	errs := make([]error, len(opened))
+	var wg sync.WaitGroup
+	for i, f := range opened {
+		wg.Go(func() { errs[i] = f.Sync() })
+	}
+	wg.Wait()
+	for i, f := range opened {
+		if errs[i] == nil {
+			errs[i] = f.Close()
+		} else {
+			f.Close()
+		}
+	}
+	opened = nil
+	return errors.Join(errs...)
 }
 
 // CreateNew creates path (which must not exist), lets fill write it
@@ -295,6 +341,73 @@ func Replace(dir, name, tempPrefix string, data []byte) (err error) {
 		return err
 	}
 	return SyncDir(dir)
+}
+
+// ReplaceFiles is Replace of several files of dir, in order, each given
+// by its name (Path) and content: the files whose content changes are
+// written under temporary names first and synced together, then each is
+// renamed over its name and dir synced, one after the other, as
+// Replace would. A crash leaves what a crash during the same calls of
+// Replace could: the files before some point replaced, durably, the
+// others as they were, and temporary files for the next writer to remove.
+func ReplaceFiles(dir, tempPrefix string, files ...NewFile) (err error) {
+	type pending struct{ tmp, dst string }
+	var todo []pending
+	var opened []*os.File
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+		if err != nil {
+			for _, p := range todo {
+				os.Remove(p.tmp)
+			}
+		}
+	}()
+	for _, nf := range files {
+		dst := filepath.Join(dir, nf.Path)
+		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, nf.Data) {
+			continue
+		}
+		f, err := os.CreateTemp(dir, tempPrefix+nf.Path+"-*")
+		if err != nil {
+			return err
+		}
+		opened = append(opened, f)
+		todo = append(todo, pending{f.Name(), dst})
+		if _, err := f.Write(nf.Data); err != nil {
+			return err
+		}
+		if err := f.Chmod(0o644); err != nil {
+			return err
+		}
+	}
+	errs := make([]error, len(opened))
+	var wg sync.WaitGroup
+	for i, f := range opened {
+		wg.Go(func() { errs[i] = f.Sync() })
+	}
+	wg.Wait()
+	for i, f := range opened {
+		if cerr := f.Close(); errs[i] == nil {
+			errs[i] = cerr
+		}
+	}
+	opened = nil
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, p := range todo {
+		if err := os.Rename(p.tmp, p.dst); err != nil {
+			todo = todo[i:]
+			return err
+		}
+		if err := SyncDir(dir); err != nil {
+			todo = todo[i+1:]
+			return err
+		}
+	}
+	return nil
 }
 
 // Remove removes dir/name if it exists and syncs dir.

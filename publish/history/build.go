@@ -23,6 +23,24 @@ import (
 type Snapshot struct {
 	Path   string
 	SHA256 string
+	// Sum, when set and SHA256 is "", gives the SHA-256: for a snapshot
+	// still being hashed when the history starts to be built. It is
+	// called once the hash is needed, to record the release, and may
+	// wait for it.
+	Sum func() (string, error)
+}
+
+// sha256 returns the SHA-256 of the snapshot, from Sum when it is not
+// known yet.
+func (s Snapshot) sha256() (string, error) {
+	if s.SHA256 != "" || s.Sum == nil {
+		return s.SHA256, nil
+	}
+	sum, err := s.Sum()
+	if err != nil {
+		return "", fmt.Errorf("hash snapshot %s: %w", s.Path, err)
+	}
+	return sum, nil
 }
 
 // Build writes the history database of the snapshots at paths (releases of
@@ -233,7 +251,11 @@ func held(ctx context.Context, path string, snaps []Snapshot) (int, error) {
 		return -1, nil
 	}
 	for i, rel := range r.Releases {
-		if rel.Snapshot != snaps[i].SHA256 {
+		sum, err := snaps[i].sha256()
+		if err != nil {
+			return -1, err
+		}
+		if rel.Snapshot != sum {
 			return -1, nil
 		}
 	}
@@ -334,7 +356,11 @@ func stepOn(ctx context.Context, conn *sql.Conn, prevSnap string, snap Snapshot,
 	for i, c := range l.Changes {
 		changed[i] = c.Code
 	}
-	return changed, apply(ctx, conn, l, info, snap.SHA256, seq)
+	sum, err := snap.sha256()
+	if err != nil {
+		return nil, err
+	}
+	return changed, apply(ctx, conn, l, info, sum, seq)
 }
 
 // apply adds to the history open on conn, in one transaction, the

@@ -34,6 +34,10 @@ func first(ctx context.Context, conn *sql.Conn, snap Snapshot) error {
 	if err != nil {
 		return err
 	}
+	sum, err := snap.sha256()
+	if err != nil {
+		return err
+	}
 	exec := func(q string, args ...any) error {
 		_, err := conn.ExecContext(ctx, q, args...)
 		return err
@@ -72,7 +76,7 @@ func first(ctx context.Context, conn *sql.Conn, snap Snapshot) error {
 		{`INSERT INTO main.events (code, seq, release, change, field, before, after)
 			SELECT code, 1, ?, ?, '', '', '' FROM snap.codes ORDER BY code`, []any{info.Label, string(codeset.Added)}},
 		{`INSERT INTO releases (seq, label, effective, codes, snapshot, first_id) VALUES (1, ?, ?, ?, ?, 1)`,
-			[]any{info.Label, eff, info.Codes, snap.SHA256}},
+			[]any{info.Label, eff, info.Codes, sum}},
 		// Into an empty table the ids SQLite gives are 1, 2, ... in the
 		// order of insertion, code order: what apply numbers with
 		// row_number(), without the window's copy of every row.

@@ -3,12 +3,15 @@ package history
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -370,7 +373,12 @@ func TestExtendInTwoHalves(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := ExtendFile(ctx, halves, snaps[:k])
+		// The new release's hash given late, as a release being
+		// published gives it while its snapshot is hashed.
+		late := slices.Clone(snaps[:k])
+		sum := late[k-1].SHA256
+		late[k-1].SHA256, late[k-1].Sum = "", func() (string, error) { return sum, nil }
+		got, err := ExtendFile(ctx, halves, late)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,6 +388,18 @@ func TestExtendInTwoHalves(t *testing.T) {
 			t.Fatalf("release %d: in two halves %d bytes, %d kept, %d changed; whole %d bytes, %d kept, %d changed", k, len(b), got.Kept, len(got.Changed), len(a), want.Kept, len(want.Changed))
 		}
 		prev = whole
+	}
+	// A hash that cannot be had fails the build, which leaves nothing.
+	failing := filepath.Join(dir, "failing.sqlite")
+	if err := Copy(ctx, failing, prev); err != nil {
+		t.Fatal(err)
+	}
+	more := append(slices.Clone(snaps), Snapshot{Path: snaps[0].Path, Sum: func() (string, error) { return "", errors.New("disk gone") }})
+	if _, err := ExtendFile(ctx, failing, more); err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Errorf("ExtendFile with a failing hash: %v, want its error", err)
+	}
+	if _, err := os.Stat(failing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("failed build left %s (%v)", failing, err)
 	}
 	// A copy of a history of other releases: built from nothing.
 	foreign := filepath.Join(dir, "foreign.sqlite")

@@ -513,8 +513,13 @@ const insertBatch = 64
 
 // insertRecords inserts records, sorted and unique, into table (codes or
 // headers), and returns their row hashes (RowHash), in order.
+//
+// The rows are made ready for their statements (attributes and meta
+// encoded, hashed, put into arguments: a quarter of the work) by a
+// goroutine of their own, a few batches ahead of the statements, so
+// that on two cores the connection does little but SQLite's own work.
+// The statements and their order are the same either way.
 func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code) ([]int64, error) {
-	const cols = 9
 	// A batch's statement writes an empty text column (and an empty
 	// attributes or meta object) as a literal rather than a parameter:
 	// the driver copies every text parameter into C memory and clears it
@@ -533,12 +538,12 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 		}
 		var q strings.Builder
 		q.WriteString(`INSERT INTO ` + table + ` (code, category, short, medium, long, status, attributes, meta, hash) VALUES `)
-		for r := 0; r < len(shape); r += cols {
+		for r := 0; r < len(shape); r += rowColumns {
 			if r > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteByte('(')
-			for k, b := range shape[r : r+cols] {
+			for k, b := range shape[r : r+rowColumns] {
 				if k > 0 {
 					q.WriteString(", ")
 				}
@@ -564,58 +569,141 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 		}
 		return st, false, nil
 	}
-	hashes := make([]int64, 0, len(records))
+	hashes := make([]int64, len(records))
 	watched := ctx
 	ctx = dbfile.Unwatched(ctx)
-	args := make([]any, 0, insertBatch*cols)
-	shape := make([]byte, 0, insertBatch*cols)
-	for start := 0; start < len(records); start += insertBatch {
-		if watched.Err() != nil {
-			return nil, watched.Err()
-		}
-		batch := records[start:min(start+insertBatch, len(records))]
-		if table == "codes" {
-			codeset.ReportProgress(watched, "storing", start+len(batch), len(records))
-		}
-		args, shape = args[:0], shape[:0]
-		for _, c := range batch {
-			attrs, err := EncodeAttrs(c.Attrs)
+	ready := make(chan []*rowBatch, chunksAhead)
+	free := make(chan []*rowBatch, chunksAhead+2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go encodeBatches(table, records, hashes, ready, free, stop)
+	for chunk := range ready {
+		for _, b := range chunk {
+			if err := watched.Err(); err != nil {
+				return nil, err
+			}
+			if b.err != nil {
+				return nil, b.err
+			}
+			batch := records[b.start:b.end]
+			if table == "codes" {
+				codeset.ReportProgress(watched, "storing", b.end, len(records))
+			}
+			stmt, kept, err := statement(b.shape)
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", table, c.Code, err)
+				return nil, fmt.Errorf("prepare %s insert: %w", table, err)
 			}
-			meta, err := EncodeAttrs(c.Meta)
+			_, err = stmt.ExecContext(ctx, b.args...)
+			if !kept {
+				stmt.Close()
+			}
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", table, c.Code, err)
+				return nil, fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
 			}
-			h := RowHash(c, attrs)
-			hashes = append(hashes, h)
-			for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta} {
-				switch {
-				case k > 0 && v == "":
-					shape = append(shape, 'e')
-				case k >= 6 && v == "{}":
-					shape = append(shape, 'o')
-				default:
-					shape = append(shape, '?')
-					args = append(args, v)
-				}
-			}
-			shape = append(shape, '?')
-			args = append(args, h)
+			// The driver has copied the arguments: the batch can be
+			// filled again.
+			clear(b.args)
 		}
-		stmt, kept, err := statement(shape)
-		if err != nil {
-			return nil, fmt.Errorf("prepare %s insert: %w", table, err)
-		}
-		_, err = stmt.ExecContext(ctx, args...)
-		if !kept {
-			stmt.Close()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("insert %s %s..%s: %w", table, batch[0].Code, batch[len(batch)-1].Code, err)
+		select {
+		case free <- chunk:
+		default:
 		}
 	}
 	return hashes, nil
+}
+
+// rowColumns is the number of columns of a row of codes or headers.
+const rowColumns = 9
+
+// chunkBatches is how many batches of rows encodeBatches hands over at a
+// time, and chunksAhead how many such chunks it makes ready before the
+// statements take them: a hand-over per batch would cost more in waking
+// goroutines than it saves.
+const (
+	chunkBatches = 32
+	chunksAhead  = 2
+)
+
+// rowBatch is the rows records[start:end] of insertRecords ready for
+// their statement: its shape (see insertRecords) and its arguments, or
+// the error that stopped their encoding.
+type rowBatch struct {
+	start, end int
+	shape      []byte
+	args       []any
+	err        error
+}
+
+// encodeBatches makes the rows of records ready for insertRecords,
+// insertBatch at a time and in order, sending them to ready chunkBatches
+// batches at a time, and sets hashes[i] to the row hash of records[i].
+// It ends, closing ready, after the last batch or a batch that carries
+// an error, or when stop is closed. Chunks the statements are done with
+// come back on free.
+func encodeBatches(table string, records []codeset.Code, hashes []int64, ready chan<- []*rowBatch, free <-chan []*rowBatch, stop <-chan struct{}) {
+	defer close(ready)
+	var chunk []*rowBatch
+	n := 0 // batches of chunk filled
+	for start := 0; start < len(records); start += insertBatch {
+		if chunk == nil {
+			select {
+			case chunk = <-free:
+			default:
+				chunk = make([]*rowBatch, 0, chunkBatches)
+			}
+			n = 0
+		}
+		if n == len(chunk) {
+			chunk = append(chunk, &rowBatch{args: make([]any, 0, insertBatch*rowColumns), shape: make([]byte, 0, insertBatch*rowColumns)})
+		}
+		b := chunk[n]
+		n++
+		b.start, b.end = start, min(start+insertBatch, len(records))
+		b.args, b.shape = b.args[:0], b.shape[:0]
+		b.err = fillBatch(table, records, hashes, b)
+		if n == chunkBatches || b.err != nil || b.end == len(records) {
+			select {
+			case ready <- chunk[:n]:
+			case <-stop:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+			chunk = nil
+		}
+	}
+}
+
+// fillBatch encodes the rows of b and sets their hashes.
+func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch) error {
+	for i := b.start; i < b.end; i++ {
+		c := &records[i]
+		attrs, err := EncodeAttrs(c.Attrs)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		meta, err := EncodeAttrs(c.Meta)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		h := RowHash(*c, attrs)
+		hashes[i] = h
+		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta} {
+			switch {
+			case k > 0 && v == "":
+				b.shape = append(b.shape, 'e')
+			case k >= 6 && v == "{}":
+				b.shape = append(b.shape, 'o')
+			default:
+				b.shape = append(b.shape, '?')
+				b.args = append(b.args, v)
+			}
+		}
+		b.shape = append(b.shape, '?')
+		b.args = append(b.args, h)
+	}
+	return nil
 }
 
 // hashChunk is the number of entries in a chunk of code_hashes.
