@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/codeset/codeset"
@@ -27,17 +26,16 @@ import (
 // ErrPublished reports a release that is already in the published tree.
 var ErrPublished = codeset.NewError(codeset.ErrConflict, "already published")
 
-// changelogWriters are the changelog renderers, by the file each writes,
-// the slowest first (see renderers).
+// changelogWriters are the changelog renderers, by the file each writes.
 var changelogWriters = []struct {
 	name  string
 	write func(io.Writer, *codeset.Changelog) error
 }{
-	{format.ChangelogXLSX, changelog.WriteXLSX},
-	{format.ChangelogHTML, changelog.WriteHTML},
-	{format.ChangelogJSON, format.WriteChangelog},
-	{format.ChangelogCSV, changelog.WriteCSV},
 	{format.ChangelogMarkdown, changelog.WriteMarkdown},
+	{format.ChangelogJSON, format.WriteChangelog},
+	{format.ChangelogHTML, changelog.WriteHTML},
+	{format.ChangelogCSV, changelog.WriteCSV},
+	{format.ChangelogXLSX, changelog.WriteXLSX},
 }
 
 // checkRelease validates sys and label before they name directories.
@@ -214,23 +212,6 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 	fail := func(err error) {
 		once.Do(func() { first = err; cancel() })
 	}
-	// The files besides the snapshot are rendered by this goroutine and,
-	// once the snapshot is stored, by the one that stored it too: a file
-	// at a time, each taken by the first goroutine free, so that the two
-	// cores end together whichever side has more to do (a release with
-	// few changes spends its time on the snapshot, one with years of
-	// changes on the changelogs).
-	files := renderers(rel, l, licence, effective)
-	render := func(ctx context.Context) {
-		if err := files.render(ctx, dir, sums); err != nil {
-			fail(err)
-		}
-	}
-	// While the snapshot is stored, its progress is the one shown.
-	rctx := ctx
-	if store != nil {
-		rctx = codeset.WithProgress(ctx, nil)
-	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		// The history extended by the release is built from the moment
@@ -257,16 +238,21 @@ func buildRelease(ctx context.Context, dir, snapshotPath string, rel *codeset.Re
 		}
 		if err != nil {
 			fail(err)
-			return
 		}
-		render(rctx)
 	})
-	render(rctx)
+	// While the snapshot is stored, its progress is the one shown.
+	rctx := ctx
+	if store != nil {
+		rctx = codeset.WithProgress(ctx, nil)
+	}
+	if err := renderFiles(rctx, dir, rel, l, licence, effective, sums); err != nil {
+		fail(err)
+	}
 	wg.Wait()
 	if first != nil {
 		return nil, first
 	}
-	codeset.ReportProgress(ctx, "publishing", len(files.list), len(files.list))
+	codeset.ReportProgress(ctx, "publishing", len(changelogWriters), len(changelogWriters))
 
 	m := &format.Manifest{
 		System:      rel.System,
@@ -388,59 +374,46 @@ func buildSnapshot(ctx context.Context, dir, snapshotPath string, rel *codeset.R
 	return nil
 }
 
-// renderer writes one file of a release folder.
-type renderer struct {
-	name string
-	fill func(io.Writer) error
-}
-
-// renderList is the files of a release folder besides the snapshot, to be
-// rendered by one goroutine or several (render), each file by one.
-type renderList struct {
-	list []renderer
-	next atomic.Int64 // index of the next file to take
-	done atomic.Int64 // files written, for the progress shown
-}
-
-// renderers lists the changelogs, the CodeSystem, the search index and
-// the records of rel, roughly the slowest to render first, so that the
-// goroutines rendering them end close together.
-func renderers(rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string) *renderList {
-	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
-	rs := []renderer{{format.CodeSystemName, func(w io.Writer) error { return format.WriteCodeSystem(w, rel, effective, licence) }}}
-	for _, cw := range changelogWriters {
-		// Streamed to the file: a first release of a million codes has
-		// changelogs of hundreds of megabytes.
-		rs = append(rs, renderer{cw.name, func(w io.Writer) error { return cw.write(w, l) }})
-	}
-	rs = append(rs,
-		renderer{format.RecordsName, func(w io.Writer) error { return pages.WriteRecords(w, rel) }},
-		renderer{format.SearchIndexName, func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }},
-	)
-	return &renderList{list: rs}
-}
-
-// render writes the files of the list not yet taken into dir, one after
-// the other, hashing each as it is written, until none is left or one
-// fails; several goroutines may render one list.
-func (rl *renderList) render(ctx context.Context, dir string, sums *fileSums) error {
-	for {
-		i := int(rl.next.Add(1)) - 1
-		if i >= len(rl.list) {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r := rl.list[i]
+// renderFiles writes the changelogs, the CodeSystem, the search index and
+// the records of rel into dir, hashing each as it is written.
+func renderFiles(ctx context.Context, dir string, rel *codeset.Release, l *codeset.Changelog, licence string, effective map[string]string, sums *fileSums) error {
+	create := func(name string, fill func(io.Writer) error) error {
 		h := durable.NewHasher()
-		if err := durable.CreateNew(filepath.Join(dir, r.name), func(w io.Writer) error { return r.fill(io.MultiWriter(w, h)) }); err != nil {
+		if err := durable.CreateNew(filepath.Join(dir, name), func(w io.Writer) error { return fill(io.MultiWriter(w, h)) }); err != nil {
 			return err
 		}
 		n, sum := h.Sum()
-		sums.put(format.ManifestFile{Name: r.name, Bytes: n, SHA256: sum})
-		codeset.ReportProgress(ctx, "publishing", int(rl.done.Add(1)), len(rl.list))
+		sums.put(format.ManifestFile{Name: name, Bytes: n, SHA256: sum})
+		return nil
 	}
+	for i, cw := range changelogWriters {
+		codeset.ReportProgress(ctx, "publishing", i, len(changelogWriters))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Streamed to the file: a first release of a million codes has
+		// changelogs of hundreds of megabytes.
+		if err := create(cw.name, func(w io.Writer) error { return cw.write(w, l) }); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Compact and streamed: an ICD-10-CM release has some 100,000 concepts.
+	if err := create(format.CodeSystemName, func(w io.Writer) error { return format.WriteCodeSystem(w, rel, effective, licence) }); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := create(format.SearchIndexName, func(w io.Writer) error { return pages.WriteSearchIndex(w, rel) }); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return create(format.RecordsName, func(w io.Writer) error { return pages.WriteRecords(w, rel) })
 }
 
 // fileSums gathers the size and hash of the files of a release folder as
