@@ -109,20 +109,25 @@ func WriteNewFiles(files ...NewFile) error {
 			return err
 		}
 	}
-	errs := make([]error, len(opened))
+	err := syncAll(opened)
+	opened = nil
+	return err
+}
+
+// syncAll syncs files, all at once, and closes them; it returns the
+// first error of each, joined.
+func syncAll(files []*os.File) error {
+	errs := make([]error, len(files))
 	var wg sync.WaitGroup
-	for i, f := range opened {
+	for i, f := range files {
 		wg.Go(func() { errs[i] = f.Sync() })
 	}
 	wg.Wait()
-	for i, f := range opened {
-		if errs[i] == nil {
-			errs[i] = f.Close()
-		} else {
-			f.Close()
+	for i, f := range files {
+		if cerr := f.Close(); errs[i] == nil {
+			errs[i] = cerr
 		}
 	}
-	opened = nil
 	return errors.Join(errs...)
 }
 
@@ -382,20 +387,10 @@ func ReplaceFiles(dir, tempPrefix string, files ...NewFile) (err error) {
 			return err
 		}
 	}
-	errs := make([]error, len(opened))
-	var wg sync.WaitGroup
-	for i, f := range opened {
-		wg.Go(func() { errs[i] = f.Sync() })
-	}
-	wg.Wait()
-	for i, f := range opened {
-		if cerr := f.Close(); errs[i] == nil {
-			errs[i] = cerr
-		}
-	}
+	serr := syncAll(opened)
 	opened = nil
-	if err := errors.Join(errs...); err != nil {
-		return err
+	if serr != nil {
+		return serr
 	}
 	for i, p := range todo {
 		if err := os.Rename(p.tmp, p.dst); err != nil {
