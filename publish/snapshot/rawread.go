@@ -123,12 +123,8 @@ func recordOf(v []driver.Value, path, table string) (codeset.Code, error) {
 		}
 	}
 	c := codeset.Code{Code: s[0], Category: s[1], Short: s[2], Medium: s[3], Long: s[4], Status: s[5]}
-	var err error
-	if c.Attrs, err = DecodeAttrs(s[6]); err != nil {
-		return c, &rawError{fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)}
-	}
-	if c.Meta, err = DecodeAttrs(s[7]); err != nil {
-		return c, &rawError{fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)}
+	if err := decodeMaps(&c, s[6], s[7], path, table); err != nil {
+		return c, &rawError{err}
 	}
 	return c, nil
 }

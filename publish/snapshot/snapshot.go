@@ -866,13 +866,19 @@ func scanRecord(row interface{ Scan(...any) error }, path, table string) (codese
 	if err != nil {
 		return c, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
+	return c, decodeMaps(&c, attrs, meta, path, table)
+}
+
+// decodeMaps sets c's attributes and meta from their stored JSON, as
+// every reader of a row of codes or headers does.
+func decodeMaps(c *codeset.Code, attrs, meta, path, table string) (err error) {
 	if c.Attrs, err = DecodeAttrs(attrs); err != nil {
-		return c, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
+		return fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
 	}
 	if c.Meta, err = DecodeAttrs(meta); err != nil {
-		return c, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
+		return fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
 	}
-	return c, nil
+	return nil
 }
 
 // readDeclared reads the declared changes, sorted by code and kind.
