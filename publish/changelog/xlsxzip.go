@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -70,14 +71,57 @@ func newTempZip() (*tempZip, error) {
 		unlinked = true
 	}
 	zw := zip.NewWriter(f)
-	// Deflate's fastest level: the sheets of a large first release are
-	// hundreds of megabytes of XML, and the default level spent as long
-	// compressing them as writing them; the file is some 15% larger.
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestSpeed)
-	})
+	zw.RegisterCompressor(zip.Deflate, newPartWriter)
 	return &tempZip{f: f, zw: zw, unlinked: unlinked}, nil
 }
+
+// partWriters holds the deflate writers of finished parts for the next
+// ones. A writer is some 600 KB of tables; a workbook has a few dozen
+// parts, and fresh memory is not cheap in a short process (each new page
+// is a fault), so the tables are reused rather than made anew per part.
+var partWriters sync.Pool
+
+// newPartWriter is the compressor of a part: deflate at its fastest level.
+// The sheets of a large first release are hundreds of megabytes of XML,
+// and the default level spent as long compressing them as writing them;
+// the file is some 15% larger.
+func newPartWriter(w io.Writer) (io.WriteCloser, error) {
+	if fw, ok := partWriters.Get().(*flate.Writer); ok {
+		fw.Reset(w)
+		return &partWriter{fw}, nil
+	}
+	fw, err := flate.NewWriter(w, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	return &partWriter{fw}, nil
+}
+
+// partWriter hands its deflate writer back to partWriters once closed.
+// A closed partWriter refuses further writes: the zip writer never makes
+// any, and the deflate writer may be another part's by then.
+type partWriter struct{ fw *flate.Writer }
+
+func (p *partWriter) Write(b []byte) (int, error) {
+	if p.fw == nil {
+		return 0, errClosedPart
+	}
+	return p.fw.Write(b)
+}
+
+func (p *partWriter) Close() error {
+	if p.fw == nil {
+		return errClosedPart
+	}
+	err := p.fw.Close()
+	if err == nil {
+		partWriters.Put(p.fw)
+	}
+	p.fw = nil
+	return err
+}
+
+var errClosedPart = errors.New("write to a closed workbook part")
 
 // parts closes the zip and returns its entries, read back.
 func (t *tempZip) parts() ([]*zip.File, error) {
