@@ -29,6 +29,13 @@ type Segment struct {
 // inserted whole, never split into characters. Whitespace runs are tokens of
 // their own, so a doubled space shows up as such. The output is deterministic.
 // It is safe for concurrent use.
+//
+// A descriptor rewritten rather than edited, one that keeps fewer than half
+// the words of the shorter of the two (counted with repeats, case
+// sensitive), comes out as its common beginning and end kept and the rest
+// deleted and inserted whole: a word diff of a rewrite strews the few words
+// that happen to recur ("of", "other") among the changes, and reads worse
+// than the two texts one after the other.
 func Words(before, after string) []Segment {
 	w := wordsPool.Get().(*wordState)
 	defer wordsPool.Put(w)
@@ -39,6 +46,9 @@ func Words(before, after string) []Segment {
 	a := w.encode(w.a[:0], before)
 	b := w.encode(w.b[:0], after)
 	w.a, w.b = a, b
+	if w.rewritten(a, b) {
+		return w.replaced(a, b)
+	}
 	diffs := dmp.DiffMainRunes(a, b, false)
 
 	segs := w.segs[:0]
@@ -50,7 +60,12 @@ func Words(before, after string) []Segment {
 		case diffmatchpatch.DiffInsert:
 			op = Insert
 		}
-		text := w.decode(d.Text)
+		rs := w.rs[:0]
+		for _, r := range d.Text {
+			rs = append(rs, r)
+		}
+		w.rs = rs
+		text := w.decode(rs)
 		if n := len(segs); n > 0 && segs[n-1].Op == op {
 			segs[n-1].Text += text
 			continue
@@ -70,11 +85,64 @@ var dmp = func() *diffmatchpatch.DiffMatchPatch {
 	return d
 }()
 
+// rewritten reports whether the descriptors whose tokens are a and b keep
+// fewer than half the words of the shorter one.
+func (w *wordState) rewritten(a, b []rune) bool {
+	left := w.left[:0]
+	left = append(left, make([]int32, len(w.tokens))...)
+	w.left = left
+	na, nb, kept := 0, 0, 0
+	for _, r := range a {
+		if t := runeToken(r); w.word[t] {
+			left[t]++
+			na++
+		}
+	}
+	for _, r := range b {
+		if t := runeToken(r); w.word[t] {
+			nb++
+			if left[t] > 0 {
+				left[t]--
+				kept++
+			}
+		}
+	}
+	return 2*kept < min(na, nb)
+}
+
+// replaced returns the diff of a rewrite: the tokens a and b begin and
+// end with kept, the rest of a deleted and of b inserted.
+func (w *wordState) replaced(a, b []rune) []Segment {
+	pre := 0
+	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+		suf++
+	}
+	var segs []Segment
+	for _, s := range []Segment{
+		{Equal, w.decode(a[:pre])},
+		{Delete, w.decode(a[pre : len(a)-suf])},
+		{Insert, w.decode(b[pre : len(b)-suf])},
+		{Equal, w.decode(a[len(a)-suf:])},
+	} {
+		if s.Text != "" {
+			segs = append(segs, s)
+		}
+	}
+	return segs
+}
+
 // wordState is the scratch space of one Words call, kept for the next.
 type wordState struct {
 	index  map[string]rune
 	tokens []string
+	word   []bool // whether each token is a word, not whitespace or punctuation
+	left   []int32
 	a, b   []rune
+	rs     []rune    // a segment of go-diff's, as runes
 	segs   []Segment // joinReplacements copies what it keeps
 	sb     strings.Builder
 }
@@ -90,6 +158,7 @@ func (w *wordState) reset() {
 		clear(w.index)
 	}
 	w.tokens = w.tokens[:0]
+	w.word = w.word[:0]
 }
 
 // encode appends to out the runes of the tokens of s: its words, runs of
@@ -106,7 +175,7 @@ func (w *wordState) encode(out []rune, s string) []rune {
 			c, size = class(r), n
 		}
 		if i > start && (c != cur || c == punct) {
-			out = append(out, w.token(s[start:i]))
+			out = append(out, w.token(s[start:i], cur))
 			start = i
 		}
 		if i == start {
@@ -115,23 +184,25 @@ func (w *wordState) encode(out []rune, s string) []rune {
 		i += size
 	}
 	if start < len(s) {
-		out = append(out, w.token(s[start:]))
+		out = append(out, w.token(s[start:], cur))
 	}
 	return out
 }
 
-func (w *wordState) token(t string) rune {
+// token returns the rune of the token t, of class c.
+func (w *wordState) token(t string, c int) rune {
 	r, ok := w.index[t]
 	if !ok {
 		r = tokenRune(len(w.tokens))
 		w.index[t] = r
 		w.tokens = append(w.tokens, t)
+		w.word = append(w.word, c == word)
 	}
 	return r
 }
 
 // decode returns the text of the tokens whose runes make up s.
-func (w *wordState) decode(s string) string {
+func (w *wordState) decode(s []rune) string {
 	n := 0
 	for _, r := range s {
 		n += len(w.tokens[runeToken(r)])

@@ -12,8 +12,9 @@ import (
 )
 
 // wordsRef is Words as it was first written (a fresh token map, []string
-// tokens and go-diff settings per call): the reference the faster Words
-// must agree with, segment for segment.
+// tokens and go-diff settings per call), with the rule for rewrites
+// written plainly: the reference the faster Words must agree with,
+// segment for segment.
 func wordsRef(before, after string) []Segment {
 	index := map[string]rune{}
 	var tokens []string
@@ -31,6 +32,9 @@ func wordsRef(before, after string) []Segment {
 		return out
 	}
 	a, b := encode(before), encode(after)
+	if rewrittenRef(tokenizeRef(before), tokenizeRef(after)) {
+		return replacedRef(tokenizeRef(before), tokenizeRef(after))
+	}
 	d := diffmatchpatch.New()
 	d.DiffTimeout = 0
 	var segs []Segment
@@ -113,6 +117,59 @@ func joinReplacementsRef(segs []Segment) []Segment {
 		}
 	}
 	return res
+}
+
+// rewrittenRef reports whether the token lists a and b share fewer than
+// half the words of the shorter (words counted with repeats).
+func rewrittenRef(a, b []string) bool {
+	isWord := func(t string) bool {
+		for _, r := range t {
+			return class(r) == word
+		}
+		return false
+	}
+	count := map[string]int{}
+	na, nb, shared := 0, 0, 0
+	for _, t := range a {
+		if isWord(t) {
+			count[t]++
+			na++
+		}
+	}
+	for _, t := range b {
+		if isWord(t) {
+			nb++
+			if count[t] > 0 {
+				count[t]--
+				shared++
+			}
+		}
+	}
+	return float64(shared) < float64(min(na, nb))/2
+}
+
+// replacedRef keeps the tokens a and b begin and end with and replaces the
+// rest.
+func replacedRef(a, b []string) []Segment {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	j := 0
+	for j < len(a)-i && j < len(b)-i && a[len(a)-1-j] == b[len(b)-1-j] {
+		j++
+	}
+	var out []Segment
+	add := func(op Op, toks []string) {
+		if t := strings.Join(toks, ""); t != "" {
+			out = append(out, Segment{op, t})
+		}
+	}
+	add(Equal, a[:i])
+	add(Delete, a[i:len(a)-j])
+	add(Insert, b[i:len(b)-j])
+	add(Equal, a[len(a)-j:])
+	return out
 }
 
 func tokenizeRef(s string) []string {

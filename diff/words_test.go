@@ -22,6 +22,18 @@ func TestWords(t *testing.T) {
 		{"including programming", "including first programming and review",
 			[]Segment{{Equal, "including "}, {Insert, "first "}, {Equal, "programming"}, {Insert, " and review"}}},
 		{"same", "same", []Segment{{Equal, "same"}}},
+		// Rewritten: fewer than half the words of the shorter kept. The
+		// kept "other" and "femur" are not strewn among the changes.
+		{"Open other sequela femur fibula fracture", "Brain kidney other radius femur lesion wrist",
+			[]Segment{{Delete, "Open other sequela femur fibula fracture"}, {Insert, "Brain kidney other radius femur lesion wrist"}}},
+		{"Viral eye tendon acute cervical", "Viral fungal subsequent abdomen sequela",
+			[]Segment{{Equal, "Viral "}, {Delete, "eye tendon acute cervical"}, {Insert, "fungal subsequent abdomen sequela"}}},
+		{"Foo bar, baz.", "Qux quux, baz.", []Segment{{Delete, "Foo bar"}, {Insert, "Qux quux"}, {Equal, ", baz."}}},
+		// Half the words kept is an edit, whatever else changed.
+		{"Other specified X of Y", "Other specified Z of W",
+			[]Segment{{Equal, "Other specified "}, {Delete, "X"}, {Insert, "Z"}, {Equal, " of "}, {Delete, "Y"}, {Insert, "W"}}},
+		// A descriptor grown from a short one keeps all of the shorter.
+		{"Cholera", "Cholera due to Vibrio cholerae", []Segment{{Equal, "Cholera"}, {Insert, " due to Vibrio cholerae"}}},
 	}
 	for _, tt := range tests {
 		got := Words(tt.before, tt.after)
