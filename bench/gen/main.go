@@ -65,5 +65,11 @@ func run(args []string) error {
 			return fmt.Errorf("unknown command %q: want snapshots or files", args[0])
 		}
 	}
+	if args[0] == "snapshots" && len(rels) > 0 {
+		// The data directory as codeset run leaves it: with the
+		// catalogue of its snapshots, which spares every later command
+		// opening each of them to list the store.
+		return snapshot.Store{Dir: dir}.Remember(ctx, rels[0].System)
+	}
 	return nil
 }
