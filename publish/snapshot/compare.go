@@ -7,10 +7,12 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
@@ -459,22 +461,36 @@ func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
 	return readRecords(ctx, s.db, s.path, "codes", 0)
 }
 
-// fetchBatch is how many codes one query of fetch asks for.
-const fetchBatch = 64
-
+// fetch reads the records of codes (sorted, unique) that the snapshot
+// holds, in code order. One statement asks for them all, the list passed
+// as a JSON array that SQLite unpacks into the keys it looks up, in order.
+// A code that is not valid UTF-8 cannot be written in JSON; a list with
+// one is asked for code by code instead.
 func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
 	out := make([]codeset.Code, 0, len(codes))
-	err := rawConn(ctx, s.db, s.path, func(q rawQuerier) error {
-		prepare := func(n int) (*rawQuery, error) {
-			return q.prepare(`SELECT code, category, short, medium, long, status, attributes, meta FROM codes WHERE code IN (` +
-				strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `) ORDER BY code`)
+	if len(codes) == 0 {
+		return out, nil
+	}
+	const columns = `SELECT code, category, short, medium, long, status, attributes, meta FROM codes `
+	query, args := columns+`WHERE code IN (SELECT value FROM json_each(?)) ORDER BY code`, [][]driver.NamedValue{nil}
+	if slices.ContainsFunc(codes, func(c string) bool { return !utf8.ValidString(c) }) {
+		query, args = columns+`WHERE code = ?`, make([][]driver.NamedValue, len(codes))
+		for i, c := range codes {
+			args[i] = []driver.NamedValue{{Ordinal: 1, Value: c}}
 		}
-		full, err := prepare(fetchBatch)
+	} else {
+		list, err := json.Marshal(codes)
+		if err != nil {
+			return nil, err
+		}
+		args[0] = []driver.NamedValue{{Ordinal: 1, Value: string(list)}}
+	}
+	err := rawConn(ctx, s.db, s.path, func(q rawQuerier) error {
+		st, err := q.prepare(query)
 		if err != nil {
 			return err
 		}
-		defer full.close()
-		args := make([]driver.NamedValue, fetchBatch)
+		defer st.close()
 		add := func(cols []driver.Value) error {
 			c, err := recordOf(cols, s.path, "codes")
 			if err != nil {
@@ -483,28 +499,16 @@ func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, err
 			out = append(out, c)
 			return nil
 		}
-		for start := 0; start < len(codes); start += fetchBatch {
+		for _, a := range args {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			batch := codes[start:min(start+fetchBatch, len(codes))]
-			for i, c := range batch {
-				args[i] = driver.NamedValue{Ordinal: i + 1, Value: c}
-			}
-			st := full
-			if len(batch) < fetchBatch {
-				if st, err = prepare(len(batch)); err != nil {
-					return err
-				}
-				defer st.close()
-			}
-			if err := st.each(args[:len(batch)], add); err != nil {
+			if err := st.each(a, add); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	// The batches are in order and each is sorted, so out is sorted.
 	return out, err
 }
 

@@ -132,6 +132,52 @@ func TestCompareUnchanged(t *testing.T) {
 	}
 }
 
+// TestCompareOddCodes checks that rows whose codes are not valid UTF-8
+// (a custom profile may let such codes in) are fetched like any other:
+// the list of codes cannot travel as JSON then.
+func TestCompareOddCodes(t *testing.T) {
+	ctx := context.Background()
+	old := synth.Series(5, 300, 1)[0]
+	old.Codes = append(old.Codes, codeset.Code{Code: "Z\xe9", Long: "Latin-1 code"}, codeset.Code{Code: "Z\xff", Long: "gone"})
+	slices.SortFunc(old.Codes, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	rel := *old
+	rel.Label = "next"
+	rel.Codes = slices.Clone(old.Codes)
+	rel.Codes = slices.DeleteFunc(rel.Codes, func(c codeset.Code) bool { return c.Code == "Z\xff" })
+	for i := range rel.Codes {
+		if rel.Codes[i].Code == "Z\xe9" {
+			rel.Codes[i].Long = "Latin-1 code, revised"
+		}
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.sqlite"), filepath.Join(dir, "b.sqlite")
+	if err := Write(ctx, a, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(ctx, b, &rel); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := Read(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedNew, err := Read(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := diff.Compare(stored, storedNew, nil)
+	got, err := Compare(ctx, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Compare: got %+v, want %+v", got.Summary, want.Summary)
+	}
+	if want.Summary.Revised != 1 || want.Summary.Deleted != 1 {
+		t.Errorf("want one revised and one deleted code, got %+v: the test checks nothing", want.Summary)
+	}
+}
+
 // TestCompareAcrossLinksAndCounts checks that the streaming comparison
 // gives what diff.CompareAcross gives of the whole releases when the newer
 // release carries replacement links (single codes, ranges, categories,
