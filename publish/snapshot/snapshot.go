@@ -521,11 +521,16 @@ const insertBatch = 64
 // The statements and their order are the same either way.
 func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code) ([]int64, error) {
 	// A batch's statement writes an empty text column (and an empty
-	// attributes or meta object) as a literal rather than a parameter:
-	// the driver copies every text parameter into C memory and clears it
-	// after each statement, and ICD-10 rows are half empty columns. The
-	// values stored are the same either way. Statements are kept by the
-	// shape of their rows: '?' a parameter, 'e' '' and 'o' '{}'.
+	// attributes or meta object) as a literal rather than a parameter,
+	// and takes every other text column from one BLOB parameter that
+	// holds the batch's text (see fillBatch), cut by offset and length
+	// (integers): the driver copies every text or BLOB parameter into C
+	// memory and grows a Go slice for each, so 300 text parameters a
+	// statement cost more allocation than the text itself. A BLOB cut
+	// and cast to TEXT is the same bytes, stored as TEXT, as the text
+	// bound, so the values stored are the same either way. Statements
+	// are kept by the shape of their rows: '?' a parameter (the hash),
+	// 's' a text cut from the BLOB, 'e' '' and 'o' '{}'.
 	prepared := map[string]*rawStmt{}
 	defer func() {
 		for _, st := range prepared {
@@ -552,6 +557,9 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 					q.WriteString(`''`)
 				case 'o':
 					q.WriteString(`'{}'`)
+				case 's':
+					// ?1 is the BLOB, the first argument.
+					q.WriteString(`CAST(substr(?1, ?, ?) AS TEXT)`)
 				default:
 					q.WriteByte('?')
 				}
@@ -603,6 +611,7 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 			// The driver has copied the arguments: the batch can be
 			// filled again.
 			clear(b.args)
+			b.text = b.text[:0]
 		}
 		select {
 		case free <- chunk:
@@ -631,7 +640,11 @@ type rowBatch struct {
 	start, end int
 	shape      []byte
 	args       []any
-	err        error
+	// text is the batch's text columns, one after the other: the BLOB
+	// its statement cuts them from, its first argument.
+	text []byte
+	keys []string // room to sort a map's keys in (appendAttrs)
+	err  error
 }
 
 // encodeBatches makes the rows of records ready for insertRecords,
@@ -642,6 +655,7 @@ type rowBatch struct {
 // come back on free.
 func encodeBatches(table string, records []codeset.Code, hashes []int64, ready chan<- []*rowBatch, free <-chan []*rowBatch, stop <-chan struct{}) {
 	defer close(ready)
+	var ints boxedInts
 	var chunk []*rowBatch
 	n := 0 // batches of chunk filled
 	for start := 0; start < len(records); start += insertBatch {
@@ -659,8 +673,8 @@ func encodeBatches(table string, records []codeset.Code, hashes []int64, ready c
 		b := chunk[n]
 		n++
 		b.start, b.end = start, min(start+insertBatch, len(records))
-		b.args, b.shape = b.args[:0], b.shape[:0]
-		b.err = fillBatch(table, records, hashes, b)
+		b.args, b.shape, b.text = b.args[:0], b.shape[:0], b.text[:0]
+		b.err = fillBatch(table, records, hashes, b, &ints)
 		if n == chunkBatches || b.err != nil || b.end == len(records) {
 			select {
 			case ready <- chunk[:n]:
@@ -675,35 +689,68 @@ func encodeBatches(table string, records []codeset.Code, hashes []int64, ready c
 	}
 }
 
-// fillBatch encodes the rows of b and sets their hashes.
-func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch) error {
+// fillBatch encodes the rows of b and sets their hashes. A text column
+// that is not empty is appended to b.text and its place (1-based offset
+// and length) put in the arguments; b.text is the first argument.
+func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch, ints *boxedInts) error {
+	b.args = append(b.args, nil) // b.text, once it has all of the batch
 	for i := b.start; i < b.end; i++ {
 		c := &records[i]
-		attrs, err := EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
-		}
-		meta, err := EncodeAttrs(c.Meta)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
-		}
-		h := RowHash(*c, attrs)
-		hashes[i] = h
-		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta} {
-			switch {
-			case k > 0 && v == "":
+		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status} {
+			if k > 0 && v == "" {
 				b.shape = append(b.shape, 'e')
-			case k >= 6 && v == "{}":
-				b.shape = append(b.shape, 'o')
-			default:
-				b.shape = append(b.shape, '?')
-				b.args = append(b.args, v)
+				continue
 			}
+			b.text = append(b.text, v...)
+			b.cut(len(b.text)-len(v), ints)
 		}
+		var err error
+		at := len(b.text)
+		if b.text, err = appendAttrs(b.text, c.Attrs, &b.keys); err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		h := rowHash(*c, b.text[at:])
+		hashes[i] = h
+		b.object(at, ints)
+		at = len(b.text)
+		if b.text, err = appendAttrs(b.text, c.Meta, &b.keys); err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		b.object(at, ints)
 		b.shape = append(b.shape, '?')
 		b.args = append(b.args, h)
 	}
+	b.args[0] = b.text
 	return nil
+}
+
+// cut adds the text b.text[at:] as a column cut from the batch's BLOB.
+func (b *rowBatch) cut(at int, ints *boxedInts) {
+	b.shape = append(b.shape, 's')
+	b.args = append(b.args, ints.box(at+1), ints.box(len(b.text)-at))
+}
+
+// object adds the attributes or meta object b.text[at:] as a column: the
+// literal '{}' when empty, else cut from the batch's BLOB.
+func (b *rowBatch) object(at int, ints *boxedInts) {
+	if string(b.text[at:]) == "{}" {
+		b.text = b.text[:at]
+		b.shape = append(b.shape, 'o')
+		return
+	}
+	b.cut(at, ints)
+}
+
+// boxedInts holds the integers 0, 1, 2 ... as driver arguments, made once
+// for a writer's batches: an integer put in an interface is allocated
+// (above 255), and a batch has two a text column.
+type boxedInts []any
+
+func (bi *boxedInts) box(n int) any {
+	for len(*bi) <= n {
+		*bi = append(*bi, int64(len(*bi)))
+	}
+	return (*bi)[n]
 }
 
 // hashChunk is the number of entries in a chunk of code_hashes.
@@ -934,6 +981,38 @@ func sortedCategories(m map[string]int) []categoryCount {
 	}
 	slices.SortFunc(out, func(a, b categoryCount) int { return codeset.CompareCategories(a.name, b.name) })
 	return out
+}
+
+// appendAttrs appends m to buf as EncodeAttrs renders it; keys is room
+// to sort the keys in, kept from call to call.
+func appendAttrs(buf []byte, m map[string]string, keys *[]string) ([]byte, error) {
+	if len(m) == 0 {
+		return append(buf, "{}"...), nil
+	}
+	ks := (*keys)[:0]
+	plainAll := true
+	for k, v := range m {
+		plainAll = plainAll && plain(k) && plain(v)
+		ks = append(ks, k)
+	}
+	*keys = ks
+	if !plainAll {
+		s, err := EncodeAttrs(m)
+		return append(buf, s...), err
+	}
+	slices.Sort(ks)
+	buf = append(buf, '{')
+	for i, k := range ks {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, k...)
+		buf = append(buf, `":"`...)
+		buf = append(buf, m[k]...)
+		buf = append(buf, '"')
+	}
+	return append(buf, '}'), nil
 }
 
 // EncodeAttrs renders attributes as a JSON object with sorted keys.
