@@ -342,7 +342,8 @@ func fillRaw(ctx context.Context, dc any, r *codeset.Release, codes []codeset.Co
 		}
 	}
 
-	hashes, err := insertRecords(ctx, tx, "codes", codes)
+	bufs := newRowBuffers()
+	hashes, err := insertRecords(ctx, tx, "codes", codes, bufs)
 	if err != nil {
 		return err
 	}
@@ -350,7 +351,7 @@ func fillRaw(ctx context.Context, dc any, r *codeset.Release, codes []codeset.Co
 		return err
 	}
 	headers := sortedCodes(r.Headers)
-	if _, err := insertRecords(ctx, tx, "headers", headers); err != nil {
+	if _, err := insertRecords(ctx, tx, "headers", headers, bufs); err != nil {
 		return err
 	}
 	if r.Declared != nil {
@@ -519,12 +520,12 @@ const insertBatch = 64
 // goroutine of their own, a few batches ahead of the statements, so
 // that on two cores the connection does little but SQLite's own work.
 // The statements and their order are the same either way.
-func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code) ([]int64, error) {
-	// A batch's statement writes an empty text column (and an empty
-	// attributes or meta object) as a literal rather than a parameter,
-	// and takes every other text column from one BLOB parameter that
-	// holds the batch's text (see fillBatch), cut by offset and length
-	// (integers): the driver copies every text or BLOB parameter into C
+func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code, bufs *rowBuffers) ([]int64, error) {
+	// A batch's statement writes a text column empty in all its rows
+	// (or an attributes or meta object empty in all) as a literal rather
+	// than a parameter, and takes every other text column from one BLOB
+	// parameter that holds the batch's text (see fillBatch), cut by
+	// offset and length (integers): the driver copies every text or BLOB parameter into C
 	// memory and grows a Go slice for each, so 300 text parameters a
 	// statement cost more allocation than the text itself. A BLOB cut
 	// and cast to TEXT is the same bytes, stored as TEXT, as the text
@@ -581,10 +582,16 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 	watched := ctx
 	ctx = dbfile.Unwatched(ctx)
 	ready := make(chan []*rowBatch, chunksAhead)
-	free := make(chan []*rowBatch, chunksAhead+2)
 	stop := make(chan struct{})
-	defer close(stop)
-	go encodeBatches(table, records, hashes, ready, free, stop)
+	done := make(chan struct{})
+	defer func() {
+		close(stop)
+		<-done // bufs is the next call's
+	}()
+	go func() {
+		defer close(done)
+		encodeBatches(table, records, hashes, ready, bufs, stop)
+	}()
 	for chunk := range ready {
 		for _, b := range chunk {
 			if err := watched.Err(); err != nil {
@@ -611,14 +618,26 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 			// The driver has copied the arguments: the batch can be
 			// filled again.
 			clear(b.args)
-			b.text = b.text[:0]
 		}
 		select {
-		case free <- chunk:
+		case bufs.free <- chunk:
 		default:
 		}
 	}
 	return hashes, nil
+}
+
+// rowBuffers is what the batches of insertRecords are made in, kept from
+// one table to the next: the chunks of batches the statements are done
+// with, and the integers of their arguments. One insertRecords uses it
+// at a time.
+type rowBuffers struct {
+	free chan []*rowBatch
+	ints boxedInts
+}
+
+func newRowBuffers() *rowBuffers {
+	return &rowBuffers{free: make(chan []*rowBatch, chunksAhead+2)}
 }
 
 // rowColumns is the number of columns of a row of codes or headers.
@@ -653,28 +672,26 @@ type rowBatch struct {
 // It ends, closing ready, after the last batch or a batch that carries
 // an error, or when stop is closed. Chunks the statements are done with
 // come back on free.
-func encodeBatches(table string, records []codeset.Code, hashes []int64, ready chan<- []*rowBatch, free <-chan []*rowBatch, stop <-chan struct{}) {
+func encodeBatches(table string, records []codeset.Code, hashes []int64, ready chan<- []*rowBatch, bufs *rowBuffers, stop <-chan struct{}) {
 	defer close(ready)
-	var ints boxedInts
 	var chunk []*rowBatch
 	n := 0 // batches of chunk filled
 	for start := 0; start < len(records); start += insertBatch {
 		if chunk == nil {
 			select {
-			case chunk = <-free:
+			case chunk = <-bufs.free:
 			default:
 				chunk = make([]*rowBatch, 0, chunkBatches)
 			}
 			n = 0
 		}
 		if n == len(chunk) {
-			chunk = append(chunk, &rowBatch{args: make([]any, 0, insertBatch*rowColumns), shape: make([]byte, 0, insertBatch*rowColumns)})
+			chunk = append(chunk, &rowBatch{})
 		}
 		b := chunk[n]
 		n++
 		b.start, b.end = start, min(start+insertBatch, len(records))
-		b.args, b.shape, b.text = b.args[:0], b.shape[:0], b.text[:0]
-		b.err = fillBatch(table, records, hashes, b, &ints)
+		b.err = fillBatch(table, records, hashes, b, &bufs.ints)
 		if n == chunkBatches || b.err != nil || b.end == len(records) {
 			select {
 			case ready <- chunk[:n]:
@@ -689,56 +706,82 @@ func encodeBatches(table string, records []codeset.Code, hashes []int64, ready c
 	}
 }
 
-// fillBatch encodes the rows of b and sets their hashes. A text column
-// that is not empty is appended to b.text and its place (1-based offset
-// and length) put in the arguments; b.text is the first argument.
+// fillBatch encodes the rows of b and sets their hashes. The text
+// columns go one after the other into b.text, the statement's BLOB (its
+// first argument), each cut by its 1-based offset and length. A column
+// empty in every row of the batch (or '{}', for attributes and meta) is a
+// literal for all of them: the shape is the batch's, not each row's, so
+// that batches with an empty column here and there (HCPCS) share a few
+// statements rather than each preparing its own.
 func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch, ints *boxedInts) error {
-	b.args = append(b.args, nil) // b.text, once it has all of the batch
-	for i := b.start; i < b.end; i++ {
-		c := &records[i]
+	rows := records[b.start:b.end]
+	// Which columns are used, and how much room the batch takes: its
+	// buffers, kept from batch to batch, grow once.
+	var used [rowColumns - 1]bool // all but the hash
+	size, columns := 0, 0
+	for i := range rows {
+		c := &rows[i]
 		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status} {
-			if k > 0 && v == "" {
-				b.shape = append(b.shape, 'e')
-				continue
+			used[k] = used[k] || k == 0 || v != ""
+			size += len(v)
+		}
+		for k, m := range [...]map[string]string{c.Attrs, c.Meta} {
+			used[6+k] = used[6+k] || len(m) > 0
+			size += 2
+			for k, v := range m {
+				size += len(k) + len(v) + 6
 			}
+		}
+	}
+	for _, u := range used {
+		if u {
+			columns++
+		}
+	}
+	b.text = slices.Grow(b.text[:0], size)
+	b.args = slices.Grow(b.args[:0], 1+len(rows)*(2*columns+1))
+	b.shape = slices.Grow(b.shape[:0], len(rows)*rowColumns)
+	b.args = append(b.args, nil) // b.text, once it holds the batch
+	for i := range rows {
+		c := &rows[i]
+		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status} {
+			b.column(used[k], k, len(b.text), len(v), ints)
 			b.text = append(b.text, v...)
-			b.cut(len(b.text)-len(v), ints)
 		}
-		var err error
-		at := len(b.text)
-		if b.text, err = appendAttrs(b.text, c.Attrs, &b.keys); err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		for k, m := range [...]map[string]string{c.Attrs, c.Meta} {
+			at := len(b.text)
+			var err error
+			if b.text, err = appendAttrs(b.text, m, &b.keys); err != nil {
+				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+			}
+			if k == 0 {
+				hashes[b.start+i] = rowHash(*c, b.text[at:])
+			}
+			b.column(used[6+k], 6+k, at, len(b.text)-at, ints)
 		}
-		h := rowHash(*c, b.text[at:])
-		hashes[i] = h
-		b.object(at, ints)
-		at = len(b.text)
-		if b.text, err = appendAttrs(b.text, c.Meta, &b.keys); err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
-		}
-		b.object(at, ints)
 		b.shape = append(b.shape, '?')
-		b.args = append(b.args, h)
+		b.args = append(b.args, hashes[b.start+i])
+	}
+	if b.text == nil {
+		b.text = []byte{} // bound as an empty BLOB, not NULL
 	}
 	b.args[0] = b.text
 	return nil
 }
 
-// cut adds the text b.text[at:] as a column cut from the batch's BLOB.
-func (b *rowBatch) cut(at int, ints *boxedInts) {
-	b.shape = append(b.shape, 's')
-	b.args = append(b.args, ints.box(at+1), ints.box(len(b.text)-at))
-}
-
-// object adds the attributes or meta object b.text[at:] as a column: the
-// literal '{}' when empty, else cut from the batch's BLOB.
-func (b *rowBatch) object(at int, ints *boxedInts) {
-	if string(b.text[at:]) == "{}" {
-		b.text = b.text[:at]
+// column adds the row's column k, at offset at of b.text and n bytes
+// long, to the batch's shape and arguments: cut from the BLOB when the
+// batch uses the column, else the literal.
+func (b *rowBatch) column(used bool, k, at, n int, ints *boxedInts) {
+	switch {
+	case used:
+		b.shape = append(b.shape, 's')
+		b.args = append(b.args, ints.box(at+1), ints.box(n))
+	case k < 6:
+		b.shape = append(b.shape, 'e')
+	default:
 		b.shape = append(b.shape, 'o')
-		return
 	}
-	b.cut(at, ints)
 }
 
 // boxedInts holds the integers 0, 1, 2 ... as driver arguments, made once
