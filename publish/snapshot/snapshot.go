@@ -646,9 +646,10 @@ const rowColumns = 9
 // chunkBatches is how many batches of rows encodeBatches hands over at a
 // time, and chunksAhead how many such chunks it makes ready before the
 // statements take them: a hand-over per batch would cost more in waking
-// goroutines than it saves.
+// goroutines than it saves, and more batches at a time hold more memory
+// (a batch of HCPCS rows holds ~50 KB: its text and arguments).
 const (
-	chunkBatches = 32
+	chunkBatches = 8
 	chunksAhead  = 2
 )
 
