@@ -785,12 +785,19 @@ func (b *rowBatch) column(used bool, k, at, n int, ints *boxedInts) {
 	}
 }
 
-// boxedInts holds the integers 0, 1, 2 ... as driver arguments, made once
-// for a writer's batches: an integer put in an interface is allocated
-// (above 255), and a batch has two a text column.
+// boxedInts holds the integers 0, 1, 2 ... up to maxBoxed as driver
+// arguments, made once for a writer's batches: an integer put in an
+// interface is allocated (above 255), and a batch has two a text column.
 type boxedInts []any
 
+// maxBoxed bounds boxedInts: offsets in a batch of ordinary rows are
+// below it, and a batch of huge values boxes the rest one by one.
+const maxBoxed = 1 << 16
+
 func (bi *boxedInts) box(n int) any {
+	if n >= maxBoxed {
+		return int64(n)
+	}
 	for len(*bi) <= n {
 		*bi = append(*bi, int64(len(*bi)))
 	}
