@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/codeset/codeset"
 	"github.com/codeset/codeset/diff"
@@ -52,7 +53,10 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 		switch old := rec.Field(f); {
 		case v == "" || v == old:
 		case old == "":
-			rec.SetField(f, v)
+			// A copy: c's values are cut from its line, which the
+			// release need not keep for a field or two (the order
+			// file's line repeats the long title the code has).
+			rec.SetField(f, strings.Clone(v))
 		case diff.SameWords(old, v):
 			col.rep.Warnings = append(col.rep.Warnings, fmt.Sprintf("%s: %s %s differs only in spacing from %s; kept %q", locString(loc), c.Code, f, first(), old))
 		default:
@@ -60,16 +64,17 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 			return loc
 		}
 	}
-	if rec.Meta == nil {
-		// c is this line's own record: its map can be the code's.
+	if rec.Meta == nil && c.Meta != nil {
+		// c is this line's own record: its map can be the code's, its
+		// values copied from the line as above.
 		rec.Meta, c.Meta = c.Meta, nil
+		for k, v := range rec.Meta {
+			rec.Meta[k] = strings.Clone(v)
+		}
 	}
 	for k, v := range c.Meta {
 		if _, ok := rec.Meta[k]; !ok {
-			if rec.Meta == nil {
-				rec.Meta = map[string]string{}
-			}
-			rec.Meta[k] = v
+			rec.Meta[k] = strings.Clone(v)
 		}
 	}
 	col.fr.Codes++

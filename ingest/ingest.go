@@ -302,6 +302,9 @@ func (col *collector) reserve(n int) {
 		n -= len(col.rel.Codes)
 		if n > 0 {
 			col.rel.Headers = slices.Grow(col.rel.Headers, n)
+			if len(col.headers) == 0 {
+				col.headers = make(map[string]bool, n)
+			}
 		}
 		return
 	}

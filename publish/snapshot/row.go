@@ -16,15 +16,21 @@ import (
 // records of one code with equal hashes are taken to be equal: a diff
 // decodes only the rows whose hashes differ. A collision between two
 // versions of the same code is a 1 in 2^64 chance.
-func RowHash(c codeset.Code, attrs string) int64 {
+func RowHash(c codeset.Code, attrs string) int64 { return rowHash(c, attrs) }
+
+// rowHash is RowHash of attributes already rendered as a string or into
+// a buffer.
+func rowHash[T string | []byte](c codeset.Code, attrs T) int64 {
 	// One buffer and sha256.Sum256, not a hash.Hash fed field by field:
 	// the same bytes hashed, with no allocation for a row of ordinary
 	// size (the buffer stays on the stack).
 	buf := make([]byte, 0, 512)
-	for _, f := range [...]string{c.Category, c.Short, c.Medium, c.Long, c.Status, attrs} {
+	for _, f := range [...]string{c.Category, c.Short, c.Medium, c.Long, c.Status} {
 		buf = binary.AppendUvarint(buf, uint64(len(f)))
 		buf = append(buf, f...)
 	}
+	buf = binary.AppendUvarint(buf, uint64(len(attrs)))
+	buf = append(buf, attrs...)
 	sum := sha256.Sum256(buf)
 	return int64(binary.BigEndian.Uint64(sum[:8]))
 }

@@ -342,7 +342,8 @@ func fillRaw(ctx context.Context, dc any, r *codeset.Release, codes []codeset.Co
 		}
 	}
 
-	hashes, err := insertRecords(ctx, tx, "codes", codes)
+	bufs := newRowBuffers()
+	hashes, err := insertRecords(ctx, tx, "codes", codes, bufs)
 	if err != nil {
 		return err
 	}
@@ -350,7 +351,7 @@ func fillRaw(ctx context.Context, dc any, r *codeset.Release, codes []codeset.Co
 		return err
 	}
 	headers := sortedCodes(r.Headers)
-	if _, err := insertRecords(ctx, tx, "headers", headers); err != nil {
+	if _, err := insertRecords(ctx, tx, "headers", headers, bufs); err != nil {
 		return err
 	}
 	if r.Declared != nil {
@@ -519,13 +520,18 @@ const insertBatch = 64
 // goroutine of their own, a few batches ahead of the statements, so
 // that on two cores the connection does little but SQLite's own work.
 // The statements and their order are the same either way.
-func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code) ([]int64, error) {
-	// A batch's statement writes an empty text column (and an empty
-	// attributes or meta object) as a literal rather than a parameter:
-	// the driver copies every text parameter into C memory and clears it
-	// after each statement, and ICD-10 rows are half empty columns. The
-	// values stored are the same either way. Statements are kept by the
-	// shape of their rows: '?' a parameter, 'e' '' and 'o' '{}'.
+func insertRecords(ctx context.Context, tx *rawTx, table string, records []codeset.Code, bufs *rowBuffers) ([]int64, error) {
+	// A batch's statement writes a text column empty in all its rows
+	// (or an attributes or meta object empty in all) as a literal rather
+	// than a parameter, and takes every other text column from one BLOB
+	// parameter that holds the batch's text (see fillBatch), cut by
+	// offset and length (integers): the driver copies every text or BLOB parameter into C
+	// memory and grows a Go slice for each, so 300 text parameters a
+	// statement cost more allocation than the text itself. A BLOB cut
+	// and cast to TEXT is the same bytes, stored as TEXT, as the text
+	// bound, so the values stored are the same either way. Statements
+	// are kept by the shape of their rows: '?' a parameter (the hash),
+	// 's' a text cut from the BLOB, 'e' '' and 'o' '{}'.
 	prepared := map[string]*rawStmt{}
 	defer func() {
 		for _, st := range prepared {
@@ -552,6 +558,9 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 					q.WriteString(`''`)
 				case 'o':
 					q.WriteString(`'{}'`)
+				case 's':
+					// ?1 is the BLOB, the first argument.
+					q.WriteString(`CAST(substr(?1, ?, ?) AS TEXT)`)
 				default:
 					q.WriteByte('?')
 				}
@@ -573,10 +582,16 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 	watched := ctx
 	ctx = dbfile.Unwatched(ctx)
 	ready := make(chan []*rowBatch, chunksAhead)
-	free := make(chan []*rowBatch, chunksAhead+2)
 	stop := make(chan struct{})
-	defer close(stop)
-	go encodeBatches(table, records, hashes, ready, free, stop)
+	done := make(chan struct{})
+	defer func() {
+		close(stop)
+		<-done // bufs is the next call's
+	}()
+	go func() {
+		defer close(done)
+		encodeBatches(table, records, hashes, ready, bufs, stop)
+	}()
 	for chunk := range ready {
 		for _, b := range chunk {
 			if err := watched.Err(); err != nil {
@@ -605,11 +620,24 @@ func insertRecords(ctx context.Context, tx *rawTx, table string, records []codes
 			clear(b.args)
 		}
 		select {
-		case free <- chunk:
+		case bufs.free <- chunk:
 		default:
 		}
 	}
 	return hashes, nil
+}
+
+// rowBuffers is what the batches of insertRecords are made in, kept from
+// one table to the next: the chunks of batches the statements are done
+// with, and the integers of their arguments. One insertRecords uses it
+// at a time.
+type rowBuffers struct {
+	free chan []*rowBatch
+	ints boxedInts
+}
+
+func newRowBuffers() *rowBuffers {
+	return &rowBuffers{free: make(chan []*rowBatch, chunksAhead+2)}
 }
 
 // rowColumns is the number of columns of a row of codes or headers.
@@ -618,9 +646,10 @@ const rowColumns = 9
 // chunkBatches is how many batches of rows encodeBatches hands over at a
 // time, and chunksAhead how many such chunks it makes ready before the
 // statements take them: a hand-over per batch would cost more in waking
-// goroutines than it saves.
+// goroutines than it saves, and more batches at a time hold more memory
+// (a batch of HCPCS rows holds ~50 KB: its text and arguments).
 const (
-	chunkBatches = 32
+	chunkBatches = 8
 	chunksAhead  = 2
 )
 
@@ -631,7 +660,11 @@ type rowBatch struct {
 	start, end int
 	shape      []byte
 	args       []any
-	err        error
+	// text is the batch's text columns, one after the other: the BLOB
+	// its statement cuts them from, its first argument.
+	text []byte
+	keys []string // room to sort a map's keys in (appendAttrs)
+	err  error
 }
 
 // encodeBatches makes the rows of records ready for insertRecords,
@@ -640,27 +673,26 @@ type rowBatch struct {
 // It ends, closing ready, after the last batch or a batch that carries
 // an error, or when stop is closed. Chunks the statements are done with
 // come back on free.
-func encodeBatches(table string, records []codeset.Code, hashes []int64, ready chan<- []*rowBatch, free <-chan []*rowBatch, stop <-chan struct{}) {
+func encodeBatches(table string, records []codeset.Code, hashes []int64, ready chan<- []*rowBatch, bufs *rowBuffers, stop <-chan struct{}) {
 	defer close(ready)
 	var chunk []*rowBatch
 	n := 0 // batches of chunk filled
 	for start := 0; start < len(records); start += insertBatch {
 		if chunk == nil {
 			select {
-			case chunk = <-free:
+			case chunk = <-bufs.free:
 			default:
 				chunk = make([]*rowBatch, 0, chunkBatches)
 			}
 			n = 0
 		}
 		if n == len(chunk) {
-			chunk = append(chunk, &rowBatch{args: make([]any, 0, insertBatch*rowColumns), shape: make([]byte, 0, insertBatch*rowColumns)})
+			chunk = append(chunk, &rowBatch{})
 		}
 		b := chunk[n]
 		n++
 		b.start, b.end = start, min(start+insertBatch, len(records))
-		b.args, b.shape = b.args[:0], b.shape[:0]
-		b.err = fillBatch(table, records, hashes, b)
+		b.err = fillBatch(table, records, hashes, b, &bufs.ints)
 		if n == chunkBatches || b.err != nil || b.end == len(records) {
 			select {
 			case ready <- chunk[:n]:
@@ -675,35 +707,101 @@ func encodeBatches(table string, records []codeset.Code, hashes []int64, ready c
 	}
 }
 
-// fillBatch encodes the rows of b and sets their hashes.
-func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch) error {
-	for i := b.start; i < b.end; i++ {
-		c := &records[i]
-		attrs, err := EncodeAttrs(c.Attrs)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+// fillBatch encodes the rows of b and sets their hashes. The text
+// columns go one after the other into b.text, the statement's BLOB (its
+// first argument), each cut by its 1-based offset and length. A column
+// empty in every row of the batch (or '{}', for attributes and meta) is a
+// literal for all of them: the shape is the batch's, not each row's, so
+// that batches with an empty column here and there (HCPCS) share a few
+// statements rather than each preparing its own.
+func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch, ints *boxedInts) error {
+	rows := records[b.start:b.end]
+	// Which columns are used, and how much room the batch takes: its
+	// buffers, kept from batch to batch, grow once.
+	var used [rowColumns - 1]bool // all but the hash
+	size, columns := 0, 0
+	for i := range rows {
+		c := &rows[i]
+		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status} {
+			used[k] = used[k] || k == 0 || v != ""
+			size += len(v)
 		}
-		meta, err := EncodeAttrs(c.Meta)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", table, c.Code, err)
-		}
-		h := RowHash(*c, attrs)
-		hashes[i] = h
-		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status, attrs, meta} {
-			switch {
-			case k > 0 && v == "":
-				b.shape = append(b.shape, 'e')
-			case k >= 6 && v == "{}":
-				b.shape = append(b.shape, 'o')
-			default:
-				b.shape = append(b.shape, '?')
-				b.args = append(b.args, v)
+		for k, m := range [...]map[string]string{c.Attrs, c.Meta} {
+			used[6+k] = used[6+k] || len(m) > 0
+			size += 2
+			for k, v := range m {
+				size += len(k) + len(v) + 6
 			}
 		}
-		b.shape = append(b.shape, '?')
-		b.args = append(b.args, h)
 	}
+	for _, u := range used {
+		if u {
+			columns++
+		}
+	}
+	b.text = slices.Grow(b.text[:0], size)
+	b.args = slices.Grow(b.args[:0], 1+len(rows)*(2*columns+1))
+	b.shape = slices.Grow(b.shape[:0], len(rows)*rowColumns)
+	b.args = append(b.args, nil) // b.text, once it holds the batch
+	for i := range rows {
+		c := &rows[i]
+		for k, v := range [...]string{c.Code, c.Category, c.Short, c.Medium, c.Long, c.Status} {
+			b.column(used[k], k, len(b.text), len(v), ints)
+			b.text = append(b.text, v...)
+		}
+		for k, m := range [...]map[string]string{c.Attrs, c.Meta} {
+			at := len(b.text)
+			var err error
+			if b.text, err = appendAttrs(b.text, m, &b.keys); err != nil {
+				return fmt.Errorf("%s %s: %w", table, c.Code, err)
+			}
+			if k == 0 {
+				hashes[b.start+i] = rowHash(*c, b.text[at:])
+			}
+			b.column(used[6+k], 6+k, at, len(b.text)-at, ints)
+		}
+		b.shape = append(b.shape, '?')
+		b.args = append(b.args, hashes[b.start+i])
+	}
+	if b.text == nil {
+		b.text = []byte{} // bound as an empty BLOB, not NULL
+	}
+	b.args[0] = b.text
 	return nil
+}
+
+// column adds the row's column k, at offset at of b.text and n bytes
+// long, to the batch's shape and arguments: cut from the BLOB when the
+// batch uses the column, else the literal.
+func (b *rowBatch) column(used bool, k, at, n int, ints *boxedInts) {
+	switch {
+	case used:
+		b.shape = append(b.shape, 's')
+		b.args = append(b.args, ints.box(at+1), ints.box(n))
+	case k < 6:
+		b.shape = append(b.shape, 'e')
+	default:
+		b.shape = append(b.shape, 'o')
+	}
+}
+
+// boxedInts holds the integers 0, 1, 2 ... up to maxBoxed as driver
+// arguments, made once for a writer's batches: an integer put in an
+// interface is allocated (above 255), and a batch has two a text column.
+type boxedInts []any
+
+// maxBoxed bounds boxedInts: offsets in a batch of ordinary rows are
+// below it, and a batch of huge values boxes the rest one by one.
+const maxBoxed = 1 << 16
+
+func (bi *boxedInts) box(n int) any {
+	if n >= maxBoxed {
+		return int64(n)
+	}
+	for len(*bi) <= n {
+		*bi = append(*bi, int64(len(*bi)))
+	}
+	return (*bi)[n]
 }
 
 // hashChunk is the number of entries in a chunk of code_hashes.
@@ -934,6 +1032,38 @@ func sortedCategories(m map[string]int) []categoryCount {
 	}
 	slices.SortFunc(out, func(a, b categoryCount) int { return codeset.CompareCategories(a.name, b.name) })
 	return out
+}
+
+// appendAttrs appends m to buf as EncodeAttrs renders it; keys is room
+// to sort the keys in, kept from call to call.
+func appendAttrs(buf []byte, m map[string]string, keys *[]string) ([]byte, error) {
+	if len(m) == 0 {
+		return append(buf, "{}"...), nil
+	}
+	ks := (*keys)[:0]
+	plainAll := true
+	for k, v := range m {
+		plainAll = plainAll && plain(k) && plain(v)
+		ks = append(ks, k)
+	}
+	*keys = ks
+	if !plainAll {
+		s, err := EncodeAttrs(m)
+		return append(buf, s...), err
+	}
+	slices.Sort(ks)
+	buf = append(buf, '{')
+	for i, k := range ks {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, k...)
+		buf = append(buf, `":"`...)
+		buf = append(buf, m[k]...)
+		buf = append(buf, '"')
+	}
+	return append(buf, '}'), nil
 }
 
 // EncodeAttrs renders attributes as a JSON object with sorted keys.
