@@ -3,6 +3,7 @@
 #
 #   BASE=/tmp/codeset-main bench/growth.sh        # NEW defaults to this tree's build
 #   REPS=7 COUNT=20 N=75000 SEED=1 BASE=... NEW=... bench/growth.sh
+#   GEN=-drift BASE=... bench/growth.sh    # the growing series of earlier sessions
 #
 # Writes COUNT successive synthetic releases of N codes (bench/gen), runs
 # them in order with each build (codeset run, one data directory and tree
@@ -29,6 +30,7 @@ REPS=${REPS:-5}
 COUNT=${COUNT:-20}
 N=${N:-75000}
 SEED=${SEED:-1}
+GEN=${GEN:-}
 : "${BASE:?BASE=path of the codeset binary to compare with}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -37,7 +39,7 @@ if [[ -z ${NEW:-} ]]; then
 	NEW=$work/codeset
 fi
 go build -o "$work/gen" ./bench/gen
-"$work/gen" files -n "$N" -seed "$SEED" -count "$COUNT" "$work/in"
+"$work/gen" files $GEN -n "$N" -seed "$SEED" -count "$COUNT" "$work/in"
 mapfile -t files < <(ls "$work/in" | sort)
 sys=icd10cm
 
