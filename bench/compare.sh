@@ -8,7 +8,10 @@
 #
 # Installs its anchors when missing (Debian/Ubuntu, as root): sqldiff from
 # sqlite3-tools and GNU time. Synthetic releases come from bench/gen with a
-# fixed seed, so every run measures the same data. Times are wall-clock
+# fixed seed, so every run measures the same data: the pairs of the diff
+# and per-code figures are the growing series (gen -drift), as every
+# figure before the sixth session was measured; the growth check's twenty
+# releases hold their size (gen's default, synth.Steady). Times are wall-clock
 # seconds of the whole process, the median of REPS runs that alternate
 # codeset and the anchor; memory is the largest peak RSS of those runs
 # (GNU time's maximum resident set size).
@@ -55,7 +58,7 @@ echo "== codeset diff vs sqldiff --primarykey (two stored snapshots a release ap
 printf '%-10s %12s %12s %8s %12s %12s\n' codes codeset_s sqldiff_s ratio codeset_MiB sqldiff_MiB
 for n in $SIZES; do
 	d=$work/diff$n
-	"$work/gen" snapshots -n "$n" -seed "$SEED" -count 2 "$d"
+	"$work/gen" snapshots -drift -n "$n" -seed "$SEED" -count 2 "$d"
 	: >"$work/a"
 	: >"$work/b"
 	for _ in $(seq "$REPS"); do
@@ -116,7 +119,7 @@ fi
 [[ -z $PERCODE ]] || printf '%-10s %10s %10s %12s %10s %10s %12s\n' codes first_s first_MiB first_us/code next_s next_MiB next_us/code
 for n in $PERCODE; do
 	in=$work/in$n
-	"$work/gen" files -n "$n" -seed "$SEED" -count 2 "$in"
+	"$work/gen" files -drift -n "$n" -seed "$SEED" -count 2 "$in"
 	: >"$work/a"
 	: >"$work/b"
 	measure "$work/a" "$cs" --data "$work/p$n/D" --out "$work/p$n/O" run --system icd10cm --release FY2001 "$in/FY2001.txt"

@@ -3,6 +3,7 @@
 #
 #   BASE=/tmp/codeset-main bench/growth.sh        # NEW defaults to this tree's build
 #   REPS=7 COUNT=20 N=75000 SEED=1 BASE=... NEW=... bench/growth.sh
+#   GEN=-drift BASE=... bench/growth.sh    # the growing series of earlier sessions
 #
 # Writes COUNT successive synthetic releases of N codes (bench/gen), runs
 # them in order with each build (codeset run, one data directory and tree
@@ -12,7 +13,12 @@
 # prints, per build, the median CPU time (user+sys), wall time and peak
 # RSS, and run COUNT / run 2. Last it compares every file of the two
 # builds' final trees and data directories (the run ledger left out: it
-# records times).
+# records times; and the data directory's _catalogue.json: it names
+# inodes).
+#
+# The series holds its size (bench/gen's default, synth.Steady: every
+# release N codes, about as many changes each), so run COUNT differs from
+# run 2 by the history behind it, not by a bigger release.
 #
 # A fresh copy gets new inodes, which the data directory's catalogue of
 # snapshots (snapshot.CatalogueName) does not trust; so the copy's stored
@@ -24,6 +30,7 @@ REPS=${REPS:-5}
 COUNT=${COUNT:-20}
 N=${N:-75000}
 SEED=${SEED:-1}
+GEN=${GEN:-}
 : "${BASE:?BASE=path of the codeset binary to compare with}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +39,7 @@ if [[ -z ${NEW:-} ]]; then
 	NEW=$work/codeset
 fi
 go build -o "$work/gen" ./bench/gen
-"$work/gen" files -n "$N" -seed "$SEED" -count "$COUNT" "$work/in"
+"$work/gen" files $GEN -n "$N" -seed "$SEED" -count "$COUNT" "$work/in"
 mapfile -t files < <(ls "$work/in" | sort)
 sys=icd10cm
 
@@ -98,9 +105,9 @@ END {
 	printf "load average (1 min) during the runs: %s to %s\n", minload, load
 }' "$work/runs"
 
-# The final trees: every file the same but the ledger.
-(cd "$work/base" && find . -type f ! -name 'ledger.sqlite*' | sort) >"$work/fb"
-(cd "$work/new" && find . -type f ! -name 'ledger.sqlite*' | sort) >"$work/fn"
+# The final trees: every file the same but the ledger and the catalogue.
+(cd "$work/base" && find . -type f ! -name 'ledger.sqlite*' ! -name _catalogue.json | sort) >"$work/fb"
+(cd "$work/new" && find . -type f ! -name 'ledger.sqlite*' ! -name _catalogue.json | sort) >"$work/fn"
 if ! diff "$work/fb" "$work/fn" >"$work/fd"; then
 	echo "files in one build's trees only:"
 	sed -n 's/^[<>] /  /p' "$work/fd"

@@ -3,6 +3,7 @@ package publish
 import (
 	"cmp"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +21,10 @@ import (
 // the tests.
 var aheadTaken atomic.Int64
 
+// aheadDataTaken counts the history data files written ahead that a
+// re-index took, for the tests.
+var aheadDataTaken atomic.Int64
+
 // aheadHistory is the system's history database extended by the release
 // being published, built while the release's other files are rendered
 // (on the core the snapshot was stored on) rather than after the release
@@ -34,6 +39,7 @@ type aheadHistory struct {
 	ext  history.Extension // what the build added to the published history
 	size int64             // the built file's size and SHA-256, or "" when not hashed
 	sum  string
+	data *format.ManifestFile // the history data written beside it (see writeDataAhead), or nil
 	once sync.Once
 }
 
@@ -44,6 +50,11 @@ type builtHistory struct {
 	ext  history.Extension
 	size int64
 	sum  string // SHA-256 of the file, or "" when not known
+	// data, when not nil, is the history data (history.tsv) of the built
+	// history, written after the published one beside it, in the same
+	// folder: what writeHistoryData would write once the history is in
+	// place.
+	data *format.ManifestFile
 }
 
 // built returns the built history, with path "" when there is none; it
@@ -53,7 +64,7 @@ func (a *aheadHistory) built() builtHistory {
 	if !a.ok {
 		return builtHistory{}
 	}
-	return builtHistory{path: filepath.Join(a.dir, format.HistoryName), ext: a.ext, size: a.size, sum: a.sum}
+	return builtHistory{path: filepath.Join(a.dir, format.HistoryName), ext: a.ext, size: a.size, sum: a.sum, data: a.data}
 }
 
 // remove removes what is left of the build (the history, when the
@@ -124,12 +135,67 @@ func prebuildHistory(ctx context.Context, outDir string, sys codeset.System, lab
 		all := append(snaps, history.Snapshot{Path: snap, Sum: sum})
 		ext, err := history.ExtendFile(ctx, path, all)
 		a.ok, a.ext = err == nil, ext
-		if a.ok {
-			// Hashed here too, off the end of the run: the index lists
-			// the history's SHA-256, and the file is not changed again.
+		if !a.ok {
+			return
+		}
+		// Hashed here too, off the end of the run: the index lists the
+		// history's SHA-256, and the file is not changed again. Its text
+		// form is written at the same time, on the other core: both only
+		// read the history, and the text grows with it.
+		var wg sync.WaitGroup
+		wg.Go(func() {
 			if n, sum, err := durable.HashFile(ctx, path); err == nil {
 				a.size, a.sum = n, sum
 			}
+		})
+		wg.Go(func() {
+			a.data, _ = writeDataAhead(ctx, sysDir, dir, ext)
+		})
+		wg.Wait()
+	}
+}
+
+// writeDataAhead writes to dir/history.tsv the history data of the
+// history dir/history.sqlite, which extends the published one of sysDir
+// as ext tells, after the published history data (see writeHistoryData),
+// synced, and returns its size and SHA-256. The tree's lock is held from
+// here to the re-index, so the published files it starts from are those
+// the re-index finds; the file is what writeHistoryData would write once
+// the history is in place, and it takes its place. On failure the re-index
+// writes it as always.
+func writeDataAhead(ctx context.Context, sysDir, dir string, ext history.Extension) (_ *format.ManifestFile, err error) {
+	dst := filepath.Join(dir, format.HistoryDataName)
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		if err != nil {
+			os.Remove(dst)
+		}
+	}()
+	h := durable.NewHasher()
+	after := history.After{Kept: ext.Kept, Changed: ext.Changed}
+	if prev, err := os.Open(filepath.Join(sysDir, format.HistoryDataName)); err == nil {
+		defer prev.Close()
+		if st, err := prev.Stat(); err == nil && st.Mode().IsRegular() {
+			after.Prev = io.NewSectionReader(prev, 0, st.Size())
 		}
 	}
+	if err := history.WriteDataAfter(ctx, filepath.Join(dir, format.HistoryName), after, io.MultiWriter(f, h)); err != nil {
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		return nil, err
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return nil, err
+	}
+	n, sum := h.Sum()
+	return &format.ManifestFile{Name: format.HistoryDataName, Bytes: n, SHA256: sum}, nil
 }

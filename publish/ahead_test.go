@@ -21,7 +21,8 @@ import (
 // TestHistoryBuiltAhead publishes a synthetic series release by release
 // and checks that the tree's history, built ahead while each release's
 // files were rendered and taken by the re-index, is byte for byte the
-// history built from scratch over the tree's snapshots; that a release
+// history built from scratch over the tree's snapshots, and its text form
+// (written ahead beside it) the text of that history; that a release
 // published before the latest one (an older effective date) is not built
 // ahead and still gives that history; and that no temporary folder is
 // left.
@@ -85,7 +86,7 @@ func TestHistoryBuiltAhead(t *testing.T) {
 		}
 	}
 	// The series in order, skipping the second release.
-	taken := aheadTaken.Load()
+	taken, dataTaken := aheadTaken.Load(), aheadDataTaken.Load()
 	var labels []string
 	var prev *codeset.Release
 	var earlier []*codeset.Release
@@ -100,6 +101,9 @@ func TestHistoryBuiltAhead(t *testing.T) {
 	}
 	if n := aheadTaken.Load() - taken; n != 4 {
 		t.Errorf("%d of the 4 releases published in order took the history built ahead, want all", n)
+	}
+	if n := aheadDataTaken.Load() - dataTaken; n != 4 {
+		t.Errorf("%d of the 4 releases published in order took the history data written ahead, want all", n)
 	}
 	// The second release, published last: before the latest.
 	taken = aheadTaken.Load()

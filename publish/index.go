@@ -222,7 +222,13 @@ func reindexSystem(ctx context.Context, outDir string, sys codeset.System, now t
 		}
 		// The same history as text, for the code pages on a static host,
 		// written after the text of the releases the history held before.
-		if idx.HistoryData, err = writeHistoryData(ctx, dir, history.After{Kept: ext.Kept, Changed: ext.Changed}); err != nil {
+		if taken && prebuilt.data != nil {
+			// Written where the history was built.
+			idx.HistoryData, err = takeHistoryData(ctx, dir, filepath.Join(filepath.Dir(prebuilt.path), format.HistoryDataName), prebuilt.data)
+		} else {
+			idx.HistoryData, err = writeHistoryData(ctx, dir, history.After{Kept: ext.Kept, Changed: ext.Changed})
+		}
+		if err != nil {
 			return nil, err
 		}
 	} else {
@@ -381,6 +387,27 @@ func writeHistoryFile(ctx context.Context, dir string, snaps []history.Snapshot,
 		return history.Extension{}, false, err
 	}
 	return ext, false, durable.SyncDir(dir)
+}
+
+// takeHistoryData puts in place of dir/history.tsv the history data
+// written ahead at path, synced, whose size and SHA-256 file gives (see
+// writeDataAhead): renamed into place, atomically, unless the file there
+// holds the same bytes already, as writeHistoryData does.
+func takeHistoryData(ctx context.Context, dir, path string, file *format.ManifestFile) (*format.ManifestFile, error) {
+	aheadDataTaken.Add(1)
+	dst := filepath.Join(dir, format.HistoryDataName)
+	if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() && st.Size() == file.Bytes {
+		if _, old, err := durable.HashFile(ctx, dst); err == nil && old == file.SHA256 {
+			return file, nil
+		}
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(path, dst); err != nil {
+		return nil, err
+	}
+	return file, durable.SyncDir(dir)
 }
 
 // writeHistoryData writes dir/history.tsv, the text form of
