@@ -437,6 +437,10 @@ func sortedChanges(l *codeset.Changelog) *codeset.Changelog {
 
 // writeCell appends cell(s) to b.
 func writeCell(b *strings.Builder, s string) {
+	if !needsEscape(s) {
+		b.WriteString(s)
+		return
+	}
 	cellEscaper.WriteString(b, s) // a strings.Builder takes every write
 }
 
