@@ -463,18 +463,19 @@ func (s *dbSide) all(ctx context.Context) ([]codeset.Code, error) {
 
 // fetch reads the records of codes (sorted, unique) that the snapshot
 // holds, in code order. One statement asks for them all, the list passed
-// as a JSON array that SQLite unpacks into the keys it looks up, in order.
-// A code that is not valid UTF-8 cannot be written in JSON; a list with
-// one is asked for code by code instead.
+// as a JSON array that SQLite walks, looking each code up by key (no
+// temporary index of the list, no sort: the rows come in the list's
+// order, which is checked). A code that is not valid UTF-8 cannot be
+// written in JSON; a list with one is asked for code by code instead.
 func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, error) {
 	out := make([]codeset.Code, 0, len(codes))
 	if len(codes) == 0 {
 		return out, nil
 	}
-	const columns = `SELECT code, category, short, medium, long, status, attributes, meta FROM codes `
-	query, args := columns+`WHERE code IN (SELECT value FROM json_each(?)) ORDER BY code`, [][]driver.NamedValue{nil}
+	const columns = `SELECT c.code, c.category, c.short, c.medium, c.long, c.status, c.attributes, c.meta `
+	query, args := columns+`FROM json_each(?) AS j JOIN codes AS c ON c.code = j.value`, [][]driver.NamedValue{nil}
 	if slices.ContainsFunc(codes, func(c string) bool { return !utf8.ValidString(c) }) {
-		query, args = columns+`WHERE code = ?`, make([][]driver.NamedValue, len(codes))
+		query, args = columns+`FROM codes AS c WHERE c.code = ?`, make([][]driver.NamedValue, len(codes))
 		for i, c := range codes {
 			args[i] = []driver.NamedValue{{Ordinal: 1, Value: c}}
 		}
@@ -509,6 +510,9 @@ func (s *dbSide) fetch(ctx context.Context, codes []string) ([]codeset.Code, err
 		}
 		return nil
 	})
+	if err == nil && !slices.IsSortedFunc(out, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) }) {
+		slices.SortFunc(out, func(a, b codeset.Code) int { return strings.Compare(a.Code, b.Code) })
+	}
 	return out, err
 }
 
