@@ -203,7 +203,7 @@ type Code struct {
 	// Meta holds the publisher's per-release bookkeeping, such as the HCPCS
 	// action code and action dates: stored and shown, never compared, since
 	// it changes every release by design.
-	Meta map[string]string
+	Meta Meta
 }
 
 // Field returns the value of the named field: one of the Field constants or
@@ -332,7 +332,7 @@ func (c Change) Note() string {
 	case c.Reused:
 		return "re-used with a new meaning"
 	case c.AlreadyDiscontinued:
-		if t := c.Record.Meta["termination_date"]; t != "" {
+		if t := c.Record.Meta.Get("termination_date"); t != "" {
 			return "already discontinued (termination date " + t + ")"
 		}
 		return "already discontinued"

@@ -308,7 +308,7 @@ func missingVersion(old, new *codeset.Release, between []*codeset.Release, size 
 
 // date reads an ISO date from a record's bookkeeping.
 func date(c codeset.Code, name string) (time.Time, bool) {
-	t, err := time.Parse(time.DateOnly, c.Meta[name])
+	t, err := time.Parse(time.DateOnly, c.Meta.Get(name))
 	return t, err == nil
 }
 
@@ -407,7 +407,7 @@ func (e evidence) undeclared(c codeset.Change, rec, oldRec codeset.Code) (string
 	}
 	// Revised.
 	if d, ok := e.oldDeclared[c.Code]; ok && d.Kind == codeset.Revised {
-		if _, act := oldRec.Meta["action"]; !act || oldRec.Meta["action"] != d.Detail {
+		if act, ok := oldRec.Meta.Lookup("action"); !ok || act != d.Detail {
 			// Declared by a file beside the record (the corrections).
 			return fmt.Sprintf("revised, %s; %s's own list revised it after its file (%s)", not, e.old.Label, d.Detail), true
 		}

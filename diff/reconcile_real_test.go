@@ -126,9 +126,9 @@ func TestRealReused(t *testing.T) {
 // ACTION R between the years kept; the shape is the 2017 R).
 func TestLiftedTermination(t *testing.T) {
 	old := &codeset.Release{System: codeset.HCPCS, Label: "2019", Codes: []codeset.Code{
-		{Code: "Q1234", Long: "Thing", Status: codeset.StatusDiscontinued, Meta: map[string]string{"termination_date": "2019-12-31", "action": "D"}}}}
+		{Code: "Q1234", Long: "Thing", Status: codeset.StatusDiscontinued, Meta: codeset.MetaOf(map[string]string{"termination_date": "2019-12-31", "action": "D"})}}}
 	new := &codeset.Release{System: codeset.HCPCS, Label: "2020", Codes: []codeset.Code{
-		{Code: "Q1234", Long: "Thing", Meta: map[string]string{"action": "R"}}},
+		{Code: "Q1234", Long: "Thing", Meta: codeset.MetaOf(map[string]string{"action": "R"})}},
 		Declared: &codeset.Declaration{Source: "ACTION CD", Changes: []codeset.DeclaredChange{{Code: "Q1234", Kind: codeset.Reactivated, Detail: "R"}}}}
 	l := diff.Compare(old, new, nil)
 	if len(l.Changes) != 1 || l.Changes[0].Kind != codeset.Reactivated || l.Summary.Reactivated != 1 {
@@ -143,10 +143,10 @@ func TestLiftedTermination(t *testing.T) {
 // code explains its end, not its return.
 func TestLiftedTerminationUndeclared(t *testing.T) {
 	old := &codeset.Release{System: codeset.HCPCS, Label: "2029", Codes: []codeset.Code{
-		{Code: "K5005", Long: "Thing", Status: codeset.StatusDiscontinued, Meta: map[string]string{"termination_date": "2029-12-31", "action": "D"}}},
+		{Code: "K5005", Long: "Thing", Status: codeset.StatusDiscontinued, Meta: codeset.MetaOf(map[string]string{"termination_date": "2029-12-31", "action": "D"})}},
 		Declared: &codeset.Declaration{Source: "ACTION CD", Changes: []codeset.DeclaredChange{{Code: "K5005", Kind: codeset.Discontinued, Detail: "D"}}}}
 	new := &codeset.Release{System: codeset.HCPCS, Label: "2030", Codes: []codeset.Code{
-		{Code: "K5005", Long: "Thing", Meta: map[string]string{"action": "N"}}},
+		{Code: "K5005", Long: "Thing", Meta: codeset.MetaOf(map[string]string{"action": "N"})}},
 		Declared: &codeset.Declaration{Source: "ACTION CD"}}
 	l := diff.Compare(old, new, nil)
 	d := l.Reconciliation.Disagreements

@@ -26,10 +26,10 @@ func dxs(c, short, long string) codeset.Code { return codeset.Code{Code: c, Shor
 // hcpcs is an HCPCS record with its action code and, when set, termination
 // date.
 func hcpcs(c, long, action, term string) codeset.Code {
-	r := codeset.Code{Code: c, Category: "procedure", Long: long, Meta: map[string]string{"action": action}}
+	r := codeset.Code{Code: c, Category: "procedure", Long: long, Meta: codeset.MetaOf(map[string]string{"action": action})}
 	if term != "" {
 		r.Status = codeset.StatusDiscontinued
-		r.Meta["termination_date"] = term
+		r.Meta.Set("termination_date", term)
 	}
 	return r
 }

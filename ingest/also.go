@@ -65,16 +65,16 @@ func (col *collector) addFields(c codeset.Code, loc *ParseError) error {
 		}
 	}
 	if rec.Meta == nil && c.Meta != nil {
-		// c is this line's own record: its map can be the code's, its
+		// c is this line's own record: its fields can be the code's, their
 		// values copied from the line as above.
 		rec.Meta, c.Meta = c.Meta, nil
-		for k, v := range rec.Meta {
-			rec.Meta[k] = strings.Clone(v)
+		for i := range rec.Meta {
+			rec.Meta[i].Value = strings.Clone(rec.Meta[i].Value)
 		}
 	}
-	for k, v := range c.Meta {
-		if _, ok := rec.Meta[k]; !ok {
-			rec.Meta[k] = strings.Clone(v)
+	for _, f := range c.Meta {
+		if _, ok := rec.Meta.Lookup(f.Key); !ok {
+			rec.Meta.Set(f.Key, strings.Clone(f.Value))
 		}
 	}
 	col.fr.Codes++

@@ -103,45 +103,45 @@ var hcpcsWant = []codeset.Code{
 		Code: "A1", Category: "modifier",
 		Short: "Gauze pad single wound", Long: "Gauze pad placed on a single practice wound",
 		Attrs: map[string]string{"coverage": "C"},
-		Meta:  map[string]string{"sequence": "00100", "recid": "7", "add_date": "2010-01-01", "action_effective_date": "2010-01-01", "action": "N"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00100", "recid": "7", "add_date": "2010-01-01", "action_effective_date": "2010-01-01", "action": "N"}),
 	},
 	{
 		Code: "A9001", Category: "procedure",
 		Short: "Test dressing kit",
 		Long:  "Test dressing kit for practice sessions, sterile, includes gauze, tape and a small pair of scissors, each kit packed in a sealed pouch suitable for one training session",
 		Attrs: map[string]string{"price_indicator": "11", "multiple_pricing": "A", "coverage": "C", "betos": "D1A", "type_of_service": "9"},
-		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2020-01-01", "action_effective_date": "2020-01-01", "action": "N"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00100", "recid": "3", "add_date": "2020-01-01", "action_effective_date": "2020-01-01", "action": "N"}),
 	},
 	{
 		Code: "B2", Category: "modifier",
 		Short: "Same day repeat, test",
 		Long:  "Service repeated on the same calendar day by the same test clinician for reasons unrelated to the first service",
 		Attrs: map[string]string{"coverage": "C"},
-		Meta:  map[string]string{"sequence": "00200", "recid": "7", "add_date": "2015-01-01", "action_effective_date": "2030-01-01", "action": "C"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00200", "recid": "7", "add_date": "2015-01-01", "action_effective_date": "2030-01-01", "action": "C"}),
 	},
 	{
 		Code: "E0999", Category: "procedure",
 		Short: "Test stand adjustable", Long: "Rolling test stand for practice equipment, adjustable height",
 		Attrs: map[string]string{"price_indicator": "11 21", "multiple_pricing": "A", "xref": "E0998", "coverage": "D", "betos": "D1C", "type_of_service": "R P"},
-		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2030-01-01", "action_effective_date": "2030-01-01", "action": "A"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00100", "recid": "3", "add_date": "2030-01-01", "action_effective_date": "2030-01-01", "action": "A"}),
 	},
 	{
 		Code: "G9990", Category: "procedure", Status: codeset.StatusDiscontinued,
 		Short: "Practice visit 15 min", Long: "Practice visit for a test patient, first 15 minutes",
 		Attrs: map[string]string{"price_indicator": "13", "coverage": "C", "processing_note": "0012", "betos": "M5D", "type_of_service": "1"},
-		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2018-01-01", "action_effective_date": "2030-01-01", "termination_date": "2029-12-31", "action": "D"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00100", "recid": "3", "add_date": "2018-01-01", "action_effective_date": "2030-01-01", "termination_date": "2029-12-31", "action": "D"}),
 	},
 	{
 		Code: "J7777", Category: "procedure",
 		Short: "Inj test solution 5 mg", Long: "Injection, test solution, 5 mg",
 		Attrs: map[string]string{"price_indicator": "51", "xref": "J7778 J7779", "coverage": "D", "asc_group": "09", "betos": "O1E", "type_of_service": "1"},
-		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2012-01-01", "action_effective_date": "2012-01-01", "action": "N"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00100", "recid": "3", "add_date": "2012-01-01", "action_effective_date": "2012-01-01", "action": "N"}),
 	},
 	{
 		Code: "Q1234", Category: "procedure",
 		Short: "Test supply NOC", Long: "Test supply, miscellaneous, not otherwise classified",
 		Attrs: map[string]string{"price_indicator": "46", "coverage": "D", "anesthesia_units": "5"},
-		Meta:  map[string]string{"sequence": "00100", "recid": "3", "add_date": "2005-01-01", "action_effective_date": "2005-01-01", "action": "N"},
+		Meta:  codeset.MetaOf(map[string]string{"sequence": "00100", "recid": "3", "add_date": "2005-01-01", "action_effective_date": "2005-01-01", "action": "N"}),
 	},
 }
 
@@ -351,7 +351,7 @@ func TestReadICD10CMOrderFile(t *testing.T) {
 		}
 	}
 	want := codeset.Code{Code: "B2001", Short: "Practice rash of hand and wrist", Long: "Practice rash of the hand and wrist",
-		Meta: map[string]string{"order": "00006", "billable": "1"}}
+		Meta: codeset.MetaOf(map[string]string{"order": "00006", "billable": "1"})}
 	if got := rel.Codes[3]; !reflect.DeepEqual(got, want) {
 		t.Errorf("B2001:\n got %+v\nwant %+v", got, want)
 	}
@@ -359,7 +359,7 @@ func TestReadICD10CMOrderFile(t *testing.T) {
 		t.Errorf("headers = %v, want %v", got, want)
 	}
 	wantHead := codeset.Code{Code: "Z50", Short: "Contact with test hazards", Long: "Contact with test hazards",
-		Meta: map[string]string{"order": "00009", "billable": "0"}}
+		Meta: codeset.MetaOf(map[string]string{"order": "00009", "billable": "0"})}
 	if got := rel.Headers[3]; !reflect.DeepEqual(got, wantHead) {
 		t.Errorf("header Z50:\n got %+v\nwant %+v", got, wantHead)
 	}
@@ -385,7 +385,7 @@ func TestReadICD10PCSOrderAndAddenda(t *testing.T) {
 		t.Errorf("codes = %v, want %v", got, want)
 	}
 	want := codeset.Code{Code: "0Z21ZZZ", Short: "Second Op Test Site, Ext Approach", Long: "Second Operation on Test Site, External Approach",
-		Meta: map[string]string{"order": "00006", "billable": "1"}}
+		Meta: codeset.MetaOf(map[string]string{"order": "00006", "billable": "1"})}
 	if got := rel.Codes[len(rel.Codes)-1]; !reflect.DeepEqual(got, want) {
 		t.Errorf("last code:\n got %+v\nwant %+v", got, want)
 	}
@@ -791,7 +791,7 @@ func TestReadCP1252BeforeLaterFields(t *testing.T) {
 			got = c
 		}
 	}
-	if !strings.HasPrefix(got.Long, "Test supplier\u2019s device") || got.Meta["action"] != "A" || got.Meta["add_date"] == "" {
+	if !strings.HasPrefix(got.Long, "Test supplier\u2019s device") || got.Meta.Get("action") != "A" || got.Meta.Get("add_date") == "" {
 		t.Errorf("E0999 = %+v, want the apostrophe decoded and the later fields in place", got)
 	}
 }

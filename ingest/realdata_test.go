@@ -155,7 +155,7 @@ func TestRealHCPCS2025(t *testing.T) {
 	}
 	actions := map[string]int{}
 	for _, c := range rel.Codes {
-		actions[c.Meta["action"]]++
+		actions[c.Meta.Get("action")]++
 	}
 	want := map[string]int{"A": 168, "C": 57, "D": 91, "N": 8321, "P": 2, "S": 2, "T": 1}
 	if fmt.Sprint(actions) != fmt.Sprint(want) {
@@ -391,7 +391,7 @@ func TestRealTransactionReportPRN(t *testing.T) {
 					continue
 				}
 				if k != action[c.Code] {
-					t.Errorf("%s: the report declares %q, ACTION CD %q (%s)", c.Code, k, action[c.Code], c.Meta["action"])
+					t.Errorf("%s: the report declares %q, ACTION CD %q (%s)", c.Code, k, action[c.Code], c.Meta.Get("action"))
 				}
 			}
 			if fmt.Sprint(missing) != fmt.Sprint(tt.missing) {

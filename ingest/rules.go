@@ -50,10 +50,7 @@ func (p *Profile) build(fields []string, get func(string) string, has func(strin
 		switch {
 		case slices.Contains(p.Meta, f):
 			if v != "" {
-				if c.Meta == nil {
-					c.Meta = map[string]string{}
-				}
-				c.Meta[f] = v
+				c.Meta.Set(f, v)
 			}
 		case v != "" || slices.Contains(codeRecordFields, f):
 			// Descriptors and status are set even when empty; an empty
@@ -105,7 +102,7 @@ func (p *Profile) fields() []string {
 // continues reports whether c is a continuation of the previous record.
 func (p *Profile) continues(c codeset.Code) bool {
 	k := p.Continuation
-	return k != nil && slices.Contains(k.Values, c.Field(k.Field)+c.Meta[k.Field])
+	return k != nil && slices.Contains(k.Values, c.Field(k.Field)+c.Meta.Get(k.Field))
 }
 
 // isoDate turns a publisher's YYYYMMDD date into YYYY-MM-DD.
@@ -126,7 +123,7 @@ func (p *Profile) declared(codes []codeset.Code) (*codeset.Declaration, error) {
 	}
 	d := &codeset.Declaration{Source: rule.Source}
 	for _, c := range codes {
-		v := c.Field(rule.Field) + c.Meta[rule.Field]
+		v := c.Field(rule.Field) + c.Meta.Get(rule.Field)
 		if v == "" || slices.Contains(rule.Ignore, v) {
 			continue
 		}

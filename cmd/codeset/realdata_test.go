@@ -245,7 +245,7 @@ func TestRealHCPCS(t *testing.T) {
 		}
 		got := map[string]int{}
 		for _, c := range rel.Codes {
-			got[c.Meta["action"]]++
+			got[c.Meta.Get("action")]++
 		}
 		if !reflect.DeepEqual(got, actions[y.label]) {
 			t.Errorf("%s: ACTION CD counts %v, want %v", y.label, got, actions[y.label])
@@ -253,8 +253,8 @@ func TestRealHCPCS(t *testing.T) {
 		// Action D codes are reported as discontinued, with their
 		// termination date, while still in the file.
 		for _, c := range rel.Codes {
-			if c.Meta["action"] == "D" && (c.Status != codeset.StatusDiscontinued || c.Meta["termination_date"] == "") {
-				t.Errorf("%s: %s has action D but status %q, termination date %q", y.label, c.Code, c.Status, c.Meta["termination_date"])
+			if c.Meta.Get("action") == "D" && (c.Status != codeset.StatusDiscontinued || c.Meta.Get("termination_date") == "") {
+				t.Errorf("%s: %s has action D but status %q, termination date %q", y.label, c.Code, c.Status, c.Meta.Get("termination_date"))
 				break
 			}
 		}

@@ -21,13 +21,13 @@ func firstReleases() []*codeset.Release {
 	h := &codeset.Release{System: codeset.HCPCS, Label: "2020"}
 	for i := range 40 {
 		c := codeset.Code{Code: fmt.Sprintf("G%04d", i), Short: fmt.Sprintf("short %d", i), Long: fmt.Sprintf("Long | text * %d <b>&</b> \"q\"", i),
-			Meta: map[string]string{"action": "A", "action_effective_date": "2020-01-01"}}
+			Meta: codeset.MetaOf(map[string]string{"action": "A", "action_effective_date": "2020-01-01"})}
 		switch i % 4 {
 		case 1:
 			c.Category = "II"
 		case 2:
 			c.Status = codeset.StatusDiscontinued
-			c.Meta["termination_date"] = "2020-06-30"
+			c.Meta.Set("termination_date", "2020-06-30")
 		case 3:
 			c.Long = " leading and trailing space "
 			c.Attrs = map[string]string{"xref": "G0001"}

@@ -184,7 +184,7 @@ func WriteMarkdown(w io.Writer, l *codeset.Changelog) error {
 			lh := linkHeader(l, k)
 			p("| code | category | termination date | description |%s\n|---|---|---|---|%s\n", mdExtra(lh, lh), mdRule(lh))
 			for c := range of {
-				p("| %s | %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Meta["termination_date"]), cell(describe(c)), mdExtra(lh, linkCell(l, lh, c)))
+				p("| %s | %s | %s | %s |%s\n", code(c.Code), cell(c.Category), cell(c.Record.Meta.Get("termination_date")), cell(describe(c)), mdExtra(lh, linkCell(l, lh, c)))
 			}
 		default:
 			// The rows of a first release: a million in a release of a

@@ -162,7 +162,7 @@ func WriteHTML(w io.Writer, l *codeset.Changelog) error {
 	cats := map[string]bool{}
 	for c := range changes.All() {
 		cats[c.Category] = true
-		if _, ok := c.Record.Meta["action"]; ok {
+		if _, ok := c.Record.Meta.Lookup("action"); ok {
 			v.ShowMeta = true
 		}
 	}

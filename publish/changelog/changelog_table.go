@@ -85,7 +85,7 @@ func (rc *rowCursor) next(r *changeRow) bool {
 		}
 		rc.base = changeRow{Code: c.Code, Kind: c.Kind, Category: c.Category, Description: describe(*c),
 			ReplacedBy: displayCodes(rc.l.System, c.ReplacedBy), Replaces: displayCodes(rc.l.System, c.Replaces), Problems: rc.problems[c.Code],
-			Action: c.Record.Meta["action"], ActionEffective: c.Record.Meta["action_effective_date"], Terminated: c.Record.Meta["termination_date"]}
+			Action: c.Record.Meta.Get("action"), ActionEffective: c.Record.Meta.Get("action_effective_date"), Terminated: c.Record.Meta.Get("termination_date")}
 		if len(c.Fields) == 0 {
 			*r = rc.base
 			return true

@@ -249,7 +249,7 @@ func TestWriteHTMLShape(t *testing.T) {
 	hcpcs := &codeset.Changelog{System: codeset.HCPCS, From: "2019", To: "2020", Summary: codeset.Summary{Discontinued: 1},
 		Changes: []codeset.Change{{Code: "G0001", Kind: codeset.Discontinued, Fields: map[string]codeset.FieldChange{"asc_group": {Before: "1", After: ""}},
 			Record: codeset.Code{Code: "G0001", Long: "Routine venipuncture", Attrs: map[string]string{"xref": "36415"},
-				Meta: map[string]string{"action": "D", "termination_date": "2019-12-31"}}}}}
+				Meta: codeset.MetaOf(map[string]string{"action": "D", "termination_date": "2019-12-31"})}}}}
 	page = render(hcpcs)
 	for _, want := range []string{"<th>Action</th><th>Terminated</th><th>Use instead</th>", "<td>D: discontinued</td><td class=\"d\">2019-12-31</td><td class=\"code\">36415</td>", `<td title="asc_group">ASC payment group</td>`, "<td>Routine venipuncture</td>"} {
 		if !strings.Contains(page, want) {

@@ -38,7 +38,7 @@ func actionText(code string) string {
 // instead, in display form.
 func recordMeta(sys codeset.System, c codeset.Change) (action, terminated, useInstead string) {
 	m := c.Record.Meta
-	action, terminated = m["action"], m["termination_date"]
+	action, terminated = m.Get("action"), m.Get("termination_date")
 	useInstead = linkCodes(sys, c)
 	if useInstead == "" {
 		var xs []string

@@ -25,7 +25,7 @@ func TestXLSXDirectRows(t *testing.T) {
 	for i, s := range odd {
 		code := fmt.Sprintf("A%04d", i)
 		c := codeset.Change{Code: code, Kind: codeset.ChangeKinds[i%len(codeset.ChangeKinds)], Category: s,
-			Record: codeset.Code{Code: code, Long: s, Meta: map[string]string{"action": "A", "termination_date": s}}}
+			Record: codeset.Code{Code: code, Long: s, Meta: codeset.MetaOf(map[string]string{"action": "A", "termination_date": s})}}
 		if i%2 == 0 {
 			c.Fields = map[string]codeset.FieldChange{"long": {Before: s, After: "x " + s}, "status": {Before: "", After: s}}
 		}

@@ -52,7 +52,7 @@ func RecordOf(c codeset.Code) Record {
 	}
 	r := Record{Category: c.Category, Short: c.Short, Medium: c.Medium, Long: c.Long, Status: c.Status, Attributes: attrs}
 	if len(c.Meta) > 0 {
-		r.Meta = c.Meta
+		r.Meta = c.Meta.Map()
 	}
 	return r
 }

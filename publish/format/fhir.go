@@ -182,7 +182,7 @@ func ConceptStatus(c codeset.Code) string {
 // TerminationDate returns the date the publisher ends c, as YYYY-MM-DD, or
 // "" when it sets none (HCPCS TERM DT, stored as YYYYMMDD or YYYY-MM-DD).
 func TerminationDate(c codeset.Code) string {
-	for _, v := range []string{c.Field("termination_date"), c.Meta["termination_date"]} {
+	for _, v := range []string{c.Field("termination_date"), c.Meta.Get("termination_date")} {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			continue

@@ -296,3 +296,21 @@ func AppendJSONObject(b []byte, m map[string]string) []byte {
 	}
 	return append(b, '}')
 }
+
+// AppendJSONMeta appends m as AppendJSONObject appends the map of its
+// fields.
+func AppendJSONMeta(b []byte, m codeset.Meta) []byte {
+	if len(m) == 0 {
+		return append(b, "{}"...)
+	}
+	b = append(b, '{')
+	for i, f := range m {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.Key)
+		b = append(b, ':')
+		b = appendJSONString(b, f.Value)
+	}
+	return append(b, '}')
+}

@@ -43,7 +43,7 @@ func TestWriteCodeSystemMatchesMarshal(t *testing.T) {
 		Headers: []codeset.Code{{Code: "B1", Long: "h"}, {Code: "A1", Long: "h2"}}}
 	hcpcs := &codeset.Release{System: codeset.HCPCS, Label: "2025", Codes: []codeset.Code{
 		{Code: "A0021", Short: "short", Medium: "medium", Long: "long", Attrs: map[string]string{"termination_date": "20251231"}},
-		{Code: "A0080", Short: "same", Long: "same", Status: codeset.StatusDiscontinued, Meta: map[string]string{"termination_date": "2025-03-31"}},
+		{Code: "A0080", Short: "same", Long: "same", Status: codeset.StatusDiscontinued, Meta: codeset.MetaOf(map[string]string{"termination_date": "2025-03-31"})},
 		{Code: "G0001", Medium: "only medium"},
 	}}
 	cpt := &codeset.Release{System: codeset.CPT, Label: "2026", Codes: []codeset.Code{

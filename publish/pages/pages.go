@@ -150,11 +150,12 @@ func WriteRecords(w io.Writer, rel *codeset.Release) error {
 			}
 			bw.WriteString(clean.Replace(v))
 		}
-		for _, m := range [...]map[string]string{c.Attrs, c.Meta} {
-			bw.WriteByte('\t')
-			obj = format.AppendJSONObject(obj[:0], m)
-			bw.Write(obj)
-		}
+		bw.WriteByte('\t')
+		obj = format.AppendJSONObject(obj[:0], c.Attrs)
+		bw.Write(obj)
+		bw.WriteByte('\t')
+		obj = format.AppendJSONMeta(obj[:0], c.Meta)
+		bw.Write(obj)
 		return bw.WriteByte('\n')
 	}
 	// Codes and headers in code order, a code before a header of the

@@ -18,7 +18,7 @@ func TestWriteRecords(t *testing.T) {
 	rel := &codeset.Release{System: codeset.ICD10CM, Label: "FY2026",
 		Codes: []codeset.Code{
 			{Code: "A7741", Short: "Ehrlichiosis chafeensis", Long: "Ehrlichiosis\tchaffeensis\n[E. chaffeensis]", Attrs: map[string]string{"order": "42", "billable": "1"}},
-			{Code: "A001", Long: "Cholera", Meta: map[string]string{"action": "N"}},
+			{Code: "A001", Long: "Cholera", Meta: codeset.MetaOf(map[string]string{"action": "N"})},
 		},
 		Headers: []codeset.Code{{Code: "A77", Long: "Spotted fever"}},
 	}

@@ -32,7 +32,7 @@ func FuzzSnapshotRoundTrip(f *testing.F) {
 			c.Attrs = map[string]string{attrKey: attrVal}
 		}
 		if meta != "" {
-			c.Meta = map[string]string{"action": meta}
+			c.Meta = codeset.MetaOf(map[string]string{"action": meta})
 		}
 		second := codeset.Code{Code: code + "9", Long: strings.ToUpper(long)}
 		in := &codeset.Release{

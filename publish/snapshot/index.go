@@ -192,7 +192,7 @@ func (x *Index) Record(code string) (c codeset.Code, header bool, err error) {
 		if c.Attrs, err = DecodeAttrs(f[6]); err != nil {
 			return codeset.Code{}, false, fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", x.path, table, c.Code, err)
 		}
-		if c.Meta, err = DecodeAttrs(f[7]); err != nil {
+		if c.Meta, err = DecodeMeta(f[7]); err != nil {
 			return codeset.Code{}, false, fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", x.path, table, c.Code, err)
 		}
 		return c, t == 1, nil

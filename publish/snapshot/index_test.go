@@ -23,13 +23,13 @@ func TestIndexMatchesReader(t *testing.T) {
 		case 0:
 			code.Attrs = map[string]string{"k": "v", "a": "\"q\""}
 		case 1:
-			code.Meta = map[string]string{"order": c}
+			code.Meta = codeset.MetaOf(map[string]string{"order": c})
 			code.Status = codeset.StatusDiscontinued
 		}
 		rel.Codes = append(rel.Codes, code)
 	}
 	for _, h := range []string{"A00", "A01", "A010", "B2", "B20", "Z9", "Z999999999"} {
-		rel.Headers = append(rel.Headers, codeset.Code{Code: h, Short: "header " + h, Category: "cat", Meta: map[string]string{"billable": "0"}})
+		rel.Headers = append(rel.Headers, codeset.Code{Code: h, Short: "header " + h, Category: "cat", Meta: codeset.MetaOf(map[string]string{"billable": "0"})})
 	}
 	path := filepath.Join(t.TempDir(), "s.sqlite")
 	if err := Write(ctx, path, rel); err != nil {

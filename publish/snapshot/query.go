@@ -105,7 +105,7 @@ func Find(ctx context.Context, path string, q Query) (total int, page []Found, e
 		if f.Code.Attrs, err = DecodeAttrs(attrs); err != nil {
 			return 0, nil, fmt.Errorf("search snapshot %s: code %s: bad attributes: %w", path, f.Code.Code, err)
 		}
-		if f.Code.Meta, err = DecodeAttrs(meta); err != nil {
+		if f.Code.Meta, err = DecodeMeta(meta); err != nil {
 			return 0, nil, fmt.Errorf("search snapshot %s: code %s: bad meta: %w", path, f.Code.Code, err)
 		}
 		f.Header = header == 1

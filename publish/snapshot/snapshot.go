@@ -726,12 +726,14 @@ func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch
 			used[k] = used[k] || k == 0 || v != ""
 			size += len(v)
 		}
-		for k, m := range [...]map[string]string{c.Attrs, c.Meta} {
-			used[6+k] = used[6+k] || len(m) > 0
-			size += 2
-			for k, v := range m {
-				size += len(k) + len(v) + 6
-			}
+		used[6] = used[6] || len(c.Attrs) > 0
+		used[7] = used[7] || len(c.Meta) > 0
+		size += 4
+		for k, v := range c.Attrs {
+			size += len(k) + len(v) + 6
+		}
+		for _, f := range c.Meta {
+			size += len(f.Key) + len(f.Value) + 6
 		}
 	}
 	for _, u := range used {
@@ -749,17 +751,18 @@ func fillBatch(table string, records []codeset.Code, hashes []int64, b *rowBatch
 			b.column(used[k], k, len(b.text), len(v), ints)
 			b.text = append(b.text, v...)
 		}
-		for k, m := range [...]map[string]string{c.Attrs, c.Meta} {
-			at := len(b.text)
-			var err error
-			if b.text, err = appendAttrs(b.text, m, &b.keys); err != nil {
-				return fmt.Errorf("%s %s: %w", table, c.Code, err)
-			}
-			if k == 0 {
-				hashes[b.start+i] = rowHash(*c, b.text[at:])
-			}
-			b.column(used[6+k], 6+k, at, len(b.text)-at, ints)
+		at := len(b.text)
+		var err error
+		if b.text, err = appendAttrs(b.text, c.Attrs, &b.keys); err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
 		}
+		hashes[b.start+i] = rowHash(*c, b.text[at:])
+		b.column(used[6], 6, at, len(b.text)-at, ints)
+		at = len(b.text)
+		if b.text, err = appendMeta(b.text, c.Meta); err != nil {
+			return fmt.Errorf("%s %s: %w", table, c.Code, err)
+		}
+		b.column(used[7], 7, at, len(b.text)-at, ints)
 		b.shape = append(b.shape, '?')
 		b.args = append(b.args, hashes[b.start+i])
 	}
@@ -973,7 +976,7 @@ func decodeMaps(c *codeset.Code, attrs, meta, path, table string) (err error) {
 	if c.Attrs, err = DecodeAttrs(attrs); err != nil {
 		return fmt.Errorf("read snapshot %s: %s %s: bad attributes: %w", path, table, c.Code, err)
 	}
-	if c.Meta, err = DecodeAttrs(meta); err != nil {
+	if c.Meta, err = DecodeMeta(meta); err != nil {
 		return fmt.Errorf("read snapshot %s: %s %s: bad meta: %w", path, table, c.Code, err)
 	}
 	return nil
@@ -1016,6 +1019,38 @@ func DecodeAttrs(s string) (map[string]string, error) {
 		return nil, nil
 	}
 	return m, nil
+}
+
+// DecodeMeta reads a record's meta as DecodeAttrs reads its attributes.
+func DecodeMeta(s string) (codeset.Meta, error) {
+	m, err := DecodeAttrs(s)
+	return codeset.MetaOf(m), err
+}
+
+// appendMeta appends m as appendAttrs appends attributes: the same bytes
+// as EncodeAttrs writes for the map of its fields.
+func appendMeta(buf []byte, m codeset.Meta) ([]byte, error) {
+	if len(m) == 0 {
+		return append(buf, "{}"...), nil
+	}
+	for _, f := range m {
+		if !plain(f.Key) || !plain(f.Value) {
+			s, err := EncodeAttrs(m.Map())
+			return append(buf, s...), err
+		}
+	}
+	buf = append(buf, '{')
+	for i, f := range m {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, f.Key...)
+		buf = append(buf, `":"`...)
+		buf = append(buf, f.Value...)
+		buf = append(buf, '"')
+	}
+	return append(buf, '}'), nil
 }
 
 type categoryCount struct {

@@ -28,7 +28,7 @@ func TestWriteTextColumns(t *testing.T) {
 		case 1:
 			c.Attrs = map[string]string{"betos": "O1A", "quote": `say "hi"\`}
 		case 2:
-			c.Meta = map[string]string{"order": fmt.Sprint(i), "billable": "1"}
+			c.Meta = codeset.MetaOf(map[string]string{"order": fmt.Sprint(i), "billable": "1"})
 		case 3:
 			c.Medium, c.Category = "Ångström “quoted”\x00after NUL", "lab"
 		}
@@ -66,5 +66,31 @@ func TestWriteTextColumns(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("%d rows have a text column stored as another type", n)
+	}
+}
+
+// appendMeta writes what EncodeAttrs writes for the map of the same
+// fields, plain or not: the stored meta is the same bytes as when Meta
+// was a map.
+func TestAppendMeta(t *testing.T) {
+	for _, m := range []map[string]string{
+		nil,
+		{"order": "00002", "billable": "1"},
+		{"action": "A", "action_effective_date": "2025-01-01", "termination_date": ""},
+		{"note": `a "quoted" <b> & \ é`, "z": "1"},
+		{"tab\tkey": "line\nbreak"},
+	} {
+		want, err := EncodeAttrs(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendMeta([]byte("x"), codeset.MetaOf(m))
+		if err != nil || string(got) != "x"+want {
+			t.Errorf("appendMeta(%v) = %q, %v; want %q", m, got, err, "x"+want)
+		}
+		back, err := DecodeMeta(want)
+		if err != nil || !reflect.DeepEqual(back, codeset.MetaOf(m)) {
+			t.Errorf("DecodeMeta(%q) = %v, %v", want, back, err)
+		}
 	}
 }

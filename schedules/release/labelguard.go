@@ -172,7 +172,7 @@ func contentYears(rel *codeset.Release, rep *ingest.Report, files []string) []ye
 		// Most records (all of ICD-10) have no such date: an empty value
 		// is skipped without parsing, as each failed parse allocates an
 		// error, 74k of them for ICD-10-CM.
-		s := c.Meta["action_effective_date"]
+		s := c.Meta.Get("action_effective_date")
 		if s == "" {
 			continue
 		}
