@@ -50,6 +50,9 @@ func (p *Profile) build(fields []string, get func(string) string, has func(strin
 		switch {
 		case slices.Contains(p.Meta, f):
 			if v != "" {
+				if c.Meta == nil {
+					c.Meta = make(codeset.Meta, 0, len(p.Meta))
+				}
 				c.Meta.Set(f, v)
 			}
 		case v != "" || slices.Contains(codeRecordFields, f):
