@@ -287,12 +287,7 @@ func AppendJSONObject(b []byte, m map[string]string) []byte {
 	slices.Sort(keys)
 	b = append(b, '{')
 	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k])
+		b = appendJSONField(b, i == 0, k, m[k])
 	}
 	return append(b, '}')
 }
@@ -305,12 +300,18 @@ func AppendJSONMeta(b []byte, m codeset.Meta) []byte {
 	}
 	b = append(b, '{')
 	for i, f := range m {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, f.Key)
-		b = append(b, ':')
-		b = appendJSONString(b, f.Value)
+		b = appendJSONField(b, i == 0, f.Key, f.Value)
 	}
 	return append(b, '}')
+}
+
+// appendJSONField appends the object field k:v, after a comma unless it
+// is the first.
+func appendJSONField(b []byte, first bool, k, v string) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = appendJSONString(b, k)
+	b = append(b, ':')
+	return appendJSONString(b, v)
 }

@@ -1041,16 +1041,22 @@ func appendMeta(buf []byte, m codeset.Meta) ([]byte, error) {
 	}
 	buf = append(buf, '{')
 	for i, f := range m {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '"')
-		buf = append(buf, f.Key...)
-		buf = append(buf, `":"`...)
-		buf = append(buf, f.Value...)
-		buf = append(buf, '"')
+		buf = appendPlainField(buf, i == 0, f.Key, f.Value)
 	}
 	return append(buf, '}'), nil
+}
+
+// appendPlainField appends the field k:v of an object of plain strings
+// (see plain), after a comma unless it is the first.
+func appendPlainField(buf []byte, first bool, k, v string) []byte {
+	if !first {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, '"')
+	buf = append(buf, k...)
+	buf = append(buf, `":"`...)
+	buf = append(buf, v...)
+	return append(buf, '"')
 }
 
 type categoryCount struct {
@@ -1089,14 +1095,7 @@ func appendAttrs(buf []byte, m map[string]string, keys *[]string) ([]byte, error
 	slices.Sort(ks)
 	buf = append(buf, '{')
 	for i, k := range ks {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '"')
-		buf = append(buf, k...)
-		buf = append(buf, `":"`...)
-		buf = append(buf, m[k]...)
-		buf = append(buf, '"')
+		buf = appendPlainField(buf, i == 0, k, m[k])
 	}
 	return append(buf, '}'), nil
 }
