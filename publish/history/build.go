@@ -276,6 +276,10 @@ func empty(ctx context.Context, dst string) error {
 	return db.Close()
 }
 
+// secureDelete is the DSN query that makes step's connection zero what it
+// frees (see step).
+var secureDelete = "&_pragma=secure_delete(ON)"
+
 // step adds to the history at path, in place and in one transaction, the
 // release of snap, the seq-th, compared with the snapshot at prevSnap (""
 // for the first release). path is a file of Update's own: it is removed
@@ -283,12 +287,17 @@ func empty(ctx context.Context, dst string) error {
 //
 // Every write is in an order fixed by the release's changes (code order,
 // then field), and the connection is opened for this one transaction, so
-// the bytes written depend only on the file before and the release.
+// the bytes written depend only on the file before and the release. The
+// connection zeroes what it frees (PRAGMA secure_delete): the full-text
+// index merges its segments as rows go in, and a page it frees would
+// otherwise keep whatever it held when it was last written out, which
+// depends on when the page cache spilled it, so on the cache's size and
+// not on the history.
 //
 // It returns the codes the release changed (those it added events for),
 // in code order; nil for a first release.
 func step(ctx context.Context, path, prevSnap string, snap Snapshot, seq int) (changed []string, err error) {
-	err = dbfile.OnConn(ctx, path, dbfile.CreateQuery, func(conn *sql.Conn) error {
+	err = dbfile.OnConn(ctx, path, dbfile.CreateQuery+secureDelete, func(conn *sql.Conn) error {
 		if prevSnap == "" && seq == 1 && !genericFirst {
 			return first(ctx, conn, snap)
 		}
