@@ -50,10 +50,10 @@ func first(ctx context.Context, conn *sql.Conn, snap Snapshot) error {
 	// A bigger page cache than SQLite's 2 MB default: a first release of
 	// a million codes writes hundreds of megabytes of rows and index,
 	// and with the default most pages are spilled and read back. The
-	// cache changes how often pages are written, not what the file holds:
-	// the pages the full-text index frees are zeroed (see step), which
-	// they would not be without secure_delete, and then kept what they
-	// last held on disk.
+	// cache changes how often pages are written, not what the file holds,
+	// because the connection zeroes the pages the full-text index frees
+	// (see step): without that, a freed page would keep whatever it last
+	// held on disk, if it was ever written there.
 	if err := exec(stepCache); err != nil {
 		return err
 	}

@@ -49,8 +49,8 @@ func TestFirstEqualsGeneric(t *testing.T) {
 }
 
 // TestFirstBytesAnyCache builds the history of one first release with the
-// page cache first uses and with one so small that pages are spilled as
-// soon as they are written: the files must be the same bytes. The
+// page cache first uses and with one of 16 pages, which spills pages
+// almost as soon as they are written: the files must be the same bytes. The
 // full-text index merges its segments as the rows go in and frees pages,
 // and what a freed page holds on disk depends on whether it was spilled
 // before it was freed, unless the connection zeroes what it frees
