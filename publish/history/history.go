@@ -107,9 +107,15 @@ CREATE TABLE replacement_problems (
 CREATE VIRTUAL TABLE search USING fts5(short, medium, long, content='records', content_rowid='id');
 `
 
-// openHistory opens a history database read-only.
+// openHistory opens a history database read-only, memory-mapped.
 func openHistory(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := dbfile.OpenReadOnly(path, "history")
+	return openHistoryWith(ctx, path, dbfile.OpenReadOnly)
+}
+
+// openHistoryWith is openHistory, opening the file with open
+// (dbfile.OpenReadOnly or dbfile.OpenReadOnlyUnmapped).
+func openHistoryWith(ctx context.Context, path string, open func(path, what string) (*sql.DB, error)) (*sql.DB, error) {
+	db, err := open(path, "history")
 	if err != nil {
 		return nil, err
 	}
