@@ -14,7 +14,8 @@
 # releases hold their size (gen's default, synth.Steady). Times are wall-clock
 # seconds of the whole process, the median of REPS runs that alternate
 # codeset and the anchor; memory is the largest peak RSS of those runs
-# (GNU time's maximum resident set size).
+# (GNU time's maximum resident set size). The first line says what a page
+# fault costs on the machine (bench/faultcost), which moves the ratios.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -40,7 +41,12 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/codeset" ./cmd/codeset
 go build -o "$work/gen" ./bench/gen
 go build -o "$work/lookup" ./bench/lookup
+go build -o "$work/faultcost" ./bench/faultcost
 cs=$work/codeset
+
+# The ratios below depend on the machine's page-fault cost (see
+# bench/faultcost): say what it is, and the load, before the figures.
+echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown); $("$work/faultcost")"
 
 # measure OUT CMD...: runs CMD under GNU time, appends "seconds kib" to OUT.
 measure() {
