@@ -61,19 +61,25 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k/1024}'; }
 
 echo "== codeset diff vs sqldiff --primarykey (two stored snapshots a release apart; median of $REPS)"
-printf '%-10s %12s %12s %8s %12s %12s\n' codes codeset_s sqldiff_s ratio codeset_MiB sqldiff_MiB
+echo "   and vs comm -3 on the same two releases as sorted text (bench/gen files), the floor of any line diff"
+printf '%-10s %12s %12s %8s %12s %12s %10s %8s\n' codes codeset_s sqldiff_s ratio codeset_MiB sqldiff_MiB comm_s vs_comm
 for n in $SIZES; do
 	d=$work/diff$n
 	"$work/gen" snapshots -drift -n "$n" -seed "$SEED" -count 2 "$d"
+	"$work/gen" files -drift -n "$n" -seed "$SEED" -count 2 "$d/text"
 	: >"$work/a"
 	: >"$work/b"
+	: >"$work/c"
 	for _ in $(seq "$REPS"); do
 		measure "$work/a" "$cs" --data "$d" --out "$work/none" diff --system icd10cm --from FY2001 --to FY2002
 		measure "$work/b" sqldiff --primarykey "$d/icd10cm/FY2001.sqlite" "$d/icd10cm/FY2002.sqlite"
+		measure "$work/c" env LC_ALL=C comm -3 "$d/text/FY2001.txt" "$d/text/FY2002.txt"
 	done
 	read -r ta ma < <(median "$work/a")
 	read -r tb mb < <(median "$work/b")
-	printf '%-10s %12s %12s %8s %12s %12s\n' "$n" "$ta" "$tb" "$(ratio "$ta" "$tb")" "$(mib "$ma")" "$(mib "$mb")"
+	read -r tc _ < <(median "$work/c")
+	printf '%-10s %12s %12s %8s %12s %12s %10s %8s\n' "$n" "$ta" "$tb" "$(ratio "$ta" "$tb")" "$(mib "$ma")" "$(mib "$mb")" "$tc" \
+		"$(awk -v a="$ta" -v c="$tc" 'BEGIN {if (c > 0) printf "%.2f", a/c; else print "-"}')"
 	rm -rf "$d"
 done
 
