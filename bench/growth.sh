@@ -31,12 +31,12 @@
 # whole copy of the tree (COPY=1, how this script measured before
 # 2026-12-03) costs the timed run more, the more so the larger the tree
 # (why is not pinned down: the copy is synced before the run starts). On
-# 2026-12-03 (REPS=7, one build
-# against itself) run 20 took 0.83-0.98 s of CPU after a copy and
-# 0.75-0.84 s after links, run 2 0.66-0.77 and 0.65-0.78 s: run 20 /
-# run 2 1.25-1.33 with copies, 1.08-1.15 with links. The script checks at
-# the end that the saved trees are unchanged, so a build that did write a
-# file in place is caught rather than measured on a changed tree.
+# 2026-12-03 (REPS=7, one build against itself) run 20 took 0.83-0.98 s
+# of CPU after a copy and 0.75-0.84 s after links, run 2 0.66-0.77 and
+# 0.65-0.78 s: run 20 / run 2 1.25-1.33 with copies, 1.08-1.15 with
+# links. The script checks at the end that the saved trees are unchanged,
+# so a build that did write a file in place is caught rather than
+# measured on a changed tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-5}

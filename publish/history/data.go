@@ -63,11 +63,11 @@ type After struct {
 //
 // The history is read without a memory map: each page is read about once,
 // and a mapped page read stays in the process's resident memory to its
-// end: 32-36 MiB more at the very end of a run of a million codes, which
-// made the run's peak (2026-12-03, five runs each, alternating: a first release of 1M codes
-// peaked at 358-364 MiB mapped and 344-351 unmapped, the next release at
-// 370-374 and 359-371 MiB; an ICD-10-CM run took the same CPU and page
-// faults either way).
+// end, 32-36 MiB more at the very end of a run of a million codes, which
+// made the run's peak. On 2026-12-03, five runs each, alternating, a first
+// release of 1M codes peaked at 358-364 MiB mapped and 344-351 unmapped,
+// the next release at 370-374 and 359-371 MiB; an ICD-10-CM run took the
+// same CPU and page faults either way.
 func WriteDataAfter(ctx context.Context, path string, after After, w io.Writer) error {
 	db, err := openHistoryWith(ctx, path, dbfile.OpenReadOnlyUnmapped)
 	if err != nil {

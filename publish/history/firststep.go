@@ -14,9 +14,9 @@ import (
 // (PRAGMA cache_size, in KiB when negative). With modernc.org/sqlite each
 // cached page is an allocation of the C heap, outside the Go heap's soft
 // limit and never given back before the process ends: a first release of a
-// million codes peaked at 392-399 MiB with 32 MiB of cache and at 356-357
-// MiB with 8, in the same time (2026-12-03; at SQLite's default 2 MB, 358
-// MiB and some 0.5 s slower).
+// million codes peaked at 386-397 MiB with 32 MiB of cache and at 356-357
+// MiB with 8, in the same time (2026-12-03, two runs each; at SQLite's
+// default 2 MB, 358-359 MiB and some 0.5 s slower).
 var stepCache = `PRAGMA cache_size = -8192`
 
 // genericFirst makes step add a first release as it adds any other, by
